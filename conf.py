@@ -1,0 +1,127 @@
+"""Sphinx configuration for devicelab.
+
+Sources are read from ``docs/``; sphinx-gallery executes ``examples/`` at build time; MyST-NB
+executes the narrative notebooks. Build it with ``nox -s docs`` (strict: ``-W``, from scratch).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+from pathlib import Path
+
+import devicelab
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+
+# Examples run in this process: keep torch's thread pool at what this process may really use,
+# and matplotlib off-screen.
+os.environ.setdefault("MPLBACKEND", "agg")
+
+project = "devicelab"
+author = "devicelab contributors"
+copyright = "2026, devicelab contributors"
+release = devicelab.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "sphinx.ext.intersphinx",
+    "sphinx_gallery.gen_gallery",
+    "myst_nb",
+    "sphinx_design",
+    "sphinx_copybutton",
+]
+
+exclude_patterns = [
+    "_build",
+    "jupyter_execute",
+    # sphinx-gallery writes a notebook next to each generated page; myst-nb must not claim it.
+    "auto_examples/**.ipynb",
+    "auto_examples/**.py",
+    "**/GALLERY_HEADER.rst",
+]
+
+# -- MyST-NB: narrative pages are notebooks executed at build time -----------------------------
+nb_execution_mode = "force"
+nb_execution_raise_on_error = True
+nb_execution_timeout = 120
+nb_execution_show_tb = True
+myst_enable_extensions = ["colon_fence", "dollarmath", "deflist"]
+myst_heading_anchors = 3
+
+# -- sphinx-gallery: examples are executed and their output embedded ----------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "ignore_pattern": r"__init__\.py",
+    "subsection_order": [
+        "../examples/python",
+        "../examples/hardware",
+        "../examples/training",
+        "../examples/overheads",
+    ],
+    "within_subsection_order": "gallery_order.LessonOrder",
+    # Every build runs every example: a page never shows timings from another machine.
+    "run_stale_examples": True,
+    "remove_config_comments": True,
+    "min_reported_time": 0,
+    "show_memory": False,
+    "download_all_examples": True,
+    "line_numbers": False,
+    "matplotlib_animations": False,
+    "image_scrapers": ("matplotlib",),
+    "first_notebook_cell": "# pip install devicelab  (see the README for the exact command)",
+}
+
+# -- API docs -----------------------------------------------------------------------------------
+autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_typehints = "description"
+autodoc_member_order = "bysource"
+napoleon_numpy_docstring = True
+napoleon_google_docstring = False
+# Offline-safe: each inventory has a local copy, used when the web is out of reach.
+intersphinx_mapping = {}
+nitpicky = False
+
+# -- HTML ---------------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = "devicelab"
+html_static_path = ["docs/_static"]  # relative to this file, not to docs/
+html_css_files = ["devicelab.css"]
+html_context = {"default_mode": "light"}
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+}
+html_show_sourcelink = True
+
+
+# -- An example that ends the process early must fail the build ---------------------------------
+# sphinx-gallery runs examples inside this process, so `sys.exit(0)` in an example ends
+# sphinx-build itself, with exit status 0 and no HTML written. Catch that at interpreter exit.
+_build_state = {"started": False, "finished": False}
+
+
+def _fail_unfinished_build() -> None:
+    if _build_state["started"] and not _build_state["finished"]:
+        sys.stderr.write(
+            "\nERROR: the build ended before it finished. An example or notebook called "
+            "sys.exit() or raised SystemExit; branch on the condition and print what was "
+            "skipped instead.\n"
+        )
+        sys.stderr.flush()
+        os._exit(1)
+
+
+def setup(app):  # noqa: D103 - Sphinx's extension hook for conf.py
+    app.connect("config-inited", lambda _app, _config: _build_state.update(started=True))
+    app.connect("build-finished", lambda _app, _exc: _build_state.update(finished=True))
+    atexit.register(_fail_unfinished_build)

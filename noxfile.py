@@ -1,0 +1,75 @@
+"""Sessions: ``nox -s docs`` builds and verifies the site, ``nox -s tests`` runs pytest.
+
+torch is installed with ``-c constraints.txt`` (torch==2.13.0) everywhere: on the project's
+machines that pin is a CPU build from local disk, while an open range would pull a CUDA build of
+several GB. Venvs are reused, so a rebuild does not reinstall torch.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
+BUILD_PRODUCTS = [
+    ROOT / "build" / "html",
+    ROOT / "build" / "doctrees",
+    ROOT / "docs" / "auto_examples",
+    ROOT / "docs" / "jupyter_execute",
+    ROOT / "docs" / "sg_execution_times.rst",
+]
+
+nox.options.sessions = ["lint", "tests", "docs"]
+nox.options.default_venv_backend = "virtualenv"
+
+
+def _install(session: nox.Session, extras: str) -> None:
+    session.install(*CONSTRAINTS, "-e", f".[{extras}]")
+
+
+@nox.session(reuse_venv=True)
+def docs(session: nox.Session) -> None:
+    """Build the site from scratch with every example executed, then verify it."""
+    _install(session, "docs")
+    # A strict build must start clean: an incremental rebuild skips unchanged pages and can
+    # turn a failing build green without fixing it.
+    for path in BUILD_PRODUCTS:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    session.run(
+        "sphinx-build",
+        "-T",
+        "-W",
+        "--keep-going",
+        "-b",
+        "html",
+        "-c",
+        ".",
+        "-d",
+        "build/doctrees",
+        "docs",
+        "build/html",
+        *session.posargs,
+    )
+    session.run("python", "docs/_ext/verify_build.py", "docs/auto_examples", "build/html")
+    session.log(f"Open {ROOT / 'build' / 'html' / 'index.html'} in a browser.")
+
+
+@nox.session(reuse_venv=True)
+def tests(session: nox.Session) -> None:
+    """Run the test suite, including the throw-away Sphinx builds that must fail."""
+    _install(session, "test,docs")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(reuse_venv=True)
+def lint(session: nox.Session) -> None:
+    """ruff: lint and format check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")

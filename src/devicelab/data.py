@@ -1,0 +1,73 @@
+"""The course's data: Iris, split 80/20 and min-max scaled, as tensors on a device.
+
+scikit-learn ships Iris inside its package, so this works offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from sklearn.datasets import load_iris as _sklearn_iris
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import MinMaxScaler
+
+__all__ = ["IrisData", "load_iris"]
+
+
+@dataclass(frozen=True)
+class IrisData:
+    """Train and test tensors, all on the same device.
+
+    ``X_*`` are float32 of shape ``(n, 4)``; ``y_*`` are int64 class labels of shape ``(n,)``.
+    """
+
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+
+    @property
+    def device(self) -> torch.device:
+        """The device the tensors live on."""
+        return self.X_train.device
+
+    def to(self, device: torch.device | str) -> IrisData:
+        """Return a copy with every tensor moved to ``device``."""
+        return IrisData(
+            *(t.to(device) for t in (self.X_train, self.y_train, self.X_test, self.y_test))
+        )
+
+
+def load_iris(
+    device: torch.device | str = "cpu", *, test_size: float = 0.2, random_state: int = 42
+) -> IrisData:
+    """Load Iris the way the course does.
+
+    The 150 samples are split into train and test (80/20, ``random_state=42``). A
+    :class:`~sklearn.preprocessing.MinMaxScaler` is fitted on the training split only, then
+    applied to both splits, so no test statistics leak into training.
+
+    Parameters
+    ----------
+    device:
+        Where the returned tensors live.
+    test_size:
+        Fraction of samples held out, strictly between 0 and 1.
+    random_state:
+        Seed of the split.
+    """
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be strictly between 0 and 1, got {test_size}")
+    features, labels = _sklearn_iris(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        features, labels, test_size=test_size, random_state=random_state
+    )
+    scaler = MinMaxScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    return IrisData(
+        X_train=torch.tensor(X_train, dtype=torch.float32, device=device),
+        y_train=torch.tensor(y_train, dtype=torch.int64, device=device),
+        X_test=torch.tensor(X_test, dtype=torch.float32, device=device),
+        y_test=torch.tensor(y_test, dtype=torch.int64, device=device),
+    )

@@ -1,0 +1,121 @@
+"""Choosing a device, explicitly, and waiting for it.
+
+``resolve_device`` turns what a reader types ("auto", "cuda:1", ...) into a
+:class:`torch.device` that exists on this machine, or raises an error that says what does
+exist. It never falls back to another device behind the reader's back.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+__all__ = ["DeviceNotAvailableError", "available_devices", "resolve_device", "synchronize"]
+
+VALID_FORMS = '"auto", "cpu", "cuda", "cuda:N", "mps", a torch.device, or None (same as "auto")'
+_SPEC = re.compile(r"^(cpu|cuda|mps)(?::(\d+))?$")
+
+
+class DeviceNotAvailableError(RuntimeError):
+    """The requested device is a valid name but does not exist on this machine."""
+
+
+def available_devices() -> list[str]:
+    """List the devices torch can use here, e.g. ``["cpu", "cuda:0", "cuda:1"]``.
+
+    ROCm builds of torch report AMD GPUs as ``cuda:N`` devices, so they appear here as such.
+    """
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def _auto() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda", 0)
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def resolve_device(
+    spec: str | torch.device | None = "auto", *, verbose: bool = False
+) -> torch.device:
+    """Turn a device name into a :class:`torch.device` that really exists here.
+
+    Parameters
+    ----------
+    spec:
+        ``"auto"`` (or None) picks CUDA or ROCm first, then Apple's MPS, then the CPU.
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or a :class:`torch.device` ask for
+        that device.
+    verbose:
+        Print which device ``"auto"`` picked and why.
+
+    Returns
+    -------
+    torch.device
+        ``"cuda"`` is returned with its index (``cuda:0``), so results can name the GPU.
+
+    Raises
+    ------
+    ValueError
+        ``spec`` is not one of the valid forms.
+    DeviceNotAvailableError
+        The device is valid but absent; the message lists what is available.
+    """
+    if spec is None or (isinstance(spec, str) and spec.strip().lower() == "auto"):
+        device = _auto()
+        if verbose:
+            print(f"auto picked {device} (available: {', '.join(available_devices())})")
+        return device
+
+    if isinstance(spec, torch.device):
+        kind, index = spec.type, spec.index
+    elif isinstance(spec, str):
+        match = _SPEC.match(spec.strip().lower())
+        if match is None:
+            raise ValueError(f"unknown device {spec!r}; valid forms are {VALID_FORMS}")
+        kind = match.group(1)
+        index = int(match.group(2)) if match.group(2) is not None else None
+    else:
+        raise ValueError(
+            f"unknown device {spec!r} of type {type(spec).__name__}; valid forms are {VALID_FORMS}"
+        )
+
+    available = available_devices()
+    if kind == "cpu":
+        return torch.device("cpu")
+    if kind == "cuda":
+        index = 0 if index is None else index
+        if not torch.cuda.is_available() or index >= torch.cuda.device_count():
+            raise DeviceNotAvailableError(
+                f"cuda:{index} was requested but this machine has {', '.join(available)}. "
+                "Install a CUDA or ROCm build of torch on a machine with a GPU, or pass "
+                '"cpu" or "auto".'
+            )
+        return torch.device("cuda", index)
+    if kind == "mps":
+        if not torch.backends.mps.is_available():
+            raise DeviceNotAvailableError(
+                f"mps was requested but this machine has {', '.join(available)}. MPS needs an "
+                'Apple Silicon Mac with a recent macOS; pass "cpu" or "auto" elsewhere.'
+            )
+        return torch.device("mps")
+    raise ValueError(f"unknown device type {kind!r}; valid forms are {VALID_FORMS}")
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait until all work queued on ``device`` has finished.
+
+    GPU kernels run asynchronously: a host clock read without this measures only how long
+    it took to *queue* the work. On the CPU there is no queue and this does nothing.
+    """
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
