@@ -181,7 +181,7 @@ def train(
 
     synchronize(device)
     start = block_start = time.perf_counter()
-    for first, last in zip(edges[:-1], edges[1:]):
+    for first, last in zip(edges[:-1], edges[1:], strict=True):
         loss = _run_epochs(model, optimizer, X, y, first + 1, last, record_every, losses)
         synchronize(device)
         now = time.perf_counter()
