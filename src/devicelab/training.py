@@ -10,8 +10,8 @@ number.
 from __future__ import annotations
 
 import copy
-import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -20,8 +20,9 @@ from torch import nn
 
 from .data import IrisData
 from .devices import resolve_device, synchronize
+from .timing import median_iqr
 
-__all__ = ["TrainResult", "train", "accuracy"]
+__all__ = ["TrainResult", "accuracy", "timed_blocks", "train"]
 
 
 @dataclass(frozen=True)
@@ -58,15 +59,12 @@ class TrainResult:
     @property
     def epoch_time_s(self) -> float:
         """Median seconds per epoch over the timed blocks."""
-        return statistics.median(self.block_epoch_times_s)
+        return median_iqr(self.block_epoch_times_s)[0]
 
     @property
     def epoch_time_iqr_s(self) -> float:
-        """Interquartile range of the per-block seconds per epoch (0 with fewer than 2 blocks)."""
-        if len(self.block_epoch_times_s) < 2:
-            return 0.0
-        q1, _, q3 = statistics.quantiles(self.block_epoch_times_s, n=4, method="inclusive")
-        return q3 - q1
+        """Interquartile range of the per-block seconds per epoch (0 with a single block)."""
+        return median_iqr(self.block_epoch_times_s)[1]
 
     @property
     def syncs(self) -> int:
@@ -110,6 +108,32 @@ def _run_epochs(model, optimizer, X, y, first, last, record_every, losses):
         if record_every is not None and epoch % record_every == 0:
             losses.append((epoch, loss.item()))  # one device->host copy, one sync
     return loss
+
+
+def timed_blocks(
+    run_epochs: Callable[[int, int], None],
+    epochs: int,
+    device: torch.device,
+    *,
+    blocks: int = 20,
+) -> tuple[float, list[float]]:
+    """Run ``run_epochs(first, last)`` over ``1..epochs`` in equal blocks, timing each block.
+
+    The device is synchronised before every clock reading, so queued GPU work is counted in
+    the block that queued it. Returns the wall time and the seconds per epoch of each block.
+    """
+    blocks = max(1, min(blocks, epochs))
+    edges = [round(i * epochs / blocks) for i in range(blocks + 1)]
+    block_times: list[float] = []
+    synchronize(device)
+    start = block_start = time.perf_counter()
+    for first, last in zip(edges[:-1], edges[1:], strict=True):
+        run_epochs(first + 1, last)
+        synchronize(device)
+        now = time.perf_counter()
+        block_times.append((now - block_start) / (last - first))
+        block_start = now
+    return time.perf_counter() - start, block_times
 
 
 def train(
@@ -174,21 +198,14 @@ def train(
         synchronize(device)
 
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    blocks = min(timing_blocks, epochs)
-    edges = [round(i * epochs / blocks) for i in range(blocks + 1)]
     losses: list[tuple[int, float]] = []
-    block_times: list[float] = []
+    last_loss: list[torch.Tensor] = []
 
-    synchronize(device)
-    start = block_start = time.perf_counter()
-    for first, last in zip(edges[:-1], edges[1:], strict=True):
-        loss = _run_epochs(model, optimizer, X, y, first + 1, last, record_every, losses)
-        synchronize(device)
-        now = time.perf_counter()
-        block_times.append((now - block_start) / (last - first))
-        block_start = now
-    wall = time.perf_counter() - start
+    def run(first: int, last: int) -> None:
+        last_loss[:] = [_run_epochs(model, optimizer, X, y, first, last, record_every, losses)]
 
+    wall, block_times = timed_blocks(run, epochs, device, blocks=timing_blocks)
+    loss = last_loss[0]
     final_loss = loss.item()
     if record_every is None:
         losses.append((epochs, final_loss))

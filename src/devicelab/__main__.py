@@ -1,0 +1,105 @@
+"""Command line: ``python -m devicelab report`` and ``python -m devicelab bench``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _gib(n: int | None) -> str:
+    return "unknown" if n is None else f"{n / 2**30:.1f} GiB"
+
+
+def format_report(report: dict) -> str:
+    """The machine report as readable text."""
+    cpu = report["cpu"]
+    lines = [
+        f"Platform      {report['platform']}",
+        f"Python/torch  {report['python']} / torch {report['torch']}"
+        + (f", CUDA {report['cuda']}" if report["cuda"] else "")
+        + (f", ROCm/HIP {report['hip']}" if report["hip"] else ""),
+        "",
+        "CPU",
+        f"  model         {cpu['model_name'] or '(not reported)'}",
+        f"  vendor        {cpu['vendor']} ({cpu['machine']}"
+        + (f", family {cpu['family']} model {cpu['model']} stepping {cpu['stepping']}"
+           if cpu["family"] is not None else "") + ")",
+        f"  generation    {cpu['generation']}",
+        f"  microarch     {cpu['microarchitecture']} (archspec: newest target its flags allow)",
+        f"  cores         {cpu['physical_cores']} physical, {cpu['logical_cpus']} logical "
+        f"({cpu['threads_per_core']} thread(s) per core)",
+        f"  usable        {cpu['usable_cpus']} CPU(s) for this process"
+        + (f" (cgroup quota {cpu['cpu_quota']:g} CPUs)" if cpu["cpu_quota"] else " (no cgroup quota)"),
+        f"  extensions    {', '.join(cpu['isa_extensions']) or '(none notable)'}",
+        f"  torch         kernels for {cpu['torch_cpu_capability']}, {cpu['torch_threads']} intra-op threads",
+        "",
+    ]  # fmt: skip
+    if not report["gpus"]:
+        lines.append("GPU           none that torch can use (CPU-only build, or no device)")
+    for gpu in report["gpus"]:
+        cc = gpu["compute_capability"]
+        link = (f"PCIe Gen{gpu['pcie_generation']} x{gpu['pcie_width']} now"
+                + (f" (max Gen{gpu['pcie_max_generation']} x{gpu['pcie_max_width']})"
+                   if gpu.get("pcie_max_generation") else "")
+                if gpu["pcie_generation"] else "PCIe link unknown (no NVML)")  # fmt: skip
+        lines += [
+            f"GPU {gpu['index']} ({gpu['backend']})",
+            f"  name          {gpu['name']}",
+            f"  architecture  {gpu['architecture']}" + (f" (compute capability {cc[0]}.{cc[1]})" if cc else ""),
+            f"  tier          {gpu['tier']}",
+            f"  memory        {_gib(gpu['total_memory_bytes'])} total, {_gib(gpu['free_memory_bytes'])} free",
+            f"  compute units {gpu['multiprocessors'] or 'unknown'}; L2 {_gib(gpu['l2_cache_bytes']) if gpu['l2_cache_bytes'] else 'unknown'}",
+            f"  link          {link}",
+        ]  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m devicelab`` (and the ``devicelab`` script)."""
+    parser = argparse.ArgumentParser(prog="python -m devicelab",
+                                     description="CPU vs GPU, explained and measured.")  # fmt: skip
+    commands = parser.add_subparsers(dest="command", required=True)
+    report = commands.add_parser("report", help="describe this machine's CPU and GPUs")
+    report.add_argument("--json", action="store_true", help="print the facts as JSON")
+    bench = commands.add_parser("bench", help="measure the overheads on this machine")
+    bench.add_argument(
+        "--device", default="auto", help='"auto" (default), "cpu", "cuda", "cuda:N", "mps"'
+    )
+    bench.add_argument(
+        "--quick", action="store_true", help="2,000 epochs and short sweeps (under a minute)"
+    )
+    bench.add_argument("--out", help="write the recorded-results JSON here")
+    bench.add_argument("--only", nargs="+", metavar="SECTION", help="measure only these sections")
+    args = parser.parse_args(argv)
+
+    if args.command == "report":
+        from .hardware import machine_report
+
+        facts = machine_report()
+        print(json.dumps(facts, indent=2) if args.json else format_report(facts))
+        return 0
+
+    from .bench import SECTIONS, run_bench, summary_table
+    from .devices import resolve_device
+    from .results import save_results
+
+    try:
+        device = resolve_device(args.device)
+        sections = tuple(args.only) if args.only else SECTIONS
+        record = run_bench(device, quick=args.quick, sections=sections,
+                           progress=lambda m: print(f"[bench] {m}", file=sys.stderr, flush=True))  # fmt: skip
+    except (ValueError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary_table(record))
+    if args.out:
+        print(f"\nwrote {save_results(record, args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

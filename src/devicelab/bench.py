@@ -1,0 +1,313 @@
+"""``python -m devicelab bench``: every measurement of the site, on the reader's own machine.
+
+:func:`run_bench` runs the course's training, the ``loss.item()`` frequency sweep, transfer,
+sync and launch costs, the utilisation sweeps, the remedies and the epoch breakdown on one
+device, and returns a record in the recorded-results format (:mod:`devicelab.results`). When
+the device is a GPU, the CPU side of the comparisons is measured in the same run, so a crossover
+compares two devices of the same machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import __version__
+from .data import load_iris
+from .devices import resolve_device
+from .hardware import machine_report
+from .models import MLP
+from .overheads import (
+    count_step_ops,
+    crossover,
+    epoch_breakdown,
+    launch_cost,
+    matmul_flops,
+    step_flops,
+    sync_cost,
+    transfer_sweep,
+    utilization_sweep,
+)
+from .remedies import run_remedies
+from .results import SCHEMA_VERSION, validate_results
+from .training import TrainResult, train
+
+__all__ = ["BenchPlan", "SECTIONS", "run_bench", "summary_table"]
+
+SECTIONS = ("training", "record_frequency", "transfer", "sync", "launch", "utilization",
+            "remedies", "breakdown")  # fmt: skip
+RECORD_EVERY: tuple[int | None, ...] = (1, 10, 100, 1000, None)
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """Sizes of one bench run. :meth:`full` is what the site records; :meth:`quick` fits a
+    minute on a laptop CPU."""
+
+    epochs: int
+    transfer_sizes: tuple[int, ...]
+    hiddens: tuple[int, ...]
+    batches: tuple[int, ...]
+    min_run_time: float
+
+    @classmethod
+    def full(cls) -> BenchPlan:
+        """The course's 20,000 epochs, transfers from 4 B to 256 MiB, wide sweeps."""
+        return cls(
+            epochs=20_000,
+            transfer_sizes=tuple(4 * 16**k for k in range(7)) + (256 * 2**20,),
+            hiddens=(10, 32, 100, 320, 1_000, 3_200, 10_000, 32_000),
+            batches=(120, 1_200, 12_000, 120_000, 1_200_000),
+            min_run_time=0.2,
+        )
+
+    @classmethod
+    def quick(cls) -> BenchPlan:
+        """2,000 epochs and short sweeps: the same shape of figures, in under a minute."""
+        return cls(
+            epochs=2_000,
+            transfer_sizes=(4, 4_096, 4 * 2**20),
+            hiddens=(10, 1_000, 10_000),
+            batches=(120, 12_000, 1_200_000),
+            min_run_time=0.05,
+        )
+
+
+def _train_dict(result: TrainResult) -> dict[str, Any]:
+    return {
+        "device": result.device,
+        "record_every": result.record_every,
+        "epochs": result.epochs,
+        "syncs": result.syncs,
+        "wall_time_s": result.wall_time_s,
+        "epoch_time_s": result.epoch_time_s,
+        "epoch_time_iqr_s": result.epoch_time_iqr_s,
+        "final_loss": result.final_loss,
+        "train_accuracy": result.train_accuracy,
+        "test_accuracy": result.test_accuracy,
+    }
+
+
+def _course_run(device: torch.device, epochs: int, record_every: int | None) -> TrainResult:
+    torch.manual_seed(0)
+    return train(MLP(), load_iris(), epochs=epochs, device=device, record_every=record_every)
+
+
+def _sweep(device, plan: BenchPlan) -> dict[str, list[dict[str, Any]]]:
+    width = utilization_sweep(device, hiddens=plan.hiddens, batches=(120,),
+                              min_run_time=plan.min_run_time)  # fmt: skip
+    batch = utilization_sweep(device, hiddens=(10,), batches=plan.batches,
+                              min_run_time=plan.min_run_time)  # fmt: skip
+    return {"width": [p.to_dict() for p in width], "batch": [p.to_dict() for p in batch]}
+
+
+def run_bench(
+    device: str | torch.device | None = "auto",
+    *,
+    quick: bool = False,
+    sections: tuple[str, ...] = SECTIONS,
+    command: str | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict[str, Any]:
+    """Measure ``sections`` on ``device`` and return a validated results record.
+
+    Parameters
+    ----------
+    device:
+        Anything :func:`~devicelab.devices.resolve_device` accepts.
+    quick:
+        Use :meth:`BenchPlan.quick` instead of :meth:`BenchPlan.full`.
+    sections:
+        A subset of :data:`SECTIONS`. ``breakdown`` needs ``training``, ``record_frequency``
+        and ``launch`` and adds them if missing.
+    command:
+        The command line to record; defaults to this process's.
+    progress:
+        Called with a short message before each step.
+
+    Raises
+    ------
+    ValueError
+        ``sections`` is empty or names an unknown section.
+    """
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if not sections or unknown:
+        raise ValueError(f"sections must be a non-empty subset of {', '.join(SECTIONS)}; "
+                         f"unknown: {', '.join(unknown) or '(none given)'}")  # fmt: skip
+    wanted = set(sections)
+    if "breakdown" in wanted:
+        wanted |= {"training", "record_frequency", "launch"}
+    device = resolve_device(device)
+    cpu = torch.device("cpu")
+    plan = BenchPlan.quick() if quick else BenchPlan.full()
+    measurements: dict[str, Any] = {}
+    course: dict[str, TrainResult] = {}
+
+    if "training" in wanted:
+        for where in dict.fromkeys([device, cpu]):
+            progress(f"training: {plan.epochs} epochs, loss.item() every epoch, on {where}")
+            course[str(where)] = _course_run(where, plan.epochs, 1)
+        measurements["training"] = {"epochs": plan.epochs,
+                                    "runs": [_train_dict(r) for r in course.values()]}  # fmt: skip
+
+    if "record_frequency" in wanted:
+        runs = []
+        for every in RECORD_EVERY:
+            if every == 1 and str(device) in course:
+                result = course[str(device)]  # the same run as "training": measured once
+            else:
+                progress(
+                    f"record frequency: loss.item() every {every or 'run (end only)'} on {device}"
+                )
+                result = _course_run(device, plan.epochs, every)
+            runs.append(_train_dict(result))
+        measurements["record_frequency"] = {"epochs": plan.epochs, "runs": runs}
+
+    if "transfer" in wanted:
+        progress(f"transfer: {len(plan.transfer_sizes)} sizes on {device}")
+        points = transfer_sweep(plan.transfer_sizes, device, min_run_time=plan.min_run_time / 2)
+        measurements["transfer"] = {"points": [p.to_dict() for p in points]}
+
+    if "sync" in wanted:
+        progress(f"sync: one scalar .item() on {device}")
+        measurements["sync"] = sync_cost(device, min_run_time=plan.min_run_time).to_dict()
+
+    if "launch" in wanted:
+        progress(f"launch: per-op cost and profiler op count on {device}")
+        cost = launch_cost(device, min_run_time=plan.min_run_time)
+        ops = count_step_ops(device)
+        launches = ops.kernels if device.type == "cuda" else ops.operator_calls
+        measurements["launch"] = {
+            "per_op": cost.to_dict(),
+            "ops": ops.to_dict(),
+            "launches_per_step": launches,
+            "floor_s": launches * cost.queued.median_s,
+        }
+
+    if "utilization" in wanted:
+        sweeps = {}
+        for where in dict.fromkeys([device, cpu]):
+            progress(f"utilisation: width and batch sweeps on {where}")
+            sweeps[str(where)] = _sweep(where, plan)
+        result: dict[str, Any] = {"sweeps": sweeps, "points": [
+            p for s in sweeps.values() for p in s["width"] + s["batch"]]}  # fmt: skip
+        if device.type != "cpu":
+            for axis in ("width", "batch"):
+                key = "hidden" if axis == "width" else "batch"
+                dev, host = sweeps[str(device)][axis], sweeps[str(cpu)][axis]
+                result[f"crossover_{axis}"] = crossover(
+                    [p[key] for p in dev],
+                    [p["median_s"] for p in host],
+                    [p["median_s"] for p in dev],
+                )
+        measurements["utilization"] = result
+
+    if "remedies" in wanted:
+        results, skipped = run_remedies(load_iris(), device=device, epochs=plan.epochs,
+                                        progress=progress)  # fmt: skip
+        baseline = results[0].epoch_time_s
+        measurements["remedies"] = {
+            "epochs": plan.epochs,
+            "results": [
+                r.to_dict() | {"speedup": baseline / r.epoch_time_per_model_s} for r in results
+            ],  # fmt: skip
+            "skipped": skipped,
+        }
+
+    if "breakdown" in wanted:
+        progress(f"breakdown: peak matmul FLOP/s on {device}")
+        runs = {r["record_every"]: r for r in measurements["record_frequency"]["runs"]}
+        launch = measurements["launch"]
+        measurements["breakdown"] = epoch_breakdown(
+            epoch_s=runs[1]["epoch_time_s"],
+            epoch_no_sync_s=runs[None]["epoch_time_s"],
+            launches_per_epoch=launch["launches_per_step"],
+            launch_s=launch["per_op"]["queued"]["median_s"],
+            flops_per_epoch=step_flops(120, 10),
+            peak_flops_per_s=matmul_flops(device, min_run_time=plan.min_run_time),
+        ).to_dict()
+
+    report = machine_report()
+    gpus = report["gpus"]
+    device_name = (gpus[device.index or 0]["name"] if device.type in ("cuda", "mps") and gpus
+                   else report["cpu"]["model_name"] or report["cpu"]["generation"])  # fmt: skip
+    record = {
+        "schema": "devicelab.results",
+        "schema_version": SCHEMA_VERSION,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": command or " ".join(["python -m devicelab", *sys.argv[1:]]),
+        "devicelab_version": __version__,
+        "software": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "cuda": torch.version.cuda,
+            "hip": torch.version.hip,
+            "numpy": np.__version__,
+        },
+        "hardware": report,
+        "device": str(device),
+        "device_name": device_name,
+        "quick": quick,
+        "measurements": measurements,
+    }
+    return validate_results(record, source="bench record")
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.1f} us"
+
+
+def summary_table(record: dict[str, Any]) -> str:
+    """A readable plain-text summary of a results record."""
+    m = record["measurements"]
+    lines = [f"devicelab bench on {record['device']} ({record['device_name']}), "
+             f"torch {record['software']['torch']}, {record['created']}"]  # fmt: skip
+    if "training" in m:
+        lines.append(f"\nCourse loop, {m['training']['epochs']:,} epochs, loss.item() every epoch:")
+        for r in m["training"]["runs"]:
+            lines.append(f"  {r['device']:<8} {r['wall_time_s']:8.2f} s   {_us(r['epoch_time_s'])}/epoch"
+                         f"   final loss {r['final_loss']:.4f}   test acc {r['test_accuracy']:.3f}")  # fmt: skip
+    if "record_frequency" in m:
+        lines.append("\nloss.item() frequency:")
+        for r in m["record_frequency"]["runs"]:
+            every = f"every {r['record_every']}" if r["record_every"] else "end only"
+            lines.append(
+                f"  {every:<12} {r['wall_time_s']:8.2f} s   {_us(r['epoch_time_s'])}/epoch"
+            )
+    if "sync" in m:
+        lines.append(f"\nOne scalar .item(): {_us(m['sync']['median_s'])}")
+    if "launch" in m:
+        launch = m["launch"]
+        lines.append(f"Tiny op, queued: {_us(launch['per_op']['queued']['median_s'])}; "
+                     f"with a sync: {_us(launch['per_op']['synced']['median_s'])}")  # fmt: skip
+        lines.append(f"One Iris step: {launch['ops']['operator_calls']} operator calls, "
+                     f"{launch['ops']['kernels']} kernels; launch floor {_us(launch['floor_s'])}/epoch")  # fmt: skip
+    if "transfer" in m:
+        best = max(m["transfer"]["points"], key=lambda p: p["bandwidth_gb_s"])
+        lines.append(f"Best transfer: {best['bandwidth_gb_s']:.1f} GB/s "
+                     f"({best['direction']}, {best['memory']}, {best['size_bytes']:,} B)")  # fmt: skip
+    if "utilization" in m:
+        u = m["utilization"]
+        for axis in ("width", "batch"):
+            if f"crossover_{axis}" in u:
+                lines.append(f"GPU overtakes CPU at {axis}: {u[f'crossover_{axis}']}")
+    if "remedies" in m:
+        lines.append("\nRemedies (same final loss, time per epoch per model):")
+        for r in m["remedies"]["results"]:
+            lines.append(f"  {r['name']:<38} {_us(r['epoch_time_per_model_s']):>12}   "
+                         f"x{r['speedup']:.1f}   loss {r['final_loss']:.6f}")  # fmt: skip
+        for name, why in m["remedies"]["skipped"].items():
+            lines.append(f"  {name:<38} skipped: {why}")
+    if "breakdown" in m:
+        b = m["breakdown"]
+        lines.append(f"\nEpoch breakdown: total {_us(b['total_s'])} = compute {_us(b['compute_s'])}"
+                     f" + launch {_us(b['launch_s'])} + sync {_us(b['sync_s'])}"
+                     f" + other {_us(b['other_s'])}")  # fmt: skip
+    return "\n".join(lines)

@@ -1,0 +1,404 @@
+"""Measuring the three overheads that make a tiny model slow on a GPU.
+
+1. **Transfer and synchronisation**: copying between host and device memory, and the
+   round-trip of one ``.item()`` (:func:`transfer_sweep`, :func:`sync_cost`).
+2. **Launch/dispatch**: the fixed cost of every operator call and GPU kernel launch, and how
+   many of them one Iris training step makes (:func:`launch_cost`, :func:`count_step_ops`).
+3. **Under-use**: time per step as the model and batch grow, the achieved FLOP/s, and where
+   the GPU overtakes the CPU (:func:`utilization_sweep`, :func:`crossover`).
+
+:func:`epoch_breakdown` then splits a measured epoch time into these parts, without forcing
+them to add up. Every timing goes through :func:`devicelab.timing.measure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.autograd import DeviceType
+
+from .devices import resolve_device
+from .models import MLP
+from .timing import Timing, measure
+
+__all__ = [
+    "Breakdown",
+    "LaunchCost",
+    "OpCount",
+    "SweepPoint",
+    "TransferPoint",
+    "count_step_ops",
+    "crossover",
+    "epoch_breakdown",
+    "launch_cost",
+    "matmul_flops",
+    "step_flops",
+    "sync_cost",
+    "transfer_sweep",
+    "utilization_sweep",
+]
+
+
+def _check_sizes(name: str, values: Sequence[int]) -> None:
+    if len(values) == 0:
+        raise ValueError(f"{name} is empty: give at least one size to measure")
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int) or v < 1]
+    if bad:
+        raise ValueError(f"{name} must be positive integers, got {bad}")
+
+
+# -- 1. transfer and synchronisation -----------------------------------------------------------
+@dataclass(frozen=True)
+class TransferPoint:
+    """One copy size in one direction from one kind of host memory.
+
+    ``direction`` is ``"host->device"``, ``"device->host"`` or, on a CPU-only machine,
+    ``"host->host"`` (an in-RAM copy, the CPU's own reference). ``memory`` is ``"pageable"``
+    or ``"pinned"`` (page-locked, which the GPU's copy engine can read directly).
+    """
+
+    size_bytes: int
+    direction: str
+    memory: str
+    median_s: float
+    iqr_s: float
+
+    @property
+    def bandwidth_gb_s(self) -> float:
+        """Achieved bandwidth in GB/s (10^9 bytes per second)."""
+        return self.size_bytes / self.median_s / 1e9
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, bandwidth included."""
+        return {**asdict(self), "bandwidth_gb_s": self.bandwidth_gb_s}
+
+
+def transfer_sweep(
+    sizes_bytes: Sequence[int],
+    device: str | torch.device | None = "auto",
+    *,
+    min_run_time: float = 0.1,
+) -> list[TransferPoint]:
+    """Time copies of each size between host memory and ``device``.
+
+    On a GPU: host->device and device->host, from pageable and from pinned host memory. On the
+    CPU: a host->host copy of the same sizes, the in-memory baseline a GPU transfer competes
+    with (pinned memory needs a GPU, so it is not measured there).
+
+    Raises
+    ------
+    ValueError
+        ``sizes_bytes`` is empty or holds a size that is not a positive integer.
+    """
+    _check_sizes("sizes_bytes", sizes_bytes)
+    device = resolve_device(device)
+    points = []
+    for size in sizes_bytes:
+        n = max(1, size // 4)  # float32 elements
+        nbytes = n * 4
+        if device.type == "cpu":
+            src, dst = torch.rand(n), torch.empty(n)
+            t = measure(lambda s=src, d=dst: d.copy_(s), min_run_time=min_run_time)
+            points.append(TransferPoint(nbytes, "host->host", "pageable", t.median_s, t.iqr_s))
+            continue
+        on_device = torch.rand(n, device=device)
+        for memory in ("pageable", "pinned"):
+            host = torch.rand(n)
+            if memory == "pinned":
+                host = host.pin_memory()
+            blocking = memory == "pageable"
+            h2d = measure(lambda h=host, g=on_device, b=blocking: g.copy_(h, non_blocking=not b),
+                          min_run_time=min_run_time)  # fmt: skip
+            d2h = measure(lambda h=host, g=on_device, b=blocking: h.copy_(g, non_blocking=not b),
+                          min_run_time=min_run_time)  # fmt: skip
+            points.append(TransferPoint(nbytes, "host->device", memory, h2d.median_s, h2d.iqr_s))
+            points.append(TransferPoint(nbytes, "device->host", memory, d2h.median_s, d2h.iqr_s))
+    return points
+
+
+def sync_cost(device: str | torch.device | None = "auto", *, min_run_time: float = 0.2) -> Timing:
+    """Time one ``.item()`` on a one-element tensor on ``device``: the price of one sync.
+
+    On a GPU this is a device->host copy of 4 bytes plus a wait for the stream: a PCIe
+    round-trip. On the CPU there is no queue to drain; it reads memory.
+    """
+    device = resolve_device(device)
+    scalar = torch.ones((), device=device)
+    return measure(scalar.item, label=f"scalar .item() on {device}", min_run_time=min_run_time)
+
+
+# -- 2. launch and dispatch --------------------------------------------------------------------
+@dataclass(frozen=True)
+class LaunchCost:
+    """Per-operator cost on one device.
+
+    ``queued`` is the cost per tiny op when many are issued back to back and the device is
+    waited for once (the launch/dispatch throughput that bounds a training loop); ``synced``
+    is one tiny op followed by a full synchronisation (launch plus round-trip latency).
+    """
+
+    device: str
+    queued: Timing
+    synced: Timing
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"device": self.device, "queued": self.queued.to_dict(),
+                "synced": self.synced.to_dict()}  # fmt: skip
+
+
+def launch_cost(
+    device: str | torch.device | None = "auto", *, min_run_time: float = 0.2
+) -> LaunchCost:
+    """Time an in-place add on a one-element tensor: almost no arithmetic, all overhead."""
+    from .devices import synchronize
+
+    device = resolve_device(device)
+    tiny = torch.zeros(1, device=device)
+
+    def op_then_sync():
+        tiny.add_(1.0)
+        synchronize(device)
+
+    queued = measure(
+        lambda: tiny.add_(1.0), label=f"tiny add_ on {device}", min_run_time=min_run_time
+    )
+    synced = measure(op_then_sync, label=f"tiny add_ + sync on {device}", min_run_time=min_run_time)
+    return LaunchCost(str(device), queued, synced)
+
+
+@dataclass(frozen=True)
+class OpCount:
+    """What one training step (forward, loss, zero_grad, backward, SGD step) launches.
+
+    ``operator_calls`` counts top-level ATen operators (called from Python or autograd),
+    ``aten_calls`` counts every ATen operator including those nested inside others, and
+    ``kernels`` counts GPU kernels (0 on the CPU).
+    """
+
+    device: str
+    operator_calls: int
+    aten_calls: int
+    kernels: int
+    operators: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def _course_step(model, optimizer, X, y):
+    logits = model(X)
+    loss = F.cross_entropy(logits, y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def count_step_ops(device: str | torch.device | None = "auto", *, hidden: int = 10) -> OpCount:
+    """Count, with :mod:`torch.profiler`, the operators and kernels of one Iris training step."""
+    from .data import load_iris
+
+    device = resolve_device(device)
+    data = load_iris(device)
+    model = MLP(hidden).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    for _ in range(3):  # warm up: lazy initialisation must not be counted
+        _course_step(model, optimizer, data.X_train, data.y_train)
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as prof:
+        _course_step(model, optimizer, data.X_train, data.y_train)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+    events = prof.events()
+    aten = [e for e in events if e.device_type == DeviceType.CPU and e.name.startswith("aten::")]
+
+    def nested_in_aten(event) -> bool:
+        parent = event.cpu_parent
+        while parent is not None:
+            if parent.name.startswith("aten::"):
+                return True
+            parent = parent.cpu_parent
+        return False
+
+    top = [e for e in aten if not nested_in_aten(e)]
+    kernels = [e for e in events if e.device_type == DeviceType.CUDA]
+    operators: dict[str, int] = {}
+    for event in top:
+        operators[event.name] = operators.get(event.name, 0) + 1
+    return OpCount(str(device), len(top), len(aten), len(kernels), dict(sorted(operators.items())))
+
+
+# -- 3. under-use: the model and batch grow ----------------------------------------------------
+@dataclass(frozen=True)
+class SweepPoint:
+    """Time of one training step at one model width and batch size on one device."""
+
+    device: str
+    hidden: int
+    batch: int
+    median_s: float
+    iqr_s: float
+    flops: float
+
+    @property
+    def flops_per_s(self) -> float:
+        """Achieved floating-point operations per second."""
+        return self.flops / self.median_s
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, achieved FLOP/s included."""
+        return {**asdict(self), "flops_per_s": self.flops_per_s}
+
+
+def step_flops(batch: int, hidden: int, in_features: int = 4, out_features: int = 3) -> float:
+    """Floating-point operations of one training step of the MLP (matrix products only).
+
+    Forward: ``2 * batch * (in*hidden + hidden*out)``. Backward costs about twice the forward
+    (gradients for weights and inputs), so a step is about three forwards. Elementwise work
+    (ReLU, softmax, the SGD update) is a few percent and left out.
+    """
+    return 3 * 2 * batch * (in_features * hidden + hidden * out_features)
+
+
+def utilization_sweep(
+    device: str | torch.device | None,
+    *,
+    hiddens: Sequence[int],
+    batches: Sequence[int],
+    min_run_time: float = 0.2,
+    seed: int = 0,
+) -> list[SweepPoint]:
+    """Time one full-batch training step at every ``(hidden, batch)`` pair on ``device``.
+
+    Data is synthetic (4 features, 3 classes), so large batches need no dataset. The loop body
+    is the course's step without ``loss.item()``: this measures compute and launch, not syncs.
+
+    Raises
+    ------
+    ValueError
+        An empty sweep, or a width or batch that is not a positive integer.
+    """
+    _check_sizes("hiddens", hiddens)
+    _check_sizes("batches", batches)
+    device = resolve_device(device)
+    generator = torch.Generator().manual_seed(seed)
+    points = []
+    for hidden in hiddens:
+        for batch in batches:
+            X = torch.rand(batch, 4, generator=generator).to(device)
+            y = torch.randint(0, 3, (batch,), generator=generator).to(device)
+            model = MLP(hidden).to(device)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            t = measure(lambda m=model, o=optimizer, X=X, y=y: _course_step(m, o, X, y),
+                        min_run_time=min_run_time)  # fmt: skip
+            points.append(SweepPoint(str(device), hidden, batch, t.median_s, t.iqr_s,
+                                     step_flops(batch, hidden)))  # fmt: skip
+    return points
+
+
+def crossover(
+    sizes: Sequence[float], cpu_s: Sequence[float], gpu_s: Sequence[float]
+) -> float | None:
+    """The first size at which the GPU is faster and stays faster for every larger size.
+
+    Returns None when the GPU never overtakes the CPU within the sweep.
+
+    Raises
+    ------
+    ValueError
+        The three sequences differ in length or are empty.
+    """
+    if not (len(sizes) == len(cpu_s) == len(gpu_s)) or not sizes:
+        raise ValueError("sizes, cpu_s and gpu_s must be non-empty and of equal length")
+    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
+    found = None
+    for i in reversed(order):
+        if gpu_s[i] < cpu_s[i]:
+            found = sizes[i]
+        else:
+            break
+    return found
+
+
+def matmul_flops(device: str | torch.device | None = "auto", *, n: int = 2048,
+                 min_run_time: float = 0.2) -> float:  # fmt: skip
+    """Achieved float32 FLOP/s of one ``n x n`` matrix product: this device's compute ceiling."""
+    device = resolve_device(device)
+    a = torch.rand(n, n, device=device)
+    b = torch.rand(n, n, device=device)
+    t = measure(lambda: a @ b, min_run_time=min_run_time)
+    return 2 * n**3 / t.median_s
+
+
+# -- breakdown ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Breakdown:
+    """One epoch's measured time, split into the three overheads plus what is left.
+
+    ``other_s = total_s - compute_s - launch_s - sync_s``. It is reported, not forced to
+    zero: a negative value says the parts overlap (the CPU queues the next launch while the
+    GPU computes), a large positive one says something unmodelled (Python, autograd
+    bookkeeping, the allocator) costs time.
+    """
+
+    total_s: float
+    compute_s: float
+    launch_s: float
+    sync_s: float
+    other_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def epoch_breakdown(
+    *,
+    epoch_s: float,
+    epoch_no_sync_s: float,
+    launches_per_epoch: int,
+    launch_s: float,
+    flops_per_epoch: float,
+    peak_flops_per_s: float,
+) -> Breakdown:
+    """Split a measured epoch time into compute, launch/dispatch and synchronisation.
+
+    Parameters
+    ----------
+    epoch_s:
+        Measured seconds per epoch with ``loss.item()`` every epoch (the course's loop).
+    epoch_no_sync_s:
+        Measured seconds per epoch with no per-epoch ``loss.item()``.
+    launches_per_epoch:
+        Kernels (GPU) or operator calls (CPU) per epoch, counted by the profiler.
+    launch_s:
+        Measured cost of one launch or dispatch (:func:`launch_cost`, queued).
+    flops_per_epoch:
+        Arithmetic of one epoch (:func:`step_flops`).
+    peak_flops_per_s:
+        What the device achieves on large work (:func:`matmul_flops`).
+
+    Raises
+    ------
+    ValueError
+        A negative time or count, or a non-positive peak.
+    """
+    for name, value in (("epoch_s", epoch_s), ("epoch_no_sync_s", epoch_no_sync_s),
+                        ("launches_per_epoch", launches_per_epoch), ("launch_s", launch_s),
+                        ("flops_per_epoch", flops_per_epoch)):  # fmt: skip
+        if value < 0:
+            raise ValueError(f"{name} must not be negative, got {value}")
+    if not peak_flops_per_s > 0:
+        raise ValueError(f"peak_flops_per_s must be positive, got {peak_flops_per_s}")
+    compute = flops_per_epoch / peak_flops_per_s
+    launch = launches_per_epoch * launch_s
+    sync = max(0.0, epoch_s - epoch_no_sync_s)
+    return Breakdown(epoch_s, compute, launch, sync, epoch_s - compute - launch - sync)

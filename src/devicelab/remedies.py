@@ -1,0 +1,489 @@
+"""What removes the overhead: the course's training, rewritten several ways and timed alike.
+
+Every variant trains the same 4-10-3 MLP from the same initial weights, on the same data,
+with the same learning rate and number of epochs, so the final losses must agree (within
+float32 rounding) and only the time differs. Each returns a :class:`RemedyResult`.
+
+- :func:`course_loop`: the course's loop, ``loss.item()`` every epoch. The baseline.
+- :func:`no_per_epoch_sync`: the same loop, reading the loss once at the end.
+- :func:`loss_log_on_device`: keeps the whole loss curve, but on the device, copied once.
+- :func:`fewer_threads`: the course's loop with a smaller intra-op thread pool (CPU).
+- :func:`batched_models`: many models trained at once with batched matrix products: a
+  larger batch per step, where Iris has no more data to give.
+- :func:`manual_gradients`: gradients written by hand, no autograd: fewer, fused operators.
+- :func:`numpy_manual`: the same maths in NumPy (CPU).
+- :func:`compiled_manual`: :func:`torch.compile` of several hand-written epochs at once.
+- :func:`cuda_graph`: several hand-written epochs captured once as a CUDA graph and replayed
+  (CUDA).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import IrisData
+from .devices import resolve_device, synchronize
+from .models import MLP
+from .timing import median_iqr
+from .training import timed_blocks, train
+
+__all__ = [
+    "RemedyResult",
+    "batched_models",
+    "compiled_manual",
+    "course_loop",
+    "cuda_graph",
+    "fewer_threads",
+    "initial_weights",
+    "loss_log_on_device",
+    "manual_gradients",
+    "manual_step",
+    "no_per_epoch_sync",
+    "numpy_manual",
+    "run_remedies",
+]
+
+
+@dataclass(frozen=True)
+class RemedyResult:
+    """One variant's timed training run.
+
+    Attributes
+    ----------
+    name:
+        Short name of the variant.
+    device:
+        Where it ran.
+    epochs:
+        Epochs trained (per model).
+    models:
+        Models trained at once (1 except for :func:`batched_models`).
+    wall_time_s:
+        Seconds for all epochs, device synchronised.
+    block_epoch_times_s:
+        Seconds per epoch in each timed block.
+    setup_s:
+        Untimed one-off cost before training: compilation, graph capture, warm-up.
+    final_loss:
+        Cross-entropy of the final weights on the training split (model 0 when batched).
+    """
+
+    name: str
+    device: str
+    epochs: int
+    models: int
+    wall_time_s: float
+    block_epoch_times_s: list[float]
+    setup_s: float
+    final_loss: float
+
+    @property
+    def epoch_time_s(self) -> float:
+        """Median seconds per epoch (all models together)."""
+        return median_iqr(self.block_epoch_times_s)[0]
+
+    @property
+    def epoch_time_iqr_s(self) -> float:
+        """Interquartile range of seconds per epoch."""
+        return median_iqr(self.block_epoch_times_s)[1]
+
+    @property
+    def epoch_time_per_model_s(self) -> float:
+        """Median seconds per epoch divided by the number of models trained at once."""
+        return self.epoch_time_s / self.models
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, medians included."""
+        return {**asdict(self), "epoch_time_s": self.epoch_time_s,
+                "epoch_time_iqr_s": self.epoch_time_iqr_s,
+                "epoch_time_per_model_s": self.epoch_time_per_model_s}  # fmt: skip
+
+
+def initial_weights(seed: int = 0, hidden: int = 10) -> dict[str, torch.Tensor]:
+    """The course model's initial weights for ``seed``: every variant starts from these."""
+    torch.manual_seed(seed)
+    return copy.deepcopy(MLP(hidden).state_dict())
+
+
+def _model(init: dict[str, torch.Tensor], device: torch.device) -> MLP:
+    model = MLP(init["fc1.weight"].shape[0])
+    model.load_state_dict(init)
+    return model.to(device)
+
+
+def _final_loss(model: torch.nn.Module, data: IrisData) -> float:
+    with torch.no_grad():
+        return F.cross_entropy(model(data.X_train), data.y_train).item()
+
+
+def _check(epochs: int, lr: float) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+
+
+# -- the loop as the course writes it, and two ways to sync less ------------------------------
+def _course_variant(name, data, init, epochs, lr, device, record_every):
+    device = resolve_device(device)
+    model = _model(init, device)
+    data = data.to(device)
+    result = train(model, data, epochs=epochs, lr=lr, device=device, record_every=record_every)
+    return RemedyResult(name, str(device), epochs, 1, result.wall_time_s,
+                        result.block_epoch_times_s, 0.0, _final_loss(model, data))  # fmt: skip
+
+
+def course_loop(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
+                lr: float = 0.01, device: str | torch.device = "cpu") -> RemedyResult:  # fmt: skip
+    """The course's loop: autograd, ``optimizer.step()``, ``loss.item()`` every epoch."""
+    _check(epochs, lr)
+    return _course_variant("course loop (item every epoch)", data, init, epochs, lr, device, 1)
+
+
+def no_per_epoch_sync(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
+                      lr: float = 0.01, device: str | torch.device = "cpu") -> RemedyResult:  # fmt: skip
+    """The course's loop with ``loss.item()`` once, at the end: no per-epoch sync."""
+    _check(epochs, lr)
+    return _course_variant("no per-epoch sync", data, init, epochs, lr, device, None)
+
+
+def loss_log_on_device(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
+                       lr: float = 0.01, device: str | torch.device = "cpu") -> RemedyResult:  # fmt: skip
+    """Keep every epoch's loss, without a sync per epoch.
+
+    Each loss is written, detached, into a tensor that lives on the device; the whole curve
+    is copied to the host once, after training. That costs one small copy kernel per epoch
+    instead of one round-trip.
+    """
+    _check(epochs, lr)
+    device = resolve_device(device)
+    model = _model(init, device)
+    data = data.to(device)
+    X, y = data.X_train, data.y_train
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    log = torch.empty(epochs, device=device)
+
+    def run(first: int, last: int) -> None:
+        for epoch in range(first, last + 1):
+            loss = F.cross_entropy(model(X), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            log[epoch - 1] = loss.detach()  # stays on the device: no sync
+
+    wall, blocks = timed_blocks(run, epochs, device)
+    curve = log.cpu()  # the one copy
+    if not torch.isfinite(curve).all():
+        raise RuntimeError("the on-device loss log holds a non-finite value")
+    return RemedyResult("loss log kept on device", str(device), epochs, 1, wall, blocks, 0.0,
+                        _final_loss(model, data))  # fmt: skip
+
+
+def fewer_threads(data: IrisData, init: dict[str, torch.Tensor], *, threads: int = 1,
+                  epochs: int = 20_000, lr: float = 0.01) -> RemedyResult:  # fmt: skip
+    """The course's loop on the CPU with ``torch.set_num_threads(threads)``.
+
+    Tiny operators gain nothing from a thread pool, and a pool that competes with other
+    processes for the same cores can lose a lot. The previous thread count is restored.
+    """
+    _check(epochs, lr)
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        result = _course_variant(f"course loop, {threads} thread(s)", data, init, epochs, lr,
+                                 "cpu", 1)  # fmt: skip
+    finally:
+        torch.set_num_threads(before)
+    return result
+
+
+# -- a larger batch per step: many models at once ----------------------------------------------
+def batched_models(data: IrisData, init: dict[str, torch.Tensor], *, models: int = 32,
+                   epochs: int = 20_000, lr: float = 0.01,
+                   device: str | torch.device = "cpu") -> RemedyResult:  # fmt: skip
+    """Train ``models`` independent MLPs in one set of batched matrix products.
+
+    Iris has no more rows to put in a batch, but a hyper-parameter or seed sweep has more
+    models: stacking them makes each operator ``models`` times bigger for about the same
+    launch cost. Model 0 starts from ``init``; the others from seeds 1, 2, ... Its final loss
+    must match the course loop's.
+    """
+    _check(epochs, lr)
+    if models < 1:
+        raise ValueError(f"models must be at least 1, got {models}")
+    device = resolve_device(device)
+    data = data.to(device)
+    X, y = data.X_train, data.y_train
+    inits = [init] + [
+        initial_weights(seed, init["fc1.weight"].shape[0]) for seed in range(1, models)
+    ]
+
+    def stack(key: str) -> torch.Tensor:
+        return torch.stack([w[key] for w in inits]).to(device).requires_grad_()
+
+    W1, b1 = stack("fc1.weight"), stack("fc1.bias").unsqueeze(1).detach().requires_grad_()
+    W2, b2 = stack("fc2.weight"), stack("fc2.bias").unsqueeze(1).detach().requires_grad_()
+    params = [W1, b1, W2, b2]
+    optimizer = torch.optim.SGD(params, lr=lr)
+    Xs = X.expand(models, *X.shape)
+    ys = y.repeat(models)
+
+    def logits() -> torch.Tensor:
+        h = torch.relu(torch.baddbmm(b1, Xs, W1.transpose(1, 2)))
+        return torch.baddbmm(b2, h, W2.transpose(1, 2))
+
+    def run(first: int, last: int) -> None:
+        for _ in range(first, last + 1):
+            # sum of the per-model mean losses: each model gets exactly its own gradient
+            loss = F.cross_entropy(logits().reshape(-1, 3), ys) * models
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    wall, blocks = timed_blocks(run, epochs, device)
+    with torch.no_grad():
+        final = F.cross_entropy(logits()[0], y).item()
+    return RemedyResult(f"{models} models batched", str(device), epochs, models, wall, blocks,
+                        0.0, final)  # fmt: skip
+
+
+# -- fewer, fused operators: the gradients written by hand --------------------------------------
+def manual_step(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor,
+                X: torch.Tensor, Y: torch.Tensor, lr: float) -> None:  # fmt: skip
+    """One epoch of the course's training with the gradients written out, updating in place.
+
+    ``Y`` is the one-hot label matrix. For mean cross-entropy over softmax, the gradient with
+    respect to the logits is ``(softmax - Y) / n``; the rest is the chain rule through ``fc2``,
+    the ReLU and ``fc1``. About 15 operators, against about 30 plus autograd's bookkeeping for
+    ``loss.backward()`` and ``optimizer.step()``.
+    """
+    n = X.shape[0]
+    h = torch.relu(torch.addmm(b1, X, W1.t()))
+    p = torch.softmax(torch.addmm(b2, h, W2.t()), dim=1)
+    g = (p - Y) / n  # d(loss)/d(logits)
+    gh = (g @ W2) * (h > 0)  # back through fc2, then through the ReLU
+    W1.sub_(lr * (gh.t() @ X))
+    b1.sub_(lr * gh.sum(0))
+    W2.sub_(lr * (g.t() @ h))
+    b2.sub_(lr * g.sum(0))
+
+
+def _manual_setup(data, init, device):
+    data = data.to(device)
+    weights = [init[k].detach().clone().to(device)
+               for k in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")]  # fmt: skip
+    Y = F.one_hot(data.y_train, 3).to(data.X_train.dtype)
+    return data, weights, Y
+
+
+def _manual_result(name, device, epochs, wall, blocks, setup, weights, data):
+    model = MLP(weights[0].shape[0]).to(device)
+    with torch.no_grad():
+        for param, value in zip(model.parameters(), weights, strict=True):
+            param.copy_(value)
+    return RemedyResult(name, str(device), epochs, 1, wall, blocks, setup, _final_loss(model, data))
+
+
+def manual_gradients(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
+                     lr: float = 0.01, device: str | torch.device = "cpu") -> RemedyResult:  # fmt: skip
+    """:func:`manual_step` in eager PyTorch, no autograd: the same maths, fewer operators."""
+    _check(epochs, lr)
+    device = resolve_device(device)
+    data, weights, Y = _manual_setup(data, init, device)
+    X = data.X_train
+
+    def run(first: int, last: int) -> None:
+        for _ in range(first, last + 1):
+            manual_step(*weights, X, Y, lr)
+
+    with torch.no_grad():
+        wall, blocks = timed_blocks(run, epochs, device)
+    return _manual_result(
+        "hand-written gradients", device, epochs, wall, blocks, 0.0, weights, data
+    )
+
+
+def numpy_manual(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
+                 lr: float = 0.01) -> RemedyResult:  # fmt: skip
+    """:func:`manual_step`'s maths in NumPy on the CPU: no dispatcher, no autograd at all."""
+    _check(epochs, lr)
+    cpu = torch.device("cpu")
+    data = data.to(cpu)
+    X = data.X_train.numpy()
+    Y = F.one_hot(data.y_train, 3).numpy().astype(X.dtype)
+    W1, b1, W2, b2 = (init[k].detach().numpy().copy()
+                      for k in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"))  # fmt: skip
+    n, step = X.shape[0], np.float32(lr)
+
+    def run(first: int, last: int) -> None:
+        nonlocal W1, b1, W2, b2  # updated in place below
+        for _ in range(first, last + 1):
+            h = np.maximum(X @ W1.T + b1, 0)
+            z = h @ W2.T + b2
+            p = np.exp(z - z.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            g = (p - Y) / n
+            gh = (g @ W2) * (h > 0)
+            W1 -= step * (gh.T @ X)
+            b1 -= step * gh.sum(0)
+            W2 -= step * (g.T @ h)
+            b2 -= step * g.sum(0)
+
+    wall, blocks = timed_blocks(run, epochs, cpu)
+    weights = [torch.from_numpy(w) for w in (W1, b1, W2, b2)]
+    return _manual_result("NumPy, hand-written", cpu, epochs, wall, blocks, 0.0, weights, data)
+
+
+# -- fusing many epochs into one call: torch.compile and CUDA graphs ---------------------------
+def _unrolled(unroll: int) -> Callable[..., None]:
+    def epochs_at_once(W1, b1, W2, b2, X, Y, lr):
+        for _ in range(unroll):
+            manual_step(W1, b1, W2, b2, X, Y, lr)
+
+    return epochs_at_once
+
+
+def _chunked_run(chunk, weights, X, Y, lr, epochs, unroll, device):
+    if epochs % unroll:
+        raise ValueError(f"epochs={epochs} must be a multiple of unroll={unroll}")
+
+    def run(first: int, last: int) -> None:
+        for _ in range(first, last + 1):
+            chunk(*weights, X, Y, lr)
+
+    wall, chunk_times = timed_blocks(run, epochs // unroll, device)
+    return wall, [t / unroll for t in chunk_times]
+
+
+def compiled_manual(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
+                    lr: float = 0.01, device: str | torch.device = "cpu",
+                    unroll: int = 20) -> RemedyResult:  # fmt: skip
+    """:func:`torch.compile` of ``unroll`` hand-written epochs as one function.
+
+    Compiling removes the Python interpreter and the dispatcher from each operator; unrolling
+    amortises what is left per call over ``unroll`` epochs. On the CPU, inductor's C++ wrapper
+    (``options={"cpp_wrapper": True}``) also takes Python out of the generated code's
+    launcher, and it runs on one thread: tiny loops lose more to a thread pool's wake-up
+    than they gain. Compilation is reported as ``setup_s``, not in the epoch time.
+    """
+    _check(epochs, lr)
+    device = resolve_device(device)
+    data, weights, Y = _manual_setup(data, init, device)
+    X = data.X_train
+    options = {"cpp_wrapper": True} if device.type == "cpu" else None
+    chunk = torch.compile(_unrolled(unroll), options=options)
+    before = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        with torch.no_grad():
+            start = time.perf_counter()
+            scratch = [w.clone() for w in weights]
+            chunk(*scratch, X, Y, lr)  # compiles; on copies, so the real run starts fresh
+            chunk(*scratch, X, Y, lr)
+            synchronize(device)
+            setup = time.perf_counter() - start
+            wall, blocks = _chunked_run(chunk, weights, X, Y, lr, epochs, unroll, device)
+    finally:
+        torch.set_num_threads(before)
+    return _manual_result(f"torch.compile, {unroll} epochs per call", device, epochs, wall,
+                          blocks, setup, weights, data)  # fmt: skip
+
+
+def cuda_graph(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
+               lr: float = 0.01, device: str | torch.device = "cuda",
+               unroll: int = 20) -> RemedyResult:  # fmt: skip
+    """Capture ``unroll`` hand-written epochs once as a CUDA graph, then replay it.
+
+    A replay launches the whole captured sequence of kernels with one call, so the per-kernel
+    launch cost, the overhead that dominates the course's loop on a GPU, is paid once per
+    ``unroll`` epochs instead of about a dozen times per epoch.
+
+    Raises
+    ------
+    ValueError
+        ``device`` is not a CUDA device.
+    """
+    _check(epochs, lr)
+    device = resolve_device(device)
+    if device.type != "cuda":
+        raise ValueError(f"CUDA graphs need a CUDA device, got {device}")
+    data, weights, Y = _manual_setup(data, init, device)
+    X = data.X_train
+    chunk = _unrolled(unroll)
+    with torch.no_grad():
+        start = time.perf_counter()
+        # Warm up on copies and on a side stream, as torch.cuda.graphs' documentation asks.
+        side = torch.cuda.Stream(device)
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(side):
+            scratch = [w.clone() for w in weights]
+            for _ in range(3):
+                chunk(*scratch, X, Y, lr)
+        torch.cuda.current_stream(device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):  # records kernels; nothing runs during capture
+            chunk(*weights, X, Y, lr)
+        synchronize(device)
+        setup = time.perf_counter() - start
+        if epochs % unroll:
+            raise ValueError(f"epochs={epochs} must be a multiple of unroll={unroll}")
+
+        def run(first: int, last: int) -> None:
+            for _ in range(first, last + 1):
+                graph.replay()
+
+        wall, chunk_times = timed_blocks(run, epochs // unroll, device)
+    return _manual_result(f"CUDA graph, {unroll} epochs per replay", device, epochs, wall,
+                          [t / unroll for t in chunk_times], setup, weights, data)  # fmt: skip
+
+
+def run_remedies(
+    data: IrisData,
+    *,
+    device: str | torch.device = "cpu",
+    epochs: int = 20_000,
+    lr: float = 0.01,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[RemedyResult], dict[str, str]]:
+    """Run every variant that applies to ``device``, from the same initial weights.
+
+    Returns the results, baseline first, and a dict of the variants skipped with the reason.
+    """
+    device = resolve_device(device)
+    init = initial_weights(seed)
+    on_cpu = device.type == "cpu"
+    plan: list[tuple[str, Callable[[], RemedyResult] | str]] = [
+        ("course loop", lambda: course_loop(data, init, epochs=epochs, lr=lr, device=device)),
+        ("no per-epoch sync", lambda: no_per_epoch_sync(data, init, epochs=epochs, lr=lr, device=device)),
+        ("loss log on device", lambda: loss_log_on_device(data, init, epochs=epochs, lr=lr, device=device)),
+        ("batched models", lambda: batched_models(data, init, epochs=epochs, lr=lr, device=device)),
+        ("hand-written gradients", lambda: manual_gradients(data, init, epochs=epochs, lr=lr, device=device)),
+        ("torch.compile", lambda: compiled_manual(data, init, epochs=epochs, lr=lr, device=device)),
+        ("one thread", (lambda: fewer_threads(data, init, threads=1, epochs=epochs, lr=lr))
+         if on_cpu else "the thread pool is a CPU setting; the GPU run does not use it"),
+        ("NumPy", (lambda: numpy_manual(data, init, epochs=epochs, lr=lr))
+         if on_cpu else "NumPy runs on the CPU only"),
+        ("CUDA graph", (lambda: cuda_graph(data, init, epochs=epochs, lr=lr, device=device))
+         if device.type == "cuda" else f"CUDA graphs need a CUDA device; this run is on {device}"),
+    ]  # fmt: skip
+    results, skipped = [], {}
+    for name, action in plan:
+        if isinstance(action, str):
+            skipped[name] = action
+            continue
+        if progress:
+            progress(f"remedy: {name} on {device}")
+        results.append(action())
+    return results, skipped

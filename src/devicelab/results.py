@@ -1,0 +1,142 @@
+"""Recorded results: the JSON files that carry GPU figures to a site built without a GPU.
+
+A results file is what ``python -m devicelab bench --out FILE`` wrote on one machine. Its
+format is a versioned JSON Schema, ``schema/results-v1.schema.json`` in this package: the
+measurements, plus the provenance that makes them trustworthy (hardware report, software
+versions, UTC date, the command). :func:`load_results` refuses anything else with a message
+that says what is wrong; :func:`save_results` validates first and writes atomically, so a
+failed write never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ResultsError",
+    "find_results",
+    "load_results",
+    "results_schema",
+    "save_results",
+    "validate_results",
+]
+
+SCHEMA_VERSION = 1
+
+
+class ResultsError(ValueError):
+    """A results file is missing, unreadable, malformed, or from a newer devicelab."""
+
+
+@cache
+def results_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) that every results file must satisfy."""
+    text = resources.files("devicelab").joinpath("schema/results-v1.schema.json").read_text()
+    return json.loads(text)
+
+
+def validate_results(record: Any, *, source: str = "results") -> dict[str, Any]:
+    """Check ``record`` against the schema and return it.
+
+    Raises
+    ------
+    ResultsError
+        It is not a devicelab results record, is from a newer schema version, or breaks the
+        schema; the message names the offending field.
+    """
+    if not isinstance(record, dict) or record.get("schema") != "devicelab.results":
+        raise ResultsError(f"{source}: not a devicelab results file (no \"schema\": "
+                           "\"devicelab.results\" field). Produce one with "
+                           "`python -m devicelab bench --out FILE`.")  # fmt: skip
+    version = record.get("schema_version")
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise ResultsError(f"{source}: written with results schema version {version}, but this "
+                           f"devicelab reads up to version {SCHEMA_VERSION}. Upgrade devicelab "
+                           "to read it.")  # fmt: skip
+    errors = sorted(jsonschema.Draft202012Validator(results_schema()).iter_errors(record),
+                    key=lambda e: list(e.absolute_path))  # fmt: skip
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise ResultsError(f"{source}: invalid at {where}: {first.message}"
+                           + (f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else "")
+                           + ". Re-create the file with `python -m devicelab bench --out FILE`.")  # fmt: skip
+    return record
+
+
+def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and validate one results file.
+
+    Raises
+    ------
+    ResultsError
+        The file is missing, is not JSON, or fails :func:`validate_results`.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ResultsError(f"{path}: cannot read the results file ({error.strerror})") from error
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ResultsError(f"{path}: corrupt results file, not valid JSON ({error.msg} at line "
+                           f"{error.lineno}, column {error.colno}). Re-create it with "
+                           "`python -m devicelab bench --out FILE`.") from error  # fmt: skip
+    return validate_results(record, source=str(path))
+
+
+def save_results(record: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Validate ``record`` and write it to ``path`` atomically (temp file, then rename).
+
+    Raises
+    ------
+    ResultsError
+        The record fails validation; nothing is written.
+    """
+    validate_results(record, source="record to save")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(record, handle, indent=2, sort_keys=False)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def find_results(
+    folder: str | os.PathLike[str], *, backend: str | None = None
+) -> list[dict[str, Any]]:
+    """Load every ``*.json`` results file in ``folder``, newest first.
+
+    Parameters
+    ----------
+    folder:
+        Typically the repository's ``results/``.
+    backend:
+        Keep only records measured on a device of this kind: ``"cuda"``, ``"mps"``, ``"cpu"``.
+
+    Raises
+    ------
+    ResultsError
+        A file in the folder is corrupt: a broken record is an error, not something to skip.
+    """
+    folder = Path(folder)
+    records = [load_results(p) | {"_path": str(p)} for p in sorted(folder.glob("*.json"))]
+    if backend is not None:
+        records = [r for r in records if r["device"].split(":")[0] == backend]
+    return sorted(records, key=lambda r: r["created"], reverse=True)
