@@ -52,7 +52,7 @@ def format_report(report: dict) -> str:
             f"  architecture  {gpu['architecture']}" + (f" (compute capability {cc[0]}.{cc[1]})" if cc else ""),
             f"  tier          {gpu['tier']}",
             f"  memory        {_gib(gpu['total_memory_bytes'])} total, {_gib(gpu['free_memory_bytes'])} free",
-            f"  compute units {gpu['multiprocessors'] or 'unknown'}; L2 {_gib(gpu['l2_cache_bytes']) if gpu['l2_cache_bytes'] else 'unknown'}",
+            f"  compute units {gpu['multiprocessors'] or 'unknown'}; L2 {f"{gpu['l2_cache_bytes'] / 2**20:.0f} MiB" if gpu['l2_cache_bytes'] else 'unknown'}",
             f"  link          {link}",
         ]  # fmt: skip
     return "\n".join(lines)
