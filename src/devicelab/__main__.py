@@ -14,6 +14,10 @@ def _gib(n: int | None) -> str:
     return "unknown" if n is None else f"{n / 2**30:.1f} GiB"
 
 
+def _mib(n: int | None) -> str:
+    return "unknown" if not n else f"{n / 2**20:.0f} MiB"
+
+
 def format_report(report: dict) -> str:
     """The machine report as readable text."""
     cpu = report["cpu"]
@@ -52,7 +56,7 @@ def format_report(report: dict) -> str:
             f"  architecture  {gpu['architecture']}" + (f" (compute capability {cc[0]}.{cc[1]})" if cc else ""),
             f"  tier          {gpu['tier']}",
             f"  memory        {_gib(gpu['total_memory_bytes'])} total, {_gib(gpu['free_memory_bytes'])} free",
-            f"  compute units {gpu['multiprocessors'] or 'unknown'}; L2 {f"{gpu['l2_cache_bytes'] / 2**20:.0f} MiB" if gpu['l2_cache_bytes'] else 'unknown'}",
+            f"  compute units {gpu['multiprocessors'] or 'unknown'}; L2 {_mib(gpu['l2_cache_bytes'])}",
             f"  link          {link}",
         ]  # fmt: skip
     return "\n".join(lines)
