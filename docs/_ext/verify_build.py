@@ -21,7 +21,7 @@ RUN_TIME = re.compile(
     r"\*\*Total running time of the script:\*\*\s*\((\d+) minutes\s+([\d.]+) seconds\)"
 )
 OUTPUT_MARKERS = (".. rst-class:: sphx-glr-script-out", ".. image-sg::", ".. image::")
-WARNING_LINE = re.compile(r"^\s*\S*(Warning|WARNING)\b[:\s]", re.MULTILINE)
+WARNING_LINE = re.compile(r"\b\w*(Warning|WARNING)\b:")
 
 # Warning lines that may appear in embedded output, each with the reason it is acceptable.
 EXPLAINED_WARNINGS: dict[str, str] = {}
@@ -70,7 +70,7 @@ def page_problems(rst_path: Path, html_root: Path, gallery_dir: Path) -> list[st
         if "Traceback (most recent call last)" in block:
             problems.append(f"{name}: embedded output contains a Python traceback")
         for line in block.splitlines():
-            if WARNING_LINE.match(line) and not any(k in line for k in EXPLAINED_WARNINGS):
+            if WARNING_LINE.search(line) and not any(k in line for k in EXPLAINED_WARNINGS):
                 problems.append(f"{name}: unexplained warning in output: {line.strip()}")
     html = html_root / "auto_examples" / name.with_suffix(".html")
     if not html.is_file():

@@ -23,7 +23,6 @@ from . import __version__
 from .data import load_iris
 from .devices import resolve_device
 from .hardware import machine_report
-from .models import MLP
 from .overheads import (
     count_step_ops,
     crossover,
@@ -37,7 +36,7 @@ from .overheads import (
 )
 from .remedies import run_remedies
 from .results import SCHEMA_VERSION, validate_results
-from .training import TrainResult, train
+from .training import TrainResult, course_run
 
 __all__ = ["BenchPlan", "SECTIONS", "run_bench", "summary_table"]
 
@@ -95,11 +94,6 @@ def _train_dict(result: TrainResult) -> dict[str, Any]:
     }
 
 
-def _course_run(device: torch.device, epochs: int, record_every: int | None) -> TrainResult:
-    torch.manual_seed(0)
-    return train(MLP(), load_iris(), epochs=epochs, device=device, record_every=record_every)
-
-
 def _sweep(device, plan: BenchPlan) -> dict[str, list[dict[str, Any]]]:
     width = utilization_sweep(device, hiddens=plan.hiddens, batches=(120,),
                               min_run_time=plan.min_run_time)  # fmt: skip
@@ -153,7 +147,7 @@ def run_bench(
     if "training" in wanted:
         for where in dict.fromkeys([device, cpu]):
             progress(f"training: {plan.epochs} epochs, loss.item() every epoch, on {where}")
-            course[str(where)] = _course_run(where, plan.epochs, 1)
+            course[str(where)] = course_run(str(where), epochs=plan.epochs)
         measurements["training"] = {"epochs": plan.epochs,
                                     "runs": [_train_dict(r) for r in course.values()]}  # fmt: skip
 
@@ -166,7 +160,7 @@ def run_bench(
                 progress(
                     f"record frequency: loss.item() every {every or 'run (end only)'} on {device}"
                 )
-                result = _course_run(device, plan.epochs, every)
+                result = course_run(str(device), record_every=every, epochs=plan.epochs)
             runs.append(_train_dict(result))
         measurements["record_frequency"] = {"epochs": plan.epochs, "runs": runs}
 

@@ -36,6 +36,7 @@ __all__ = [
     "epoch_breakdown",
     "launch_cost",
     "matmul_flops",
+    "pcie_bandwidth_gb_s",
     "step_flops",
     "sync_cost",
     "transfer_sweep",
@@ -118,6 +119,26 @@ def transfer_sweep(
             points.append(TransferPoint(nbytes, "host->device", memory, h2d.median_s, h2d.iqr_s))
             points.append(TransferPoint(nbytes, "device->host", memory, d2h.median_s, d2h.iqr_s))
     return points
+
+
+# Usable GB/s per lane and direction after line encoding (8b/10b to Gen2, 128b/130b from Gen3;
+# Gen6's FLIT encoding is counted as Gen5 doubled). Source: PCI-SIG specifications.
+_PCIE_LANE_GB_S = {1: 0.25, 2: 0.5, 3: 0.985, 4: 1.969, 5: 3.938, 6: 7.877}
+
+
+def pcie_bandwidth_gb_s(generation: int, width: int) -> float:
+    """Theoretical one-direction bandwidth of a PCIe link in GB/s (x16 Gen5: about 63 GB/s).
+
+    Raises
+    ------
+    ValueError
+        An unknown generation or a non-positive width.
+    """
+    if generation not in _PCIE_LANE_GB_S:
+        raise ValueError(f"unknown PCIe generation {generation}; known: 1 to 6")
+    if width < 1:
+        raise ValueError(f"PCIe width must be positive, got {width}")
+    return _PCIE_LANE_GB_S[generation] * width
 
 
 def sync_cost(device: str | torch.device | None = "auto", *, min_run_time: float = 0.2) -> Timing:

@@ -25,6 +25,9 @@ __all__ = [
     "ResultsError",
     "find_results",
     "load_results",
+    "provenance",
+    "recorded_results",
+    "recorded_results_dir",
     "results_schema",
     "save_results",
     "validate_results",
@@ -140,3 +143,36 @@ def find_results(
     if backend is not None:
         records = [r for r in records if r["device"].split(":")[0] == backend]
     return sorted(records, key=lambda r: r["created"], reverse=True)
+
+
+def recorded_results_dir() -> Path:
+    """Where the project's recorded results live.
+
+    In a checkout of the repository (including an editable install) that is its ``results/``
+    folder; a wheel carries the same files inside the package, as ``devicelab/recorded``.
+    """
+    bundled = Path(str(resources.files("devicelab"))) / "recorded"
+    if bundled.is_dir():
+        return bundled
+    return Path(__file__).resolve().parents[2] / "results"
+
+
+def recorded_results(backend: str | None = "cuda") -> list[dict[str, Any]]:
+    """The recorded results shipped with devicelab, newest first (see :func:`find_results`).
+
+    Returns an empty list when none was recorded for ``backend``; pages must then say so.
+    """
+    folder = recorded_results_dir()
+    return find_results(folder, backend=backend) if folder.is_dir() else []
+
+
+def provenance(record: dict[str, Any]) -> str:
+    """One line saying where, when, with what and how a record was measured."""
+    software = record["software"]
+    versions = f"torch {software['torch']}" + (
+        f", CUDA {software['cuda']}" if software.get("cuda") else ""
+    )
+    return (
+        f"recorded on {record['device_name']} ({record['device']}), {versions}, "
+        f"{record['created'][:10]}, by `{record['command']}`"
+    )

@@ -1,0 +1,135 @@
+"""
+Overhead 2: the fixed cost of every operator and kernel launch
+==============================================================
+
+Each PyTorch operator costs a fixed amount of CPU time before any arithmetic happens: Python,
+the dispatcher, autograd's bookkeeping, and on a GPU the kernel launch through the driver.
+A tiny model does so little arithmetic per operator that this fixed cost is most of its time.
+
+**What you will learn**
+
+- the cost of one tiny operator on each device, queued back to back and with a sync after it;
+- how many operators and GPU kernels one Iris training step runs, counted by
+  :mod:`torch.profiler` rather than guessed;
+- the launch-bound floor they imply, set beside the measured epoch time.
+"""
+
+# %%
+# One tiny operator
+# -----------------
+# An in-place add on a one-element tensor does almost no arithmetic, so its time is
+# overhead. "Queued" issues them back to back and waits once at the end: the throughput a
+# training loop sees. "Synced" waits after each one: launch plus round-trip latency.
+import matplotlib.pyplot as plt
+import torch
+
+from devicelab.overheads import count_step_ops, launch_cost
+from devicelab.results import provenance, recorded_results
+from devicelab.training import course_run
+
+cpu_cost = launch_cost("cpu")
+print(cpu_cost.queued)
+print(cpu_cost.synced)
+
+record = next(iter(recorded_results("cuda")), None)
+if torch.cuda.is_available():
+    cost = launch_cost("cuda")
+    gpu = {"name": torch.cuda.get_device_name(0), "live": True,
+           "queued_s": cost.queued.median_s, "synced_s": cost.synced.median_s}  # fmt: skip
+elif record is not None:
+    launch = record["measurements"]["launch"]
+    gpu = {"name": record["device_name"], "live": False,
+           "queued_s": launch["per_op"]["queued"]["median_s"],
+           "synced_s": launch["per_op"]["synced"]["median_s"]}  # fmt: skip
+    print("No GPU on this machine: GPU figures are RECORDED, not live.")
+    print("Source:", provenance(record))
+else:
+    gpu = None
+    print("No GPU here and no recorded GPU results: the GPU side is skipped.")
+if gpu:
+    print(f"GPU {gpu['name']}: {gpu['queued_s'] * 1e6:.2f} us per tiny op queued, "
+          f"{gpu['synced_s'] * 1e6:.2f} us with a sync after each")  # fmt: skip
+
+# %%
+# The CPU's "launch" is a function call into an already running kernel loop. A GPU launch
+# also builds a launch descriptor and hands it to the driver and the device's queue. Both
+# are microseconds: thousands of floating-point operations' worth of time on either chip.
+
+# %%
+# What one Iris training step launches
+# ------------------------------------
+# :func:`devicelab.overheads.count_step_ops` profiles one step (forward, loss, ``zero_grad``,
+# backward, ``optimizer.step()``) with :mod:`torch.profiler` and counts the top-level ATen
+# operators, every ATen call (operators call others), and the GPU kernels.
+cpu_ops = count_step_ops("cpu")
+print(f"CPU: {cpu_ops.operator_calls} operator calls ({cpu_ops.aten_calls} ATen calls in all)")
+for name, count in cpu_ops.operators.items():
+    print(f"  {count:>2} x {name}")
+
+if torch.cuda.is_available():
+    gpu_ops = count_step_ops("cuda").to_dict()
+elif record is not None:
+    gpu_ops = record["measurements"]["launch"]["ops"]
+if gpu:
+    print(f"GPU: {gpu_ops['operator_calls']} operator calls, {gpu_ops['kernels']} CUDA kernels "
+          f"({'live' if gpu['live'] else 'recorded'})")  # fmt: skip
+
+# %%
+# ``optimizer.step()`` shows up as four ``add_`` calls on the CPU but one ``_foreach_add_``
+# on the GPU: on CUDA, SGD updates all parameters with one multi-tensor kernel, itself a
+# remedy for launch overhead.
+
+# %%
+# The floor they imply
+# --------------------
+# Operators per step times the cost of one is the time a step cannot go below, however fast
+# the arithmetic. Set it beside the measured time per epoch with no per-epoch sync (the
+# run from the homework page, shared in this build).
+cpu_floor = cpu_ops.operator_calls * cpu_cost.queued.median_s
+cpu_epoch = course_run("cpu", record_every=None).epoch_time_s
+print(f"CPU: floor {cpu_floor * 1e6:.1f} us = {cpu_ops.operator_calls} ops x "
+      f"{cpu_cost.queued.median_s * 1e6:.2f} us; measured epoch {cpu_epoch * 1e6:.1f} us "
+      f"(floor = {cpu_floor / cpu_epoch:.0%} of it)")  # fmt: skip
+bars = {"CPU (live)": (cpu_floor, cpu_epoch)}
+if gpu:
+    gpu_floor = gpu_ops["kernels"] * gpu["queued_s"]
+    if gpu["live"]:
+        gpu_epoch = course_run("cuda", record_every=None).epoch_time_s
+    else:
+        runs = record["measurements"]["record_frequency"]["runs"]
+        gpu_epoch = next(r["epoch_time_s"] for r in runs if r["record_every"] is None)
+    print(f"GPU: floor {gpu_floor * 1e6:.1f} us = {gpu_ops['kernels']} kernels x "
+          f"{gpu['queued_s'] * 1e6:.2f} us; measured epoch {gpu_epoch * 1e6:.1f} us "
+          f"(floor = {gpu_floor / gpu_epoch:.0%} of it)")  # fmt: skip
+    bars[f"GPU ({'live' if gpu['live'] else 'recorded'})"] = (gpu_floor, gpu_epoch)
+
+# sphinx_gallery_start_ignore
+# A per-op floor is a lower bound: it can never exceed the measured epoch. The prose below
+# says it is "a large share" of it: at least a fifth.
+for floor, epoch in bars.values():
+    assert 0.2 * epoch < floor < epoch, (floor, epoch)
+# sphinx_gallery_end_ignore
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3))
+labels = list(bars)
+ax.barh(
+    labels,
+    [e * 1e6 for _, e in bars.values()],
+    color="#d0d7e2",
+    label="measured epoch, no per-epoch sync",
+)
+ax.barh(labels, [f * 1e6 for f, _ in bars.values()], color="#c44e3a", height=0.5,
+        label="launch floor: ops x cost per op")  # fmt: skip
+ax.set_xlabel("microseconds per epoch")
+ax.set_title("How much of an epoch is launch overhead")
+ax.legend(loc="lower right", fontsize=8)
+fig.tight_layout()
+
+# %%
+# The floor explains a large share of each epoch on its own; the rest is the CPU-side
+# work around each operator that a one-element ``add_`` does not exercise: autograd
+# recording the graph and walking it backwards, the optimizer's Python loop, tensor
+# allocation. None of it is arithmetic. To go faster, launch fewer operators: fuse them,
+# capture them, or give each more work. :doc:`plot_utilization` and :doc:`plot_remedies` do
+# each in turn.
