@@ -1,0 +1,149 @@
+"""Recorded results: schema, validation, atomic save, the shipped records; bench and its CLI."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+
+import pytest
+
+from devicelab.bench import SECTIONS, run_bench, summary_table
+from devicelab.results import (
+    ResultsError,
+    find_results,
+    load_results,
+    provenance,
+    recorded_results,
+    recorded_results_dir,
+    results_schema,
+    save_results,
+    validate_results,
+)
+
+
+@pytest.fixture(scope="module")
+def record():
+    return run_bench("cpu", quick=True, sections=("sync", "launch"), command="pytest")
+
+
+def test_bench_record_is_valid_and_has_provenance(record):
+    assert validate_results(record) is record
+    assert record["schema_version"] == 1 and record["device"] == "cpu"
+    assert record["command"] == "pytest" and record["quick"] is True
+    assert record["hardware"]["cpu"]["generation"]
+    assert record["software"]["torch"]
+    assert set(record["measurements"]) == {"sync", "launch"}
+
+
+def test_round_trip(tmp_path, record):
+    path = save_results(record, tmp_path / "sub" / "cpu.json")
+    assert load_results(path) == record
+    assert find_results(tmp_path / "sub")[0]["_path"] == str(path)
+
+
+def test_corrupt_json_is_rejected_with_the_path(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema": "devicelab.results", ')
+    with pytest.raises(ResultsError, match=r"bad\.json: corrupt results file, not valid JSON"):
+        load_results(bad)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ResultsError, match="cannot read"):
+        load_results(tmp_path / "nope.json")
+
+
+def test_not_a_results_file(tmp_path):
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"hello": 1}))
+    with pytest.raises(ResultsError, match="not a devicelab results file"):
+        load_results(other)
+
+
+def test_future_version_is_rejected(record):
+    future = copy.deepcopy(record) | {"schema_version": 2}
+    with pytest.raises(ResultsError, match="version 2.*Upgrade devicelab"):
+        validate_results(future)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [(lambda r: r.pop("created"), r"\(top level\)"),
+     (lambda r: r["software"].pop("torch"), "software"),
+     (lambda r: r["measurements"]["sync"].pop("median_s"), "measurements/sync"),
+     (lambda r: r.update(quick="yes"), "quick")],
+)  # fmt: skip
+def test_malformed_records_name_the_field(record, mutate, where):
+    broken = copy.deepcopy(record)
+    mutate(broken)
+    with pytest.raises(ResultsError, match=f"invalid at {where}"):
+        validate_results(broken)
+
+
+def test_save_writes_nothing_for_an_invalid_record(tmp_path, record):
+    broken = copy.deepcopy(record)
+    broken.pop("hardware")
+    with pytest.raises(ResultsError):
+        save_results(broken, tmp_path / "out.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_find_results_refuses_a_corrupt_file_in_the_folder(tmp_path, record):
+    save_results(record, tmp_path / "good.json")
+    (tmp_path / "broken.json").write_text("[")
+    with pytest.raises(ResultsError, match="broken.json"):
+        find_results(tmp_path)
+
+
+def test_schema_is_a_json_schema():
+    schema = results_schema()
+    assert schema["$schema"].endswith("2020-12/schema")
+    assert "measurements" in schema["required"]
+
+
+def test_shipped_gpu_records_are_valid_and_labelled():
+    assert recorded_results_dir().name in ("results", "recorded")
+    records = recorded_results("cuda")
+    assert records, "the repository ships at least one recorded GPU run"
+    for r in records:
+        assert r["quick"] is False
+        assert r["hardware"]["gpus"], "a GPU record names its GPU"
+        line = provenance(r)
+        assert r["device_name"] in line and r["created"][:10] in line and r["command"] in line
+    assert recorded_results("mps") == []
+
+
+def test_bench_rejects_unknown_sections_and_devices():
+    with pytest.raises(ValueError, match="unknown: nope"):
+        run_bench("cpu", sections=("nope",))
+    with pytest.raises(ValueError, match="non-empty"):
+        run_bench("cpu", sections=())
+    with pytest.raises(ValueError, match="valid forms"):
+        run_bench("gpu")
+
+
+def test_summary_table_mentions_what_was_measured(record):
+    text = summary_table(record)
+    assert "One scalar .item()" in text and "operator calls" in text
+
+
+@pytest.mark.slow
+def test_bench_quick_cli_writes_a_valid_file(tmp_path):
+    out = tmp_path / "quick.json"
+    run = subprocess.run([sys.executable, "-m", "devicelab", "bench", "--quick", "--device", "cpu",
+                          "--out", str(out)], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "[bench] training" in run.stderr  # progress
+    assert "Remedies" in run.stdout and f"wrote {out}" in run.stdout
+    saved = load_results(out)
+    assert set(saved["measurements"]) == set(SECTIONS)
+    assert saved["command"].startswith("python -m devicelab bench --quick")
+
+
+def test_bench_cli_bad_device_is_a_clear_error():
+    run = subprocess.run([sys.executable, "-m", "devicelab", "bench", "--device", "tpu"],
+                         capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 2
+    assert "error: unknown device 'tpu'" in run.stderr

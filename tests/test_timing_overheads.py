@@ -1,0 +1,255 @@
+"""The timing layer, the three overheads, the breakdown and the remedies, on the CPU."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from devicelab.data import load_iris
+from devicelab.devices import DeviceNotAvailableError
+from devicelab.overheads import (
+    count_step_ops,
+    crossover,
+    epoch_breakdown,
+    launch_cost,
+    pcie_bandwidth_gb_s,
+    step_flops,
+    sync_cost,
+    transfer_sweep,
+    utilization_sweep,
+)
+from devicelab.remedies import (
+    batched_models,
+    compiled_manual,
+    course_loop,
+    cuda_graph,
+    fewer_threads,
+    initial_weights,
+    loss_log_on_device,
+    manual_gradients,
+    no_per_epoch_sync,
+    numpy_manual,
+)
+from devicelab.timing import measure, median_iqr
+
+
+# -- timing --------------------------------------------------------------------------------------
+def test_measure_reports_median_spread_and_samples():
+    t = measure(lambda: time.sleep(0.002), label="sleep", min_run_time=0.05, warmup=1)
+    assert 0.0019 < t.median_s < 0.01
+    assert t.iqr_s >= 0 and t.samples >= 2 and t.calls_per_sample >= 1
+    assert t.label == "sleep" and t.threads == torch.get_num_threads()
+    assert "sleep" in str(t)
+
+
+def test_measure_warms_up_before_timing():
+    calls = []
+    measure(lambda: calls.append(1), warmup=5, min_run_time=0.01)
+    assert len(calls) > 5
+
+
+def test_measure_uses_the_requested_threads():
+    seen = []
+    measure(
+        lambda: seen.append(torch.get_num_threads()), num_threads=1, min_run_time=0.01, warmup=0
+    )
+    assert set(seen) == {1}
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [({"min_run_time": 0}, "min_run_time"),
+                                               ({"warmup": -1}, "warmup")])  # fmt: skip
+def test_measure_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        measure(lambda: None, **kwargs)
+
+
+def test_median_iqr():
+    assert median_iqr([5.0]) == (5.0, 0.0)
+    assert median_iqr([1.0, 2.0, 3.0, 4.0, 5.0]) == (3.0, 2.0)
+    with pytest.raises(ValueError, match="no samples"):
+        median_iqr([])
+
+
+# -- transfer and sync ---------------------------------------------------------------------------
+def test_transfer_sweep_on_cpu_is_a_host_copy():
+    points = transfer_sweep([4, 4096, 1 << 20], "cpu", min_run_time=0.01)
+    assert [p.size_bytes for p in points] == [4, 4096, 1 << 20]
+    assert {(p.direction, p.memory) for p in points} == {("host->host", "pageable")}
+    assert all(p.median_s > 0 and p.bandwidth_gb_s > 0 for p in points)
+    assert points[-1].to_dict()["bandwidth_gb_s"] == pytest.approx(points[-1].bandwidth_gb_s)
+
+
+@pytest.mark.parametrize(("sizes", "match"), [([], "empty"), ([4, -8], "positive"),
+                                              ([0], "positive"), ([1.5], "positive")])  # fmt: skip
+def test_transfer_sweep_bad_sizes(sizes, match):
+    with pytest.raises(ValueError, match=match):
+        transfer_sweep(sizes, "cpu")
+
+
+def test_transfer_sweep_unknown_or_missing_device(monkeypatch):
+    with pytest.raises(ValueError, match="valid forms"):
+        transfer_sweep([4], "gpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceNotAvailableError):
+        transfer_sweep([4], "cuda")
+
+
+def test_sync_cost_on_cpu_is_sub_microsecond_scale():
+    t = sync_cost("cpu", min_run_time=0.02)
+    assert 0 < t.median_s < 1e-4
+
+
+def test_pcie_bandwidth():
+    assert pcie_bandwidth_gb_s(5, 16) == pytest.approx(63.0, rel=0.01)
+    assert pcie_bandwidth_gb_s(3, 16) == pytest.approx(15.76, rel=0.01)
+    with pytest.raises(ValueError, match="generation"):
+        pcie_bandwidth_gb_s(9, 16)
+    with pytest.raises(ValueError, match="width"):
+        pcie_bandwidth_gb_s(4, 0)
+
+
+# -- launch --------------------------------------------------------------------------------------
+def test_launch_cost_on_cpu():
+    cost = launch_cost("cpu", min_run_time=0.02)
+    assert 0 < cost.queued.median_s < 1e-3
+    assert cost.to_dict()["device"] == "cpu"
+
+
+def test_profiler_counts_one_course_step_on_cpu():
+    ops = count_step_ops("cpu")
+    assert ops.kernels == 0  # no GPU kernels on the CPU
+    assert ops.operators["aten::linear"] == 2  # fc1 and fc2
+    assert ops.operators["aten::relu"] == 1
+    assert ops.operators["aten::cross_entropy_loss"] == 1
+    assert ops.operator_calls == sum(ops.operators.values())
+    assert ops.aten_calls > ops.operator_calls  # operators call other operators
+    wider = count_step_ops("cpu", hidden=50)
+    assert wider.operator_calls == ops.operator_calls  # width changes sizes, not the op count
+
+
+# -- utilisation ---------------------------------------------------------------------------------
+def test_utilization_sweep_points_and_flops():
+    points = utilization_sweep("cpu", hiddens=[10, 20], batches=[8, 16], min_run_time=0.01)
+    assert [(p.hidden, p.batch) for p in points] == [(10, 8), (10, 16), (20, 8), (20, 16)]
+    assert points[0].flops == step_flops(8, 10)
+    assert all(p.flops_per_s == pytest.approx(p.flops / p.median_s) for p in points)
+
+
+def test_step_flops_is_three_forwards():
+    assert step_flops(120, 10) == 3 * 2 * 120 * (4 * 10 + 10 * 3)
+
+
+@pytest.mark.parametrize(("hiddens", "batches"), [([], [8]), ([10], []), ([-1], [8]), ([10], [0])])
+def test_utilization_sweep_bad_input(hiddens, batches):
+    with pytest.raises(ValueError):
+        utilization_sweep("cpu", hiddens=hiddens, batches=batches)
+
+
+def test_crossover():
+    sizes = [1, 10, 100, 1000]
+    assert crossover(sizes, [1, 2, 4, 8], [5, 5, 3, 3]) == 100
+    assert crossover(sizes, [1, 1, 1, 1], [2, 2, 2, 2]) is None
+    # a lucky win that does not last is not a crossover
+    assert crossover(sizes, [1, 1, 1, 1], [2, 0.5, 2, 0.5]) == 1000
+    assert crossover([100, 1], [4, 1], [3, 5]) == 100  # order-independent
+    with pytest.raises(ValueError):
+        crossover([1, 2], [1], [1, 2])
+    with pytest.raises(ValueError):
+        crossover([], [], [])
+
+
+# -- breakdown -----------------------------------------------------------------------------------
+def test_breakdown_arithmetic_and_remainder():
+    b = epoch_breakdown(epoch_s=100e-6, epoch_no_sync_s=80e-6, launches_per_epoch=10,
+                        launch_s=5e-6, flops_per_epoch=1e6, peak_flops_per_s=1e12)  # fmt: skip
+    assert b.compute_s == pytest.approx(1e-6)
+    assert b.launch_s == pytest.approx(50e-6)
+    assert b.sync_s == pytest.approx(20e-6)
+    assert b.other_s == pytest.approx(29e-6)
+    assert b.total_s == pytest.approx(b.compute_s + b.launch_s + b.sync_s + b.other_s)
+
+
+def test_breakdown_is_not_forced_to_add_up():
+    b = epoch_breakdown(epoch_s=10e-6, epoch_no_sync_s=10e-6, launches_per_epoch=30,
+                        launch_s=1e-6, flops_per_epoch=0, peak_flops_per_s=1e9)  # fmt: skip
+    assert b.other_s == pytest.approx(-20e-6)  # overlapping parts show as a negative remainder
+    assert b.sync_s == 0  # a faster run with syncs is noise, not a negative sync cost
+
+
+@pytest.mark.parametrize(
+    "field", ["epoch_s", "epoch_no_sync_s", "launches_per_epoch", "launch_s", "flops_per_epoch"]
+)
+def test_breakdown_rejects_negatives(field):
+    kwargs = dict(epoch_s=1.0, epoch_no_sync_s=1.0, launches_per_epoch=1, launch_s=1.0,
+                  flops_per_epoch=1.0, peak_flops_per_s=1.0) | {field: -1}  # fmt: skip
+    with pytest.raises(ValueError, match=field):
+        epoch_breakdown(**kwargs)
+
+
+def test_breakdown_rejects_zero_peak():
+    with pytest.raises(ValueError, match="peak"):
+        epoch_breakdown(epoch_s=1, epoch_no_sync_s=1, launches_per_epoch=1, launch_s=1,
+                        flops_per_epoch=1, peak_flops_per_s=0)  # fmt: skip
+
+
+# -- remedies ------------------------------------------------------------------------------------
+EPOCHS = 200
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris()
+
+
+@pytest.fixture(scope="module")
+def reference(iris):
+    return course_loop(iris, initial_weights(0), epochs=EPOCHS)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [no_per_epoch_sync, loss_log_on_device, manual_gradients, batched_models,
+     lambda d, i, epochs: numpy_manual(d, i, epochs=epochs),
+     lambda d, i, epochs: fewer_threads(d, i, threads=1, epochs=epochs)],
+)  # fmt: skip
+def test_every_variant_reaches_the_course_loss(iris, reference, variant):
+    result = variant(iris, initial_weights(0), epochs=EPOCHS)
+    assert result.final_loss == pytest.approx(reference.final_loss, abs=1e-5)
+    assert result.epochs == EPOCHS and result.epoch_time_s > 0
+
+
+def test_compiled_variant_reaches_the_course_loss(iris, reference):
+    result = compiled_manual(iris, initial_weights(0), epochs=EPOCHS)
+    assert result.final_loss == pytest.approx(reference.final_loss, abs=1e-5)
+    assert result.setup_s > 0  # compilation is reported, not hidden in the epoch time
+    assert torch.get_num_threads() >= 1
+
+
+def test_batched_models_reports_per_model_time(iris):
+    result = batched_models(iris, initial_weights(0), models=4, epochs=50)
+    assert result.models == 4
+    assert result.epoch_time_per_model_s == pytest.approx(result.epoch_time_s / 4)
+
+
+def test_fewer_threads_restores_the_thread_count(iris):
+    before = torch.get_num_threads()
+    fewer_threads(iris, initial_weights(0), threads=1, epochs=20)
+    assert torch.get_num_threads() == before
+
+
+def test_cuda_graph_needs_cuda(iris):
+    with pytest.raises(ValueError, match="CUDA"):
+        cuda_graph(iris, initial_weights(0), epochs=20, device="cpu")
+
+
+@pytest.mark.parametrize("epochs", [0, -1])
+def test_remedies_reject_bad_epochs(iris, epochs):
+    with pytest.raises(ValueError, match="epochs"):
+        manual_gradients(iris, initial_weights(0), epochs=epochs)
+
+
+def test_compiled_needs_whole_chunks(iris):
+    with pytest.raises(ValueError, match="multiple"):
+        compiled_manual(iris, initial_weights(0), epochs=30, unroll=20)
