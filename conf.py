@@ -16,6 +16,16 @@ import devicelab
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
+from colab_links import install_cell  # noqa: E402 - lives in docs/_ext, added just above
+
+# Where the project is hosted: "Run in Google Colab" links and the notebooks' install cell
+# are built from these. Forks set DEVICELAB_REPOSITORY / DEVICELAB_BRANCH when they build.
+devicelab_repository = os.environ.get(
+    "DEVICELAB_REPOSITORY", "https://github.com/devicelab/devicelab"
+)
+devicelab_branch = os.environ.get("DEVICELAB_BRANCH", "main")
+devicelab_notebooks_branch = os.environ.get("DEVICELAB_NOTEBOOKS_BRANCH", "notebooks")
+
 # Examples run in this process: keep torch's thread pool at what this process may really use,
 # and matplotlib off-screen.
 os.environ.setdefault("MPLBACKEND", "agg")
@@ -34,6 +44,7 @@ extensions = [
     "myst_nb",
     "sphinx_design",
     "sphinx_copybutton",
+    "colab_links",
 ]
 
 exclude_patterns = [
@@ -75,7 +86,10 @@ sphinx_gallery_conf = {
     "line_numbers": False,
     "matplotlib_animations": False,
     "image_scrapers": ("matplotlib",),
-    "first_notebook_cell": "# pip install devicelab  (see the README for the exact command)",
+    "first_notebook_cell": install_cell(devicelab_repository, devicelab_branch),
+    # The computation-times page loads jQuery and DataTables from CDNs, which fails offline;
+    # each example page still states its own run time.
+    "write_computation_times": False,
 }
 
 # -- API docs -----------------------------------------------------------------------------------
@@ -84,8 +98,13 @@ autodoc_typehints = "description"
 autodoc_member_order = "bysource"
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False
-# Offline-safe: each inventory has a local copy, used when the web is out of reach.
-intersphinx_mapping = {}
+# Offline: each inventory is a local file (docs/_inv), so the build never reaches the web.
+# python.inv is Python 3.11's objects.inv (Debian's python3.11-doc); torch.inv lists the torch
+# objects these pages link to (docs/_inv/make_torch_inv.py).
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3.11", ("_inv/python.inv",)),
+    "torch": ("https://docs.pytorch.org/docs/stable", ("_inv/torch.inv",)),
+}
 nitpicky = False
 
 # -- HTML ---------------------------------------------------------------------------------------
@@ -93,6 +112,7 @@ html_theme = "pydata_sphinx_theme"
 html_title = "devicelab"
 html_static_path = ["docs/_static"]  # relative to this file, not to docs/
 html_css_files = ["devicelab.css"]
+html_favicon = "docs/_static/favicon.svg"
 html_context = {"default_mode": "light"}
 html_theme_options = {
     "navbar_align": "left",

@@ -22,7 +22,7 @@ BUILD_PRODUCTS = [
     ROOT / "docs" / "sg_execution_times.rst",
 ]
 
-nox.options.sessions = ["lint", "tests", "docs"]
+nox.options.sessions = ["lint", "tests", "docs", "site"]
 nox.options.default_venv_backend = "virtualenv"
 
 
@@ -34,6 +34,7 @@ def _install(session: nox.Session, extras: str) -> None:
 def docs(session: nox.Session) -> None:
     """Build the site from scratch with every example executed, then verify it."""
     _install(session, "docs")
+    session.run("python", "docs/_ext/check_prose.py", "docs", "examples")
     # A strict build must start clean: an incremental rebuild skips unchanged pages and can
     # turn a failing build green without fixing it.
     for path in BUILD_PRODUCTS:
@@ -73,3 +74,25 @@ def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(reuse_venv=True)
+def site(session: nox.Session) -> None:
+    """Open every page of the built site in Debian's Chromium (Playwright) and check it."""
+    if not (ROOT / "build" / "html" / "index.html").is_file():
+        session.error("build/html is missing: run `nox -s docs` first")
+    if not Path("/usr/bin/chromium").exists():
+        # Debian's Chromium: Playwright's own browser download does not work offline.
+        session.run("apt-get", "update", "-q", external=True)
+        session.run("apt-get", "install", "-y", "-q", "chromium", external=True)
+    session.install("playwright>=1.45")
+    session.run(
+        "python", "docs/_ext/site_check.py", "build/html", "--screenshots", "build/screenshots"
+    )
+
+
+@nox.session(reuse_venv=True)
+def notebooks(session: nox.Session) -> None:
+    """Write the notebooks the Colab links open, into build/notebooks (after `nox -s docs`)."""
+    _install(session, "docs")
+    session.run("python", "docs/_ext/make_notebooks.py", "build/notebooks")

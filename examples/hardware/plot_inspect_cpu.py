@@ -137,20 +137,24 @@ ax.legend()
 fig.tight_layout()
 
 # %%
-# A tiny product of 120x4 by 4x10 finishes in well under the time it takes to wake a second
-# thread, so torch does not even split it (its parallel loops start at a grain size of
-# 32,768 elements). The large product splits well across cores. On a machine where other
-# processes compete for the cores, extra threads on tiny work can *cost* time (each step
-# waits for the slowest thread). That is why the remedies page tries one thread for the
-# course's loop.
+# What this machine showed:
+tiny_gain = speedups["tiny: (120x4) @ (4x10)"]
+large_gain = speedups["large: (1024x1024) @ (1024x1024)"]
+if usable == 1:
+    print("Only one CPU is usable here, so there is no thread pool to compare.")
+else:
+    for name, gain in (("large product", large_gain), ("tiny product", tiny_gain)):
+        verdict = "helped" if gain > 1.1 else "hurt" if gain < 0.9 else "made no real difference"
+        print(f"{usable} threads {verdict} on the {name} ({gain:.2f}x).")
 
-# sphinx_gallery_start_ignore
-if usable > 1:
-    # A large matrix product must gain from more threads on any multi-core machine, and the
-    # tiny one must not gain anywhere near as much.
-    assert speedups["large: (1024x1024) @ (1024x1024)"] > 1.2, speedups
-    assert speedups["tiny: (120x4) @ (4x10)"] < speedups["large: (1024x1024) @ (1024x1024)"]
-# sphinx_gallery_end_ignore
+# %%
+# A tiny product of 120x4 by 4x10 finishes in less time than it takes to wake a second
+# thread, so torch does not even split it: its parallel loops only divide work above a grain
+# size of tens of thousands of elements. A large product splits across cores and, on an idle
+# machine, runs faster with more threads. On a busy machine (other jobs, a container quota,
+# a noisy neighbour on a VM) extra threads wait for each other and can make *both* slower:
+# that is oversubscription, and it is why the remedies page tries one thread for the
+# course's loop.
 
 # %%
 # Compare with the tools you know

@@ -3,8 +3,8 @@ The ``loss.item()`` homework: why fewer syncs do not cut the time linearly
 ==========================================================================
 
 The course's homework: time the 20,000-epoch run while reading the loss every 1, 10, 100 and
-1,000 epochs, and only at the end, then explain why calling ``loss.item()`` 20,000 times
-fewer does not make the run anywhere near 20,000 times faster.
+1,000 epochs, and only at the end, then explain why calling ``loss.item()`` thousands of
+times less often does not make the run anywhere near proportionally faster.
 
 **What you will learn**
 
