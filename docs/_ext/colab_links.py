@@ -37,7 +37,7 @@ def install_cell(repository: str, branch: str) -> str:
 def _add_button(app: Sphinx, docname: str, source: list[str]) -> None:
     text = source[0]
     gallery = bool(re.match(r"auto_examples/[^/]+/plot_", docname))
-    executable = "file_format: mystnb" in text[:400]
+    executable = "file_format: mystnb" in text[:400] and docname != "index"  # the front door
     if not (gallery or executable):
         return
     url = colab_url(app, notebook_path(docname, gallery))
