@@ -48,6 +48,7 @@ def make_project(tmp: Path, *, example: str = GOOD_EXAMPLE, page: str = GOOD_PAG
     shutil.copy(ROOT / "conf.py", tmp / "conf.py")
     shutil.copytree(ROOT / "docs" / "_ext", tmp / "docs" / "_ext")
     shutil.copytree(ROOT / "docs" / "_static", tmp / "docs" / "_static")
+    shutil.copytree(ROOT / "docs" / "_inv", tmp / "docs" / "_inv")
     (tmp / "docs" / "index.md").write_text(INDEX)
     (tmp / "docs" / "page.md").write_text(page)
     (tmp / "examples").mkdir()
