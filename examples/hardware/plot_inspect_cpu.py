@@ -39,7 +39,7 @@ cpu = cpu_info()
 cost_ms = (time.perf_counter() - start) * 1e3
 
 for field in ("vendor", "model_name", "machine", "family", "model", "stepping",
-              "microarchitecture", "generation"):  # fmt: skip
+              "microarchitecture", "generation"):
     print(f"{field:>18}: {getattr(cpu, field)}")
 print(f"{'cpu_info() took':>18}: {cost_ms:.1f} ms")
 
@@ -116,7 +116,7 @@ for name, work in workloads.items():
     for threads in sorted({1, usable}):
         timings[name, threads] = measure(work, label=name, num_threads=threads, min_run_time=0.3)
         print(f"{name:<34} {threads:>2} thread(s): {timings[name, threads].median_s * 1e6:10.1f} us"
-              f"  (IQR {timings[name, threads].iqr_s * 1e6:.1f} us)")  # fmt: skip
+              f"  (IQR {timings[name, threads].iqr_s * 1e6:.1f} us)")
 
 speedups = {name: timings[name, 1].median_s / timings[name, usable].median_s for name in workloads}
 for name, gain in speedups.items():
@@ -128,7 +128,7 @@ names = list(workloads)
 for offset, threads in ((-0.2, 1), (0.2, usable)):
     ax.barh([i + offset for i in range(len(names))],
             [timings[n, threads].median_s * 1e6 for n in names], height=0.38,
-            label=f"{threads} thread(s)")  # fmt: skip
+            label=f"{threads} thread(s)")
 ax.set_yticks(range(len(names)), names)
 ax.set_xscale("log")
 ax.set_xlabel("median time per call (us, log scale)")
@@ -164,16 +164,16 @@ else:
 if shutil.which("lscpu"):
     lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
     keep = ("Model name", "CPU(s):", "Thread(s) per core", "Core(s) per socket", "Socket(s)",
-            "Vendor ID", "CPU family", "Model:")  # fmt: skip
+            "Vendor ID", "CPU family", "Model:")
     print("\n".join(line for line in lscpu.splitlines() if line.strip().startswith(keep)))
 else:
     print("lscpu is not available on this system (it ships with Linux's util-linux); "
-          "cpu_info() read the same facts through archspec and psutil instead.")  # fmt: skip
+          "cpu_info() read the same facts through archspec and psutil instead.")
 
 # %%
 env = subprocess.run([sys.executable, "-m", "torch.utils.collect_env"], capture_output=True,
-                     text=True, timeout=120)  # fmt: skip
+                     text=True, timeout=120)
 lines = env.stdout.splitlines()
 wanted = ("PyTorch version", "Is debug build", "CUDA used to build", "OS:", "Python version",
-          "Is CUDA available", "Model name", "CPU(s):", "Thread(s) per core")  # fmt: skip
+          "Is CUDA available", "Model name", "CPU(s):", "Thread(s) per core")
 print("\n".join(line for line in lines if line.strip().startswith(wanted)))

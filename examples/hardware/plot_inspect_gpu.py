@@ -49,7 +49,7 @@ if gpus:
 else:
     if not records:
         raise RuntimeError("no GPU here and no recorded GPU results in results/: run "
-                           "`bash results/record.sh OUT` on a GPU machine first")  # fmt: skip
+                           "`bash results/record.sh OUT` on a GPU machine first")
     record = records[0]
     source = provenance(record)
     shown = [
@@ -60,7 +60,7 @@ else:
                 if g["compute_capability"]
                 else None,
             }
-        )  # fmt: skip
+        )
         for g in record["hardware"]["gpus"]
     ]
     print("No GPU on this machine: showing a RECORDED report, not a live one.")
@@ -97,7 +97,7 @@ for gpu in shown:
     )
     if gpu.pcie_generation:
         print(f"  PCIe link      Gen{gpu.pcie_generation} x{gpu.pcie_width} now, "
-              f"max Gen{gpu.pcie_max_generation} x{gpu.pcie_max_width}")  # fmt: skip
+              f"max Gen{gpu.pcie_max_generation} x{gpu.pcie_max_width}")
     else:
         print("  PCIe link      unknown (NVML not installed, or not a PCIe link)")
 
@@ -124,7 +124,7 @@ for gpu in shown:
 for major, minor in [(7, 5), (8, 0), (8, 6), (8, 9), (9, 0), (10, 0), (12, 0), (13, 7)]:
     print(f"sm_{major}{minor} -> {gpu_architecture(major, minor)}")
 for name in ["NVIDIA H100 80GB HBM3", "NVIDIA GeForce RTX 3080 Ti", "NVIDIA RTX A6000",
-             "NVIDIA Jetson AGX Orin", "Tesla T4", "AMD Instinct MI300X", "Apple M2 GPU"]:  # fmt: skip
+             "NVIDIA Jetson AGX Orin", "Tesla T4", "AMD Instinct MI300X", "Apple M2 GPU"]:
     print(f"{name!r} -> {gpu_tier(name)}")
 
 # sphinx_gallery_start_ignore

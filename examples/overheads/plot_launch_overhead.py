@@ -35,12 +35,12 @@ record = next(iter(recorded_results("cuda")), None)
 if torch.cuda.is_available():
     cost = launch_cost("cuda")
     gpu = {"name": torch.cuda.get_device_name(0), "live": True,
-           "queued_s": cost.queued.median_s, "synced_s": cost.synced.median_s}  # fmt: skip
+           "queued_s": cost.queued.median_s, "synced_s": cost.synced.median_s}
 elif record is not None:
     launch = record["measurements"]["launch"]
     gpu = {"name": record["device_name"], "live": False,
            "queued_s": launch["per_op"]["queued"]["median_s"],
-           "synced_s": launch["per_op"]["synced"]["median_s"]}  # fmt: skip
+           "synced_s": launch["per_op"]["synced"]["median_s"]}
     print("No GPU on this machine: GPU figures are RECORDED, not live.")
     print("Source:", provenance(record))
 else:
@@ -48,7 +48,7 @@ else:
     print("No GPU here and no recorded GPU results: the GPU side is skipped.")
 if gpu:
     print(f"GPU {gpu['name']}: {gpu['queued_s'] * 1e6:.2f} us per tiny op queued, "
-          f"{gpu['synced_s'] * 1e6:.2f} us with a sync after each")  # fmt: skip
+          f"{gpu['synced_s'] * 1e6:.2f} us with a sync after each")
 
 # %%
 # The CPU's "launch" is a function call into an already running kernel loop. A GPU launch
@@ -72,7 +72,7 @@ elif record is not None:
     gpu_ops = record["measurements"]["launch"]["ops"]
 if gpu:
     print(f"GPU: {gpu_ops['operator_calls']} operator calls, {gpu_ops['kernels']} CUDA kernels "
-          f"({'live' if gpu['live'] else 'recorded'})")  # fmt: skip
+          f"({'live' if gpu['live'] else 'recorded'})")
 
 # %%
 # ``optimizer.step()`` shows up as four ``add_`` calls on the CPU but one ``_foreach_add_``
@@ -89,7 +89,7 @@ cpu_floor = cpu_ops.operator_calls * cpu_cost.queued.median_s
 cpu_epoch = course_run("cpu", record_every=None).epoch_time_s
 print(f"CPU: floor {cpu_floor * 1e6:.1f} us = {cpu_ops.operator_calls} ops x "
       f"{cpu_cost.queued.median_s * 1e6:.2f} us; measured epoch {cpu_epoch * 1e6:.1f} us "
-      f"(floor = {cpu_floor / cpu_epoch:.0%} of it)")  # fmt: skip
+      f"(floor = {cpu_floor / cpu_epoch:.0%} of it)")
 bars = {"CPU (live)": (cpu_floor, cpu_epoch)}
 if gpu:
     gpu_floor = gpu_ops["kernels"] * gpu["queued_s"]
@@ -100,7 +100,7 @@ if gpu:
         gpu_epoch = next(r["epoch_time_s"] for r in runs if r["record_every"] is None)
     print(f"GPU: floor {gpu_floor * 1e6:.1f} us = {gpu_ops['kernels']} kernels x "
           f"{gpu['queued_s'] * 1e6:.2f} us; measured epoch {gpu_epoch * 1e6:.1f} us "
-          f"(floor = {gpu_floor / gpu_epoch:.0%} of it)")  # fmt: skip
+          f"(floor = {gpu_floor / gpu_epoch:.0%} of it)")
     bars[f"GPU ({'live' if gpu['live'] else 'recorded'})"] = (gpu_floor, gpu_epoch)
 
 # sphinx_gallery_start_ignore
@@ -119,7 +119,7 @@ ax.barh(
     label="measured epoch, no per-epoch sync",
 )
 ax.barh(labels, [f * 1e6 for f, _ in bars.values()], color="#c44e3a", height=0.5,
-        label="launch floor: ops x cost per op")  # fmt: skip
+        label="launch floor: ops x cost per op")
 ax.set_xlabel("microseconds per epoch")
 ax.set_title("How much of an epoch is launch overhead")
 ax.legend(loc="lower right", fontsize=8)

@@ -68,21 +68,21 @@ def run_all(device):
     ]
     if device == "cpu":
         results += [fewer_threads(data, init, threads=1, epochs=EPOCHS),
-                    numpy_manual(data, init, epochs=EPOCHS)]  # fmt: skip
+                    numpy_manual(data, init, epochs=EPOCHS)]
     else:
         results.append(cuda_graph(data, init, epochs=EPOCHS, device=device))
     return [r.to_dict() | {"speedup": results[0].epoch_time_s / r.epoch_time_per_model_s}
-            for r in results]  # fmt: skip
+            for r in results]
 
 
 def show(results, title):
     print(title)
     print(f"  {'variant':<38} {'us/epoch':>10} {'IQR':>7} {'per model':>10} {'speed-up':>9} "
-          f"{'setup s':>8}  final loss")  # fmt: skip
+          f"{'setup s':>8}  final loss")
     for r in results:
         print(f"  {r['name']:<38} {r['epoch_time_s'] * 1e6:10.1f} {r['epoch_time_iqr_s'] * 1e6:7.1f} "
               f"{r['epoch_time_per_model_s'] * 1e6:10.2f} {r['speedup']:8.1f}x {r['setup_s']:8.1f}  "
-              f"{r['final_loss']:.6f}")  # fmt: skip
+              f"{r['final_loss']:.6f}")
 
 
 # %%
@@ -149,11 +149,11 @@ fig.tight_layout()
 single = [r for r in cpu_results if r["models"] == 1]
 best = max(single, key=lambda r: r["speedup"])
 print(f"Fastest CPU variant for the course's one model: {best['name']}, "
-      f"{best['speedup']:.1f}x the course's loop")  # fmt: skip
+      f"{best['speedup']:.1f}x the course's loop")
 if gpu_results:
     gpu_best = max((r for r in gpu_results if r["models"] == 1), key=lambda r: r["speedup"])
     print(f"Fastest GPU variant for one model: {gpu_best['name']}, {gpu_best['speedup']:.1f}x "
-          f"the course's loop on the same GPU")  # fmt: skip
+          f"the course's loop on the same GPU")
 
 # sphinx_gallery_start_ignore
 assert best["speedup"] >= 10, f"the fastest CPU variant must be at least 10x: {best}"

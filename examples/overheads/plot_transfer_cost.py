@@ -57,7 +57,7 @@ def table(points, title):
     print(title)
     for p in points:
         print(f"  {p['direction']:<13} {p['memory']:<8} {p['size_bytes']:>11,} B  "
-              f"{p['median_s'] * 1e6:10.1f} us  {p['bandwidth_gb_s']:7.2f} GB/s")  # fmt: skip
+              f"{p['median_s'] * 1e6:10.1f} us  {p['bandwidth_gb_s']:7.2f} GB/s")
 
 
 table(cpu_points, "This CPU, host->host copy (live):")
@@ -92,7 +92,7 @@ if gpu_points:
     ax_time.text(SIZES[0] * 2, floor_us * 4, "latency-bound", fontsize=8)
     ax_time.text(edge * 4, floor_us * 4, "bandwidth-bound", fontsize=8)
     print(f"Pinned host->device copies from 4 B to {edge:,} B all cost less than twice the "
-          f"cheapest one ({floor_us:.1f} us): latency-bound.")  # fmt: skip
+          f"cheapest one ({floor_us:.1f} us): latency-bound.")
 if link_gen and link_width:
     theory = pcie_bandwidth_gb_s(link_gen, link_width)
     ax_bw.axhline(theory, color="k", lw=0.8, ls=":")

@@ -32,13 +32,13 @@ HIDDENS = [10, 32, 100, 320, 1_000, 3_200, 10_000, 32_000]
 BATCHES = [120, 1_200, 12_000, 120_000, 1_200_000]
 
 cpu = {"width": utilization_sweep("cpu", hiddens=HIDDENS, batches=[120]),
-       "batch": utilization_sweep("cpu", hiddens=[10], batches=BATCHES)}  # fmt: skip
+       "batch": utilization_sweep("cpu", hiddens=[10], batches=BATCHES)}
 cpu = {axis: [p.to_dict() for p in points] for axis, points in cpu.items()}
 
 record = next(iter(recorded_results("cuda")), None)
 if torch.cuda.is_available():
     gpu = {"width": utilization_sweep("cuda", hiddens=HIDDENS, batches=[120]),
-           "batch": utilization_sweep("cuda", hiddens=[10], batches=BATCHES)}  # fmt: skip
+           "batch": utilization_sweep("cuda", hiddens=[10], batches=BATCHES)}
     gpu = {axis: [p.to_dict() for p in points] for axis, points in gpu.items()}
     gpu_label = f"GPU, live: {torch.cuda.get_device_name(0)}"
 elif record is not None:
@@ -53,7 +53,7 @@ else:
 KEY = {"width": "hidden", "batch": "batch"}
 for axis in ("width", "batch"):
     print(f"\n{axis} sweep: {KEY[axis]:>9}  {'CPU us':>10} {'CPU GFLOP/s':>12}"
-          + (f"  {'GPU us':>10} {'GPU GFLOP/s':>12}" if gpu else ""))  # fmt: skip
+          + (f"  {'GPU us':>10} {'GPU GFLOP/s':>12}" if gpu else ""))
     for i, c in enumerate(cpu[axis]):
         line = f"{'':>13}{c[KEY[axis]]:>11,}  {c['median_s'] * 1e6:10.1f} {c['flops_per_s'] / 1e9:12.2f}"
         if gpu:
@@ -75,13 +75,13 @@ if gpu:
             sizes, [p["median_s"] for p in cpu[axis]], [p["median_s"] for p in gpu[axis]]
         )
         print(f"{axis}: GPU ({'live' if torch.cuda.is_available() else 'recorded'}) vs this CPU (live): "
-              f"{'GPU faster from ' + format(here, ',') if here else 'the GPU never overtakes'}")  # fmt: skip
+              f"{'GPU faster from ' + format(here, ',') if here else 'the GPU never overtakes'}")
 if record is not None:
     u = record["measurements"]["utilization"]
     for axis in ("width", "batch"):
         crossovers[axis] = u[f"crossover_{axis}"]
         print(f"{axis}: {record['device_name']} vs its own host CPU (recorded): GPU faster from "
-              f"{KEY[axis]} = {crossovers[axis]:,}")  # fmt: skip
+              f"{KEY[axis]} = {crossovers[axis]:,}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -90,14 +90,14 @@ for ax, axis in zip(axes, ("width", "batch"), strict=True):
     ax.plot(sizes, [p["median_s"] * 1e6 for p in cpu[axis]], "o-", label="CPU, live")
     if gpu:
         ax.plot(sizes, [p["median_s"] * 1e6 for p in gpu[axis]], "s-" if torch.cuda.is_available() else "s--",
-                label=gpu_label)  # fmt: skip
+                label=gpu_label)
     if record is not None and not torch.cuda.is_available():
         host = record["measurements"]["utilization"]["sweeps"]["cpu"][axis]
         ax.plot(sizes, [p["median_s"] * 1e6 for p in host], "^:", color="grey",
-                label="its host CPU, recorded")  # fmt: skip
+                label="its host CPU, recorded")
         ax.axvline(crossovers[axis], color="k", lw=0.8, ls=":")
         ax.text(crossovers[axis], 0.98, " recorded\n crossover", fontsize=7, va="top",
-                transform=ax.get_xaxis_transform())  # fmt: skip
+                transform=ax.get_xaxis_transform())
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(f"{KEY[axis]} ({'batch 120' if axis == 'width' else 'hidden 10'})")
@@ -119,10 +119,10 @@ fig.tight_layout()
 if gpu:
     flat = [p["median_s"] for p in gpu["width"] if p["hidden"] <= 1_000]
     print(f"GPU time per step from width 10 to 1,000: {min(flat) * 1e6:.0f} to {max(flat) * 1e6:.0f} us "
-          f"({max(flat) / min(flat):.1f}x for {1_000 // 10}x the work)")  # fmt: skip
+          f"({max(flat) / min(flat):.1f}x for {1_000 // 10}x the work)")
     peak = max(p["flops_per_s"] for axis in gpu for p in gpu[axis])
     print(f"Best achieved: GPU {peak / 1e12:.2f} TFLOP/s, CPU "
-          f"{max(p['flops_per_s'] for axis in cpu for p in cpu[axis]) / 1e12:.3f} TFLOP/s")  # fmt: skip
+          f"{max(p['flops_per_s'] for axis in cpu for p in cpu[axis]) / 1e12:.3f} TFLOP/s")
 
 # sphinx_gallery_start_ignore
 if gpu:

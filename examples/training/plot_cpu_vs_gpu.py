@@ -53,7 +53,7 @@ cpu = course_run("cpu")
 print(f"CPU: {cpu.wall_time_s:.2f} s for {cpu.epochs:,} epochs, "
       f"{cpu.epoch_time_s * 1e6:.1f} us/epoch (median of {len(cpu.block_epoch_times_s)} blocks, "
       f"IQR {cpu.epoch_time_iqr_s * 1e6:.1f} us), final loss {cpu.final_loss:.5f}, "
-      f"test accuracy {cpu.test_accuracy:.3f}")  # fmt: skip
+      f"test accuracy {cpu.test_accuracy:.3f}")
 
 # sphinx_gallery_start_ignore
 assert cpu.epochs == 20_000 and cpu.syncs == 20_000
@@ -74,20 +74,20 @@ if torch.cuda.is_available():
         gpu.final_loss,
     )
     print(f"GPU, live on {torch.cuda.get_device_name(0)}: {gpu_s:.2f} s, "
-          f"{gpu_epoch * 1e6:.1f} us/epoch, final loss {gpu_loss:.5f}")  # fmt: skip
+          f"{gpu_epoch * 1e6:.1f} us/epoch, final loss {gpu_loss:.5f}")
 elif record is not None:
     runs = {r["device"]: r for r in record["measurements"]["training"]["runs"]}
     rec_gpu = runs[record["device"]]
     gpu_label, gpu_s, gpu_epoch, gpu_loss = (f"GPU (recorded: {record['device_name']})",
                                              rec_gpu["wall_time_s"], rec_gpu["epoch_time_s"],
-                                             rec_gpu["final_loss"])  # fmt: skip
+                                             rec_gpu["final_loss"])
     print("No GPU on this machine: the GPU figures below are RECORDED, not live.")
     print("Source:", provenance(record))
     print(
         f"GPU (recorded): {gpu_s:.2f} s, {gpu_epoch * 1e6:.1f} us/epoch, final loss {gpu_loss:.5f}"
     )
     print(f"Its host CPU (recorded, same run): {runs['cpu']['wall_time_s']:.2f} s, "
-          f"{runs['cpu']['epoch_time_s'] * 1e6:.1f} us/epoch")  # fmt: skip
+          f"{runs['cpu']['epoch_time_s'] * 1e6:.1f} us/epoch")
 else:
     gpu_label = None
     print(
@@ -104,7 +104,7 @@ else:
 TOLERANCE = 1e-3
 if gpu_label:
     print(f"final loss: CPU {cpu.final_loss:.6f}, {gpu_label} {gpu_loss:.6f}, "
-          f"difference {abs(cpu.final_loss - gpu_loss):.2e} (tolerance {TOLERANCE:g})")  # fmt: skip
+          f"difference {abs(cpu.final_loss - gpu_loss):.2e} (tolerance {TOLERANCE:g})")
     # sphinx_gallery_start_ignore
     assert abs(cpu.final_loss - gpu_loss) < TOLERANCE
     # sphinx_gallery_end_ignore
@@ -133,7 +133,7 @@ for i, value in enumerate(bars.values()):
     ax.text(value, i, f" {value:.1f} s", va="center")
 ax.invert_yaxis()
 ax.set_xlabel("seconds for 20,000 epochs with loss.item() every epoch")
-ax.set_title("The course's experiment (hatched: recorded or quoted, not live)")
+ax.set_title("Hatched bars: recorded or quoted, not live")
 ax.set_xlim(0, max(bars.values()) * 1.25)
 fig.tight_layout()
 
@@ -151,7 +151,7 @@ if record is not None:
     rec_runs = {r["device"]: r for r in record["measurements"]["training"]["runs"]}
     rec_ratio = rec_runs[record["device"]]["wall_time_s"] / rec_runs["cpu"]["wall_time_s"]
     print(f"On the recorded machine, the {record['device_name']} took {rec_ratio:.2f}x "
-          f"the time of its own host CPU.")  # fmt: skip
+          f"the time of its own host CPU.")
 
 # sphinx_gallery_start_ignore
 # The prose below says the recorded GPU was slower than its host CPU.

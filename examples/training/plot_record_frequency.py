@@ -36,7 +36,7 @@ cpu_runs = [course_run("cpu", record_every=k) for k in EVERY]
 for run in cpu_runs:
     label = f"every {run.record_every}" if run.record_every else "end only"
     print(f"CPU  {label:<12} {run.syncs:>6} syncs  {run.wall_time_s:6.2f} s  "
-          f"{run.epoch_time_s * 1e6:7.1f} us/epoch (IQR {run.epoch_time_iqr_s * 1e6:.1f})")  # fmt: skip
+          f"{run.epoch_time_s * 1e6:7.1f} us/epoch (IQR {run.epoch_time_iqr_s * 1e6:.1f})")
 
 # %%
 # The GPU side, live or recorded:
@@ -62,7 +62,7 @@ fig, ax = plt.subplots(figsize=(7, 4))
 ax.plot([r.syncs for r in cpu_runs], [r.wall_time_s for r in cpu_runs], "o-", label="CPU, live")
 if gpu_points:
     ax.plot(*zip(*gpu_points, strict=True), "s--" if record and not torch.cuda.is_available() else "s-",
-            label=gpu_label)  # fmt: skip
+            label=gpu_label)
 ax.set_xscale("log")
 ax.set_xlabel("loss.item() calls in 20,000 epochs (log scale)")
 ax.set_ylabel("seconds for the run")
@@ -85,18 +85,18 @@ def sync_cost_and_floor(points):
 
 cpu_sync, cpu_floor = sync_cost_and_floor([(r.syncs, r.wall_time_s) for r in cpu_runs])
 print(f"CPU: one sync costs {cpu_sync * 1e6:.2f} us in the loop; floor {cpu_floor:.2f} s "
-      f"({cpu_floor / cpu_runs[0].wall_time_s:.0%} of the every-epoch run)")  # fmt: skip
+      f"({cpu_floor / cpu_runs[0].wall_time_s:.0%} of the every-epoch run)")
 if gpu_points:
     gpu_sync, gpu_floor = sync_cost_and_floor(gpu_points)
     print(f"GPU: one sync costs {gpu_sync * 1e6:.2f} us in the loop; floor {gpu_floor:.2f} s "
-          f"({gpu_floor / max(gpu_points)[1]:.0%} of the every-epoch run)")  # fmt: skip
+          f"({gpu_floor / max(gpu_points)[1]:.0%} of the every-epoch run)")
 if record is not None:
     idle = record["measurements"]["sync"]["median_s"]
     rec_sync, rec_floor = sync_cost_and_floor(
         [(r["syncs"], r["wall_time_s"]) for r in record["measurements"]["record_frequency"]["runs"]]
     )
     print(f"Recorded {record['device_name']}: an .item() on an idle GPU takes {idle * 1e6:.1f} us, "
-          f"but one in the loop costs {rec_sync * 1e6:.1f} us")  # fmt: skip
+          f"but one in the loop costs {rec_sync * 1e6:.1f} us")
 
 # sphinx_gallery_start_ignore
 # The prose below: on the CPU a sync is nearly free (most of the time stays without it) ...
@@ -157,7 +157,7 @@ def run_epochs(first, last):
 seconds, _ = timed_blocks(run_epochs, epochs, device)
 curve = losses_on_device.cpu()  # the one copy, the one sync
 print(f"{epochs:,} losses kept on {device} in {seconds:.2f} s, copied once: "
-      f"first {curve[0]:.4f}, last {curve[-1]:.4f}")  # fmt: skip
+      f"first {curve[0]:.4f}, last {curve[-1]:.4f}")
 
 # sphinx_gallery_start_ignore
 assert curve.shape == (epochs,) and torch.isfinite(curve).all()
