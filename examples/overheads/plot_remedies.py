@@ -33,11 +33,14 @@ same device, in the same run, from the same initial weights.
 #    :pyobject: cuda_graph
 #    :start-at: chunk = _unrolled(unroll)
 #    :end-at: graph.replay()
+import statistics
+
 import matplotlib.pyplot as plt
 import torch
 
 from devicelab.data import load_iris
 from devicelab.remedies import (
+    alternating_speedup,
     batched_models,
     compiled_manual,
     course_loop,
@@ -150,13 +153,19 @@ single = [r for r in cpu_results if r["models"] == 1]
 best = max(single, key=lambda r: r["speedup"])
 print(f"Fastest CPU variant for the course's one model: {best['name']}, "
       f"{best['speedup']:.1f}x the course's loop")
+# The two runs above are minutes apart, and a machine's speed drifts. Timed alternately,
+# round by round, the same two steps give:
+head_to_head = alternating_speedup(data, init)
+print("Compiled step vs the course's step, measured alternately: "
+      + ", ".join(f"{r:.1f}x" for r in head_to_head)
+      + f" (median {statistics.median(head_to_head):.1f}x)")
 if gpu_results:
     gpu_best = max((r for r in gpu_results if r["models"] == 1), key=lambda r: r["speedup"])
     print(f"Fastest GPU variant for one model: {gpu_best['name']}, {gpu_best['speedup']:.1f}x "
           f"the course's loop on the same GPU")
 
 # sphinx_gallery_start_ignore
-assert best["speedup"] >= 10, f"the fastest CPU variant must be at least 10x: {best}"
+assert statistics.median(head_to_head) >= 10, f"the fastest CPU variant must be at least 10x: {head_to_head}"
 # Each bullet below, checked against the figures it describes.
 for results in filter(None, (cpu_results, gpu_results)):
     by = {r["name"].split(",")[0].split(" ")[0]: r["speedup"] for r in results}

@@ -32,11 +32,12 @@ import torch.nn.functional as F
 from .data import IrisData
 from .devices import resolve_device, synchronize
 from .models import MLP
-from .timing import median_iqr
+from .timing import measure, median_iqr
 from .training import timed_blocks, train
 
 __all__ = [
     "RemedyResult",
+    "alternating_speedup",
     "batched_models",
     "compiled_manual",
     "course_loop",
@@ -446,6 +447,53 @@ def cuda_graph(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 2
         wall, chunk_times = timed_blocks(run, epochs // unroll, device)
     return _manual_result(f"CUDA graph, {unroll} epochs per replay", device, epochs, wall,
                           [t / unroll for t in chunk_times], setup, weights, data)  # fmt: skip
+
+
+def alternating_speedup(
+    data: IrisData,
+    init: dict[str, torch.Tensor],
+    *,
+    unroll: int = 20,
+    rounds: int = 7,
+    min_run_time: float = 0.2,
+    lr: float = 0.01,
+) -> list[float]:
+    """Speed-up of :func:`compiled_manual`'s compiled step over the course's step, on the CPU,
+    measured alternately.
+
+    A machine's speed drifts (other tenants of a VM, frequency changes), and two long runs
+    minutes apart can differ by more than the effect being measured. Here each round times
+    one course epoch (autograd, ``optimizer.step()``, ``loss.item()``) and then the compiled
+    ``unroll``-epoch chunk, each with :func:`devicelab.timing.measure`, back to back; drift
+    hits both sides of a round alike. Returns one ratio per round.
+    """
+    _check(unroll, lr)
+    cpu = torch.device("cpu")
+    data = data.to(cpu)
+    model = _model(init, cpu)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    X, y = data.X_train, data.y_train
+
+    def course_epoch() -> None:
+        loss = F.cross_entropy(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss.item()
+
+    _, weights, Y = _manual_setup(data, init, cpu)
+    chunk = torch.compile(_unrolled(unroll), options={"cpp_wrapper": True})
+
+    def compiled_chunk() -> None:
+        with torch.no_grad():
+            chunk(*weights, X, Y, lr)
+
+    ratios = []
+    for _ in range(rounds):
+        baseline = measure(course_epoch, min_run_time=min_run_time).median_s
+        fused = measure(compiled_chunk, min_run_time=min_run_time, num_threads=1).median_s / unroll
+        ratios.append(baseline / fused)
+    return ratios
 
 
 def run_remedies(
