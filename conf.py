@@ -26,9 +26,8 @@ devicelab_repository = os.environ.get(
 devicelab_branch = os.environ.get("DEVICELAB_BRANCH", "main")
 devicelab_notebooks_branch = os.environ.get("DEVICELAB_NOTEBOOKS_BRANCH", "notebooks")
 
-# Examples run in this process: keep torch's thread pool at what this process may really use,
-# and matplotlib off-screen.
-os.environ.setdefault("MPLBACKEND", "agg")
+# No MPLBACKEND here: sphinx-gallery switches matplotlib to agg itself, and the notebook
+# kernels (which inherit this environment) need their inline backend to show figures.
 
 project = "devicelab"
 author = "devicelab contributors"
@@ -117,11 +116,12 @@ html_context = {"default_mode": "light"}
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    # Gallery pages need the width for code and output; their sections are few.
+    "secondary_sidebar_items": {"*": ["page-toc"], "auto_examples/**": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_show_sourcelink = True
+html_show_sourcelink = False
 
 
 # -- An example that ends the process early must fail the build ---------------------------------

@@ -6,7 +6,7 @@ Serves ``build/html`` on 127.0.0.1 and drives Debian's Chromium with Playwright.
 
 - a console error or uncaught page error (none is allowed: the site loads nothing remote);
 - a broken internal link, image or download link;
-- a gallery page without its code output or its figures;
+- a gallery page without its code output or its figures, a notebook page without its figure;
 - a page wider than a phone's screen (horizontal scrolling of the whole page);
 - the search box not finding ``__call__``, ``loss.item`` and ``pin_memory`` on their pages.
 
@@ -38,6 +38,8 @@ SCREENSHOTS = {
     "gallery": "auto_examples/training/plot_cpu_vs_gpu.html",
     "narrative": "why_gpu_slower.html",
 }
+# Narrative notebook pages whose cells draw a figure.
+NOTEBOOK_FIGURES = ["why_gpu_slower.html", "results.html"]
 SEARCHES = {
     "__call__": "call_method",
     "loss.item": "plot_record_frequency",
@@ -123,6 +125,8 @@ def check(root: Path, screenshots: Path) -> list[str]:
                         problems.append(f"{name}: no figure")
                     if downloads < 2:
                         problems.append(f"{name}: missing .py/.ipynb download links")
+                if name in NOTEBOOK_FIGURES and page.locator(".cell_output img").count() == 0:
+                    problems.append(f"{name}: the notebook's figure is missing")
                 page.close()
 
             phone = browser.new_context(viewport=PHONE, is_mobile=True, device_scale_factor=2)
