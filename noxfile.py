@@ -8,11 +8,15 @@ several GB. Venvs are reused, so a rebuild does not reinstall torch.
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+from build_command import SPHINX_ARGS, VERIFY_ARGS  # noqa: E402 - found through the line above
+
 CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
 BUILD_PRODUCTS = [
     ROOT / "build" / "html",
@@ -42,22 +46,8 @@ def docs(session: nox.Session) -> None:
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
-    session.run(
-        "sphinx-build",
-        "-T",
-        "-W",
-        "--keep-going",
-        "-b",
-        "html",
-        "-c",
-        ".",
-        "-d",
-        "build/doctrees",
-        "docs",
-        "build/html",
-        *session.posargs,
-    )
-    session.run("python", "docs/_ext/verify_build.py", "docs/auto_examples", "build/html")
+    session.run("sphinx-build", *SPHINX_ARGS, *session.posargs)
+    session.run("python", *VERIFY_ARGS)
     session.log(f"Open {ROOT / 'build' / 'html' / 'index.html'} in a browser.")
 
 

@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+
+from build_command import SPHINX_ARGS, VERIFY_ARGS  # noqa: E402 - found through the line above
+
 SECTIONS = ("python", "hardware", "training", "overheads")
 
 GOOD_EXAMPLE = '''"""
@@ -64,22 +68,7 @@ def make_project(tmp: Path, *, example: str = GOOD_EXAMPLE, page: str = GOOD_PAG
 def build(project: Path) -> subprocess.CompletedProcess[str]:
     """Run the same two steps as ``nox -s docs``; stop at the first that fails."""
     sphinx = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-T",
-            "-W",
-            "--keep-going",
-            "-b",
-            "html",
-            "-c",
-            ".",
-            "-d",
-            "build/doctrees",
-            "docs",
-            "build/html",
-        ],
+        [sys.executable, "-m", "sphinx", *SPHINX_ARGS],
         cwd=project,
         capture_output=True,
         text=True,
@@ -88,7 +77,7 @@ def build(project: Path) -> subprocess.CompletedProcess[str]:
     if sphinx.returncode != 0:
         return sphinx
     return subprocess.run(
-        [sys.executable, "docs/_ext/verify_build.py", "docs/auto_examples", "build/html"],
+        [sys.executable, *VERIFY_ARGS],
         cwd=project,
         capture_output=True,
         text=True,

@@ -526,7 +526,7 @@ def cpu_info() -> CPUInfo:
         family=family,
         model=model,
         stepping=stepping,
-        microarchitecture=host.name,
+        microarchitecture=host.name,  # live detection beats one dump entry's flags
         generation=_generation(vendor, family, model, stepping, implementer, host.name),
         physical_cores=physical,
         logical_cpus=logical,

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from .data import IrisData
 from .devices import resolve_device, synchronize
 from .models import MLP
-from .timing import measure, median_iqr
+from .timing import BlockTimes, measure
 from .training import timed_blocks, train
 
 __all__ = [
@@ -54,7 +54,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class RemedyResult:
+class RemedyResult(BlockTimes):
     """One variant's timed training run.
 
     Attributes
@@ -85,16 +85,6 @@ class RemedyResult:
     block_epoch_times_s: list[float]
     setup_s: float
     final_loss: float
-
-    @property
-    def epoch_time_s(self) -> float:
-        """Median seconds per epoch (all models together)."""
-        return median_iqr(self.block_epoch_times_s)[0]
-
-    @property
-    def epoch_time_iqr_s(self) -> float:
-        """Interquartile range of seconds per epoch."""
-        return median_iqr(self.block_epoch_times_s)[1]
 
     @property
     def epoch_time_per_model_s(self) -> float:

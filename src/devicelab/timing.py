@@ -17,7 +17,7 @@ from typing import Any
 import torch
 import torch.utils.benchmark as benchmark
 
-__all__ = ["Timing", "measure", "median_iqr"]
+__all__ = ["BlockTimes", "Timing", "measure", "median_iqr"]
 
 
 @dataclass(frozen=True)
@@ -125,3 +125,20 @@ def median_iqr(samples: Sequence[float]) -> tuple[float, float]:
         return samples[0], 0.0
     q1, median, q3 = statistics.quantiles(samples, n=4, method="inclusive")
     return median, q3 - q1
+
+
+class BlockTimes:
+    """Mixin for results timed in blocks of epochs: a ``block_epoch_times_s`` list gives the
+    median seconds per epoch and its interquartile range."""
+
+    block_epoch_times_s: list[float]
+
+    @property
+    def epoch_time_s(self) -> float:
+        """Median seconds per epoch over the timed blocks."""
+        return median_iqr(self.block_epoch_times_s)[0]
+
+    @property
+    def epoch_time_iqr_s(self) -> float:
+        """Interquartile range of the per-block seconds per epoch (0 with a single block)."""
+        return median_iqr(self.block_epoch_times_s)[1]

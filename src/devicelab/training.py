@@ -22,13 +22,13 @@ from torch import nn
 from .data import IrisData, load_iris
 from .devices import resolve_device, synchronize
 from .models import MLP
-from .timing import median_iqr
+from .timing import BlockTimes
 
 __all__ = ["TrainResult", "accuracy", "course_run", "timed_blocks", "train"]
 
 
 @dataclass(frozen=True)
-class TrainResult:
+class TrainResult(BlockTimes):
     """What one timed training run measured.
 
     Attributes
@@ -57,16 +57,6 @@ class TrainResult:
     final_loss: float
     train_accuracy: float
     test_accuracy: float
-
-    @property
-    def epoch_time_s(self) -> float:
-        """Median seconds per epoch over the timed blocks."""
-        return median_iqr(self.block_epoch_times_s)[0]
-
-    @property
-    def epoch_time_iqr_s(self) -> float:
-        """Interquartile range of the per-block seconds per epoch (0 with a single block)."""
-        return median_iqr(self.block_epoch_times_s)[1]
 
     @property
     def syncs(self) -> int:
