@@ -317,3 +317,20 @@ def test_report_cli_text_and_json():
     assert facts["cpu"]["logical_cpus"] >= 1
     assert facts["torch"] == torch.__version__
     assert isinstance(facts["gpus"], list)
+
+
+def test_cpu_info_without_proc_cpuinfo_uses_archspec(monkeypatch):
+    class NoProcfs:
+        def __init__(self, *args):
+            pass
+
+        def read_text(self):
+            raise OSError("no /proc here")
+
+    monkeypatch.setattr(hardware, "Path", NoProcfs)
+    monkeypatch.setattr(hardware.archspec.cpu, "brand_string", lambda: "Apple M2 Pro")
+    cpu = cpu_info()
+    assert cpu.model_name == "Apple M2 Pro"
+    assert cpu.microarchitecture == hardware.archspec.cpu.host().name
+    assert cpu.family is None and cpu.model is None  # not invented
+    assert cpu.logical_cpus >= 1 and cpu.torch_threads == torch.get_num_threads()

@@ -19,12 +19,13 @@ import math
 import os
 import platform
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import archspec.cpu
 import archspec.cpu.detect
+import psutil
 import torch
 from archspec.cpu.schema import TARGETS_JSON
 
@@ -483,34 +484,42 @@ def _affinity_count() -> int | None:
     return os.cpu_count()
 
 
+def _identity_without_cpuinfo() -> CPUInfo:
+    """macOS and Windows have no /proc/cpuinfo: archspec reads sysctl or cpuid instead."""
+    host = archspec.cpu.host()
+    machine = platform.machine()
+    return CPUInfo(
+        vendor=host.vendor,
+        model_name=archspec.cpu.brand_string(),
+        machine=machine,
+        family=None,
+        model=None,
+        stepping=None,
+        microarchitecture=host.name,
+        generation=_generation(host.vendor, None, None, None, None, host.name),
+        physical_cores=None,
+        logical_cpus=None,
+        threads_per_core=None,
+        usable_cpus=None,
+        cpu_quota=None,
+        isa_extensions=_notable(machine, set(host.features)),
+        torch_cpu_capability=None,
+        torch_threads=None,
+    )
+
+
 def cpu_info() -> CPUInfo:
     """Describe this machine's CPU, including what this process may use and torch's view.
 
-    Fast (a few milliseconds): it reads ``/proc/cpuinfo`` and cgroup files and asks archspec,
-    psutil and torch; it spawns no processes on Linux.
+    The identity comes from :func:`parse_cpuinfo` on Linux (from archspec elsewhere); the
+    counts, quota and torch's view are read live. Fast (a few milliseconds): no process is
+    spawned on Linux.
     """
-    import psutil  # imported here: psutil is only needed for this live reading
-
-    machine = platform.machine()
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
         text = ""
-    host = archspec.cpu.host()
-    if text.strip():
-        base = parse_cpuinfo(text)
-        vendor, model_name = base.vendor, base.model_name
-        family, model, stepping = base.family, base.model, base.stepping
-        implementer = None
-        if base.machine == "aarch64":
-            first = _blocks(text)[0]
-            implementer = _int(first.get("CPU implementer"), 16)
-        features = set(base.isa_extensions)  # the dump's flags, filtered
-    else:  # macOS, Windows: archspec reads sysctl or cpuid
-        vendor = host.vendor
-        model_name = archspec.cpu.brand_string()
-        family = model = stepping = implementer = None
-        features = set(host.features)
+    identity = parse_cpuinfo(text) if text.strip() else _identity_without_cpuinfo()
 
     logical = os.cpu_count()
     physical = psutil.cpu_count(logical=False)
@@ -519,21 +528,14 @@ def cpu_info() -> CPUInfo:
     usable = affinity
     if quota is not None and affinity is not None:
         usable = max(1, min(affinity, math.ceil(quota)))
-    return CPUInfo(
-        vendor=vendor,
-        model_name=model_name,
-        machine=machine,
-        family=family,
-        model=model,
-        stepping=stepping,
-        microarchitecture=host.name,  # live detection beats one dump entry's flags
-        generation=_generation(vendor, family, model, stepping, implementer, host.name),
+    return replace(
+        identity,
+        machine=platform.machine(),
         physical_cores=physical,
         logical_cpus=logical,
         threads_per_core=logical // physical if logical and physical else None,
         usable_cpus=usable,
         cpu_quota=quota,
-        isa_extensions=_notable(machine, features | set(host.features)),
         torch_cpu_capability=torch.backends.cpu.get_cpu_capability(),
         torch_threads=torch.get_num_threads(),
     )

@@ -21,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch.autograd import DeviceType
 
-from .devices import resolve_device
+from .data import load_iris
+from .devices import resolve_device, synchronize
 from .models import MLP
 from .timing import Timing, measure
 
@@ -176,8 +177,6 @@ def launch_cost(
     device: str | torch.device | None = "auto", *, min_run_time: float = 0.2
 ) -> LaunchCost:
     """Time an in-place add on a one-element tensor: almost no arithmetic, all overhead."""
-    from .devices import synchronize
-
     device = resolve_device(device)
     tiny = torch.zeros(1, device=device)
 
@@ -223,8 +222,6 @@ def _course_step(model, optimizer, X, y):
 
 def count_step_ops(device: str | torch.device | None = "auto", *, hidden: int = 10) -> OpCount:
     """Count, with :mod:`torch.profiler`, the operators and kernels of one Iris training step."""
-    from .data import load_iris
-
     device = resolve_device(device)
     data = load_iris(device)
     model = MLP(hidden).to(device)
