@@ -58,7 +58,8 @@ exclude_patterns = [
 # -- MyST-NB: narrative pages are notebooks executed at build time -----------------------------
 nb_execution_mode = "force"
 nb_execution_raise_on_error = True
-nb_execution_timeout = 120
+# The landing page trains the course model once: seconds, more on a busy machine.
+nb_execution_timeout = 600
 nb_execution_show_tb = True
 myst_enable_extensions = ["colon_fence", "dollarmath", "deflist"]
 myst_heading_anchors = 3
