@@ -33,6 +33,7 @@ from devicelab.remedies import (
     no_per_epoch_sync,
     numpy_manual,
 )
+from devicelab.roofline import mlp_step_counts
 from devicelab.timing import measure, median_iqr
 
 
@@ -134,7 +135,7 @@ def test_profiler_counts_one_course_step_on_cpu():
 def test_utilization_sweep_points_and_flops():
     points = utilization_sweep("cpu", hiddens=[10, 20], batches=[8, 16], min_run_time=0.01)
     assert [(p.hidden, p.batch) for p in points] == [(10, 8), (10, 16), (20, 8), (20, 16)]
-    assert points[0].flops == step_flops(8, 10)
+    assert points[0].flops == mlp_step_counts(10, 8).flops  # FlopCounterMode, not step_flops
     assert all(p.flops_per_s == pytest.approx(p.flops / p.median_s) for p in points)
 
 

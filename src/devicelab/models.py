@@ -1,11 +1,17 @@
-"""The course's model: a 4-10-3 multilayer perceptron."""
+"""The course's model, a 4-10-3 multilayer perceptron, and a deeper one for the roofline."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "DeepMLP"]
+
+
+def _check_widths(**widths: int) -> None:
+    for name, value in widths.items():
+        if value < 1:
+            raise ValueError(f"{name} must be a positive layer width, got {value}")
 
 
 class MLP(nn.Module):
@@ -25,13 +31,7 @@ class MLP(nn.Module):
 
     def __init__(self, hidden: int = 10, *, in_features: int = 4, out_features: int = 3) -> None:
         super().__init__()
-        for name, value in (
-            ("hidden", hidden),
-            ("in_features", in_features),
-            ("out_features", out_features),
-        ):
-            if value < 1:
-                raise ValueError(f"{name} must be a positive layer width, got {value}")
+        _check_widths(hidden=hidden, in_features=in_features, out_features=out_features)
         self.fc1 = nn.Linear(in_features, hidden)
         self.relu = nn.ReLU()
         self.fc2 = nn.Linear(hidden, out_features)
@@ -39,3 +39,34 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return class scores (logits) of shape ``(batch, out_features)``."""
         return self.fc2(self.relu(self.fc1(x)))
+
+
+class DeepMLP(nn.Module):
+    """``Linear(in, hidden) -> ReLU -> Linear(hidden, hidden) -> ReLU -> Linear(hidden, out)``.
+
+    :class:`MLP` has a 4-wide input and a 3-wide output, so each hidden activation costs 7
+    multiply-adds (4 in, 3 out) and must still be stored and read back for the backward: a
+    few FLOPs per byte, however wide or long the batch. The hidden-to-hidden layer here is a
+    ``batch x hidden`` by ``hidden x hidden`` matrix product: ``hidden`` multiply-adds per
+    activation, enough to make the step compute-bound.
+
+    Parameters
+    ----------
+    hidden:
+        Width of both hidden layers.
+    in_features, out_features:
+        Input and output sizes (4 and 3, as for Iris).
+    """
+
+    def __init__(self, hidden: int = 10, *, in_features: int = 4, out_features: int = 3) -> None:
+        super().__init__()
+        _check_widths(hidden=hidden, in_features=in_features, out_features=out_features)
+        self.fc1 = nn.Linear(in_features, hidden)
+        self.relu1 = nn.ReLU()
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.relu2 = nn.ReLU()
+        self.fc3 = nn.Linear(hidden, out_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return class scores (logits) of shape ``(batch, out_features)``."""
+        return self.fc3(self.relu2(self.fc2(self.relu1(self.fc1(x)))))

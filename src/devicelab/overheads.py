@@ -4,8 +4,9 @@
    round-trip of one ``.item()`` (:func:`transfer_sweep`, :func:`sync_cost`).
 2. **Launch/dispatch**: the fixed cost of every operator call and GPU kernel launch, and how
    many of them one Iris training step makes (:func:`launch_cost`, :func:`count_step_ops`).
-3. **Under-use**: time per step as the model and batch grow, the achieved FLOP/s, and where
-   the GPU overtakes the CPU (:func:`utilization_sweep`, :func:`crossover`).
+3. **Under-use**: time per step as the model and batch grow, the achieved FLOP/s and
+   arithmetic intensity (counted by :mod:`devicelab.roofline`), and where the GPU overtakes
+   the CPU (:func:`utilization_sweep`, :func:`crossover`).
 
 :func:`epoch_breakdown` then splits a measured epoch time into these parts, without forcing
 them to add up. Every timing goes through :func:`devicelab.timing.measure`.
@@ -23,7 +24,8 @@ from torch.autograd import DeviceType
 
 from .data import load_iris
 from .devices import resolve_device, synchronize
-from .models import MLP
+from .models import MLP, DeepMLP
+from .roofline import mlp_step_counts
 from .timing import Timing, measure
 
 __all__ = [
@@ -220,11 +222,17 @@ def _course_step(model, optimizer, X, y):
     return loss
 
 
-def count_step_ops(device: str | torch.device | None = "auto", *, hidden: int = 10) -> OpCount:
-    """Count, with :mod:`torch.profiler`, the operators and kernels of one Iris training step."""
+def count_step_ops(
+    device: str | torch.device | None = "auto", *, hidden: int = 10, deep: bool = False
+) -> OpCount:
+    """Count, with :mod:`torch.profiler`, the operators and kernels of one Iris training step.
+
+    The model is :class:`~devicelab.models.MLP`, or :class:`~devicelab.models.DeepMLP` with
+    ``deep`` (one more layer: more operators and kernels per step).
+    """
     device = resolve_device(device)
     data = load_iris(device)
-    model = MLP(hidden).to(device)
+    model = (DeepMLP if deep else MLP)(hidden).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     for _ in range(3):  # warm up: lazy initialisation must not be counted
         _course_step(model, optimizer, data.X_train, data.y_train)
@@ -257,23 +265,36 @@ def count_step_ops(device: str | torch.device | None = "auto", *, hidden: int = 
 # -- 3. under-use: the model and batch grow ----------------------------------------------------
 @dataclass(frozen=True)
 class SweepPoint:
-    """Time of one training step at one model width and batch size on one device."""
+    """Time of one training step at one model width and batch size on one device.
+
+    ``flops`` are counted by :class:`~torch.utils.flop_counter.FlopCounterMode` over the step's
+    forward, loss and backward, and ``bytes_moved`` is the step's minimum memory traffic
+    (:func:`devicelab.roofline.mlp_step_counts`). ``model`` is ``"MLP"`` (4 -> h -> 3) or
+    ``"DeepMLP"`` (4 -> h -> h -> 3).
+    """
 
     device: str
     hidden: int
     batch: int
     median_s: float
     iqr_s: float
-    flops: float
+    flops: int
+    bytes_moved: int
+    model: str = "MLP"
 
     @property
     def flops_per_s(self) -> float:
         """Achieved floating-point operations per second."""
         return self.flops / self.median_s
 
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity: FLOPs per byte moved."""
+        return self.flops / self.bytes_moved
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict, achieved FLOP/s included."""
-        return {**asdict(self), "flops_per_s": self.flops_per_s}
+        """A JSON-ready dict, achieved FLOP/s and arithmetic intensity included."""
+        return {**asdict(self), "flops_per_s": self.flops_per_s, "intensity": self.intensity}
 
 
 def step_flops(batch: int, hidden: int, in_features: int = 4, out_features: int = 3) -> float:
@@ -293,11 +314,15 @@ def utilization_sweep(
     batches: Sequence[int],
     min_run_time: float = 0.2,
     seed: int = 0,
+    deep: bool = False,
 ) -> list[SweepPoint]:
     """Time one full-batch training step at every ``(hidden, batch)`` pair on ``device``.
 
     Data is synthetic (4 features, 3 classes), so large batches need no dataset. The loop body
     is the course's step without ``loss.item()``: this measures compute and launch, not syncs.
+    The model is the course's :class:`~devicelab.models.MLP`, or with ``deep`` the
+    :class:`~devicelab.models.DeepMLP`, whose hidden-to-hidden layer can make a step
+    compute-bound.
 
     Raises
     ------
@@ -313,12 +338,13 @@ def utilization_sweep(
         for batch in batches:
             X = torch.rand(batch, 4, generator=generator).to(device)
             y = torch.randint(0, 3, (batch,), generator=generator).to(device)
-            model = MLP(hidden).to(device)
+            model = (DeepMLP if deep else MLP)(hidden).to(device)
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
             t = measure(lambda m=model, o=optimizer, X=X, y=y: _course_step(m, o, X, y),
                         min_run_time=min_run_time)  # fmt: skip
-            points.append(SweepPoint(str(device), hidden, batch, t.median_s, t.iqr_s,
-                                     step_flops(batch, hidden)))  # fmt: skip
+            counts = mlp_step_counts(hidden, batch, deep=deep)
+            points.append(SweepPoint(str(device), hidden, batch, t.median_s, t.iqr_s, counts.flops,
+                                     counts.bytes_moved, type(model).__name__))  # fmt: skip
     return points
 
 
