@@ -1,0 +1,298 @@
+"""A noise meter: how much this machine's speed drifted while it measured.
+
+Every live figure is measured on whatever machine runs it, and shared machines drift: a
+neighbour starts a job, a laptop throttles. The meter times one fixed small workload (a
+fixed number of the course's training steps, fixed seed, one thread) whenever it is asked.
+The same work should always take the same time, so a series of readings that spreads out
+says how far a figure measured between them can be trusted.
+
+The docs build takes a reading when it starts, after every gallery example and when it
+finishes, into a JSON log whose path is in the ``DEVICELAB_NOISE_LOG`` environment variable
+(``docs/_ext/noise_log.py``); pages print :func:`build_drift_sentence`. ``bench`` takes a
+reading at its start and end and stores :func:`drift` of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from .data import load_iris
+from .models import MLP
+from .timing import median_iqr
+
+__all__ = [
+    "NOISE_LOG_ENV",
+    "Drift",
+    "NoiseReading",
+    "append_reading",
+    "build_drift_sentence",
+    "drift",
+    "measure_noise",
+    "read_log",
+]
+
+NOISE_LOG_ENV = "DEVICELAB_NOISE_LOG"
+WORKLOAD_STEPS = 20  # about 10 ms of work per call on a slow CPU: short, yet far above the clock
+WORKLOAD_SEED = 0
+
+
+@dataclass(frozen=True)
+class NoiseReading:
+    """One timing of the meter's fixed workload.
+
+    Attributes
+    ----------
+    label:
+        When it was taken, e.g. ``"build started"`` or ``"after plot_remedies"``.
+    step_s:
+        Median seconds per training step (forward, cross-entropy, backward, SGD update).
+    iqr_s:
+        Interquartile range of seconds per step across the timed samples.
+    samples:
+        Timed calls of the workload the median is over.
+    steps:
+        Training steps per timed call.
+    threads:
+        torch intra-op threads while timing (always one: the meter measures the machine,
+        not its thread pool).
+    taken_at:
+        ISO 8601 time in UTC.
+    """
+
+    label: str
+    step_s: float
+    iqr_s: float
+    samples: int
+    steps: int
+    threads: int
+    taken_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NoiseReading:
+        """The reading that :meth:`to_dict` wrote.
+
+        Raises
+        ------
+        ValueError
+            ``data`` lacks a field or has an unknown one.
+        """
+        fields = set(cls.__dataclass_fields__)
+        if set(data) != fields:
+            raise ValueError(
+                f"a noise reading needs exactly the fields {sorted(fields)}, got "
+                f"{sorted(data)}; was the log written by another version of devicelab?"
+            )
+        return cls(**data)
+
+
+def measure_noise(
+    label: str = "", *, steps: int = WORKLOAD_STEPS, repeats: int = 7, warmup: int = 2
+) -> NoiseReading:
+    """Time the meter's fixed workload once: ``steps`` course training steps on one thread.
+
+    The model starts from the same seed every time, and the caller's random state and thread
+    count are left as they were, so a reading taken between two examples changes nothing they
+    compute. One reading is ``warmup + repeats`` calls of the workload: about a tenth of a
+    second on a slow CPU.
+
+    Parameters
+    ----------
+    label:
+        Carried into the reading: when it was taken.
+    steps:
+        Training steps per timed call.
+    repeats:
+        Timed calls; the reading is their median and interquartile range.
+    warmup:
+        Untimed calls first (allocator growth, lazy imports on the first optimizer step).
+
+    Raises
+    ------
+    ValueError
+        ``steps`` or ``repeats`` is not a positive integer, or ``warmup`` is negative.
+    """
+    for name, value, least in (("steps", steps, 1), ("repeats", repeats, 1), ("warmup", warmup, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}")
+    data = load_iris()
+    X, y = data.X_train, data.y_train
+    with torch.random.fork_rng(devices=[]):  # the caller's random stream stays where it was
+        torch.manual_seed(WORKLOAD_SEED)
+        model = MLP()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def workload() -> None:
+        for _ in range(steps):
+            loss = F.cross_entropy(model(X), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    # A fixed number of calls, not timing.measure: its automatic block sizing calls the
+    # workload ten times more often when the machine is slow, and a meter must cost the same
+    # on every reading. The workload runs on the CPU only, so no device sync is needed.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for _ in range(warmup):
+            workload()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            workload()
+            times.append((time.perf_counter() - start) / steps)
+    finally:
+        torch.set_num_threads(threads)
+    median_s, iqr_s = median_iqr(times)
+    return NoiseReading(
+        label=label,
+        step_s=median_s,
+        iqr_s=iqr_s,
+        samples=repeats,
+        steps=steps,
+        threads=1,
+        taken_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How a series of noise readings spread: the machine's drift while they were taken.
+
+    Attributes
+    ----------
+    readings:
+        The readings, in the order they were taken.
+    """
+
+    readings: tuple[NoiseReading, ...]
+
+    @property
+    def fastest_s(self) -> float:
+        """The smallest seconds per step of any reading."""
+        return min(r.step_s for r in self.readings)
+
+    @property
+    def slowest_s(self) -> float:
+        """The largest seconds per step of any reading."""
+        return max(r.step_s for r in self.readings)
+
+    @property
+    def max_over_min(self) -> float:
+        """Slowest over fastest reading: 1.0 means no drift; 2.0, one moment twice as slow."""
+        return self.slowest_s / self.fastest_s
+
+    @property
+    def first_to_last(self) -> float:
+        """Relative change from the first reading to the last: +0.10 means 10% slower."""
+        return self.readings[-1].step_s / self.readings[0].step_s - 1.0
+
+    def sentence(self, during: str = "during this build") -> str:
+        """One line for a page: the drift and the readings it comes from."""
+        first, last = self.readings[0].step_s, self.readings[-1].step_s
+        if len(self.readings) == 1:
+            return (
+                f"Only one noise reading was taken {during} ({_us(first)} per training step "
+                f"on one thread), so its drift is unknown."
+            )
+        return (
+            f"This machine drifted by {self.max_over_min:.2f}x {during}: "
+            f"{len(self.readings)} readings of one fixed workload "
+            f"({self.readings[0].steps} course training steps on one thread) "
+            f"ranged from {_us(self.fastest_s)} to {_us(self.slowest_s)} per step, "
+            f"and the last was {abs(self.first_to_last):.0%} "
+            f"{'slower' if last >= first else 'faster'} than the first. "
+            f"Live figures measured {during} can differ by about as much."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: the drift figures and every reading."""
+        return {
+            "max_over_min": self.max_over_min,
+            "first_to_last": self.first_to_last,
+            "fastest_step_s": self.fastest_s,
+            "slowest_step_s": self.slowest_s,
+            "readings": [r.to_dict() for r in self.readings],
+        }
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:.0f} us"
+
+
+def drift(readings: Sequence[NoiseReading]) -> Drift:
+    """Summarise a series of readings, taken in this order, as a :class:`Drift`.
+
+    Raises
+    ------
+    ValueError
+        ``readings`` is empty.
+    """
+    if len(readings) == 0:
+        raise ValueError("no noise readings: take at least one with measure_noise()")
+    return Drift(tuple(readings))
+
+
+def read_log(path: str | os.PathLike[str]) -> list[NoiseReading]:
+    """The readings in a noise log written by :func:`append_reading` (none if it is missing).
+
+    Raises
+    ------
+    ValueError
+        The file exists but is not a noise log.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["readings"]
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"{path} is not a noise log ({error}); delete it and let the next build write it"
+        ) from error
+    return [NoiseReading.from_dict(entry) for entry in entries]
+
+
+def append_reading(path: str | os.PathLike[str], reading: NoiseReading) -> None:
+    """Add ``reading`` to the noise log at ``path`` (created if missing), atomically."""
+    path = Path(path)
+    readings = [*read_log(path), reading]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"readings": [r.to_dict() for r in readings]}, indent=1)
+    # write then rename: a reader (a notebook kernel) never sees half a file
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+
+
+def build_drift_sentence(label: str = "page") -> str:
+    """The drift of this build so far, as one sentence for a page.
+
+    Adds a reading taken now (labelled ``label``) to the build's noise log, named by the
+    ``DEVICELAB_NOISE_LOG`` environment variable, and describes every reading in it. Run
+    outside the docs build (no log), it takes two readings now and describes those.
+    """
+    path = os.environ.get(NOISE_LOG_ENV)
+    if not path:
+        readings = [measure_noise("now"), measure_noise("now, again")]
+        return drift(readings).sentence("between two readings taken just now") + (
+            " (This page was not run by the docs build, so the build's own readings are not "
+            "available here.)"
+        )
+    append_reading(path, measure_noise(label))
+    return drift(read_log(path)).sentence()
