@@ -19,10 +19,9 @@ sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 from colab_links import install_cell  # noqa: E402 - lives in docs/_ext, added just above
 
 # Where the project is hosted: "Run in Google Colab" links and the notebooks' install cell
-# are built from these. Forks set DEVICELAB_REPOSITORY / DEVICELAB_BRANCH when they build.
-devicelab_repository = os.environ.get(
-    "DEVICELAB_REPOSITORY", "https://github.com/devicelab/devicelab"
-)
+# are built from these. Empty (the default): no hosted repository, so no Colab button and no
+# install cell anywhere. A hosted copy sets DEVICELAB_REPOSITORY / DEVICELAB_BRANCH.
+devicelab_repository = os.environ.get("DEVICELAB_REPOSITORY", "")
 devicelab_branch = os.environ.get("DEVICELAB_BRANCH", "main")
 devicelab_notebooks_branch = os.environ.get("DEVICELAB_NOTEBOOKS_BRANCH", "notebooks")
 
@@ -44,6 +43,7 @@ extensions = [
     "sphinx_design",
     "sphinx_copybutton",
     "colab_links",
+    "noise_log",  # docs/_ext: noise-meter readings through the build (build/noise.json)
 ]
 
 exclude_patterns = [
@@ -86,7 +86,13 @@ sphinx_gallery_conf = {
     "line_numbers": False,
     "matplotlib_animations": False,
     "image_scrapers": ("matplotlib",),
-    "first_notebook_cell": install_cell(devicelab_repository, devicelab_branch),
+    # A noise-meter reading after every example (docs/_ext/noise_log.py); the matplotlib and
+    # seaborn resets are sphinx-gallery's defaults, kept.
+    "reset_modules": ("matplotlib", "seaborn", "noise_log.reading_after_example"),
+    "reset_modules_order": "both",
+    "first_notebook_cell": (
+        install_cell(devicelab_repository, devicelab_branch) if devicelab_repository else None
+    ),
     # The computation-times page loads jQuery and DataTables from CDNs, which fails offline;
     # each example page still states its own run time.
     "write_computation_times": False,

@@ -1,7 +1,9 @@
 """A "Run in Google Colab" button on every gallery page and executable narrative page.
 
 Colab opens notebooks from a GitHub repository, so the links point at one configured
-repository and branch (``devicelab_repository``, ``devicelab_notebooks_branch`` in conf.py).
+repository and branch (``devicelab_repository``, ``devicelab_notebooks_branch`` in conf.py, or
+the ``DEVICELAB_*`` environment variables). With no repository configured (the default) there
+is nothing for a button to open, so no page gets one.
 ``nox -s notebooks`` writes the notebooks that branch must hold, in the layout the links use:
 ``<section>/<example>.ipynb`` for the gallery, ``docs/<page>.ipynb`` for narrative pages. Their
 first cell installs devicelab from ``devicelab_repository`` at ``devicelab_branch``.
@@ -9,6 +11,7 @@ first cell installs devicelab from ``devicelab_repository`` at ``devicelab_branc
 
 from __future__ import annotations
 
+import os
 import re
 
 from sphinx.application import Sphinx
@@ -30,11 +33,24 @@ def notebook_path(docname: str, is_gallery_page: bool) -> str:
 
 
 def install_cell(repository: str, branch: str) -> str:
-    """The first notebook cell: installs devicelab as it was when the site was built."""
+    """The first notebook cell: installs devicelab as it was when the site was built.
+
+    Raises
+    ------
+    ValueError
+        ``repository`` is empty: there is nothing to install from.
+    """
+    if not repository:
+        raise ValueError(
+            "no repository to install devicelab from: set devicelab_repository in conf.py or "
+            "the DEVICELAB_REPOSITORY environment variable"
+        )
     return f'%pip install "devicelab @ git+{repository.rstrip("/")}.git@{branch}"'
 
 
 def _add_button(app: Sphinx, docname: str, source: list[str]) -> None:
+    if not app.config.devicelab_repository:  # not hosted: a button would open nothing
+        return
     text = source[0]
     gallery = bool(re.match(r"auto_examples/[^/]+/plot_", docname))
     executable = "file_format: mystnb" in text[:400] and docname != "index"  # the front door
@@ -54,8 +70,11 @@ def _add_button(app: Sphinx, docname: str, source: list[str]) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, bool]:
-    app.add_config_value("devicelab_repository", "https://github.com/devicelab/devicelab", "html")
-    app.add_config_value("devicelab_branch", "main", "html")
-    app.add_config_value("devicelab_notebooks_branch", "notebooks", "html")
+    env = os.environ.get
+    app.add_config_value("devicelab_repository", env("DEVICELAB_REPOSITORY", ""), "html")
+    app.add_config_value("devicelab_branch", env("DEVICELAB_BRANCH", "main"), "html")
+    app.add_config_value(
+        "devicelab_notebooks_branch", env("DEVICELAB_NOTEBOOKS_BRANCH", "notebooks"), "html"
+    )
     app.connect("source-read", _add_button)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
