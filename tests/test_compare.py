@@ -1,0 +1,204 @@
+"""Paired comparisons and the slope estimator, on synthetic timings (a fake clock)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from devicelab.timing import (
+    Interval,
+    bootstrap_median,
+    compare,
+    compare_samples,
+    round_orders,
+    slope_interval,
+)
+
+
+class FakeMachine:
+    """A clock that advances only when a variant "runs": each run takes its base time, times
+    a slowdown that can drift with the machine's time, times seeded noise."""
+
+    def __init__(self, *, drift_per_s: float = 0.0, noise: float = 0.0, seed: int = 1):
+        self.now = 0.0
+        self.drift_per_s = drift_per_s
+        self.noise = noise
+        self.rng = np.random.default_rng(seed)
+
+    def clock(self) -> float:
+        return self.now
+
+    def work(self, seconds: float):
+        def run() -> None:
+            slowdown = 1 + self.drift_per_s * self.now
+            self.now += seconds * slowdown * (1 + self.noise * self.rng.standard_normal())
+
+        return run
+
+
+# -- compare -----------------------------------------------------------------------------------
+def test_compare_recovers_a_known_ratio():
+    machine = FakeMachine(noise=0.02)
+    variants = {"a": machine.work(1.0), "b": machine.work(2.5), "c": machine.work(0.5)}
+    result = compare(variants, baseline="a", rounds=15, clock=machine.clock)
+    assert result.ratios["b"].contains(2.5) and result.ratios["c"].contains(0.5)
+    assert result.ratios["b"].estimate == pytest.approx(2.5, rel=0.03)
+    assert result.speedups["c"].estimate == pytest.approx(2.0, rel=0.03)
+    assert result.ratios["a"] == Interval(1.0, 1.0, 1.0, 0.95)
+    assert result.medians["b"] == pytest.approx(2.5, rel=0.03)
+    assert result.intervals["b"].contains(result.medians["b"])
+    assert result.rounds == 15 and all(len(v) == 15 for v in result.samples.values())
+
+
+def test_pure_noise_gives_an_interval_containing_one():
+    machine = FakeMachine(noise=0.1, seed=7)
+    variants = {"a": machine.work(1.0), "b": machine.work(1.0)}
+    result = compare(variants, baseline="a", rounds=12, clock=machine.clock)
+    assert result.ratios["b"].contains(1.0), result.ratios["b"]
+    assert result.ratios["b"].high - result.ratios["b"].low > 0.01  # noise makes it wide
+
+
+def test_drift_biases_back_to_back_blocks_but_not_paired_rounds():
+    # The machine slows by 5% per second of work: like a VM whose neighbours wake up.
+    # Two identical variants: the true ratio is 1.
+    paired = FakeMachine(drift_per_s=0.05)
+    result = compare({"a": paired.work(1.0), "b": paired.work(1.0)}, baseline="a", rounds=10,
+                     warmup=0, clock=paired.clock)  # fmt: skip
+    assert result.ratios["b"].contains(1.0)
+    assert result.ratios["b"].estimate == pytest.approx(1.0, abs=0.06)
+
+    # The same work, timed as two blocks one after the other: all of a, then all of b.
+    blocks = FakeMachine(drift_per_s=0.05)
+    samples = {}
+    for name in ("a", "b"):
+        run, times = blocks.work(1.0), []
+        for _ in range(10):
+            start = blocks.clock()
+            run()
+            times.append(blocks.clock() - start)
+        samples[name] = times
+    back_to_back = compare_samples(samples, baseline="a")
+    assert back_to_back.ratios["b"].above(1.3), back_to_back.ratios["b"]  # b looks slower
+
+
+def test_every_variant_goes_first_and_runs_equally_often():
+    machine = FakeMachine()
+    calls = {"a": 0, "b": 0, "c": 0}
+
+    def counted(name):
+        run = machine.work(1.0)
+
+        def unit():
+            calls[name] += 1
+            run()
+
+        return unit
+
+    result = compare({n: counted(n) for n in calls}, baseline="a", rounds=6, warmup=2,
+                     number=3, clock=machine.clock)  # fmt: skip
+    assert calls == {"a": 2 + 6 * 3, "b": 2 + 6 * 3, "c": 2 + 6 * 3}
+    assert sorted(order[0] for order in result.orders) == ["a", "a", "b", "b", "c", "c"]
+    assert all(sorted(order) == ["a", "b", "c"] for order in result.orders)
+    assert result.medians["a"] == pytest.approx(1.0)  # number=3: the mean of 3 calls
+
+
+def test_round_orders_are_seeded():
+    assert round_orders(["a", "b", "c"], 4, seed=3) == round_orders(["a", "b", "c"], 4, seed=3)
+
+
+def test_compare_runs_at_the_requested_threads_and_restores_them():
+    before = torch.get_num_threads()
+    seen = []
+    result = compare({"a": lambda: seen.append(torch.get_num_threads()), "b": lambda: None},
+                     baseline="a", rounds=2, num_threads=1)  # fmt: skip
+    assert set(seen) == {1} and result.threads == 1
+    assert torch.get_num_threads() == before
+
+
+def test_comparison_serialises_and_prints():
+    result = compare_samples({"base": [1.0, 1.2, 1.1], "fast": [0.5, 0.6, 0.55]}, baseline="base")
+    d = result.to_dict()
+    assert d["ratios"]["fast"]["estimate"] == pytest.approx(0.5)
+    assert d["medians"] == {"base": 1.1, "fast": 0.55} and d["rounds"] == 3
+    assert "fast" in str(result) and "x0.5" in str(result)
+
+
+@pytest.mark.parametrize(
+    ("variants", "kwargs", "match"),
+    [
+        ({"a": lambda: None, "b": lambda: None}, {"baseline": "z"}, "baseline 'z'"),
+        ({"a": lambda: None}, {"baseline": "a"}, "at least 2 variants"),
+        ({"a": lambda: None, "b": lambda: None}, {"baseline": "a", "rounds": 1}, "rounds"),
+        ({"a": lambda: None, "b": lambda: None}, {"baseline": "a", "confidence": 1.0}, "between"),
+        ({"a": lambda: None, "b": lambda: None}, {"baseline": "a", "confidence": 0}, "between"),
+        ({"a": lambda: None, "b": lambda: None}, {"baseline": "a", "number": 0}, "number"),
+    ],
+)
+def test_compare_rejects_bad_input_before_running_anything(variants, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        compare(variants, **kwargs)
+
+
+def test_compare_rejects_a_variant_that_is_not_callable():
+    with pytest.raises(TypeError, match="callable"):
+        compare({"a": lambda: None, "b": 3}, baseline="a", rounds=2)
+
+
+def test_compare_samples_rejects_unpaired_or_impossible_times():
+    with pytest.raises(ValueError, match="one time per round"):
+        compare_samples({"a": [1.0, 1.0], "b": [1.0]}, baseline="a")
+    with pytest.raises(ValueError, match="positive and finite"):
+        compare_samples({"a": [1.0, 1.0], "b": [1.0, 0.0]}, baseline="a")
+
+
+# -- intervals and the slope -------------------------------------------------------------------
+def test_bootstrap_median_is_reproducible_and_covers_the_median():
+    values = [3.0, 1.0, 2.0, 5.0, 4.0]
+    first = bootstrap_median(values)
+    assert first == bootstrap_median(values)
+    assert first.estimate == 3.0 and first.low >= 1.0 and first.high <= 5.0
+    with pytest.raises(ValueError, match="at least 2"):
+        bootstrap_median([1.0])
+
+
+def test_interval_helpers():
+    interval = Interval(2.0, 1.0, 3.0)
+    assert interval.contains(1.0) and not interval.contains(3.5)
+    assert interval.above(0.5) and interval.below(4.0) and not interval.above(1.5)
+    assert interval.scaled(-1) == Interval(-2.0, -3.0, -1.0)
+    with pytest.raises(ValueError, match="low <= high"):
+        Interval(1.0, 2.0, 0.0)
+
+
+SYNCS_PER_EPOCH = [1.0, 0.1, 0.01, 0.001, 0.0]
+
+
+def _sweep(cost_per_sync: float, *, noise: float, rounds: int = 10, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    round_speed = 1 + 0.3 * rng.random(rounds)  # whole rounds run slow or fast: drift
+    x = np.asarray(SYNCS_PER_EPOCH)
+    epoch = 500e-6 + cost_per_sync * x
+    return round_speed[:, None] * epoch * (1 + noise * rng.standard_normal((rounds, x.size)))
+
+
+def test_slope_recovers_a_known_cost_per_sync():
+    slope = slope_interval(SYNCS_PER_EPOCH, _sweep(200e-6, noise=0.01))
+    assert slope.above(0) and slope.contains(slope.estimate)
+    assert slope.estimate == pytest.approx(200e-6 * 1.15, rel=0.2)  # times the mean speed
+
+
+def test_slope_of_pure_noise_contains_zero():
+    slope = slope_interval(SYNCS_PER_EPOCH, _sweep(0.0, noise=0.05, seed=3))
+    assert slope.contains(0.0), slope
+
+
+def test_slope_rejects_bad_input():
+    with pytest.raises(ValueError, match="2 distinct"):
+        slope_interval([1.0, 1.0], [[1.0, 2.0], [1.0, 2.0]])
+    with pytest.raises(ValueError, match="shape"):
+        slope_interval([1.0, 0.0], [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match="rounds"):
+        slope_interval([1.0, 0.0], [[1.0, 2.0]])
+    with pytest.raises(ValueError, match="between"):
+        slope_interval([1.0, 0.0], [[1.0, 2.0], [1.0, 2.0]], confidence=1.5)
