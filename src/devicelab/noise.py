@@ -217,7 +217,7 @@ class Drift:
             f"ranged from {_us(self.fastest_s)} to {_us(self.slowest_s)} per step, "
             f"and the last was {abs(self.first_to_last):.0%} "
             f"{'slower' if last >= first else 'faster'} than the first. "
-            f"Live figures measured {during} can differ by about as much."
+            "A live timing on this site can move by about as much."
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -295,4 +295,4 @@ def build_drift_sentence(label: str = "page") -> str:
             "available here.)"
         )
     append_reading(path, measure_noise(label))
-    return drift(read_log(path)).sentence()
+    return drift(read_log(path)).sentence("during this build, up to this page")
