@@ -1,24 +1,44 @@
 #!/usr/bin/env bash
-# Runs every gallery example directly with python, as a reader who downloaded them would, in
-# two parallel lanes (the GPU branches of each example run live on a GPU machine).
-# Usage: bash results/run_examples.sh LOGDIR   (from the repository root, devicelab importable)
-# Prints one "rc=" line per example; the logs hold each example's full output.
+# Runs gallery examples directly with python, as a reader who downloaded them would, ONE AT A
+# TIME: examples run side by side slow each other down and contaminate each other's timings.
+# On a GPU machine their GPU branches run live.
+#
+# Usage (from the repository root, devicelab importable):
+#   bash results/run_examples.sh LOGDIR [EXAMPLE.py ...]    # default: every examples/*/plot_*.py
+# Settings (environment): PYTHON (default python3), LIMIT_S (the time an example should stay
+#   within, default 90), TIMEOUT_S (an example still running then is stopped, exit 124;
+#   default 600).
+#
+# Writes LOGDIR/<example>.log (everything the example printed) and LOGDIR/times.tsv, one row
+# per example: example, exit status, seconds (wall clock, interpreter start-up included), and
+# whether it stayed within LIMIT_S. Exits 1 if any example failed or ran past LIMIT_S.
+# No thread settings are exported: a reader's run uses torch's defaults.
 set -uo pipefail
-logs=${1:?usage: bash results/run_examples.sh LOGDIR}
+logs=${1:?usage: bash results/run_examples.sh LOGDIR [EXAMPLE.py ...]}
+shift
+python=${PYTHON:-python3}
+limit_s=${LIMIT_S:-90}
+timeout_s=${TIMEOUT_S:-600}
+if (($# == 0)); then
+  set -- examples/*/plot_*.py
+fi
 mkdir -p "$logs"
-export MPLBACKEND=agg PYTHONUNBUFFERED=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-8}
-run() {
-  for example in "$@"; do
-    name=$(basename "$example" .py)
-    start=$(date +%s)
-    python3 "$example" > "$logs/$name.log" 2>&1
-    echo "$name rc=$? $(( $(date +%s) - start ))s"
-  done
-}
-run examples/overheads/plot_remedies.py examples/overheads/plot_transfer_cost.py \
-    examples/overheads/plot_launch_overhead.py examples/hardware/plot_inspect_gpu.py \
-    examples/python/plot_call_method.py &
-run examples/training/plot_record_frequency.py examples/training/plot_cpu_vs_gpu.py \
-    examples/training/plot_train_on_device.py examples/overheads/plot_utilization.py \
-    examples/hardware/plot_inspect_cpu.py &
-wait
+export MPLBACKEND=agg PYTHONUNBUFFERED=1 # no display; logs written as the example prints
+table="$logs/times.tsv"
+printf 'example\trc\tseconds\twithin_%s_s\n' "$limit_s" > "$table"
+failed=0
+for example in "$@"; do
+  name=$(basename "$example" .py)
+  start=$(date +%s.%N)
+  timeout "$timeout_s" "$python" "$example" > "$logs/$name.log" 2>&1
+  rc=$?
+  seconds=$(echo "$start $(date +%s.%N)" | awk '{printf "%.1f", $2 - $1}')
+  within=$(awk -v s="$seconds" -v l="$limit_s" 'BEGIN {print (s <= l) ? "yes" : "no"}')
+  printf '%s\t%s\t%s\t%s\n' "$example" "$rc" "$seconds" "$within" >> "$table"
+  echo "$name rc=$rc ${seconds}s$([[ $within == no ]] && echo " (over ${limit_s} s)")"
+  if [[ $rc != 0 || $within == no ]]; then
+    failed=1
+  fi
+done
+echo "run_examples: $# examples, one at a time; times in $table"
+exit $failed
