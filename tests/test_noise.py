@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "_ext"))
 
 
 def reading(step_us: float, label: str = "r") -> NoiseReading:
-    return NoiseReading(label, step_us * 1e-6, 1e-6, 7, 20, 1, "2026-11-27T10:00:00+00:00")
+    return NoiseReading(label, step_us * 1e-6, 1e-6, 5, 20, 1, "2026-11-27T10:00:00+00:00")
 
 
 def test_a_reading_times_the_workload_on_one_thread_and_leaves_no_trace():
@@ -66,6 +66,7 @@ def test_drift_of_a_slowing_series():
 
 def test_drift_of_a_speeding_series_and_of_one_reading():
     assert "25% faster than the first" in drift([reading(800), reading(600)]).sentence()
+    assert "last was within 1% of the first" in drift([reading(800), reading(802)]).sentence()
     one = drift([reading(500)])
     assert one.max_over_min == 1.0 and "drift is unknown" in one.sentence()
     with pytest.raises(ValueError, match="no noise readings"):

@@ -101,7 +101,7 @@ class NoiseReading:
 
 
 def measure_noise(
-    label: str = "", *, steps: int = WORKLOAD_STEPS, repeats: int = 7, warmup: int = 2
+    label: str = "", *, steps: int = WORKLOAD_STEPS, repeats: int = 5, warmup: int = 1
 ) -> NoiseReading:
     """Time the meter's fixed workload once: ``steps`` course training steps on one thread.
 
@@ -204,10 +204,9 @@ class Drift:
 
     def sentence(self, during: str = "during this build") -> str:
         """One line for a page: the drift and the readings it comes from."""
-        first, last = self.readings[0].step_s, self.readings[-1].step_s
         if len(self.readings) == 1:
             return (
-                f"Only one noise reading was taken {during} ({_us(first)} per training step "
+                f"Only one noise reading was taken {during} ({_us(self.fastest_s)} per training step "
                 f"on one thread), so its drift is unknown."
             )
         return (
@@ -215,10 +214,15 @@ class Drift:
             f"{len(self.readings)} readings of one fixed workload "
             f"({self.readings[0].steps} course training steps on one thread) "
             f"ranged from {_us(self.fastest_s)} to {_us(self.slowest_s)} per step, "
-            f"and the last was {abs(self.first_to_last):.0%} "
-            f"{'slower' if last >= first else 'faster'} than the first. "
+            f"and the last was {self._change()} the first. "
             "A live timing on this site can move by about as much."
         )
+
+    def _change(self) -> str:
+        change = self.first_to_last
+        if abs(change) < 0.005:
+            return "within 1% of"
+        return f"{abs(change):.0%} {'slower' if change > 0 else 'faster'} than"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary: the drift figures and every reading."""
