@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from devicelab.data import load_iris
+from devicelab.remedies import compare_remedies, initial_weights, record_frequency_sweep
 from devicelab.timing import (
     Interval,
     bootstrap_median,
@@ -202,3 +204,35 @@ def test_slope_rejects_bad_input():
         slope_interval([1.0, 0.0], [[1.0, 2.0]])
     with pytest.raises(ValueError, match="between"):
         slope_interval([1.0, 0.0], [[1.0, 2.0], [1.0, 2.0]], confidence=1.5)
+
+
+# -- the training sweeps built on compare ------------------------------------------------------
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris()
+
+
+def test_record_frequency_sweep_pairs_frequencies_and_trains_them_alike(iris):
+    sweep = record_frequency_sweep(iris, initial_weights(0), every=(1, 10, None),
+                                   block_epochs=20, rounds=2)  # fmt: skip
+    assert sweep.syncs_per_block == {"every 1": 20, "every 10": 2, "end only": 0}
+    assert sweep.epochs == 60 and sweep.comparison.baseline == "every 1"
+    assert len(set(sweep.final_losses.values())) == 1  # same epochs, same maths
+    assert sweep.cost_per_sync.low <= sweep.cost_per_sync.high
+    assert sweep.to_dict()["variants"][1]["syncs_per_block"] == 2
+
+
+def test_record_frequency_sweep_rejects_blocks_that_split_a_frequency(iris):
+    with pytest.raises(ValueError, match="multiple of every record frequency"):
+        record_frequency_sweep(iris, initial_weights(0), every=(1, 1000), block_epochs=500)
+
+
+def test_compare_remedies_same_epochs_same_losses(iris):
+    result = compare_remedies(iris, initial_weights(0), block_epochs=10, rounds=2, unroll=5,
+                              models=2)  # fmt: skip
+    losses = result.final_losses.values()
+    assert max(losses) - min(losses) < 1e-4 and result.epochs == 30
+    assert result.speedup(result.baseline).estimate == 1.0
+    assert result.models["2 models batched"] == 2 and "CUDA graph" in result.skipped
+    with pytest.raises(ValueError, match="multiple of unroll"):
+        compare_remedies(iris, initial_weights(0), block_epochs=12, unroll=5)

@@ -15,6 +15,12 @@ float32 rounding) and only the time differs. Each returns a :class:`RemedyResult
 - :func:`compiled_manual`: :func:`torch.compile` of several hand-written epochs at once.
 - :func:`cuda_graph`: several hand-written epochs captured once as a CUDA graph and replayed
   (CUDA).
+
+Each of those trains once for the whole run. :func:`compare_remedies` instead trains every
+variant in short blocks of epochs, in paired rounds (:func:`devicelab.timing.compare`), so a
+machine's drift cancels out of the speed-ups and each comes with an interval.
+:func:`record_frequency_sweep` does the same for the ``loss.item()`` homework: blocks at each
+record frequency, and the cost of one sync as a slope with its interval.
 """
 
 from __future__ import annotations
@@ -32,13 +38,17 @@ import torch.nn.functional as F
 from .data import IrisData
 from .devices import resolve_device, synchronize
 from .models import MLP
-from .timing import BlockTimes, measure
-from .training import timed_blocks, train
+from .timing import BlockTimes, Comparison, Interval, compare, measure, slope_interval
+from .training import _run_epochs, timed_blocks, train
 
 __all__ = [
+    "RECORD_EVERY",
+    "RemedyComparison",
     "RemedyResult",
+    "SyncSweep",
     "alternating_speedup",
     "batched_models",
+    "compare_remedies",
     "compiled_manual",
     "course_loop",
     "cuda_graph",
@@ -49,6 +59,7 @@ __all__ = [
     "manual_step",
     "no_per_epoch_sync",
     "numpy_manual",
+    "record_frequency_sweep",
     "run_remedies",
 ]
 
@@ -122,7 +133,41 @@ def _check(epochs: int, lr: float) -> None:
         raise ValueError(f"lr must be positive, got {lr!r}")
 
 
+@dataclass
+class _Prepared:
+    """A variant ready to train: ``run(first, last)`` trains epochs ``first..last`` (1-based)
+    in place, ``final_loss()`` reads the loss afterwards."""
+
+    name: str
+    run: Callable[[int, int], None]
+    final_loss: Callable[[], float]
+    models: int = 1
+    setup_s: float = 0.0
+
+
+def _result(unit: _Prepared, device, epochs, wall, blocks) -> RemedyResult:
+    return RemedyResult(unit.name, str(device), epochs, unit.models, wall, blocks, unit.setup_s,
+                        unit.final_loss())  # fmt: skip
+
+
 # -- the loop as the course writes it, and two ways to sync less ------------------------------
+def _prepare_course(data, init, lr, device, record_every, name, threads=None) -> _Prepared:
+    model = _model(init, device)
+    data = data.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def run(first: int, last: int) -> None:
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads or before)
+        try:
+            _run_epochs(model, optimizer, data.X_train, data.y_train, first, last, record_every,
+                        [])  # fmt: skip
+        finally:
+            torch.set_num_threads(before)
+
+    return _Prepared(name, run, lambda: _final_loss(model, data))
+
+
 def _course_variant(name, data, init, epochs, lr, device, record_every):
     device = resolve_device(device)
     model = _model(init, device)
@@ -156,6 +201,12 @@ def loss_log_on_device(data: IrisData, init: dict[str, torch.Tensor], *, epochs:
     """
     _check(epochs, lr)
     device = resolve_device(device)
+    unit = _prepare_loss_log(data, init, lr, device, epochs)
+    wall, blocks = timed_blocks(unit.run, epochs, device)
+    return _result(unit, device, epochs, wall, blocks)
+
+
+def _prepare_loss_log(data, init, lr, device, epochs) -> _Prepared:
     model = _model(init, device)
     data = data.to(device)
     X, y = data.X_train, data.y_train
@@ -170,12 +221,13 @@ def loss_log_on_device(data: IrisData, init: dict[str, torch.Tensor], *, epochs:
             optimizer.step()
             log[epoch - 1] = loss.detach()  # stays on the device: no sync
 
-    wall, blocks = timed_blocks(run, epochs, device)
-    curve = log.cpu()  # the one copy
-    if not torch.isfinite(curve).all():
-        raise RuntimeError("the on-device loss log holds a non-finite value")
-    return RemedyResult("loss log kept on device", str(device), epochs, 1, wall, blocks, 0.0,
-                        _final_loss(model, data))  # fmt: skip
+    def final_loss() -> float:
+        curve = log.cpu()  # the one copy
+        if not torch.isfinite(curve).all():
+            raise RuntimeError("the on-device loss log holds a non-finite value")
+        return _final_loss(model, data)
+
+    return _Prepared("loss log kept on device", run, final_loss)
 
 
 def fewer_threads(data: IrisData, init: dict[str, torch.Tensor], *, threads: int = 1,
@@ -213,6 +265,12 @@ def batched_models(data: IrisData, init: dict[str, torch.Tensor], *, models: int
     if models < 1:
         raise ValueError(f"models must be at least 1, got {models}")
     device = resolve_device(device)
+    unit = _prepare_batched(data, init, lr, device, models)
+    wall, blocks = timed_blocks(unit.run, epochs, device)
+    return _result(unit, device, epochs, wall, blocks)
+
+
+def _prepare_batched(data, init, lr, device, models) -> _Prepared:
     data = data.to(device)
     X, y = data.X_train, data.y_train
     inits = [init] + [
@@ -241,11 +299,11 @@ def batched_models(data: IrisData, init: dict[str, torch.Tensor], *, models: int
             loss.backward()
             optimizer.step()
 
-    wall, blocks = timed_blocks(run, epochs, device)
-    with torch.no_grad():
-        final = F.cross_entropy(logits()[0], y).item()
-    return RemedyResult(f"{models} models batched", str(device), epochs, models, wall, blocks,
-                        0.0, final)  # fmt: skip
+    def final_loss() -> float:
+        with torch.no_grad():
+            return F.cross_entropy(logits()[0], y).item()
+
+    return _Prepared(f"{models} models batched", run, final_loss, models=models)
 
 
 # -- fewer, fused operators: the gradients written by hand --------------------------------------
@@ -277,12 +335,12 @@ def _manual_setup(data, init, device):
     return data, weights, Y
 
 
-def _manual_result(name, device, epochs, wall, blocks, setup, weights, data):
-    model = MLP(weights[0].shape[0]).to(device)
+def _weights_loss(weights, data) -> float:
+    model = MLP(weights[0].shape[0]).to(weights[0].device)
     with torch.no_grad():
         for param, value in zip(model.parameters(), weights, strict=True):
             param.copy_(value)
-    return RemedyResult(name, str(device), epochs, 1, wall, blocks, setup, _final_loss(model, data))
+    return _final_loss(model, data)
 
 
 def manual_gradients(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
@@ -290,18 +348,21 @@ def manual_gradients(data: IrisData, init: dict[str, torch.Tensor], *, epochs: i
     """:func:`manual_step` in eager PyTorch, no autograd: the same maths, fewer operators."""
     _check(epochs, lr)
     device = resolve_device(device)
+    unit = _prepare_manual(data, init, lr, device)
+    wall, blocks = timed_blocks(unit.run, epochs, device)
+    return _result(unit, device, epochs, wall, blocks)
+
+
+def _prepare_manual(data, init, lr, device) -> _Prepared:
     data, weights, Y = _manual_setup(data, init, device)
     X = data.X_train
 
+    @torch.no_grad()
     def run(first: int, last: int) -> None:
         for _ in range(first, last + 1):
             manual_step(*weights, X, Y, lr)
 
-    with torch.no_grad():
-        wall, blocks = timed_blocks(run, epochs, device)
-    return _manual_result(
-        "hand-written gradients", device, epochs, wall, blocks, 0.0, weights, data
-    )
+    return _Prepared("hand-written gradients", run, lambda: _weights_loss(weights, data))
 
 
 def numpy_manual(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
@@ -309,7 +370,13 @@ def numpy_manual(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int =
     """:func:`manual_step`'s maths in NumPy on the CPU: no dispatcher, no autograd at all."""
     _check(epochs, lr)
     cpu = torch.device("cpu")
-    data = data.to(cpu)
+    unit = _prepare_numpy(data, init, lr)
+    wall, blocks = timed_blocks(unit.run, epochs, cpu)
+    return _result(unit, cpu, epochs, wall, blocks)
+
+
+def _prepare_numpy(data, init, lr) -> _Prepared:
+    data = data.to(torch.device("cpu"))
     X = data.X_train.numpy()
     Y = F.one_hot(data.y_train, 3).numpy().astype(X.dtype)
     W1, b1, W2, b2 = (init[k].detach().numpy().copy()
@@ -330,9 +397,10 @@ def numpy_manual(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int =
             W2 -= step * (g.T @ h)
             b2 -= step * g.sum(0)
 
-    wall, blocks = timed_blocks(run, epochs, cpu)
-    weights = [torch.from_numpy(w) for w in (W1, b1, W2, b2)]
-    return _manual_result("NumPy, hand-written", cpu, epochs, wall, blocks, 0.0, weights, data)
+    def final_loss() -> float:
+        return _weights_loss([torch.from_numpy(w) for w in (W1, b1, W2, b2)], data)
+
+    return _Prepared("NumPy, hand-written", run, final_loss)
 
 
 # -- fusing many epochs into one call: torch.compile and CUDA graphs ---------------------------
@@ -344,16 +412,38 @@ def _unrolled(unroll: int) -> Callable[..., None]:
     return epochs_at_once
 
 
-def _chunked_run(chunk, weights, X, Y, lr, epochs, unroll, device):
+def _check_unroll(epochs: int, unroll: int) -> None:
+    if isinstance(unroll, bool) or not isinstance(unroll, int) or unroll < 1:
+        raise ValueError(f"unroll must be a positive integer, got {unroll!r}")
     if epochs % unroll:
         raise ValueError(f"epochs={epochs} must be a multiple of unroll={unroll}")
 
-    def run(first: int, last: int) -> None:
-        for _ in range(first, last + 1):
-            chunk(*weights, X, Y, lr)
 
-    wall, chunk_times = timed_blocks(run, epochs // unroll, device)
+def _chunked_timing(unit: _Prepared, epochs, unroll, device) -> tuple[float, list[float]]:
+    """Time ``unit`` in blocks of whole chunks; returns seconds per epoch, not per chunk."""
+
+    def chunks(first: int, last: int) -> None:
+        unit.run((first - 1) * unroll + 1, last * unroll)
+
+    wall, chunk_times = timed_blocks(chunks, epochs // unroll, device)
     return wall, [t / unroll for t in chunk_times]
+
+
+def _chunk_runner(chunk, weights, X, Y, lr, unroll, threads=None):
+    """``run(first, last)`` calling ``chunk`` once per ``unroll`` epochs."""
+
+    @torch.no_grad()
+    def run(first: int, last: int) -> None:
+        _check_unroll(last - first + 1, unroll)
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads or before)
+        try:
+            for _ in range((last - first + 1) // unroll):
+                chunk(*weights, X, Y, lr)
+        finally:
+            torch.set_num_threads(before)
+
+    return run
 
 
 def compiled_manual(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
@@ -368,27 +458,29 @@ def compiled_manual(data: IrisData, init: dict[str, torch.Tensor], *, epochs: in
     than they gain. Compilation is reported as ``setup_s``, not in the epoch time.
     """
     _check(epochs, lr)
+    _check_unroll(epochs, unroll)
     device = resolve_device(device)
+    unit = _prepare_compiled(data, init, lr, device, unroll)
+    wall, blocks = _chunked_timing(unit, epochs, unroll, device)
+    return _result(unit, device, epochs, wall, blocks)
+
+
+def _prepare_compiled(data, init, lr, device, unroll) -> _Prepared:
     data, weights, Y = _manual_setup(data, init, device)
     X = data.X_train
     options = {"cpp_wrapper": True} if device.type == "cpu" else None
     chunk = torch.compile(_unrolled(unroll), options=options)
-    before = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    try:
-        with torch.no_grad():
-            start = time.perf_counter()
-            scratch = [w.clone() for w in weights]
-            chunk(*scratch, X, Y, lr)  # compiles; on copies, so the real run starts fresh
-            chunk(*scratch, X, Y, lr)
-            synchronize(device)
-            setup = time.perf_counter() - start
-            wall, blocks = _chunked_run(chunk, weights, X, Y, lr, epochs, unroll, device)
-    finally:
-        torch.set_num_threads(before)
-    return _manual_result(f"torch.compile, {unroll} epochs per call", device, epochs, wall,
-                          blocks, setup, weights, data)  # fmt: skip
+    # On the CPU, compiled at one thread: inductor then emits serial code with no pool to wake.
+    threads = 1 if device.type == "cpu" else None
+    run = _chunk_runner(chunk, weights, X, Y, lr, unroll, threads)
+    start = time.perf_counter()
+    scratch = _chunk_runner(chunk, [w.clone() for w in weights], X, Y, lr, unroll, threads)
+    scratch(1, 2 * unroll)  # compiles; on copies, so the real run starts fresh
+    synchronize(device)
+    setup = time.perf_counter() - start
+    threads_note = ", 1 thread" if threads else ""
+    return _Prepared(f"torch.compile, {unroll} epochs per call{threads_note}", run,
+                     lambda: _weights_loss(weights, data), setup_s=setup)  # fmt: skip
 
 
 def cuda_graph(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
@@ -406,9 +498,16 @@ def cuda_graph(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 2
         ``device`` is not a CUDA device.
     """
     _check(epochs, lr)
+    _check_unroll(epochs, unroll)
     device = resolve_device(device)
     if device.type != "cuda":
         raise ValueError(f"CUDA graphs need a CUDA device, got {device}")
+    unit = _prepare_cuda_graph(data, init, lr, device, unroll)
+    wall, blocks = _chunked_timing(unit, epochs, unroll, device)
+    return _result(unit, device, epochs, wall, blocks)
+
+
+def _prepare_cuda_graph(data, init, lr, device, unroll) -> _Prepared:
     data, weights, Y = _manual_setup(data, init, device)
     X = data.X_train
     chunk = _unrolled(unroll)
@@ -427,16 +526,14 @@ def cuda_graph(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 2
             chunk(*weights, X, Y, lr)
         synchronize(device)
         setup = time.perf_counter() - start
-        if epochs % unroll:
-            raise ValueError(f"epochs={epochs} must be a multiple of unroll={unroll}")
 
-        def run(first: int, last: int) -> None:
-            for _ in range(first, last + 1):
-                graph.replay()
+    def run(first: int, last: int) -> None:
+        _check_unroll(last - first + 1, unroll)
+        for _ in range((last - first + 1) // unroll):
+            graph.replay()
 
-        wall, chunk_times = timed_blocks(run, epochs // unroll, device)
-    return _manual_result(f"CUDA graph, {unroll} epochs per replay", device, epochs, wall,
-                          [t / unroll for t in chunk_times], setup, weights, data)  # fmt: skip
+    return _Prepared(f"CUDA graph, {unroll} epochs per replay", run,
+                     lambda: _weights_loss(weights, data), setup_s=setup)  # fmt: skip
 
 
 def alternating_speedup(
@@ -525,3 +622,289 @@ def run_remedies(
             progress(f"remedy: {name} on {device}")
         results.append(action())
     return results, skipped
+
+
+# -- paired rounds: every variant in short blocks, alternating ---------------------------------
+def _block_units(units: list[_Prepared], block_epochs: int) -> dict[str, Callable[[], None]]:
+    """One callable per variant that trains its next ``block_epochs`` epochs."""
+
+    def unit_for(prepared: _Prepared) -> Callable[[], None]:
+        done = 0
+
+        def block() -> None:
+            nonlocal done
+            prepared.run(done + 1, done + block_epochs)
+            done += block_epochs
+
+        return block
+
+    return {u.name: unit_for(u) for u in units}
+
+
+@dataclass(frozen=True)
+class RemedyComparison:
+    """The remedies timed in paired rounds of short blocks (:func:`compare_remedies`).
+
+    Attributes
+    ----------
+    device:
+        Where the variants ran.
+    block_epochs:
+        Epochs per measured block.
+    epochs:
+        Epochs each variant trained in all (warm-up blocks included); the final losses are
+        after this many epochs.
+    comparison:
+        Seconds per block of each variant, paired by round, against the course's loop.
+    models:
+        Models each variant trains at once.
+    setup_s:
+        One-off cost of each variant before its first block (compilation, graph capture).
+    final_losses:
+        Each variant's final training loss.
+    skipped:
+        Variants that do not apply to this device, with the reason.
+    """
+
+    device: str
+    block_epochs: int
+    epochs: int
+    comparison: Comparison
+    models: dict[str, int]
+    setup_s: dict[str, float]
+    final_losses: dict[str, float]
+    skipped: dict[str, str]
+
+    @property
+    def baseline(self) -> str:
+        """The course's loop, which every speed-up is relative to."""
+        return self.comparison.baseline
+
+    def epoch_time(self, name: str) -> Interval:
+        """Seconds per epoch per model of ``name``: its median block time and interval."""
+        return self.comparison.intervals[name].scaled(1 / (self.block_epochs * self.models[name]))
+
+    def speedup(self, name: str) -> Interval:
+        """How many times faster per model than the course's loop, paired by round."""
+        return self.comparison.speedups[name].scaled(self.models[name])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the comparison and, per variant, epoch time and speed-up."""
+        variants = [
+            {"name": name, "models": self.models[name], "setup_s": self.setup_s[name],
+             "final_loss": self.final_losses[name],
+             "epoch_time_per_model_s": self.epoch_time(name).to_dict(),
+             "speedup": self.speedup(name).to_dict()}
+            for name in self.comparison.samples
+        ]  # fmt: skip
+        return {"device": self.device, "block_epochs": self.block_epochs, "epochs": self.epochs,
+                "baseline": self.baseline, "variants": variants, "skipped": self.skipped,
+                "comparison": self.comparison.to_dict()}  # fmt: skip
+
+
+def compare_remedies(
+    data: IrisData,
+    init: dict[str, torch.Tensor],
+    *,
+    device: str | torch.device = "cpu",
+    block_epochs: int = 200,
+    rounds: int = 10,
+    unroll: int = 20,
+    models: int = 32,
+    lr: float = 0.01,
+    num_threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RemedyComparison:
+    """Every remedy that applies to ``device``, timed against the course's loop in paired rounds.
+
+    Each variant trains from ``init`` in blocks of ``block_epochs`` epochs; one untimed block
+    each, then ``rounds`` rounds in which every variant trains one block, in an order that
+    changes per round (:func:`devicelab.timing.compare`). All variants run at one thread
+    setting, ``num_threads`` (None: the current one), except "one thread" (the remedy that
+    changes it) and the compiled step on the CPU, compiled and run at one thread. Every
+    variant trains the same number of epochs, so their final losses must agree.
+
+    Raises
+    ------
+    ValueError
+        ``block_epochs`` is not a positive multiple of ``unroll``, or ``rounds`` < 2.
+    """
+    _check(block_epochs, lr)
+    _check_unroll(block_epochs, unroll)
+    device = resolve_device(device)
+    warmup = 1
+    epochs = (warmup + rounds) * block_epochs
+    on_cpu = device.type == "cpu"
+    plan: list[tuple[str, Callable[[], _Prepared] | str]] = [
+        ("course loop", lambda: _prepare_course(data, init, lr, device, 1,
+                                                "course loop (item every epoch)")),
+        ("no per-epoch sync", lambda: _prepare_course(data, init, lr, device, None,
+                                                      "no per-epoch sync")),
+        ("loss log on device", lambda: _prepare_loss_log(data, init, lr, device, epochs)),
+        ("batched models", lambda: _prepare_batched(data, init, lr, device, models)),
+        ("hand-written gradients", lambda: _prepare_manual(data, init, lr, device)),
+        ("torch.compile", lambda: _prepare_compiled(data, init, lr, device, unroll)),
+        ("one thread", (lambda: _prepare_course(data, init, lr, device, 1,
+                                                "course loop, 1 thread", threads=1))
+         if on_cpu else "the thread pool is a CPU setting; the GPU run does not use it"),
+        ("NumPy", (lambda: _prepare_numpy(data, init, lr))
+         if on_cpu else "NumPy runs on the CPU only"),
+        ("CUDA graph", (lambda: _prepare_cuda_graph(data, init, lr, device, unroll))
+         if device.type == "cuda" else f"CUDA graphs need a CUDA device; this run is on {device}"),
+    ]  # fmt: skip
+    units, skipped = [], {}
+    for name, action in plan:
+        if isinstance(action, str):
+            skipped[name] = action
+            continue
+        if progress:
+            progress(f"remedy: preparing {name} on {device}")
+        units.append(action())
+    if progress:
+        progress(f"remedies: {rounds} paired rounds of {block_epochs} epochs on {device}")
+    comparison = compare(_block_units(units, block_epochs), baseline=units[0].name,
+                         rounds=rounds, warmup=warmup, device=device,
+                         num_threads=num_threads)  # fmt: skip
+    return RemedyComparison(
+        device=str(device),
+        block_epochs=block_epochs,
+        epochs=epochs,
+        comparison=comparison,
+        models={u.name: u.models for u in units},
+        setup_s={u.name: u.setup_s for u in units},
+        final_losses={u.name: u.final_loss() for u in units},
+        skipped=skipped,
+    )
+
+
+# -- the loss.item() homework: record frequencies in paired rounds -----------------------------
+RECORD_EVERY: tuple[int | None, ...] = (1, 10, 100, 1000, None)
+
+
+def _frequency_name(every: int | None) -> str:
+    return f"every {every}" if every else "end only"
+
+
+@dataclass(frozen=True)
+class SyncSweep:
+    """The ``loss.item()`` frequency sweep in paired rounds (:func:`record_frequency_sweep`).
+
+    Attributes
+    ----------
+    device:
+        Where it ran.
+    block_epochs:
+        Epochs per measured block.
+    epochs:
+        Epochs each variant trained in all (warm-up block included).
+    record_every:
+        Each frequency variant's name and its ``record_every`` (None: never inside a block;
+        a run reads the loss once, at its end).
+    syncs_per_block:
+        ``loss.item()`` calls in one block of each frequency variant.
+    comparison:
+        Seconds per block of every variant (extras included), paired by round.
+    cost_per_sync:
+        Seconds one ``loss.item()`` adds to the loop: the slope of seconds per block against
+        syncs per block, fitted per round (:func:`devicelab.timing.slope_interval`).
+    final_losses:
+        Each frequency variant's final loss (they trained alike, so they agree).
+    """
+
+    device: str
+    block_epochs: int
+    epochs: int
+    record_every: dict[str, int | None]
+    syncs_per_block: dict[str, int]
+    comparison: Comparison
+    cost_per_sync: Interval
+    final_losses: dict[str, float]
+
+    def epoch_time(self, name: str) -> Interval:
+        """Median seconds per epoch of ``name`` with its interval."""
+        return self.comparison.intervals[name].scaled(1 / self.block_epochs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the slope, and per variant its syncs and seconds per epoch."""
+        variants = [
+            {"name": name, "record_every": self.record_every.get(name),
+             "syncs_per_block": self.syncs_per_block.get(name),
+             "epoch_time_s": self.epoch_time(name).to_dict(),
+             "ratio_to_every_epoch": self.comparison.ratios[name].to_dict()}
+            for name in self.comparison.samples
+        ]  # fmt: skip
+        return {"device": self.device, "block_epochs": self.block_epochs, "epochs": self.epochs,
+                "cost_per_sync_s": self.cost_per_sync.to_dict(), "variants": variants,
+                "final_losses": self.final_losses, "comparison": self.comparison.to_dict()}  # fmt: skip
+
+
+def record_frequency_sweep(
+    data: IrisData,
+    init: dict[str, torch.Tensor],
+    *,
+    device: str | torch.device = "cpu",
+    every: tuple[int | None, ...] = RECORD_EVERY,
+    block_epochs: int = 1_000,
+    rounds: int = 5,
+    lr: float = 0.01,
+    extra: dict[str, Callable[[], object]] | None = None,
+    num_threads: int | None = None,
+) -> SyncSweep:
+    """The course's loop with ``loss.item()`` every ``k`` epochs, for each ``k`` in ``every``,
+    timed in paired rounds of ``block_epochs`` epochs, and the cost of one sync.
+
+    Each frequency trains its own model from ``init``; one untimed block each, then
+    ``rounds`` rounds. Within a round every frequency trains one block, so a machine's drift
+    shifts a round's points together and leaves their slope alone: the cost of one sync is
+    the slope of seconds per block against syncs per block, fitted per round, with a
+    bootstrap interval over rounds. An interval containing 0 means no measurable cost.
+
+    Parameters
+    ----------
+    every:
+        Record frequencies; None reads the loss only after the run. At least two distinct
+        sync counts per block are needed for a slope.
+    block_epochs:
+        A multiple of every ``k``, so each block of a frequency makes the same number of syncs
+        (1,000 for the homework's 1 to 1,000).
+    extra:
+        More variants compared in the same rounds (e.g. a loss log kept on the device), each a
+        callable that trains one block; not part of the slope.
+    num_threads:
+        torch intra-op threads for every variant (None: the current setting).
+
+    Raises
+    ------
+    ValueError
+        ``block_epochs`` is not a multiple of every ``k``, fewer than two distinct sync
+        counts, a name clash with ``extra``, or ``rounds`` < 2.
+    """
+    _check(block_epochs, lr)
+    device = resolve_device(device)
+    bad = [k for k in every if k is not None and (k < 1 or block_epochs % k)]
+    if bad:
+        raise ValueError(f"block_epochs={block_epochs} must be a multiple of every record "
+                         f"frequency so each block makes the same syncs; not of {bad}")  # fmt: skip
+    names = {_frequency_name(k): k for k in every}
+    syncs = {name: block_epochs // k if k else 0 for name, k in names.items()}
+    if len(set(syncs.values())) < 2:
+        raise ValueError(f"a slope needs at least two different sync counts, got {syncs}")
+    clash = sorted(set(extra or {}) & set(names))
+    if clash:
+        raise ValueError(f"extra variants must not reuse the frequencies' names: {clash}")
+    units = [_prepare_course(data, init, lr, device, k, name) for name, k in names.items()]
+    variants = _block_units(units, block_epochs) | dict(extra or {})
+    comparison = compare(variants, baseline=units[0].name, rounds=rounds, warmup=1,
+                         device=device, num_threads=num_threads)  # fmt: skip
+    per_round = [[comparison.samples[name][r] for name in names]
+                 for r in range(comparison.rounds)]  # fmt: skip
+    return SyncSweep(
+        device=str(device),
+        block_epochs=block_epochs,
+        epochs=(1 + rounds) * block_epochs,
+        record_every=names,
+        syncs_per_block=syncs,
+        comparison=comparison,
+        cost_per_sync=slope_interval(list(syncs.values()), per_round),
+        final_losses={u.name: u.final_loss() for u in units},
+    )

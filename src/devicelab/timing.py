@@ -374,15 +374,15 @@ def compare_samples(
         medians={name: float(np.median(values)) for name, values in data.items()},
         intervals={
             name: bootstrap_median(values, confidence=confidence) for name, values in data.items()
-        },  # fmt: skip
+        },
         ratios={
             name: bootstrap_median(values / base, confidence=confidence)
             for name, values in data.items()
-        },  # fmt: skip
+        },
         speedups={
             name: bootstrap_median(base / values, confidence=confidence)
             for name, values in data.items()
-        },  # fmt: skip
+        },
         orders=[list(order) for order in orders],
         threads=threads,
         confidence=confidence,
