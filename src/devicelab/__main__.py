@@ -1,4 +1,4 @@
-"""Command line: ``python -m devicelab report`` and ``python -m devicelab bench``."""
+"""Command line: ``python -m devicelab report``, ``bench`` and ``advise``."""
 
 from __future__ import annotations
 
@@ -78,7 +78,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     bench.add_argument("--out", help="write the recorded-results JSON here")
     bench.add_argument("--only", nargs="+", metavar="SECTION", help="measure only these sections")
+    advise = commands.add_parser("advise", help="CPU or GPU for your model: measured, explained, "
+                                 "and predicted for a recorded GPU")  # fmt: skip
+    advise.add_argument("factory", metavar="MODULE:CALLABLE",
+                        help="a callable that returns the model, e.g. devicelab.zoo:lenet5")  # fmt: skip
+    advise.add_argument("--input-shape", required=True, action="append", metavar="N,D,...",
+                        help="shape of a random float32 input, batch first (repeat for several "
+                        "inputs)")  # fmt: skip
+    advise.add_argument("--classes", type=int, help="targets are random class indices below N "
+                        "(default: the model's output width)")  # fmt: skip
+    advise.add_argument("--inference", action="store_true",
+                        help="advise on the forward pass only (no loss, backward or optimizer)")  # fmt: skip
+    advise.add_argument("--batch", metavar="B,B,...", help="batch sizes for the batch test")
+    advise.add_argument("--json", action="store_true", help="print the advice as JSON")
+    advise.add_argument("--record", metavar="FILE",
+                        help="a GPU results file to predict from (default: the recorded GPU)")  # fmt: skip
     args = parser.parse_args(argv)
+
+    if args.command == "advise":
+        from .advise import advise_command
+
+        try:
+            advice = advise_command(args.factory, args.input_shape, classes=args.classes,
+                                    batch=args.batch, record=args.record,
+                                    inference=args.inference)  # fmt: skip
+        except (ValueError, RuntimeError, TypeError, ImportError, AttributeError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(json.dumps(advice.to_dict(), indent=2) if args.json else advice)
+        return 0
 
     if args.command == "report":
         from .hardware import machine_report

@@ -1,0 +1,103 @@
+"""Models of different shapes to ask "CPU or GPU?" about, each a factory with no arguments.
+
+Every factory here is usable from the command line, e.g. ``python -m devicelab advise
+devicelab.zoo:lenet5 --input-shape 64,1,28,28``, and each has an :data:`EXAMPLE_SHAPES`
+entry: the input shape and class count the gallery's "Your own model" page uses.
+
+- :func:`iris_mlp`: the course's 4-10-3 MLP (:class:`~devicelab.models.MLP`).
+- :func:`lenet5`: a LeNet-5-sized CNN for 28x28 one-channel images.
+- :func:`transformer_layer`: one Transformer encoder layer (d_model 256) and a classifier
+  head on the mean over the sequence.
+- :func:`wide_mlp`: an MLP with 4,096-wide hidden-to-hidden layers, whose matrix products
+  carry enough arithmetic per byte to be compute-bound on a GPU.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .models import MLP
+
+__all__ = [
+    "EXAMPLE_SHAPES",
+    "LeNet5",
+    "TransformerClassifier",
+    "iris_mlp",
+    "lenet5",
+    "transformer_layer",
+    "wide_mlp",
+]
+
+#: Factory name to ``(input shape, classes)``: the shapes the gallery advises on.
+EXAMPLE_SHAPES: dict[str, tuple[tuple[int, ...], int]] = {
+    "iris_mlp": ((120, 4), 3),  # the course's training split, full batch
+    "lenet5": ((64, 1, 28, 28), 10),
+    "transformer_layer": ((32, 128, 256), 10),  # batch 32, sequence 128, d_model 256
+    "wide_mlp": ((128, 1024), 10),
+}
+
+
+def iris_mlp() -> nn.Module:
+    """The course's 4-10-3 MLP."""
+    return MLP()
+
+
+class LeNet5(nn.Module):
+    """LeNet-5's shape for 28x28 images: two 5x5 convolutions with pooling, three linears.
+
+    ``conv(1->6, 5x5, pad 2) -> ReLU -> maxpool 2 -> conv(6->16, 5x5) -> ReLU -> maxpool 2 ->
+    linear(400->120) -> ReLU -> linear(120->84) -> ReLU -> linear(84->classes)``, about 62
+    thousand parameters.
+    """
+
+    def __init__(self, classes: int = 10) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        )  # fmt: skip
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
+            nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, classes),
+        )  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores of shape ``(batch, classes)`` for images of shape ``(batch, 1, 28, 28)``."""
+        return self.classifier(self.features(x))
+
+
+def lenet5() -> nn.Module:
+    """A LeNet-5-sized CNN for ``(batch, 1, 28, 28)`` images and 10 classes."""
+    return LeNet5()
+
+
+class TransformerClassifier(nn.Module):
+    """One :class:`torch.nn.TransformerEncoderLayer` and a linear head on the sequence's mean.
+
+    Inputs are already embedded: ``(batch, sequence, d_model)``.
+    """
+
+    def __init__(self, d_model: int = 256, heads: int = 4, classes: int = 10) -> None:
+        super().__init__()
+        self.encoder = nn.TransformerEncoderLayer(
+            d_model, heads, dim_feedforward=4 * d_model, dropout=0.0, batch_first=True
+        )
+        self.head = nn.Linear(d_model, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores of shape ``(batch, classes)``."""
+        return self.head(self.encoder(x).mean(dim=1))
+
+
+def transformer_layer() -> nn.Module:
+    """One Transformer encoder layer, d_model 256, 4 heads, feed-forward 1,024, 10 classes."""
+    return TransformerClassifier()
+
+
+def wide_mlp() -> nn.Module:
+    """``1,024 -> 4,096 -> 4,096 -> 10`` with ReLUs: about 21 million parameters, and matrix
+    products with thousands of multiply-adds per value moved at a batch of 128."""
+    return nn.Sequential(
+        nn.Linear(1024, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 10)
+    )

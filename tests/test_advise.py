@@ -1,0 +1,226 @@
+"""devicelab.advise: the bound, the verdict, the prediction's arithmetic, bad input, the CLI."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import jsonschema
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from devicelab import zoo
+from devicelab.__main__ import main
+from devicelab.advise import (
+    BOUNDS,
+    REMEDIES,
+    StepTerms,
+    _counts,
+    advice_schema,
+    advise,
+    decide,
+    name_bound,
+    predict_from_record,
+)
+from devicelab.models import MLP
+from devicelab.results import load_results, recorded_results_dir
+from devicelab.roofline import count_flops
+
+H100 = recorded_results_dir() / "nvidia-h100-80gb-hbm3.json"
+
+
+# -- the bound on synthetic terms --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("terms", "bound"),
+    [
+        (StepTerms(host_s=300e-6, sync_s=9e-6, memory_s=1e-6, compute_s=1e-7), BOUNDS[0]),
+        (StepTerms(host_s=30e-6, sync_s=900e-6, memory_s=1e-6, compute_s=1e-7), BOUNDS[1]),
+        (StepTerms(host_s=30e-6, sync_s=9e-6, memory_s=5e-3, compute_s=1e-3), BOUNDS[2]),
+        (StepTerms(host_s=30e-6, sync_s=9e-6, memory_s=1e-3, compute_s=5e-3), BOUNDS[3]),
+        # an unknown device term is left out, never taken as zero or as the winner
+        (StepTerms(host_s=30e-6, sync_s=9e-6, memory_s=None, compute_s=None), BOUNDS[0]),
+    ],
+)
+def test_each_bound_is_named_by_its_largest_term(terms, bound):
+    assert name_bound(terms) == bound
+    assert REMEDIES[bound]  # every bound has remedies to show
+
+
+def test_a_negative_term_is_refused():
+    with pytest.raises(ValueError, match="zero or more"):
+        name_bound(StepTerms(host_s=-1.0, sync_s=0.0, memory_s=0.0, compute_s=0.0))
+
+
+def test_verdict_picks_the_faster_interval_or_either_when_they_overlap():
+    assert decide((1e-4, 2e-4), (5e-4, 6e-4)) == "cpu"
+    assert decide((5e-4, 6e-4), (1e-4, 2e-4)) == "gpu"
+    assert decide((1e-4, 3e-4), (2e-4, 4e-4)) == "either"
+    with pytest.raises(ValueError, match="low <= high"):
+        decide((2e-4, 1e-4), (1e-4, 2e-4))
+
+
+# -- the prediction against a hand-checked record ----------------------------------------------
+@pytest.fixture(scope="module")
+def record():
+    """The recorded H100 with round numbers typed in, so the arithmetic can be checked by hand."""
+    data = copy.deepcopy(load_results(H100))
+    m = data["measurements"]
+    run = next(r for r in m["training"]["runs"] if r["device"] == data["device"])
+    run.update(epoch_time_s=1e-3, epoch_time_iqr_s=2e-4, syncs=run["epochs"])
+    m["sync"]["median_s"] = 1e-5
+    m["launch"]["per_op"]["queued"]["median_s"] = 5e-6
+    # one sweep point: 2e9 FLOPs in 1 ms is 2e12 FLOP/s achieved
+    point = m["utilization"]["sweeps"][data["device"]]["width"][0]
+    point.update(median_s=1e-3, flops=2_000_000_000)
+    m["utilization"]["sweeps"][data["device"]] = {"width": [point], "batch": []}
+    m.pop("roofline", None)
+    return data
+
+
+def test_prediction_arithmetic_by_hand_when_the_host_binds(record):
+    p = predict_from_record(record, ops=10, flops=0, bytes_moved=0, syncs=1, anchor_ops=20)
+    per_op = (1e-3 - 1e-5) / 20  # the course step, less its one sync, over its 20 operators
+    assert p.per_op_s == pytest.approx(per_op)
+    assert p.host_s == pytest.approx(10 * per_op)
+    assert p.step_s == pytest.approx(10 * per_op + 1e-5)  # max(host, device=0) + one sync
+    assert p.floor_s == pytest.approx(10 * 5e-6 + 1e-5)  # tiny-op launch floor + the sync
+    assert p.low_s == pytest.approx(p.step_s * 0.9) and p.high_s == pytest.approx(p.step_s * 1.1)
+    assert p.device_term == "achieved" and p.peak_flops_per_s == pytest.approx(2e12)
+    assert p.bound == BOUNDS[0]
+    assert p.provenance.startswith("recorded on NVIDIA H100")
+    assert p.to_dict()["kind"] == "prediction"
+
+
+def test_prediction_arithmetic_by_hand_when_the_device_binds(record):
+    p = predict_from_record(record, ops=10, flops=1e12, bytes_moved=0, syncs=1, anchor_ops=20)
+    assert p.device_s == pytest.approx(0.5)  # 1e12 FLOPs at the 2e12 FLOP/s achieved
+    assert p.step_s == pytest.approx(0.5 + 1e-5)
+    assert p.bound == BOUNDS[3]
+
+
+def test_a_record_that_is_not_a_gpu_record_is_refused(record):
+    cpu = copy.deepcopy(record)
+    cpu["device"] = "cpu"
+    with pytest.raises(ValueError, match="not a GPU"):
+        predict_from_record(cpu, ops=1, flops=0, bytes_moved=0, syncs=1, anchor_ops=1)
+    with pytest.raises(TypeError, match="results dict"):
+        predict_from_record("gpu.json", ops=1, flops=0, bytes_moved=0, syncs=1, anchor_ops=1)
+    with pytest.raises(ValueError, match="non-negative"):
+        predict_from_record(record, ops=-1, flops=0, bytes_moved=0, syncs=1, anchor_ops=1)
+
+
+# -- FLOP counts -------------------------------------------------------------------------------
+def test_meta_counts_equal_flop_counter_mode_on_real_data():
+    torch.manual_seed(0)
+    model, x = zoo.lenet5(), torch.randn(8, 1, 28, 28)
+    y = torch.randint(0, 10, (8,))
+    flops, moved = _counts(model, (x,), y, F.cross_entropy)
+    assert flops == count_flops(lambda: F.cross_entropy(model(x), y).backward())
+    assert moved > sum(p.numel() * 4 for p in model.parameters())  # parameters and more
+    # inference: the forward only, a third of a training step's matrix work
+    forward, _ = _counts(model, (x,), None, None)
+    with torch.no_grad():
+        assert forward == count_flops(lambda: model(x))
+
+
+# -- advise end to end (one small model; the device's costs are measured once) ----------------
+@pytest.fixture(scope="module")
+def iris_advice():
+    torch.manual_seed(0)
+    x, y = torch.rand(120, 4), torch.randint(0, 3, (120,))
+    model = MLP()
+    before = copy.deepcopy(model.state_dict())
+    advice = advise(model, x, targets=y, devices=["cpu"], batch_sizes=[120, 240])
+    return advice, model, before, x, y
+
+
+def test_advice_reports_the_cpu_and_predicts_the_recorded_gpu(iris_advice):
+    advice, model, before, x, y = iris_advice
+    cpu = advice.devices["cpu"]
+    assert cpu.step_s > 0 and cpu.kernels is None and cpu.busy_share is None
+    assert cpu.flops == count_flops(lambda: F.cross_entropy(MLP()(x), y).backward())
+    assert set(cpu.breakdown["parts"]) == {"forward", "loss", "backward", "optimizer", "sync"}
+    assert cpu.bound in BOUNDS and advice.bound in BOUNDS
+    assert advice.verdict in ("cpu", "gpu", "either")
+    # the CPU was measured, the GPU predicted, with the record's provenance
+    assert advice.predicted is not None and "recorded on" in advice.predicted.provenance
+    # the course's model is the anchor: its prediction is the record's course step
+    assert advice.predicted.step_s == pytest.approx(advice.predicted.anchor["step_s"], rel=1e-9)
+    # the reader's model is neither moved nor trained
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert advice.batch_test["batches"] == [120, 240]
+    assert set(advice.batch_test["winner"]) == {"120", "240"}
+    assert all(any(ch.isdigit() for ch in reason) for reason in advice.reasons)
+    assert advice.remedies["page"].endswith("plot_remedies.html")
+
+
+def test_verdict_agrees_with_the_numbers_it_prints(iris_advice):
+    advice = iris_advice[0]
+    cpu, gpu = advice.devices["cpu"], advice.predicted
+    cpu_interval = (cpu.step_s - cpu.step_iqr_s / 2, cpu.step_s + cpu.step_iqr_s / 2)
+    assert advice.verdict == decide(cpu_interval, (gpu.low_s, gpu.high_s))
+
+
+def test_to_dict_validates_against_the_schema_and_is_json(iris_advice):
+    data = iris_advice[0].to_dict()
+    jsonschema.Draft202012Validator(advice_schema()).validate(data)
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_inference_mode_has_no_loss_backward_or_optimizer():
+    torch.manual_seed(0)
+    advice = advise(MLP(), torch.rand(120, 4), loss_fn=None, devices=["cpu"],
+                    batch_sizes=[120])  # fmt: skip
+    assert advice.inference
+    assert set(advice.devices["cpu"].breakdown["parts"]) == {"forward", "sync"}
+    assert advice.reasons[0].startswith("Inference only")
+    jsonschema.Draft202012Validator(advice_schema()).validate(advice.to_dict())
+
+
+# -- bad input ---------------------------------------------------------------------------------
+def test_every_bad_input_raises_a_clear_error():
+    x, y = torch.rand(8, 4), torch.randint(0, 3, (8,))
+    with pytest.raises(ValueError, match="meta.*put it on the CPU"):
+        advise(MLP(), torch.empty(8, 4, device="meta"), targets=y, devices=["cpu"])
+    with pytest.raises(RuntimeError, match=r"Linear raised on inputs of shape \(8, 4\)"):
+        advise(nn.Linear(5, 3), x, targets=y, devices=["cpu"])
+    with pytest.raises(ValueError, match="empty"):
+        advise(nn.Sequential(), x, targets=y, devices=["cpu"])
+    with pytest.raises(ValueError, match="at least 1"):
+        advise(MLP(), x, targets=y, devices=["cpu"], batch_sizes=[8, 0])
+    with pytest.raises(ValueError, match="unknown device"):
+        advise(MLP(), x, targets=y, devices=["tpu"])
+    cpu_record = copy.deepcopy(load_results(H100)) | {"device": "cpu"}
+    with pytest.raises(ValueError, match="not a GPU"):
+        advise(MLP(), x, targets=y, devices=["cpu"], record=cpu_record)
+    with pytest.raises(ValueError, match="targets are required"):
+        advise(MLP(), x, devices=["cpu"])
+    with pytest.raises(TypeError, match="nn.Module"):
+        advise(lambda t: t, x, targets=y)
+
+
+# -- the command line --------------------------------------------------------------------------
+def test_cli_json_validates_against_the_schema(capsys):
+    code = main(["advise", "devicelab.zoo:iris_mlp", "--input-shape", "120,4", "--batch",
+                 "120,240", "--json", "--record", str(H100)])  # fmt: skip
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    jsonschema.Draft202012Validator(advice_schema()).validate(data)
+    assert data["predicted"]["device_name"] == "NVIDIA H100 80GB HBM3"
+    assert data["batch_test"]["batches"] == [120, 240]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["nocolon", "--input-shape", "8,4"], "MODULE:CALLABLE"),
+        (["devicelab.zoo:missing", "--input-shape", "8,4"], "no callable 'missing'"),
+        (["devicelab.zoo:iris_mlp", "--input-shape", "8,x"], "comma-separated integers"),
+        (["devicelab.zoo:iris_mlp", "--input-shape", "8,4", "--batch", "0"], "positive"),
+    ],
+)
+def test_cli_bad_arguments_exit_2_with_a_message(argv, message, capsys):
+    assert main(["advise", *argv]) == 2
+    assert message in capsys.readouterr().err
