@@ -75,6 +75,7 @@ sphinx_gallery_conf = {
         "../examples/hardware",
         "../examples/training",
         "../examples/overheads",
+        "../examples/your_model",
     ],
     "within_subsection_order": "gallery_order.LessonOrder",
     # Every build runs every example: a page never shows timings from another machine.

@@ -19,6 +19,8 @@ LESSON_ORDER = [
     "plot_launch_overhead.py",
     "plot_utilization.py",
     "plot_remedies.py",
+    # your_model/
+    "plot_advise.py",
 ]
 
 
