@@ -17,6 +17,7 @@ two devices into a predicted crossover, to set beside the measured one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -377,14 +378,11 @@ def count_step_bytes(
         saved[StorageWeakRef(tensor.untyped_storage())] = tensor
         return tensor
 
+    # the forward alone tells what the backward will read: no need to run the backward
     with torch.autograd.graph.saved_tensors_hooks(keep, lambda tensor: tensor):
-        loss = loss_fn(model(inputs), targets)
+        loss_fn(model(inputs), targets)
     given = {StorageWeakRef(t.untyped_storage()) for t in parameters + [inputs, targets]}
     activations = [t for key, t in saved.items() if key not in given]
-    try:
-        loss.backward()
-    finally:
-        model.zero_grad(set_to_none=True)
     trainable = [p for p in parameters if p.requires_grad]
     return StepBytes(
         inputs_read=inputs_read,
@@ -419,6 +417,7 @@ class StepCounts:
         return self.flops / self.bytes_moved
 
 
+@functools.lru_cache(maxsize=256)  # pages count the same shapes for several devices
 def mlp_step_counts(hidden: int, batch: int, *, deep: bool = False) -> StepCounts:
     """FLOPs and bytes of one cross-entropy training step of the sweep's model, from its shapes.
 
