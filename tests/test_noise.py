@@ -99,6 +99,8 @@ def test_a_page_in_the_build_adds_its_reading_to_the_log(tmp_path, monkeypatch):
     sentence = build_drift_sentence("index page")
     assert [r.label for r in read_log(log)] == ["build started", "index page"]
     assert sentence.startswith("This machine drifted by") and "2 readings" in sentence
+    assert "2 readings" in build_drift_sentence(None)  # reads the log, adds nothing
+    assert len(read_log(log)) == 2
 
 
 def test_a_page_outside_the_build_measures_now(monkeypatch):

@@ -24,13 +24,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import torch
-import torch.nn.functional as F
-
-from .data import load_iris
-from .models import MLP
-from .timing import median_iqr
-
 __all__ = [
     "NOISE_LOG_ENV",
     "Drift",
@@ -126,6 +119,15 @@ def measure_noise(
     ValueError
         ``steps`` or ``repeats`` is not a positive integer, or ``warmup`` is negative.
     """
+    # torch is imported here, not at the top: a page that only reads the build's log
+    # (build_drift_sentence(None)) must not pay for importing it.
+    import torch
+    import torch.nn.functional as F
+
+    from .data import load_iris
+    from .models import MLP
+    from .timing import median_iqr
+
     for name, value, least in (("steps", steps, 1), ("repeats", repeats, 1), ("warmup", warmup, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}")
@@ -284,12 +286,13 @@ def append_reading(path: str | os.PathLike[str], reading: NoiseReading) -> None:
     os.replace(tmp.name, path)
 
 
-def build_drift_sentence(label: str = "page") -> str:
+def build_drift_sentence(label: str | None = "page") -> str:
     """The drift of this build so far, as one sentence for a page.
 
-    Adds a reading taken now (labelled ``label``) to the build's noise log, named by the
-    ``DEVICELAB_NOISE_LOG`` environment variable, and describes every reading in it. Run
-    outside the docs build (no log), it takes two readings now and describes those.
+    Describes every reading in the build's noise log, named by the ``DEVICELAB_NOISE_LOG``
+    environment variable, after adding one taken now, labelled ``label`` (None: add none,
+    and spare the page the reading and torch's import). Run outside the docs build (no log),
+    it takes two readings now and describes those.
     """
     path = os.environ.get(NOISE_LOG_ENV)
     if not path:
@@ -298,5 +301,6 @@ def build_drift_sentence(label: str = "page") -> str:
             " (This page was not run by the docs build, so the build's own readings are not "
             "available here.)"
         )
-    append_reading(path, measure_noise(label))
+    if label is not None:
+        append_reading(path, measure_noise(label))
     return drift(read_log(path)).sentence("during this build, up to this page")
