@@ -39,6 +39,14 @@ def test_course_step_parts_are_named_non_negative_and_reported(iris):
     assert "residual" in result.table() and "sum of parts" in result.table()
 
 
+@pytest.mark.parametrize(("measured", "words"), [(2e-5, "step took 5.0 us (25.0%) more than"),
+                                                  (1e-5, "parts add up to 5.0 us (50.0%) more")])  # fmt: skip
+def test_residual_is_told_in_words_never_as_a_negative_time(measured, words):
+    result = StepBreakdown("cpu", {"forward": 1.5e-5}, measured, 0.0, 3, None, None, None, 3, 5)
+    assert words in result.residual_sentence()
+    assert "-" not in result.table()
+
+
 def test_no_optimizer_means_no_optimizer_part(iris):
     result = _quick(MLP(), iris, optimizer=None)
     assert "optimizer" not in result.parts

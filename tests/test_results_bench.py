@@ -30,11 +30,11 @@ def record():
 
 def test_bench_record_is_valid_and_has_provenance(record):
     assert validate_results(record) is record
-    assert record["schema_version"] == 1 and record["device"] == "cpu"
+    assert record["schema_version"] == 2 and record["device"] == "cpu"
     assert record["command"] == "pytest" and record["quick"] is True
     assert record["hardware"]["cpu"]["generation"]
     assert record["software"]["torch"]
-    assert set(record["measurements"]) == {"sync", "launch"}
+    assert set(record["measurements"]) == {"sync", "launch", "noise"}
 
 
 def test_round_trip(tmp_path, record):
@@ -63,9 +63,40 @@ def test_not_a_results_file(tmp_path):
 
 
 def test_future_version_is_rejected(record):
-    future = copy.deepcopy(record) | {"schema_version": 2}
-    with pytest.raises(ResultsError, match="version 2.*Upgrade devicelab"):
+    future = copy.deepcopy(record) | {"schema_version": 3}
+    with pytest.raises(ResultsError, match="version 3.*Upgrade devicelab"):
         validate_results(future)
+
+
+@pytest.mark.parametrize("version", [0, "2", True, None])
+def test_unknown_version_is_rejected(record, version):
+    with pytest.raises(ResultsError, match="invalid at schema_version"):
+        validate_results(copy.deepcopy(record) | {"schema_version": version})
+
+
+def test_version_1_files_are_still_read():
+    """The recorded H100 run predates v2: it validates against the v1 schema, not v2's."""
+    v1 = [r for r in recorded_results("cuda") if r["schema_version"] == 1]
+    assert v1, "the shipped H100 record is a v1 file"
+    old = {k: v for k, v in v1[0].items() if k != "_path"}
+    assert validate_results(old) is old
+    assert "other_s" in old["measurements"]["breakdown"]  # v1's breakdown shape
+    with pytest.raises(ResultsError, match="measurements/breakdown"):
+        validate_results(copy.deepcopy(old) | {"schema_version": 2})
+
+
+def test_version_2_breakdown_is_the_measured_parts(record):
+    step = {"device": "cpu", "parts": {"forward": 1e-5, "sync": 0.0}, "measured_s": 2e-5,
+            "measured_iqr_s": 1e-6, "ops": 12, "kernels": None, "device_busy_s": None,
+            "floor_s": None, "residual_s": 1e-5, "residual_share": 0.5, "idle_share": None,
+            "rounds": 3, "steps_per_block": 5, "parts_sum_s": 1e-5}  # fmt: skip
+    good = copy.deepcopy(record)
+    good["measurements"]["breakdown"] = {"runs": [step]}
+    assert validate_results(good) is good
+    bad = copy.deepcopy(good)
+    bad["measurements"]["breakdown"]["runs"][0]["parts"]["other"] = 1e-6
+    with pytest.raises(ResultsError, match="measurements/breakdown/runs/0/parts"):
+        validate_results(bad)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +169,12 @@ def test_bench_quick_cli_writes_a_valid_file(tmp_path):
     assert "[bench] training" in run.stderr  # progress
     assert "Remedies" in run.stdout and f"wrote {out}" in run.stdout
     saved = load_results(out)
-    assert set(saved["measurements"]) == set(SECTIONS)
+    assert set(saved["measurements"]) == {*SECTIONS, "noise"}
+    assert saved["schema_version"] == 2
+    (cpu_step,) = saved["measurements"]["breakdown"]["runs"]
+    assert cpu_step["floor_s"] < cpu_step["measured_s"]  # the numba floor is under the step
+    assert set(saved["measurements"]["roofline"]["ceilings"]) == {"cpu"}
+    assert {"width", "batch", "deep"} <= set(saved["measurements"]["utilization"]["sweeps"]["cpu"])
     assert saved["command"].startswith("python -m devicelab bench --quick")
 
 

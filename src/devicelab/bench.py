@@ -1,10 +1,13 @@
 """``python -m devicelab bench``: every measurement of the site, on the reader's own machine.
 
 :func:`run_bench` runs the course's training, the ``loss.item()`` frequency sweep, transfer,
-sync and launch costs, the utilisation sweeps, the remedies and the epoch breakdown on one
-device, and returns a record in the recorded-results format (:mod:`devicelab.results`). When
-the device is a GPU, the CPU side of the comparisons is measured in the same run, so a crossover
-compares two devices of the same machine.
+sync and launch costs, the utilisation sweeps (three of them, each point with counted FLOPs
+and bytes), the roofline's ceilings, the remedies and the step breakdown
+(:func:`devicelab.explain.explain_course_step`) on one device, and returns a record in the
+recorded-results format (:mod:`devicelab.results`). When the device is a GPU, the CPU side of
+the comparisons is measured in the same run, so a crossover compares two devices of the same
+machine. A noise reading (:mod:`devicelab.noise`) at the start and the end says how much the
+machine drifted meanwhile.
 """
 
 from __future__ import annotations
@@ -22,26 +25,26 @@ import torch
 from . import __version__
 from .data import load_iris
 from .devices import resolve_device
+from .explain import explain_course_step
 from .hardware import machine_report
+from .noise import drift, measure_noise
 from .overheads import (
     count_step_ops,
     crossover,
-    epoch_breakdown,
     launch_cost,
-    matmul_flops,
-    step_flops,
     sync_cost,
     transfer_sweep,
     utilization_sweep,
 )
 from .remedies import run_remedies
 from .results import SCHEMA_VERSION, validate_results
+from .roofline import measure_ceilings
 from .training import TrainResult, course_run
 
 __all__ = ["BenchPlan", "SECTIONS", "run_bench", "summary_table"]
 
 SECTIONS = ("training", "record_frequency", "transfer", "sync", "launch", "utilization",
-            "remedies", "breakdown")  # fmt: skip
+            "roofline", "remedies", "breakdown")  # fmt: skip
 RECORD_EVERY: tuple[int | None, ...] = (1, 10, 100, 1000, None)
 
 
@@ -54,6 +57,8 @@ class BenchPlan:
     transfer_sizes: tuple[int, ...]
     hiddens: tuple[int, ...]
     batches: tuple[int, ...]
+    deep_hiddens: tuple[int, ...]
+    deep_batch: int
     min_run_time: float
 
     @classmethod
@@ -64,6 +69,8 @@ class BenchPlan:
             transfer_sizes=tuple(4 * 16**k for k in range(7)) + (256 * 2**20,),
             hiddens=(10, 32, 100, 320, 1_000, 3_200, 10_000, 32_000),
             batches=(120, 1_200, 12_000, 120_000, 1_200_000),
+            deep_hiddens=(10, 32, 100, 320, 1_000, 3_200, 10_000),
+            deep_batch=1_024,
             min_run_time=0.2,
         )
 
@@ -75,6 +82,8 @@ class BenchPlan:
             transfer_sizes=(4, 4_096, 4 * 2**20),
             hiddens=(10, 1_000, 10_000),
             batches=(120, 12_000, 1_200_000),
+            deep_hiddens=(10, 100, 1_000),
+            deep_batch=1_024,
             min_run_time=0.05,
         )
 
@@ -99,7 +108,10 @@ def _sweep(device, plan: BenchPlan) -> dict[str, list[dict[str, Any]]]:
                               min_run_time=plan.min_run_time)  # fmt: skip
     batch = utilization_sweep(device, hiddens=(10,), batches=plan.batches,
                               min_run_time=plan.min_run_time)  # fmt: skip
-    return {"width": [p.to_dict() for p in width], "batch": [p.to_dict() for p in batch]}
+    deep = utilization_sweep(device, hiddens=plan.deep_hiddens, batches=(plan.deep_batch,),
+                             min_run_time=plan.min_run_time, deep=True)  # fmt: skip
+    return {axis: [p.to_dict() for p in points]
+            for axis, points in (("width", width), ("batch", batch), ("deep", deep))}  # fmt: skip
 
 
 def run_bench(
@@ -119,8 +131,7 @@ def run_bench(
     quick:
         Use :meth:`BenchPlan.quick` instead of :meth:`BenchPlan.full`.
     sections:
-        A subset of :data:`SECTIONS`. ``breakdown`` needs ``training``, ``record_frequency``
-        and ``launch`` and adds them if missing.
+        A subset of :data:`SECTIONS`.
     command:
         The command line to record; defaults to this process's.
     progress:
@@ -136,13 +147,13 @@ def run_bench(
         raise ValueError(f"sections must be a non-empty subset of {', '.join(SECTIONS)}; "
                          f"unknown: {', '.join(unknown) or '(none given)'}")  # fmt: skip
     wanted = set(sections)
-    if "breakdown" in wanted:
-        wanted |= {"training", "record_frequency", "launch"}
     device = resolve_device(device)
     cpu = torch.device("cpu")
     plan = BenchPlan.quick() if quick else BenchPlan.full()
     measurements: dict[str, Any] = {}
     course: dict[str, TrainResult] = {}
+    # The same small workload at the start and the end: how much the machine drifted.
+    noise = [measure_noise("bench start")]
 
     if "training" in wanted:
         for where in dict.fromkeys([device, cpu]):
@@ -215,18 +226,26 @@ def run_bench(
             "skipped": skipped,
         }
 
+    if "roofline" in wanted:
+        ceilings = {}
+        for where in dict.fromkeys([device, cpu]):
+            progress(f"roofline: peak FLOP/s (large matmul) and bandwidth (large copy) on {where}")
+            ceilings[str(where)] = measure_ceilings(where, min_run_time=plan.min_run_time).to_dict()
+        deep_ops = count_step_ops(device, deep=True)
+        measurements["roofline"] = {
+            "ceilings": ceilings,
+            "launches_per_step_deep": deep_ops.kernels if device.type == "cuda" else None,
+        }
+
     if "breakdown" in wanted:
-        progress(f"breakdown: peak matmul FLOP/s on {device}")
-        runs = {r["record_every"]: r for r in measurements["record_frequency"]["runs"]}
-        launch = measurements["launch"]
-        measurements["breakdown"] = epoch_breakdown(
-            epoch_s=runs[1]["epoch_time_s"],
-            epoch_no_sync_s=runs[None]["epoch_time_s"],
-            launches_per_epoch=launch["launches_per_step"],
-            launch_s=launch["per_op"]["queued"]["median_s"],
-            flops_per_epoch=step_flops(120, 10),
-            peak_flops_per_s=matmul_flops(device, min_run_time=plan.min_run_time),
-        ).to_dict()
+        runs = []
+        for where in dict.fromkeys([device, cpu]):
+            progress(f"breakdown: the course's step, part by part, on {where}")
+            runs.append(explain_course_step(where).to_dict())
+        measurements["breakdown"] = {"runs": runs}
+
+    noise.append(measure_noise("bench end"))
+    measurements["noise"] = drift(noise).to_dict()
 
     report = machine_report()
     gpus = report["gpus"]
@@ -299,9 +318,20 @@ def summary_table(record: dict[str, Any]) -> str:
                          f"x{r['speedup']:.1f}   loss {r['final_loss']:.6f}")  # fmt: skip
         for name, why in m["remedies"]["skipped"].items():
             lines.append(f"  {name:<38} skipped: {why}")
+    if "roofline" in m:
+        for name, c in m["roofline"]["ceilings"].items():
+            lines.append(f"Ceilings on {name}: {c['peak_flops_per_s'] / 1e12:.2f} TFLOP/s "
+                         f"({c['dtype']}, TF32 {'on' if c['tf32'] else 'off'}), "
+                         f"{c['peak_bytes_per_s'] / 1e9:.1f} GB/s")  # fmt: skip
     if "breakdown" in m:
-        b = m["breakdown"]
-        lines.append(f"\nEpoch breakdown: total {_us(b['total_s'])} = compute {_us(b['compute_s'])}"
-                     f" + launch {_us(b['launch_s'])} + sync {_us(b['sync_s'])}"
-                     f" + other {_us(b['other_s'])}")  # fmt: skip
+        for b in m["breakdown"]["runs"]:
+            parts = " + ".join(f"{name} {_us(s)}" for name, s in b["parts"].items())
+            lines.append(f"\nStep breakdown on {b['device']}: {parts} = {_us(b['parts_sum_s'])}; "
+                         f"measured {_us(b['measured_s'])}, residual {b['residual_share']:+.1%} of it")  # fmt: skip
+            if b["idle_share"] is not None:
+                lines.append(f"  device busy {_us(b['device_busy_s'])}, idle {b['idle_share']:.0%}")
+    if "noise" in m:
+        readings = m["noise"]["readings"]
+        lines.append(f"\nNoise meter: {_us(readings[0]['step_s'])} per step at the start, "
+                     f"{_us(readings[-1]['step_s'])} at the end ({m['noise']['first_to_last']:+.0%})")  # fmt: skip
     return "\n".join(lines)

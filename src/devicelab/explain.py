@@ -59,10 +59,13 @@ __all__ = [
     "busy_time_s",
     "explain_course_step",
     "explain_step",
+    "plot_breakdowns",
     "sgd_lr_0_01",
 ]
 
 PART_NAMES = ("forward", "loss", "backward", "optimizer", "sync")
+PART_COLOURS = {"forward": "#4c72b0", "loss": "#64b5cd", "backward": "#dd8452",
+                "optimizer": "#55a868", "sync": "#c44e3a"}  # fmt: skip
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
@@ -138,6 +141,15 @@ class StepBreakdown:
                 "residual_s": self.residual_s, "residual_share": self.residual_share,
                 "idle_share": self.idle_share}  # fmt: skip
 
+    def residual_sentence(self) -> str:
+        """The residual in words, never as a negative time: which side is larger, by how much."""
+        gap = abs(self.residual_s) * 1e6
+        if self.residual_s >= 0:
+            return (f"residual: the step took {gap:.1f} us ({abs(self.residual_share):.1%}) "
+                    "more than its parts")  # fmt: skip
+        return (f"residual: the parts add up to {gap:.1f} us ({abs(self.residual_share):.1%}) "
+                "more than the step")  # fmt: skip
+
     def table(self) -> str:
         """The breakdown as a plain-text table: part, microseconds, share of the step."""
         rows = [(name, seconds) for name, seconds in self.parts.items()]
@@ -149,7 +161,7 @@ class StepBreakdown:
             f"{self.parts_sum_s / self.measured_s:7.1%}",
             f"{'measured':<12} {self.measured_s * 1e6:10.1f} {1:7.1%}"
             f"   (IQR {self.measured_iqr_s * 1e6:.1f} us, {self.rounds} rounds)",
-            f"{'residual':<12} {self.residual_s * 1e6:10.1f} {self.residual_share:7.1%}",
+            self.residual_sentence(),
         ]
         if self.device_busy_s is not None:
             lines.append(f"device busy {self.device_busy_s * 1e6:10.1f} us per step; "
@@ -429,3 +441,57 @@ def explain_course_step(
 
         result = replace(result, floor_s=course_floor_s(data))
     return result
+
+
+def plot_breakdowns(breakdowns: dict[str, StepBreakdown | dict[str, Any] | None], ax=None):
+    """Draw each breakdown as one horizontal bar of stacked parts, in microseconds per step.
+
+    ``breakdowns`` maps a bar's label to a :class:`StepBreakdown`, its ``to_dict()`` (e.g.
+    read from a results file), or None for a device whose breakdown was not recorded: that
+    bar says so instead of being drawn. The residual is drawn hatched after the parts (or
+    marked back from their end when negative), so the eye sees whether they add up; the
+    measured step is a black tick and the arithmetic floor, where known, a dotted one.
+    Returns the matplotlib Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.9 + 0.7 * len(breakdowns)))
+    labels = list(breakdowns)
+    drawn: set[str] = set()
+    for row, label in enumerate(labels):
+        entry = breakdowns[label]
+        if entry is None:
+            ax.text(0.01, row, "not recorded yet", va="center", transform=ax.get_yaxis_transform(),
+                    style="italic", color="#555555")  # fmt: skip
+            continue
+        data = entry.to_dict() if isinstance(entry, StepBreakdown) else entry
+        left = 0.0
+        for name, seconds in data["parts"].items():
+            us = seconds * 1e6
+            ax.barh(row, us, left=left, color=PART_COLOURS[name], height=0.6,
+                    label=None if name in drawn else name)  # fmt: skip
+            drawn.add(name)
+            left += us
+        residual = data["residual_s"] * 1e6
+        ax.barh(row, abs(residual), left=left if residual >= 0 else left + residual,
+                color="none", edgecolor="#555555", hatch="///", height=0.6,
+                label=None if "residual" in drawn else "residual (measured - parts)")  # fmt: skip
+        drawn.add("residual")
+        measured = data["measured_s"] * 1e6
+        ax.plot([measured, measured], [row - 0.4, row + 0.4], color="black", lw=2,
+                label=None if "measured" in drawn else "whole step, timed on its own")  # fmt: skip
+        drawn.add("measured")
+        if data.get("floor_s"):
+            floor = data["floor_s"] * 1e6
+            ax.plot([floor, floor], [row - 0.4, row + 0.4], color="black", lw=1.5, ls=":",
+                    label=None if "floor" in drawn else "arithmetic floor (numba)")  # fmt: skip
+            drawn.add("floor")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    ax.invert_yaxis()
+    ax.set_xlabel("microseconds per training step")
+    ax.legend(
+        fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.35 - 0.05 * len(labels))
+    )
+    return ax

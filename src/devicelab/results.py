@@ -1,9 +1,11 @@
 """Recorded results: the JSON files that carry GPU figures to a site built without a GPU.
 
 A results file is what ``python -m devicelab bench --out FILE`` wrote on one machine. Its
-format is a versioned JSON Schema, ``schema/results-v1.schema.json`` in this package: the
+format is a versioned JSON Schema in this package (``schema/results-v2.schema.json``, and
+``results-v1`` for files written before the step breakdown and the roofline): the
 measurements, plus the provenance that makes them trustworthy (hardware report, software
-versions, UTC date, the command). :func:`load_results` refuses anything else with a message
+versions, UTC date, the command). Every version this devicelab knows is still read; a page
+that needs a field only a newer version has must say that it is not recorded yet. :func:`load_results` refuses anything else with a message
 that says what is wrong; :func:`save_results` validates first and writes atomically, so a
 failed write never leaves half a file behind.
 """
@@ -21,6 +23,7 @@ from typing import Any
 import jsonschema
 
 __all__ = [
+    "READABLE_VERSIONS",
     "SCHEMA_VERSION",
     "ResultsError",
     "find_results",
@@ -33,7 +36,8 @@ __all__ = [
     "validate_results",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 class ResultsError(ValueError):
@@ -41,10 +45,18 @@ class ResultsError(ValueError):
 
 
 @cache
-def results_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) that every results file must satisfy."""
-    text = resources.files("devicelab").joinpath("schema/results-v1.schema.json").read_text()
-    return json.loads(text)
+def results_schema(version: int = SCHEMA_VERSION) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) that a results file of ``version`` must satisfy.
+
+    Raises
+    ------
+    ValueError
+        ``version`` is not one of :data:`READABLE_VERSIONS`.
+    """
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"no results schema version {version!r}; known: {READABLE_VERSIONS}")
+    text = resources.files("devicelab").joinpath(f"schema/results-v{version}.schema.json")
+    return json.loads(text.read_text())
 
 
 def validate_results(record: Any, *, source: str = "results") -> dict[str, Any]:
@@ -65,8 +77,12 @@ def validate_results(record: Any, *, source: str = "results") -> dict[str, Any]:
         raise ResultsError(f"{source}: written with results schema version {version}, but this "
                            f"devicelab reads up to version {SCHEMA_VERSION}. Upgrade devicelab "
                            "to read it.")  # fmt: skip
-    errors = sorted(jsonschema.Draft202012Validator(results_schema()).iter_errors(record),
-                    key=lambda e: list(e.absolute_path))  # fmt: skip
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        raise ResultsError(f"{source}: invalid at schema_version: {version!r} is not one of "
+                           f"{list(READABLE_VERSIONS)}. Re-create the file with "
+                           "`python -m devicelab bench --out FILE`.")  # fmt: skip
+    validator = jsonschema.Draft202012Validator(results_schema(version))
+    errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
