@@ -20,8 +20,14 @@ How the parts are measured without changing them
     ``zero_grad()`` (``set_to_none=True``) the gradients are None, so ``backward`` allocates
     them, exactly as in training. Timing a phase alone in a loop (``zero_grad`` a thousand times)
     would measure a different, cheaper operation. Rounds alternate an instrumented block with a
-    plain block (the order flips every round), so drift of the machine's speed hits both alike;
-    each figure is the median over rounds.
+    plain block (the order flips every round), so drift of the machine's speed hits both alike.
+
+Why an interquartile mean, not a median
+    On a noisy machine the per-round times are skewed (a slow moment only ever adds time), and
+    the sum of each part's median is then below the median of the whole: medians do not add
+    up. Means do. So the rounds are ranked by their pair's total time, the fastest and the
+    slowest quarter are dropped (the same rounds for the parts and for the whole step), and
+    each figure is the mean over the middle half: robust to a disturbed round, and additive.
 
 Why the profiler is used only for counts and device time
     The profiler records every operator on the host, which inflates per-operator CPU times
@@ -88,7 +94,8 @@ class StepBreakdown:
         :data:`PART_NAMES`). A step without an optimizer has no ``optimizer`` part; an
         inference step has only ``forward`` and ``sync``.
     measured_s, measured_iqr_s:
-        The whole step timed on its own (median over rounds and its interquartile range).
+        The whole step timed on its own (mean over the middle half of the rounds, see the
+        module's notes) and the interquartile range over all rounds.
     ops:
         Top-level ATen operator calls per step (called from Python or from autograd).
     kernels:
@@ -257,7 +264,8 @@ def explain_step(
     steps:
         Steps per timed block.
     rounds:
-        Pairs of blocks (one instrumented, one plain); figures are medians over rounds.
+        Pairs of blocks (one instrumented, one plain); figures are means over the middle half
+        of the rounds.
     warmup:
         Untimed steps first (lazy initialisation, allocator growth, cuBLAS handles).
 
@@ -378,11 +386,22 @@ def explain_step(
         else:
             part_rounds.append(instrumented_block())
             whole_rounds.append(plain_block())
-    parts = {name: statistics.median(p[name] for p in part_rounds) for name in names}
-    measured, iqr = median_iqr(whole_rounds)
+    kept = _middle_half(
+        [sum(p.values()) + whole for p, whole in zip(part_rounds, whole_rounds, strict=True)]
+    )
+    parts = {name: statistics.fmean(part_rounds[i][name] for i in kept) for name in names}
+    measured = statistics.fmean(whole_rounds[i] for i in kept)
+    iqr = median_iqr(whole_rounds)[1]
     ops, kernels, busy = _profile(plain_step, device, steps=min(steps, 5))
     return StepBreakdown(str(device), parts, measured, iqr, ops, kernels, busy, None,
                          rounds, steps)  # fmt: skip
+
+
+def _middle_half(totals: Sequence[float]) -> list[int]:
+    """Indices of the rounds left after dropping the fastest and the slowest quarter."""
+    order = sorted(range(len(totals)), key=totals.__getitem__)
+    drop = len(totals) // 4
+    return sorted(order[drop : len(totals) - drop])
 
 
 def _profile(step: Callable[[], None], device: torch.device, *, steps: int):
