@@ -42,9 +42,15 @@ def test_course_step_parts_are_named_non_negative_and_reported(iris):
 @pytest.mark.parametrize(("measured", "words"), [(2e-5, "step took 5.0 us (25.0%) more than"),
                                                   (1e-5, "parts add up to 5.0 us (50.0%) more")])  # fmt: skip
 def test_residual_is_told_in_words_never_as_a_negative_time(measured, words):
-    result = StepBreakdown("cpu", {"forward": 1.5e-5}, measured, 0.0, 3, None, None, None, 3, 5)
+    result = StepBreakdown("cpu", {"forward": 1.5e-5}, measured, 0.0, 3, None, None, None, 3, 5, 1)
     assert words in result.residual_sentence()
     assert "-" not in result.table()
+
+
+def test_threads_are_set_for_the_measurement_and_restored(iris):
+    before = torch.get_num_threads()
+    result = _quick(MLP(), iris, num_threads=1)
+    assert result.threads == 1 and torch.get_num_threads() == before
 
 
 def test_no_optimizer_means_no_optimizer_part(iris):
@@ -79,7 +85,7 @@ def test_busy_time_counts_overlaps_once():
 
 
 def test_idle_share_follows_busy_time():
-    result = StepBreakdown("cuda:0", {"forward": 1e-4}, 1e-3, 0.0, 12, 20, 1e-4, None, 3, 5)
+    result = StepBreakdown("cuda:0", {"forward": 1e-4}, 1e-3, 0.0, 12, 20, 1e-4, None, 3, 5, 1)
     assert result.idle_share == pytest.approx(0.9)
 
 
@@ -93,6 +99,7 @@ def test_idle_share_follows_busy_time():
         ({"steps": 0}, ValueError, "steps must be a positive integer"),
         ({"rounds": -1}, ValueError, "rounds must be a positive integer"),
         ({"warmup": -2}, ValueError, "warmup"),
+        ({"num_threads": 0}, ValueError, "num_threads must be a positive integer"),
         ({"inputs": torch.zeros(4, 4, device="meta")}, ValueError, "move it first"),
         ({"model": nn.ReLU()}, ValueError, "no trainable parameters"),
     ],

@@ -107,6 +107,8 @@ class StepBreakdown:
         The same arithmetic with no framework, where known (:mod:`devicelab.floor`, CPU).
     rounds, steps_per_block:
         How the figures were measured.
+    threads:
+        torch intra-op threads during the measurement.
     """
 
     device: str
@@ -119,6 +121,7 @@ class StepBreakdown:
     floor_s: float | None
     rounds: int
     steps_per_block: int
+    threads: int
 
     @property
     def parts_sum_s(self) -> float:
@@ -235,6 +238,7 @@ def explain_step(
     steps: int = 40,
     rounds: int = 9,
     warmup: int = 5,
+    num_threads: int | None = None,
 ) -> StepBreakdown:
     """Measure one training step of ``model`` part by part, and the whole step on its own.
 
@@ -268,6 +272,11 @@ def explain_step(
         of the rounds.
     warmup:
         Untimed steps first (lazy initialisation, allocator growth, cuBLAS handles).
+    num_threads:
+        torch intra-op threads while measuring (restored afterwards); None keeps the current
+        ``torch.get_num_threads()``. A tiny model's operators are too small to split across
+        threads, and on a busy machine extra threads only wait for each other, so the site's
+        pages measure the course's step on one.
 
     Raises
     ------
@@ -285,6 +294,8 @@ def explain_step(
     inputs = _tensors("inputs", inputs)
     _positive("steps", steps)
     _positive("rounds", rounds)
+    if num_threads is not None:
+        _positive("num_threads", num_threads)
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be zero or a positive integer, got {warmup!r}")
     training = loss_fn is not None
@@ -374,6 +385,27 @@ def explain_step(
         synchronize(device)
         return (time.perf_counter() - start) / steps
 
+    previous_threads = torch.get_num_threads()
+    threads = num_threads or previous_threads
+    torch.set_num_threads(threads)
+    try:
+        part_rounds, whole_rounds = _rounds(plain_step, instrumented_block, plain_block,
+                                            warmup=warmup, rounds=rounds, device=device)  # fmt: skip
+        ops, kernels, busy = _profile(plain_step, device, steps=min(steps, 5))
+    finally:
+        torch.set_num_threads(previous_threads)
+    kept = _middle_half(
+        [sum(p.values()) + whole for p, whole in zip(part_rounds, whole_rounds, strict=True)]
+    )
+    parts = {name: statistics.fmean(part_rounds[i][name] for i in kept) for name in names}
+    measured = statistics.fmean(whole_rounds[i] for i in kept)
+    iqr = median_iqr(whole_rounds)[1]
+    return StepBreakdown(str(device), parts, measured, iqr, ops, kernels, busy, None,
+                         rounds, steps, threads)  # fmt: skip
+
+
+def _rounds(plain_step, instrumented_block, plain_block, *, warmup, rounds, device):
+    """Warm up, then alternate instrumented and plain blocks, flipping their order each round."""
     for _ in range(warmup):
         plain_step()
     synchronize(device)
@@ -386,15 +418,7 @@ def explain_step(
         else:
             part_rounds.append(instrumented_block())
             whole_rounds.append(plain_block())
-    kept = _middle_half(
-        [sum(p.values()) + whole for p, whole in zip(part_rounds, whole_rounds, strict=True)]
-    )
-    parts = {name: statistics.fmean(part_rounds[i][name] for i in kept) for name in names}
-    measured = statistics.fmean(whole_rounds[i] for i in kept)
-    iqr = median_iqr(whole_rounds)[1]
-    ops, kernels, busy = _profile(plain_step, device, steps=min(steps, 5))
-    return StepBreakdown(str(device), parts, measured, iqr, ops, kernels, busy, None,
-                         rounds, steps)  # fmt: skip
+    return part_rounds, whole_rounds
 
 
 def _middle_half(totals: Sequence[float]) -> list[int]:
@@ -440,11 +464,13 @@ def explain_course_step(
     floor: bool = True,
     steps: int = 40,
     rounds: int = 9,
+    num_threads: int | None = 1,
 ) -> StepBreakdown:
     """:func:`explain_step` on the course's step: the seeded 4-10-3 MLP on Iris, full batch.
 
     On the CPU, ``floor=True`` adds the arithmetic floor (:func:`devicelab.floor.
-    course_floor_s`): the same epoch compiled with numba, with no framework.
+    course_floor_s`): the same epoch compiled with numba, with no framework. It runs on one
+    thread by default, like the floor (see ``num_threads`` in :func:`explain_step`).
     """
     from .data import load_iris
     from .models import MLP
@@ -454,7 +480,7 @@ def explain_course_step(
     torch.manual_seed(0)
     model = MLP().to(device)
     result = explain_step(model, data.X_train, data.y_train, device=device, sync=sync,
-                          steps=steps, rounds=rounds)  # fmt: skip
+                          steps=steps, rounds=rounds, num_threads=num_threads)  # fmt: skip
     if floor and device.type == "cpu":
         from .floor import course_floor_s
 
