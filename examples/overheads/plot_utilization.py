@@ -301,6 +301,11 @@ if gpu_share is not None:
 # Two host times are tried. The launch floor counts only the cost of a tiny operator; a real
 # step also pays Python, autograd and the allocator around each operator. The second takes
 # the host time of a real step: the sweep's smallest point, measured.
+#
+# The roofline is a lower bound: a real step also runs small operators (elementwise work,
+# the optimizer's update) far below both ceilings. So each sweep also prints how much slower
+# this CPU's measured step is than its prediction at the sweep's largest size: a prediction
+# that flatters the CPU puts the crossover too late.
 DENSE = {"width": [round(h) for h in np.geomspace(10, 32_000, 16)],
          "batch": [round(b) for b in np.geomspace(120, 1_200_000, 16)],
          "deep": [round(h) for h in np.geomspace(10, DEEP_HIDDENS[-1], 16)]}
@@ -324,9 +329,12 @@ for axis, (key, fixed, deep) in SWEEPS.items():
     nbytes = [c.bytes_moved for c in dense_counts[axis]]
     cpu_real = real_step(cpu_model[deep], cpu[axis])
     predicted_cpu[axis] = [cpu_real.step_s(f, b) for f, b in zip(flops, nbytes, strict=True)]
+    largest = max(cpu[axis], key=lambda p: p[key])
+    slower = largest["median_s"] / cpu_real.step_s(largest["flops"], largest["bytes_moved"])
+    print(f"\n{axis} sweep ({fixed}): this CPU's measured step at {key} {largest[key]:,} is "
+          f"{slower:.1f} times its prediction from the host time of a real step.")
     if gpu is None or not gpu[axis] or deep not in gpu_model:
-        print(f"\n{axis} sweep: the GPU's sweep or kernel count for this model is not recorded "
-              "yet: no crossover.")
+        print("  The GPU's sweep or kernel count for this model is not recorded yet: no crossover.")
         continue
     predictions[axis] = {
         "launch floor": predict_crossover(DENSE[axis], flops, nbytes, cpu=cpu_model[deep],
@@ -341,7 +349,7 @@ for axis, (key, fixed, deep) in SWEEPS.items():
     before = max((s for s in sizes if measured and s < measured), default=None)
     where = (f"{key} {measured:,}" + (f" (GPU slower at {before:,})" if before else "")
              if measured else "the GPU never overtakes in the sweep")
-    print(f"\n{axis} sweep ({fixed}), {gpu_label} vs this CPU (live): measured {where}")
+    print(f"  {gpu_label} vs this CPU (live), measured crossover: {where}")
     for host, prediction in predictions[axis].items():
         ratio = prediction.ratio_to(measured)
         print(f"  predicted from the {host}: "
