@@ -276,7 +276,7 @@ assert bounds["CPU", "deep"][-1][0] == "compute", bounds["CPU", "deep"]
 # Shapes alone: the 4-h-3 intensity levels off at a few FLOP/byte (each hidden activation:
 # 7 multiply-adds, stored and read back); the deep one goes far past every ridge printed.
 assert plateau < 4.3, plateau
-assert top_cpu["intensity"] > 5 * cpu_ceilings.ridge_intensity, (top_cpu, cpu_ceilings)
+assert top_cpu["intensity"] > 3 * cpu_ceilings.ridge_intensity, (top_cpu, cpu_ceilings)
 # "never compute-bound there" is printed only where the data shows it
 for (name, axis), found in bounds.items():
     ridge = (cpu_ceilings if name == "CPU" else gpu_ceilings).ridge_intensity
