@@ -12,10 +12,8 @@ from devicelab.devices import DeviceNotAvailableError
 from devicelab.overheads import (
     count_step_ops,
     crossover,
-    epoch_breakdown,
     launch_cost,
     pcie_bandwidth_gb_s,
-    step_flops,
     sync_cost,
     transfer_sweep,
     utilization_sweep,
@@ -139,11 +137,6 @@ def test_utilization_sweep_points_and_flops():
     assert all(p.flops_per_s == pytest.approx(p.flops / p.median_s) for p in points)
 
 
-def test_step_flops_is_three_forwards():
-    assert step_flops(120, 10) == 3 * 2 * 120 * (4 * 10 + 10 * 3)
-
-
-@pytest.mark.parametrize(("hiddens", "batches"), [([], [8]), ([10], []), ([-1], [8]), ([10], [0])])
 def test_utilization_sweep_bad_input(hiddens, batches):
     with pytest.raises(ValueError):
         utilization_sweep("cpu", hiddens=hiddens, batches=batches)
@@ -160,42 +153,6 @@ def test_crossover():
         crossover([1, 2], [1], [1, 2])
     with pytest.raises(ValueError):
         crossover([], [], [])
-
-
-# -- breakdown -----------------------------------------------------------------------------------
-def test_breakdown_arithmetic_and_remainder():
-    b = epoch_breakdown(epoch_s=100e-6, epoch_no_sync_s=80e-6, launches_per_epoch=10,
-                        launch_s=5e-6, flops_per_epoch=1e6, peak_flops_per_s=1e12)  # fmt: skip
-    assert b.compute_s == pytest.approx(1e-6)
-    assert b.launch_s == pytest.approx(50e-6)
-    assert b.sync_s == pytest.approx(20e-6)
-    assert b.other_s == pytest.approx(29e-6)
-    assert b.total_s == pytest.approx(b.compute_s + b.launch_s + b.sync_s + b.other_s)
-
-
-def test_breakdown_is_not_forced_to_add_up():
-    b = epoch_breakdown(epoch_s=10e-6, epoch_no_sync_s=10e-6, launches_per_epoch=30,
-                        launch_s=1e-6, flops_per_epoch=0, peak_flops_per_s=1e9)  # fmt: skip
-    assert b.other_s == pytest.approx(-20e-6)  # overlapping parts show as a negative remainder
-    assert b.sync_s == 0  # a faster run with syncs is noise, not a negative sync cost
-
-
-@pytest.mark.parametrize(
-    "field", ["epoch_s", "epoch_no_sync_s", "launches_per_epoch", "launch_s", "flops_per_epoch"]
-)
-def test_breakdown_rejects_negatives(field):
-    kwargs = dict(epoch_s=1.0, epoch_no_sync_s=1.0, launches_per_epoch=1, launch_s=1.0,
-                  flops_per_epoch=1.0, peak_flops_per_s=1.0) | {field: -1}  # fmt: skip
-    with pytest.raises(ValueError, match=field):
-        epoch_breakdown(**kwargs)
-
-
-def test_breakdown_rejects_zero_peak():
-    with pytest.raises(ValueError, match="peak"):
-        epoch_breakdown(epoch_s=1, epoch_no_sync_s=1, launches_per_epoch=1, launch_s=1,
-                        flops_per_epoch=1, peak_flops_per_s=0)  # fmt: skip
-
-
 # -- remedies ------------------------------------------------------------------------------------
 EPOCHS = 200
 

@@ -42,8 +42,8 @@ exactly and times it the way GPU work must be timed.
 import matplotlib.pyplot as plt
 import torch
 
-from devicelab.overheads import step_flops
 from devicelab.results import provenance, recorded_results
+from devicelab.roofline import mlp_step_counts
 from devicelab.training import course_run
 
 # %%
@@ -140,7 +140,8 @@ fig.tight_layout()
 # %%
 # What the figures say
 # --------------------
-print(f"One epoch is {step_flops(120, 10):,.0f} floating-point operations of matrix products.")
+print(f"One epoch is {mlp_step_counts(10, 120).flops:,} floating-point operations "
+      "(counted by torch.utils.flop_counter.FlopCounterMode).")
 if gpu_label:
     ratio = gpu_s / cpu.wall_time_s
     faster = "slower" if ratio > 1 else "faster"

@@ -8,8 +8,8 @@
    arithmetic intensity (counted by :mod:`devicelab.roofline`), and where the GPU overtakes
    the CPU (:func:`utilization_sweep`, :func:`crossover`).
 
-:func:`epoch_breakdown` then splits a measured epoch time into these parts, without forcing
-them to add up. Every timing goes through :func:`devicelab.timing.measure`.
+Every timing goes through :func:`devicelab.timing.measure`. Where one step's time goes, part
+by part, is :mod:`devicelab.explain`'s job.
 """
 
 from __future__ import annotations
@@ -29,18 +29,14 @@ from .roofline import mlp_step_counts
 from .timing import Timing, measure
 
 __all__ = [
-    "Breakdown",
     "LaunchCost",
     "OpCount",
     "SweepPoint",
     "TransferPoint",
     "count_step_ops",
     "crossover",
-    "epoch_breakdown",
     "launch_cost",
-    "matmul_flops",
     "pcie_bandwidth_gb_s",
-    "step_flops",
     "sync_cost",
     "transfer_sweep",
     "utilization_sweep",
@@ -297,16 +293,6 @@ class SweepPoint:
         return {**asdict(self), "flops_per_s": self.flops_per_s, "intensity": self.intensity}
 
 
-def step_flops(batch: int, hidden: int, in_features: int = 4, out_features: int = 3) -> float:
-    """Floating-point operations of one training step of the MLP (matrix products only).
-
-    Forward: ``2 * batch * (in*hidden + hidden*out)``. Backward costs about twice the forward
-    (gradients for weights and inputs), so a step is about three forwards. Elementwise work
-    (ReLU, softmax, the SGD update) is a few percent and left out.
-    """
-    return 3 * 2 * batch * (in_features * hidden + hidden * out_features)
-
-
 def utilization_sweep(
     device: str | torch.device | None,
     *,
@@ -370,79 +356,3 @@ def crossover(
         else:
             break
     return found
-
-
-def matmul_flops(device: str | torch.device | None = "auto", *, n: int = 2048,
-                 min_run_time: float = 0.2) -> float:  # fmt: skip
-    """Achieved float32 FLOP/s of one ``n x n`` matrix product: this device's compute ceiling."""
-    device = resolve_device(device)
-    a = torch.rand(n, n, device=device)
-    b = torch.rand(n, n, device=device)
-    t = measure(lambda: a @ b, min_run_time=min_run_time)
-    return 2 * n**3 / t.median_s
-
-
-# -- breakdown ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Breakdown:
-    """One epoch's measured time, split into the three overheads plus what is left.
-
-    ``other_s = total_s - compute_s - launch_s - sync_s``. It is reported, not forced to
-    zero: a negative value says the parts overlap (the CPU queues the next launch while the
-    GPU computes), a large positive one says something unmodelled (Python, autograd
-    bookkeeping, the allocator) costs time.
-    """
-
-    total_s: float
-    compute_s: float
-    launch_s: float
-    sync_s: float
-    other_s: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
-
-def epoch_breakdown(
-    *,
-    epoch_s: float,
-    epoch_no_sync_s: float,
-    launches_per_epoch: int,
-    launch_s: float,
-    flops_per_epoch: float,
-    peak_flops_per_s: float,
-) -> Breakdown:
-    """Split a measured epoch time into compute, launch/dispatch and synchronisation.
-
-    Parameters
-    ----------
-    epoch_s:
-        Measured seconds per epoch with ``loss.item()`` every epoch (the course's loop).
-    epoch_no_sync_s:
-        Measured seconds per epoch with no per-epoch ``loss.item()``.
-    launches_per_epoch:
-        Kernels (GPU) or operator calls (CPU) per epoch, counted by the profiler.
-    launch_s:
-        Measured cost of one launch or dispatch (:func:`launch_cost`, queued).
-    flops_per_epoch:
-        Arithmetic of one epoch (:func:`step_flops`).
-    peak_flops_per_s:
-        What the device achieves on large work (:func:`matmul_flops`).
-
-    Raises
-    ------
-    ValueError
-        A negative time or count, or a non-positive peak.
-    """
-    for name, value in (("epoch_s", epoch_s), ("epoch_no_sync_s", epoch_no_sync_s),
-                        ("launches_per_epoch", launches_per_epoch), ("launch_s", launch_s),
-                        ("flops_per_epoch", flops_per_epoch)):  # fmt: skip
-        if value < 0:
-            raise ValueError(f"{name} must not be negative, got {value}")
-    if not peak_flops_per_s > 0:
-        raise ValueError(f"peak_flops_per_s must be positive, got {peak_flops_per_s}")
-    compute = flops_per_epoch / peak_flops_per_s
-    launch = launches_per_epoch * launch_s
-    sync = max(0.0, epoch_s - epoch_no_sync_s)
-    return Breakdown(epoch_s, compute, launch, sync, epoch_s - compute - launch - sync)
