@@ -55,6 +55,11 @@ def docs(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite, including the throw-away Sphinx builds that must fail."""
     _install(session, "test,docs")
+    # Every recorded results file, including one a contributor adds in a pull request, must
+    # validate against its schema before anything else runs.
+    session.run(
+        "python", "-m", "devicelab", "validate", *sorted(map(str, ROOT.glob("results/*.json")))
+    )
     session.run("pytest", *session.posargs)
 
 

@@ -183,3 +183,17 @@ def test_bench_cli_bad_device_is_a_clear_error():
                          capture_output=True, text=True)  # fmt: skip
     assert run.returncode == 2
     assert "error: unknown device 'tpu'" in run.stderr
+
+
+def test_validate_cli_accepts_the_shipped_records_and_names_a_broken_one(tmp_path):
+    shipped = sorted(str(p) for p in recorded_results_dir().glob("*.json"))
+    ok = subprocess.run([sys.executable, "-m", "devicelab", "validate", *shipped],
+                        capture_output=True, text=True)  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.count("ok  ") == len(shipped)
+    broken = tmp_path / "mine.json"
+    broken.write_text(json.dumps({"schema": "devicelab.results", "schema_version": 2}))
+    bad = subprocess.run([sys.executable, "-m", "devicelab", "validate", str(broken)],
+                         capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 2
+    assert "mine.json: invalid at (top level)" in bad.stderr

@@ -1,4 +1,4 @@
-"""Command line: ``python -m devicelab report``, ``bench`` and ``advise``."""
+"""Command line: ``python -m devicelab report``, ``bench``, ``advise`` and ``validate``."""
 
 from __future__ import annotations
 
@@ -93,7 +93,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     advise.add_argument("--json", action="store_true", help="print the advice as JSON")
     advise.add_argument("--record", metavar="FILE",
                         help="a GPU results file to predict from (default: the recorded GPU)")  # fmt: skip
+    validate = commands.add_parser("validate", help="check results files against their schema "
+                                   "(what CI runs on a contributed record)")  # fmt: skip
+    validate.add_argument("files", nargs="+", metavar="FILE", help="results JSON files")
     args = parser.parse_args(argv)
+
+    if args.command == "validate":
+        from .results import ResultsError, load_results, provenance
+
+        failed = 0
+        for path in args.files:
+            try:
+                record = load_results(path)
+            except ResultsError as error:
+                print(f"error: {error}", file=sys.stderr)
+                failed += 1
+                continue
+            print(f"ok  {path}: schema v{record['schema_version']}, {provenance(record)}")
+        return 2 if failed else 0
 
     if args.command == "advise":
         from .advise import advise_command
