@@ -19,7 +19,6 @@ from devicelab.overheads import (
     utilization_sweep,
 )
 from devicelab.remedies import (
-    alternating_speedup,
     batched_models,
     compiled_manual,
     course_loop,
@@ -153,6 +152,8 @@ def test_crossover():
         crossover([1, 2], [1], [1, 2])
     with pytest.raises(ValueError):
         crossover([], [], [])
+
+
 # -- remedies ------------------------------------------------------------------------------------
 EPOCHS = 200
 
@@ -212,8 +213,3 @@ def test_remedies_reject_bad_epochs(iris, epochs):
 def test_compiled_needs_whole_chunks(iris):
     with pytest.raises(ValueError, match="multiple"):
         compiled_manual(iris, initial_weights(0), epochs=30, unroll=20)
-
-
-def test_alternating_speedup_returns_one_ratio_per_round(iris):
-    ratios = alternating_speedup(iris, initial_weights(0), unroll=5, rounds=2, min_run_time=0.02)
-    assert len(ratios) == 2 and all(r > 0 for r in ratios)

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from devicelab.data import load_iris
 from devicelab.models import MLP
 from devicelab.overheads import count_step_ops, launch_cost
-from devicelab.results import provenance, recorded_results
+from devicelab.results import provenance, record_frequency_epoch_times, recorded_results
 from devicelab.timing import measure
 from devicelab.training import course_run
 
@@ -113,8 +113,7 @@ if gpu:
     if gpu["live"]:
         gpu_epoch = course_run("cuda", record_every=None).epoch_time_s
     else:
-        runs = record["measurements"]["record_frequency"]["runs"]
-        gpu_epoch = next(r["epoch_time_s"] for r in runs if r["record_every"] is None)
+        gpu_epoch = record_frequency_epoch_times(record)[None]
     print(f"GPU: floor {gpu_floor * 1e6:.1f} us = {gpu_ops['kernels']} kernels x "
           f"{gpu['queued_s'] * 1e6:.2f} us; measured epoch {gpu_epoch * 1e6:.1f} us "
           f"(floor = {gpu_floor / gpu_epoch:.0%} of it)")

@@ -36,7 +36,7 @@ from .overheads import (
     transfer_sweep,
     utilization_sweep,
 )
-from .remedies import run_remedies
+from .remedies import compare_remedies, initial_weights, record_frequency_sweep
 from .results import SCHEMA_VERSION, validate_results
 from .roofline import measure_ceilings
 from .training import TrainResult, course_run
@@ -45,7 +45,6 @@ __all__ = ["BenchPlan", "SECTIONS", "run_bench", "summary_table"]
 
 SECTIONS = ("training", "record_frequency", "transfer", "sync", "launch", "utilization",
             "roofline", "remedies", "breakdown")  # fmt: skip
-RECORD_EVERY: tuple[int | None, ...] = (1, 10, 100, 1000, None)
 
 
 @dataclass(frozen=True)
@@ -59,6 +58,7 @@ class BenchPlan:
     batches: tuple[int, ...]
     deep_hiddens: tuple[int, ...]
     deep_batch: int
+    rounds: int
     min_run_time: float
 
     @classmethod
@@ -71,6 +71,7 @@ class BenchPlan:
             batches=(120, 1_200, 12_000, 120_000, 1_200_000),
             deep_hiddens=(10, 32, 100, 320, 1_000, 3_200, 10_000),
             deep_batch=1_024,
+            rounds=7,
             min_run_time=0.2,
         )
 
@@ -84,6 +85,7 @@ class BenchPlan:
             batches=(120, 12_000, 1_200_000),
             deep_hiddens=(10, 100, 1_000),
             deep_batch=1_024,
+            rounds=3,
             min_run_time=0.05,
         )
 
@@ -163,17 +165,14 @@ def run_bench(
                                     "runs": [_train_dict(r) for r in course.values()]}  # fmt: skip
 
     if "record_frequency" in wanted:
-        runs = []
-        for every in RECORD_EVERY:
-            if every == 1 and str(device) in course:
-                result = course[str(device)]  # the same run as "training": measured once
-            else:
-                progress(
-                    f"record frequency: loss.item() every {every or 'run (end only)'} on {device}"
-                )
-                result = course_run(str(device), record_every=every, epochs=plan.epochs)
-            runs.append(_train_dict(result))
-        measurements["record_frequency"] = {"epochs": plan.epochs, "runs": runs}
+        progress(f"record frequency: loss.item() every 1 to 1,000 epochs or never, "
+                 f"{plan.rounds} paired rounds, on {device}")  # fmt: skip
+        # One thread on a CPU: the course's tiny operators gain nothing from a second one, and
+        # on a busy machine it makes them wait (the hardware page measures this).
+        sweep = record_frequency_sweep(load_iris(), initial_weights(), device=device,
+                                       rounds=plan.rounds,
+                                       num_threads=1 if device.type == "cpu" else None)  # fmt: skip
+        measurements["record_frequency"] = {"sweep": sweep.to_dict()}
 
     if "transfer" in wanted:
         progress(f"transfer: {len(plan.transfer_sizes)} sizes on {device}")
@@ -204,8 +203,8 @@ def run_bench(
         result: dict[str, Any] = {"sweeps": sweeps, "points": [
             p for s in sweeps.values() for p in s["width"] + s["batch"]]}  # fmt: skip
         if device.type != "cpu":
-            for axis in ("width", "batch"):
-                key = "hidden" if axis == "width" else "batch"
+            for axis in ("width", "batch", "deep"):
+                key = "batch" if axis == "batch" else "hidden"
                 dev, host = sweeps[str(device)][axis], sweeps[str(cpu)][axis]
                 result[f"crossover_{axis}"] = crossover(
                     [p[key] for p in dev],
@@ -215,16 +214,9 @@ def run_bench(
         measurements["utilization"] = result
 
     if "remedies" in wanted:
-        results, skipped = run_remedies(load_iris(), device=device, epochs=plan.epochs,
-                                        progress=progress)  # fmt: skip
-        baseline = results[0].epoch_time_s
-        measurements["remedies"] = {
-            "epochs": plan.epochs,
-            "results": [
-                r.to_dict() | {"speedup": baseline / r.epoch_time_per_model_s} for r in results
-            ],  # fmt: skip
-            "skipped": skipped,
-        }
+        remedies = compare_remedies(load_iris(), initial_weights(), device=device,
+                                    rounds=plan.rounds, progress=progress)  # fmt: skip
+        measurements["remedies"] = remedies.to_dict()
 
     if "roofline" in wanted:
         ceilings = {}
@@ -288,12 +280,17 @@ def summary_table(record: dict[str, Any]) -> str:
             lines.append(f"  {r['device']:<8} {r['wall_time_s']:8.2f} s   {_us(r['epoch_time_s'])}/epoch"
                          f"   final loss {r['final_loss']:.4f}   test acc {r['test_accuracy']:.3f}")  # fmt: skip
     if "record_frequency" in m:
-        lines.append("\nloss.item() frequency:")
-        for r in m["record_frequency"]["runs"]:
-            every = f"every {r['record_every']}" if r["record_every"] else "end only"
-            lines.append(
-                f"  {every:<12} {r['wall_time_s']:8.2f} s   {_us(r['epoch_time_s'])}/epoch"
-            )
+        sweep = m["record_frequency"]["sweep"]
+        lines.append(f"\nloss.item() frequency, paired rounds of {sweep['block_epochs']:,} epochs:")
+        for v in sweep["variants"]:
+            t = v["epoch_time_s"]
+            lines.append(f"  {v['name']:<24} {_us(t['estimate'])}/epoch "
+                         f"(interval {_us(t['low'])} to {_us(t['high'])})")  # fmt: skip
+        cost = sweep["cost_per_sync_s"]
+        span = f"{cost['low'] * 1e6:.2f} to {cost['high'] * 1e6:.2f} us"
+        lines.append(f"  cost of one sync: {cost['estimate'] * 1e6:.2f} us (interval {span})"
+                     if cost["low"] > 0 else
+                     f"  no measurable cost per sync on this machine (interval {span})")  # fmt: skip
     if "sync" in m:
         lines.append(f"\nOne scalar .item(): {_us(m['sync']['median_s'])}")
     if "launch" in m:
@@ -308,14 +305,15 @@ def summary_table(record: dict[str, Any]) -> str:
                      f"({best['direction']}, {best['memory']}, {best['size_bytes']:,} B)")  # fmt: skip
     if "utilization" in m:
         u = m["utilization"]
-        for axis in ("width", "batch"):
+        for axis in ("width", "batch", "deep"):
             if f"crossover_{axis}" in u:
                 lines.append(f"GPU overtakes CPU at {axis}: {u[f'crossover_{axis}']}")
     if "remedies" in m:
         lines.append("\nRemedies (same final loss, time per epoch per model):")
-        for r in m["remedies"]["results"]:
-            lines.append(f"  {r['name']:<38} {_us(r['epoch_time_per_model_s']):>12}   "
-                         f"x{r['speedup']:.1f}   loss {r['final_loss']:.6f}")  # fmt: skip
+        for r in m["remedies"]["variants"]:
+            t, x = r["epoch_time_per_model_s"], r["speedup"]
+            lines.append(f"  {r['name']:<38} {_us(t['estimate']):>12}   x{x['estimate']:.1f} "
+                         f"(x{x['low']:.1f} to x{x['high']:.1f})   loss {r['final_loss']:.6f}")  # fmt: skip
         for name, why in m["remedies"]["skipped"].items():
             lines.append(f"  {name:<38} skipped: {why}")
     if "roofline" in m:

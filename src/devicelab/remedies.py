@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from .data import IrisData
 from .devices import resolve_device, synchronize
 from .models import MLP
-from .timing import BlockTimes, Comparison, Interval, compare, measure, slope_interval
+from .timing import BlockTimes, Comparison, Interval, compare, slope_interval
 from .training import _run_epochs, timed_blocks, train
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
     "RemedyComparison",
     "RemedyResult",
     "SyncSweep",
-    "alternating_speedup",
     "batched_models",
     "compare_remedies",
     "compiled_manual",
@@ -60,7 +59,6 @@ __all__ = [
     "no_per_epoch_sync",
     "numpy_manual",
     "record_frequency_sweep",
-    "run_remedies",
 ]
 
 
@@ -536,95 +534,6 @@ def _prepare_cuda_graph(data, init, lr, device, unroll) -> _Prepared:
                      lambda: _weights_loss(weights, data), setup_s=setup)  # fmt: skip
 
 
-def alternating_speedup(
-    data: IrisData,
-    init: dict[str, torch.Tensor],
-    *,
-    unroll: int = 20,
-    rounds: int = 7,
-    min_run_time: float = 0.2,
-    lr: float = 0.01,
-) -> list[float]:
-    """Speed-up of :func:`compiled_manual`'s compiled step over the course's step, on the CPU,
-    measured alternately.
-
-    A machine's speed drifts (other tenants of a VM, frequency changes), and two long runs
-    minutes apart can differ by more than the effect being measured. Here each round times
-    one course epoch (autograd, ``optimizer.step()``, ``loss.item()``) and then the compiled
-    ``unroll``-epoch chunk, each with :func:`devicelab.timing.measure`, back to back; drift
-    hits both sides of a round alike. Returns one ratio per round.
-    """
-    _check(unroll, lr)
-    cpu = torch.device("cpu")
-    data = data.to(cpu)
-    model = _model(init, cpu)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    X, y = data.X_train, data.y_train
-
-    def course_epoch() -> None:
-        loss = F.cross_entropy(model(X), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        loss.item()
-
-    _, weights, Y = _manual_setup(data, init, cpu)
-    chunk = torch.compile(_unrolled(unroll), options={"cpp_wrapper": True})
-
-    def compiled_chunk() -> None:
-        with torch.no_grad():
-            chunk(*weights, X, Y, lr)
-
-    ratios = []
-    for _ in range(rounds):
-        baseline = measure(course_epoch, min_run_time=min_run_time).median_s
-        fused = measure(compiled_chunk, min_run_time=min_run_time, num_threads=1).median_s / unroll
-        ratios.append(baseline / fused)
-    return ratios
-
-
-def run_remedies(
-    data: IrisData,
-    *,
-    device: str | torch.device = "cpu",
-    epochs: int = 20_000,
-    lr: float = 0.01,
-    seed: int = 0,
-    progress: Callable[[str], None] | None = None,
-) -> tuple[list[RemedyResult], dict[str, str]]:
-    """Run every variant that applies to ``device``, from the same initial weights.
-
-    Returns the results, baseline first, and a dict of the variants skipped with the reason.
-    """
-    device = resolve_device(device)
-    init = initial_weights(seed)
-    on_cpu = device.type == "cpu"
-    plan: list[tuple[str, Callable[[], RemedyResult] | str]] = [
-        ("course loop", lambda: course_loop(data, init, epochs=epochs, lr=lr, device=device)),
-        ("no per-epoch sync", lambda: no_per_epoch_sync(data, init, epochs=epochs, lr=lr, device=device)),
-        ("loss log on device", lambda: loss_log_on_device(data, init, epochs=epochs, lr=lr, device=device)),
-        ("batched models", lambda: batched_models(data, init, epochs=epochs, lr=lr, device=device)),
-        ("hand-written gradients", lambda: manual_gradients(data, init, epochs=epochs, lr=lr, device=device)),
-        ("torch.compile", lambda: compiled_manual(data, init, epochs=epochs, lr=lr, device=device)),
-        ("one thread", (lambda: fewer_threads(data, init, threads=1, epochs=epochs, lr=lr))
-         if on_cpu else "the thread pool is a CPU setting; the GPU run does not use it"),
-        ("NumPy", (lambda: numpy_manual(data, init, epochs=epochs, lr=lr))
-         if on_cpu else "NumPy runs on the CPU only"),
-        ("CUDA graph", (lambda: cuda_graph(data, init, epochs=epochs, lr=lr, device=device))
-         if device.type == "cuda" else f"CUDA graphs need a CUDA device; this run is on {device}"),
-    ]  # fmt: skip
-    results, skipped = [], {}
-    for name, action in plan:
-        if isinstance(action, str):
-            skipped[name] = action
-            continue
-        if progress:
-            progress(f"remedy: {name} on {device}")
-        results.append(action())
-    return results, skipped
-
-
-# -- paired rounds: every variant in short blocks, alternating ---------------------------------
 def _block_units(units: list[_Prepared], block_epochs: int) -> dict[str, Callable[[], None]]:
     """One callable per variant that trains its next ``block_epochs`` epochs."""
 

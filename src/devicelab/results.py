@@ -29,6 +29,7 @@ __all__ = [
     "find_results",
     "load_results",
     "provenance",
+    "record_frequency_epoch_times",
     "recorded_results",
     "recorded_results_dir",
     "results_schema",
@@ -192,3 +193,25 @@ def provenance(record: dict[str, Any]) -> str:
         f"recorded on {record['device_name']} ({record['device']}), {versions}, "
         f"{record['created'][:10]}, by `{record['command']}`"
     )
+
+
+def record_frequency_epoch_times(record: dict[str, Any]) -> dict[int | None, float]:
+    """Median seconds per epoch at each ``loss.item()`` frequency of a record, whatever its
+    version: ``record_every`` (None: the loss read once, at the end) to seconds.
+
+    Version 1 timed each frequency as a separate full run; version 2 times them in paired
+    rounds (``measurements.record_frequency.sweep``), whose median is used here.
+
+    Raises
+    ------
+    ResultsError
+        The record has no record-frequency measurement.
+    """
+    measured = record["measurements"].get("record_frequency")
+    if measured is None:
+        raise ResultsError("this record has no record_frequency measurement; run "
+                           "`python -m devicelab bench` with that section")  # fmt: skip
+    if "sweep" in measured:
+        return {v["record_every"]: v["epoch_time_s"]["estimate"]
+                for v in measured["sweep"]["variants"] if v["syncs_per_block"] is not None}  # fmt: skip
+    return {r["record_every"]: r["epoch_time_s"] for r in measured["runs"]}
