@@ -136,6 +136,7 @@ def test_utilization_sweep_points_and_flops():
     assert all(p.flops_per_s == pytest.approx(p.flops / p.median_s) for p in points)
 
 
+@pytest.mark.parametrize(("hiddens", "batches"), [([], [8]), ([10], []), ([-1], [8]), ([10], [0])])
 def test_utilization_sweep_bad_input(hiddens, batches):
     with pytest.raises(ValueError):
         utilization_sweep("cpu", hiddens=hiddens, batches=batches)
