@@ -1,6 +1,6 @@
 """
 Overhead 3: an under-used GPU, the roofline, and where the GPU starts to win
-===========================================================================
+============================================================================
 
 A data-center GPU has over a hundred streaming multiprocessors, each wanting thousands of
 threads in flight. The Iris step's largest matrix is 120 by 10. This page grows the model and
