@@ -536,7 +536,5 @@ def plot_breakdowns(breakdowns: dict[str, StepBreakdown | dict[str, Any] | None]
     ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.invert_yaxis()
     ax.set_xlabel("microseconds per training step")
-    ax.legend(
-        fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.35 - 0.05 * len(labels))
-    )
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return ax
