@@ -105,7 +105,8 @@ for ax, (name, a) in zip(axes, advice.items(), strict=True):
             bottom += seconds * 1e3
     ax.set_title(f"{NAMES[name]}: {a.verdict.upper()}", fontsize=9)
     ax.set_ylabel("ms per training step")
-handles = {h.get_label(): h for ax in axes for h in ax.patches}
+handles = {label: handle for ax in axes
+           for handle, label in zip(*ax.get_legend_handles_labels(), strict=True)}
 fig.legend([handles[k] for k in PART_COLORS if k in handles],
            [k for k in PART_COLORS if k in handles], loc="lower center", ncol=7, fontsize=7)
 fig.tight_layout(rect=(0, 0.08, 1, 1))
