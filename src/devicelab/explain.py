@@ -45,7 +45,10 @@ Why not Holistic Trace Analysis
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -66,6 +69,7 @@ __all__ = [
     "explain_course_step",
     "explain_step",
     "plot_breakdowns",
+    "profiler_log_silenced",
     "sgd_lr_0_01",
 ]
 
@@ -428,13 +432,33 @@ def _middle_half(totals: Sequence[float]) -> list[int]:
     return sorted(order[drop : len(totals) - drop])
 
 
+@contextlib.contextmanager
+def profiler_log_silenced():
+    """Send the process's native stderr to /dev/null while the block runs.
+
+    torch's profiler (kineto) writes two ``USDT: ... profiler_start/stop`` trace lines to file
+    descriptor 2 each time it starts and stops, with no setting to turn them off. They are not
+    warnings, but a notebook page would show them as output. Python exceptions still propagate;
+    only native writes to stderr inside the block are dropped.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _profile(step: Callable[[], None], device: torch.device, *, steps: int):
     """Operator calls, kernels and device-busy seconds per step, from :mod:`torch.profiler`."""
     on_gpu = device.type == "cuda"
     activities = [torch.profiler.ProfilerActivity.CPU]
     if on_gpu:
         activities.append(torch.profiler.ProfilerActivity.CUDA)
-    with torch.profiler.profile(activities=activities) as prof:
+    with profiler_log_silenced(), torch.profiler.profile(activities=activities) as prof:
         for _ in range(steps):
             step()
         synchronize(device)

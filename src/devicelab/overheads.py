@@ -24,6 +24,7 @@ from torch.autograd import DeviceType
 
 from .data import load_iris
 from .devices import resolve_device, synchronize
+from .explain import profiler_log_silenced
 from .models import MLP, DeepMLP
 from .roofline import mlp_step_counts
 from .timing import Timing, measure
@@ -235,7 +236,7 @@ def count_step_ops(
     activities = [torch.profiler.ProfilerActivity.CPU]
     if device.type == "cuda":
         activities.append(torch.profiler.ProfilerActivity.CUDA)
-    with torch.profiler.profile(activities=activities) as prof:
+    with profiler_log_silenced(), torch.profiler.profile(activities=activities) as prof:
         _course_step(model, optimizer, data.X_train, data.y_train)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
