@@ -15,16 +15,25 @@ takes seconds and leaves ``docs/auto_examples`` of the last real build alone.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
+from docutils import nodes
+from docutils.frontend import OptionParser
+from docutils.parsers.rst import Parser as RstParser
+from docutils.parsers.rst import roles
+from docutils.utils import new_document
+from markdown_it import MarkdownIt
+from mdit_py_plugins.myst_role import myst_role_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -85,10 +94,36 @@ def update() -> None:
     )  # fmt: skip
     pages = {docname(pot, POT_DIR) for pot in templates}
     for po in sorted(CATALOGUES.rglob("*.po")):
+        prefill_markup_only(po)
+    for po in sorted(CATALOGUES.rglob("*.po")):
         if docname(po, CATALOGUES) not in pages:
             print(f"catalogues: deleting {po.relative_to(ROOT)}: its page is gone")
             po.unlink()
             po.with_suffix(".mo").unlink(missing_ok=True)
+
+
+def needs_no_translation(text: str) -> bool:
+    """A message that reads the same in Chinese: only markup (``:doc:`x```), a dotted name
+    (``devicelab.timing``), or text already in Chinese (the glossary's Chinese column)."""
+    words = TITLED.sub(r"\1", text)  # a link's or a role's own title is text to translate
+    for pattern in (*MARKUP.values(), MARKDOWN_CODE_OR_ROLE):
+        words = pattern.sub("", words)
+    return (
+        not re.search(r"[A-Za-z]", words)
+        or re.fullmatch(r"[\w]+(\.[\w]+)+", text) is not None
+        or (re.search(CJK, text) is not None and not re.search(r"[A-Za-z]{3,}", words))
+    )
+
+
+def prefill_markup_only(po: Path) -> None:
+    """Copy into the catalogue, as their own translation, the messages that need none."""
+    catalog = read_catalogue(po)
+    todo = [m for m in messages(catalog) if not m.string and needs_no_translation(m.id)]
+    for message in todo:
+        message.string = message.id
+    if todo:
+        with open(po, "wb") as handle:
+            write_po(handle, catalog, width=76)
 
 
 # -- Markup that a translation must keep -------------------------------------------------------
@@ -96,27 +131,63 @@ def update() -> None:
 # change: a role's name and target (its title may be translated), a literal's text, a link's URL.
 MARKUP = {
     "rst role": re.compile(r":([\w:+-]+):`(?:[^`<]*<)?([^`>]+)>?`"),
-    "MyST role": re.compile(r"\{([\w:+-]+)\}`(?:[^`<]*<)?([^`>]+)>?`"),
     "rst literal": re.compile(r"``(.+?)``"),
-    "Markdown literal": re.compile(r"(?<![`:}])`([^`\n]+?)`(?![`_])"),
     "rst link": re.compile(r"`[^`<]*<([^`>]+)>`__?"),
-    "Markdown link": re.compile(r"\]\(([^)\s]+)\)"),
     "substitution": re.compile(r"(?<![\w`])\|([\w-]+)\|(?![\w`])"),
     "URL": re.compile(r"https?://[^\s`<>)\]]+"),
     "placeholder": re.compile(r"%\(\w+\)[sd]|%[sd]|\{\d*\}"),
 }
-# reStructuredText only sees inline markup that follows a space or punctuation and is followed
-# by one: Chinese characters are neither, so "调用``forward``方法" stays literal backticks.
+MARKDOWN_CODE_OR_ROLE = re.compile(r"(?:\{[\w:+-]+\})?`[^`]+`")
 CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
-RST_START_GLUED = re.compile(rf"{CJK}(``|:[\w:+-]+:`|\*\*?[^\s*]|`[^`\s])")
-RST_END_GLUED = re.compile(rf"(``|`_{{0,2}}|[^\s*]\*\*?){CJK}")
+TITLED = re.compile(r"(?::[\w:+-]+:|\{[\w:+-]+\})?`([^`<]*\S)\s*<[^`>]+>`_{0,2}")
+# Inline markup as the parser sees it. reStructuredText only sees markup that has a space or
+# punctuation on both sides, and Chinese characters are neither: "调用``forward``方法" shows its
+# backticks. Counting the inline nodes of the English and of the translation catches that.
+RST_INLINE = (nodes.literal, nodes.emphasis, nodes.strong, nodes.reference, nodes.inline,
+              nodes.substitution_reference, nodes.title_reference, nodes.problematic)  # fmt: skip
+MARKDOWN = MarkdownIt("commonmark").use(myst_role_plugin)
+RST_SETTINGS = OptionParser(components=(RstParser,)).get_default_values()
+RST_SETTINGS.report_level = RST_SETTINGS.halt_level = 5  # quiet: only the node tree matters
+RST_SETTINGS.warning_stream = io.StringIO()
+
+
+def _any_role(name, rawtext, text, lineno, inliner, options=None, content=None):  # noqa: ARG001
+    return [nodes.inline(rawtext, text)], []
+
+
+def inline_structure(text: str, rst: bool) -> Counter[str]:
+    """How many of each kind of inline markup the parser finds in ``text``."""
+    if not rst:
+        tokens = [c for t in MARKDOWN.parse(text) for c in (t.children or [])]
+        return Counter(t.type for t in tokens if t.type not in ("text", "softbreak"))
+    for name in re.findall(r":([\w:+-]+):`", text):
+        roles.register_local_role(name, _any_role)  # Sphinx's roles, known to the parser
+    document = new_document("<message>", RST_SETTINGS)
+    RstParser().parse(text, document)
+    return Counter(
+        type(node).__name__ for node in document.findall(lambda n: isinstance(n, RST_INLINE))
+    )
+
+
+def _markdown_markup(text: str) -> list[tuple[str, str]]:
+    """Code spans, MyST roles (name and target) and link targets, as markdown-it parses them."""
+    found = []
+    for token in (c for t in MARKDOWN.parse(text) for c in (t.children or [])):
+        if token.type == "code_inline":
+            found.append(("Markdown literal", token.content))
+        elif token.type == "myst_role":
+            target = re.sub(r"^[^<]*<(.+)>$", r"\1", token.content)
+            found.append(("MyST role", f"{token.meta['name']}:{target}"))
+        elif token.type == "link_open":
+            found.append(("Markdown link", str(token.attrs["href"])))
+    return found
 
 
 def markup(text: str, rst: bool) -> list[tuple[str, str]]:
     """Every piece of markup in ``text`` that a translation must keep, sorted."""
-    found = []
+    found = [] if rst else _markdown_markup(text)
     for kind, pattern in MARKUP.items():
-        if (kind.startswith("rst") and not rst) or (kind.startswith("Markdown") and rst):
+        if kind.startswith("rst") and not rst:
             continue
         for match in pattern.finditer(text):
             found.append((kind, ":".join(g for g in match.groups() if g) or match.group(0)))
@@ -134,13 +205,15 @@ def markup_problems(source: str, translation: str, rst: bool) -> list[str]:
                 f"{kind} {text!r}: {wanted.count(item)} in the English, {got.count(item)} in the "
                 f"translation"
             )
-    if rst:
-        for pattern, where in ((RST_START_GLUED, "before"), (RST_END_GLUED, "after")):
-            for match in pattern.finditer(translation):
-                problems.append(
-                    f"inline markup {match.group(0)!r} has a Chinese character right {where} it: "
-                    "reStructuredText will not see it; put a space (or '\\ ') between them"
-                )
+    english, translated = inline_structure(source, rst), inline_structure(translation, rst)
+    if english != translated:
+        hint = (
+            " (reStructuredText needs a space or punctuation around inline markup)" if rst else ""
+        )
+        problems.append(
+            f"the parser sees other inline markup: {dict(english)} in the English, "
+            f"{dict(translated)} in the translation{hint}"
+        )
     return problems
 
 
