@@ -28,7 +28,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 from docutils import nodes
-from docutils.frontend import OptionParser
+from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Parser as RstParser
 from docutils.parsers.rst import roles
 from docutils.utils import new_document
@@ -146,7 +146,7 @@ TITLED = re.compile(r"(?::[\w:+-]+:|\{[\w:+-]+\})?`([^`<]*\S)\s*<[^`>]+>`_{0,2}"
 RST_INLINE = (nodes.literal, nodes.emphasis, nodes.strong, nodes.reference, nodes.inline,
               nodes.substitution_reference, nodes.title_reference, nodes.problematic)  # fmt: skip
 MARKDOWN = MarkdownIt("commonmark").use(myst_role_plugin)
-RST_SETTINGS = OptionParser(components=(RstParser,)).get_default_values()
+RST_SETTINGS = get_default_settings(RstParser)
 RST_SETTINGS.report_level = RST_SETTINGS.halt_level = 5  # quiet: only the node tree matters
 RST_SETTINGS.warning_stream = io.StringIO()
 
