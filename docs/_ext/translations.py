@@ -10,7 +10,8 @@ conf.py loads this extension for every build. It does four things, all explained
 3. API docstrings stay English: the text that autodoc reads from ``src/devicelab`` is kept out of
    the catalogues (the API page's own prose is translated);
 4. sphinx-gallery's "Total running time" line becomes one message that does not change with
-   every run, so the catalogue is not stale after each build.
+   every run, so the catalogue is not stale after each build;
+5. the Chinese search works in the browser (a Sphinx 9.0 bug, below).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
 
 # The root language first: it is built at build/html/, every other one at build/html/<code>/.
@@ -135,7 +137,19 @@ def _language_links(app: Sphinx, pagename: str, templatename: str, context: dict
     ]
 
 
+class SearchChineseEnglishStemmer(SearchChinese):
+    """Sphinx 9.0 names the browser's stemmer after ``language_name`` (``ChineseStemmer``), but
+    Chinese ships the English one: every search then stops with "ChineseStemmer is not defined"
+    (sphinx-doc/sphinx#14229, fixed upstream by #14416). Name the stemmer that is shipped."""
+
+    language_name = "English"
+
+
 def setup(app: Sphinx) -> dict[str, object]:
+    if SearchChinese.js_stemmer_rawcode == "english-stemmer.js" and (
+        SearchChinese.language_name != "English"
+    ):
+        app.add_search_language(SearchChineseEnglishStemmer)
     app.connect("config-inited", _configure, priority=5)  # before sphinx-gallery reads its conf
     app.connect("builder-inited", _share_notebook_outputs, priority=900)  # after MyST-NB's
     app.connect("source-read", _constant_timing_line)
