@@ -104,6 +104,7 @@ locale_dirs = ["locales/"]  # relative to docs/
 gettext_compact = False
 gettext_location = False
 gettext_uuid = False
+exclude_patterns += ["translating.md"]  # the translators' guide, read in the repository
 
 # -- API docs -----------------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "show-inheritance": True}

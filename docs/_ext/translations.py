@@ -16,6 +16,7 @@ conf.py loads this extension for every build. It does four things, all explained
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -30,6 +31,8 @@ LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 ROOT_LANGUAGE = "en"
 # Sphinx's language codes and the BCP 47 tags that browsers and screen readers read.
 HTML_LANG = {"en": "en", "zh_CN": "zh-CN"}
+# On Read the Docs each language is its own project, served at /<slug>/<version>/.
+READTHEDOCS_SLUG = {"en": "en", "zh_CN": "zh-cn"}
 
 GALLERY_EXAMPLE = re.compile(r"auto_examples/[^/]+/plot_")
 TIMING = re.compile(
@@ -38,21 +41,31 @@ TIMING = re.compile(
 )
 
 
-def counterpart_url(pagename: str, language: str, target: str, suffix: str = ".html") -> str:
+def counterpart_url(
+    pagename: str,
+    language: str,
+    target: str,
+    suffix: str = ".html",
+    readthedocs_version: str | None = None,
+) -> str:
     """Relative URL from page ``pagename`` built in ``language`` to the same page in ``target``.
 
     >>> counterpart_url("auto_examples/python/plot_call_method", "en", "zh_CN")
     '../../zh_CN/auto_examples/python/plot_call_method.html'
     >>> counterpart_url("index", "zh_CN", "en")
     '../index.html'
+    >>> counterpart_url("learn", "en", "zh_CN", readthedocs_version="latest")
+    '../../zh-cn/latest/learn.html'
     """
     for code in (language, target):
         if code not in LANGUAGES:
             raise ValueError(f"unknown language {code!r}: add it to LANGUAGES in {__file__}")
-    # Up to this language's root, then up once more out of a translation's subfolder.
-    levels = pagename.count("/") + (0 if language == ROOT_LANGUAGE else 1)
-    prefix = "" if target == ROOT_LANGUAGE else f"{target}/"
-    return "../" * levels + prefix + pagename + suffix
+    if readthedocs_version:  # up out of /<slug>/<version>/, into the other project's
+        levels, prefix = 2, f"{READTHEDOCS_SLUG[target]}/{readthedocs_version}/"
+    else:  # build/html/ and build/html/zh_CN/: up out of a translation's subfolder
+        levels = 0 if language == ROOT_LANGUAGE else 1
+        prefix = "" if target == ROOT_LANGUAGE else f"{target}/"
+    return "../" * (pagename.count("/") + levels) + prefix + pagename + suffix
 
 
 def language_code(config: Config) -> str:
@@ -126,11 +139,14 @@ class KeepDocstringsEnglish(SphinxTransform):
 def _language_links(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     language = language_code(app.config)
     suffix = context.get("file_suffix", ".html")
+    readthedocs_version = (
+        os.environ.get("READTHEDOCS_VERSION") if os.environ.get("READTHEDOCS") else None
+    )
     context["language_links"] = [
         {
             "label": label,
             "hreflang": HTML_LANG[code],
-            "url": counterpart_url(pagename, language, code, suffix),
+            "url": counterpart_url(pagename, language, code, suffix, readthedocs_version),
         }
         for code, label in LANGUAGES.items()
         if code != language
