@@ -94,10 +94,16 @@ def site(session: nox.Session) -> None:
     """Open every page of the built site in Debian's Chromium (Playwright) and check it."""
     if not (ROOT / "build" / "html" / "index.html").is_file():
         session.error("build/html is missing: run `nox -s docs` first")
-    if not Path("/usr/bin/chromium").exists():
-        # Debian's Chromium: Playwright's own browser download does not work offline.
+    # Debian's Chromium: Playwright's own browser download does not work offline. A Chinese
+    # font: without one the Chinese pages and their screenshots show a box for every glyph.
+    needed = {
+        "chromium": Path("/usr/bin/chromium"),
+        "fonts-wqy-microhei": Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    }
+    missing = [package for package, path in needed.items() if not path.exists()]
+    if missing:
         session.run("apt-get", "update", "-q", external=True)
-        session.run("apt-get", "install", "-y", "-q", "chromium", external=True)
+        session.run("apt-get", "install", "-y", "-q", *missing, external=True)
     session.install("playwright>=1.45")
     session.run(
         "python", "docs/_ext/site_check.py", "build/html", "--screenshots", "build/screenshots"

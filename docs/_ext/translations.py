@@ -81,11 +81,10 @@ def language_code(config: Config) -> str:
 
 def _configure(app: Sphinx, config: Config) -> None:
     config.templates_path.append(str(Path(__file__).parent / "templates"))
-    navbar_end = config.html_theme_options.setdefault(
-        "navbar_end", ["theme-switcher", "navbar-icon-links"]
-    )
-    if "language-switch" not in navbar_end:
-        navbar_end.insert(0, "language-switch")
+    # "persistent": the theme keeps these items in the header on a phone too, not in the menu.
+    persistent = config.html_theme_options.setdefault("navbar_persistent", ["search-button-field"])
+    if "language-switch" not in persistent:
+        persistent.append("language-switch")
     if language_code(config) != ROOT_LANGUAGE:
         # Execute once: the English build of the same run has just executed every example and
         # left the generated pages and their md5 stamps in docs/auto_examples; unchanged
