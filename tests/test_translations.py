@@ -6,6 +6,7 @@ page to translate. ``python docs/_ext/catalogues.py check`` prints the same find
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "_ext"))
 import catalogues  # noqa: E402 - found through the line above
 import translations  # noqa: E402
 import verify_translation  # noqa: E402
+from build_command import SPHINX_ARGS, TRANSLATION_ARGS  # noqa: E402
+from sphinx_project import make_project  # noqa: E402 - tests/, on the path via conftest
 
 PAGES = sorted(catalogues.docname(p, catalogues.CATALOGUES)
                for p in catalogues.CATALOGUES.rglob("*.po"))  # fmt: skip
@@ -147,3 +150,55 @@ def test_verify_translation_catches_a_second_run_and_a_wrong_switch(tmp_path: Pa
         f"zh_CN/index.html: the language switch does not lead to {tmp_path / 'index.html'}",
         "zh_CN/index.html: its printed output differs from the English page's",
     ]
+
+
+PAGE_WITH_GLUE = """---
+file_format: mystnb
+kernelspec:
+  name: python3
+  display_name: Python 3
+---
+
+# A page
+
+```{code-cell} python3
+from myst_nb import glue
+
+{count}
+glue("answer", 42, display=False)
+```
+
+The answer is {glue:text}`answer`.
+"""
+PAGE_CATALOGUE = """msgid ""
+msgstr "Content-Type: text/plain; charset=UTF-8\\n"
+
+msgid "A page"
+msgstr "一个页面"
+
+msgid "The answer is {glue:text}`answer`."
+msgstr "答案是 {glue:text}`answer`。"
+"""
+
+
+@pytest.mark.slow
+def test_the_chinese_build_executes_nothing(tmp_path: Path) -> None:
+    """English then Chinese, as ``nox -s docs`` runs them: each example and notebook runs once,
+    and a translated paragraph shows the value the English build's notebook computed."""
+    runs = tmp_path / "runs.txt"
+    count = f"with open({str(runs)!r}, 'a') as f:\n    f.write('{{}}\\n')\n"
+    example = '"""\nCounted\n=======\n\nCounts its runs.\n"""\n\n' + count.format("example")
+    page = PAGE_WITH_GLUE.replace("{count}", count.format("notebook"))
+    (tmp_path / "project").mkdir()
+    project = make_project(tmp_path / "project", example=example, page=page)
+    catalogue = project / "docs" / "locales" / "zh_CN" / "LC_MESSAGES" / "page.po"
+    catalogue.parent.mkdir(parents=True)
+    catalogue.write_text(PAGE_CATALOGUE, encoding="utf-8")
+    for args in (SPHINX_ARGS, TRANSLATION_ARGS):
+        result = subprocess.run([sys.executable, "-m", "sphinx", *args], cwd=project,
+                                capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(runs.read_text().split()) == ["example", "notebook"]
+    assert verify_translation.main([str(project / "build" / "html"), "zh_CN"]) == 0
+    chinese = (project / "build" / "html" / "zh_CN" / "page.html").read_text(encoding="utf-8")
+    assert "一个页面" in chinese and "答案是 42" in chinese
