@@ -11,7 +11,8 @@ conf.py loads this extension for every build. It does four things, all explained
    the catalogues (the API page's own prose is translated);
 4. sphinx-gallery's "Total running time" line becomes one message that does not change with
    every run, so the catalogue is not stale after each build;
-5. the Chinese search works in the browser (a Sphinx 9.0 bug, below).
+5. the Chinese search works in the browser (a Sphinx 9.0 bug, below);
+6. a translated paragraph can show glued values (``{glue:text}`key```), as the English does.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import re
 from pathlib import Path
 
 from docutils import nodes
+from myst_nb.ext.glue import directives as glue_directives
+from myst_nb.ext.glue import roles as glue_roles
+from myst_nb.ext.glue import utils as glue_utils
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.search.zh import SearchChinese
@@ -152,6 +156,29 @@ def _language_links(app: Sphinx, pagename: str, templatename: str, context: dict
     ]
 
 
+# -- Glued values in translated paragraphs ------------------------------------------------------
+# MyST-NB looks a glued value up through the page's document, which holds the notebook's renderer
+# while the page is parsed. Sphinx parses each translated message as a small document of its own,
+# where that lookup fails ("No key 'cpu_name' found in glue data for this document"). The English
+# text is parsed first, so the page's renderer is remembered then, and lent to its messages.
+_NOTEBOOK_RENDERER: dict[str, object] = {}  # docname: renderer, for the page being read
+_retrieve_glue_data = glue_utils.retrieve_glue_data
+
+
+def _retrieve_glue_data_of_page(document: nodes.document, key: str):
+    docname = getattr(getattr(document.settings, "env", None), "docname", None)
+    if "nb_renderer" in document:
+        _NOTEBOOK_RENDERER.clear()
+        _NOTEBOOK_RENDERER[docname] = document["nb_renderer"]
+    elif docname in _NOTEBOOK_RENDERER:  # a translated message of that page
+        document["nb_renderer"] = _NOTEBOOK_RENDERER[docname]
+        try:
+            return _retrieve_glue_data(document, key)
+        finally:  # its nodes join the page's doctree, which must stay picklable
+            del document["nb_renderer"]
+    return _retrieve_glue_data(document, key)
+
+
 class SearchChineseEnglishStemmer(SearchChinese):
     """Sphinx 9.0 names the browser's stemmer after ``language_name`` (``ChineseStemmer``), but
     Chinese ships the English one: every search then stops with "ChineseStemmer is not defined"
@@ -169,5 +196,8 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.connect("builder-inited", _share_notebook_outputs, priority=900)  # after MyST-NB's
     app.connect("source-read", _constant_timing_line)
     app.add_transform(KeepDocstringsEnglish)
+    for module in (glue_utils, glue_roles, glue_directives):  # each imported it by name
+        if getattr(module, "retrieve_glue_data", None) is _retrieve_glue_data:
+            module.retrieve_glue_data = _retrieve_glue_data_of_page
     app.connect("html-page-context", _language_links)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
