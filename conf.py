@@ -44,6 +44,7 @@ extensions = [
     "sphinx_copybutton",
     "colab_links",
     "noise_log",  # docs/_ext: noise-meter readings through the build (build/noise.json)
+    "translations",  # docs/_ext: the Chinese edition (language switch, execute once)
 ]
 
 exclude_patterns = [
@@ -56,7 +57,10 @@ exclude_patterns = [
 ]
 
 # -- MyST-NB: narrative pages are notebooks executed at build time -----------------------------
-nb_execution_mode = "force"
+# "cache": the English build executes every notebook into build/jupyter_cache (which `nox -s docs`
+# empties first, so every build runs every notebook); the Chinese build then reads the outputs.
+nb_execution_mode = "cache"
+nb_execution_cache_path = str(ROOT / "build" / "jupyter_cache")
 nb_execution_raise_on_error = True
 # The landing page trains the course model once: seconds, more on a busy machine.
 nb_execution_timeout = 600
@@ -98,6 +102,16 @@ sphinx_gallery_conf = {
     # each example page still states its own run time.
     "write_computation_times": False,
 }
+
+# -- Translations: Simplified Chinese at build/html/zh_CN (docs/translating.md) ------------------
+# Catalogues in docs/locales/zh_CN/LC_MESSAGES/, one per page (gettext_compact=False), mirroring
+# the page's path; no source line numbers in them, so editing a page changes only its messages.
+# The extension `translations` adds the language switch and keeps docstrings English.
+locale_dirs = ["locales/"]  # relative to docs/
+gettext_compact = False
+gettext_location = False
+gettext_uuid = False
+exclude_patterns += ["translating.md"]  # the translators' guide, read in the repository
 
 # -- API docs -----------------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "show-inheritance": True}

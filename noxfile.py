@@ -15,12 +15,19 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-from build_command import SPHINX_ARGS, VERIFY_ARGS  # noqa: E402 - found through the line above
+from build_command import (  # noqa: E402 - found through the line above
+    SPHINX_ARGS,
+    TRANSLATION_ARGS,
+    VERIFY_ARGS,
+    VERIFY_TRANSLATION_ARGS,
+)
 
 CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
 BUILD_PRODUCTS = [
     ROOT / "build" / "html",
     ROOT / "build" / "doctrees",
+    ROOT / "build" / "doctrees-zh_CN",
+    ROOT / "build" / "jupyter_cache",  # emptied, so the English build executes every notebook
     ROOT / "docs" / "auto_examples",
     ROOT / "docs" / "jupyter_execute",
     ROOT / "docs" / "sg_execution_times.rst",
@@ -47,8 +54,24 @@ def docs(session: nox.Session) -> None:
         elif path.exists():
             path.unlink()
     session.run("sphinx-build", *SPHINX_ARGS, *session.posargs)
+    # The Chinese edition executes nothing: it shows what the English build just ran.
+    session.run("sphinx-build", *TRANSLATION_ARGS, *session.posargs)
     session.run("python", *VERIFY_ARGS)
+    for verify in VERIFY_TRANSLATION_ARGS:
+        session.run("python", *verify)
     session.log(f"Open {ROOT / 'build' / 'html' / 'index.html'} in a browser.")
+
+
+@nox.session(venv_backend="none")
+def translations(session: nox.Session) -> None:
+    """Update the catalogues in docs/locales/zh_CN from the English sources, then count them."""
+    # The docs venv has everything the extraction needs; a third torch venv would cost minutes.
+    python = ROOT / ".nox" / "docs" / "bin" / "python"
+    if not python.exists():
+        session.error(
+            "this session runs in the docs venv: create it with `nox -s docs --install-only`"
+        )
+    session.run(str(python), "docs/_ext/catalogues.py", "update", *session.posargs, external=True)
 
 
 @nox.session(reuse_venv=True)
@@ -76,10 +99,16 @@ def site(session: nox.Session) -> None:
     """Open every page of the built site in Debian's Chromium (Playwright) and check it."""
     if not (ROOT / "build" / "html" / "index.html").is_file():
         session.error("build/html is missing: run `nox -s docs` first")
-    if not Path("/usr/bin/chromium").exists():
-        # Debian's Chromium: Playwright's own browser download does not work offline.
+    # Debian's Chromium: Playwright's own browser download does not work offline. A Chinese
+    # font: without one the Chinese pages and their screenshots show a box for every glyph.
+    needed = {
+        "chromium": Path("/usr/bin/chromium"),
+        "fonts-wqy-microhei": Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    }
+    missing = [package for package, path in needed.items() if not path.exists()]
+    if missing:
         session.run("apt-get", "update", "-q", external=True)
-        session.run("apt-get", "install", "-y", "-q", "chromium", external=True)
+        session.run("apt-get", "install", "-y", "-q", *missing, external=True)
     session.install("playwright>=1.45")
     session.run(
         "python", "docs/_ext/site_check.py", "build/html", "--screenshots", "build/screenshots"

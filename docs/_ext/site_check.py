@@ -8,10 +8,13 @@ Serves ``build/html`` on 127.0.0.1 and drives Debian's Chromium with Playwright.
 - a broken internal link, image or download link;
 - a gallery page without its code output or its figures, a notebook page without its figure;
 - a page wider than a phone's screen (horizontal scrolling of the whole page);
-- the search box not finding ``__call__``, ``loss.item`` and ``pin_memory`` on their pages.
+- the search box not finding ``__call__``, ``loss.item`` and ``pin_memory`` on their pages, or,
+  on the Chinese site (``zh_CN/``), 同步 and 显存 on theirs;
+- a page whose language switch is missing, hidden, or not leading to the same page in the other
+  language (both directions, every page).
 
 It saves screenshots of the landing page, one gallery page and one narrative page at desktop
-and phone widths, and prints how long the check took.
+and phone widths, in both languages, and prints how long the check took.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ SCREENSHOTS = {
     "gallery": "auto_examples/training/plot_cpu_vs_gpu.html",
     "narrative": "why_gpu_slower.html",
 }
+TRANSLATION = "zh_CN"  # the Chinese edition's folder under build/html
+SCREENSHOTS |= {
+    f"{label}-{TRANSLATION}": f"{TRANSLATION}/{page}" for label, page in SCREENSHOTS.items()
+}
 # Narrative notebook pages whose cells draw a figure.
 NOTEBOOK_FIGURES = ["why_gpu_slower.html", "results.html"]
 SEARCHES = {
@@ -45,6 +52,8 @@ SEARCHES = {
     "loss.item": "plot_record_frequency",
     "pin_memory": "plot_transfer_cost",
 }
+# Chinese words, split by jieba in the Chinese site's search index.
+SEARCHES_ZH = {"同步": "plot_transfer_cost", "显存": "plot_inspect_gpu"}
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -77,6 +86,23 @@ def status(url: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def language_switch_problems(page, base: str, name: str, root: Path) -> list[str]:
+    """The navbar's language switch is visible and leads to the same page in the other language."""
+    if not (root / TRANSLATION / "index.html").is_file():
+        return []  # an English-only build
+    if name.startswith(f"{TRANSLATION}/"):
+        expected = base + name.removeprefix(f"{TRANSLATION}/")
+    else:
+        expected = base + f"{TRANSLATION}/{name}"
+    switch = page.locator(".bd-header .devicelab-language-switch a:visible").first
+    if switch.count() == 0:
+        return [f"{name}: no visible language switch in the navbar"]
+    href = urldefrag(switch.evaluate("e => e.href")).url
+    if href != expected:
+        return [f"{name}: the language switch leads to {href}, not to {expected}"]
+    return []
 
 
 def check(root: Path, screenshots: Path) -> list[str]:
@@ -113,7 +139,9 @@ def check(root: Path, screenshots: Path) -> list[str]:
                     checked_urls[url] = status(url)
                     if checked_urls[url] != 200:
                         problems.append(f"{name}: broken link {url} ({checked_urls[url]})")
-                if name.startswith("auto_examples/") and Path(name).name.startswith("plot_"):
+                same_in_both = name.removeprefix(f"{TRANSLATION}/")  # zh_CN pages: same checks
+                gallery = same_in_both.startswith("auto_examples/")
+                if gallery and Path(name).name.startswith("plot_"):
                     outputs = page.locator(".sphx-glr-script-out").count()
                     figures = page.locator(
                         "img.sphx-glr-single-img, img.sphx-glr-multi-img"
@@ -125,7 +153,11 @@ def check(root: Path, screenshots: Path) -> list[str]:
                         problems.append(f"{name}: no figure")
                     if downloads < 2:
                         problems.append(f"{name}: missing .py/.ipynb download links")
-                if name in NOTEBOOK_FIGURES and page.locator(".cell_output img").count() == 0:
+                problems += language_switch_problems(page, base, name, root)
+                if (
+                    same_in_both in NOTEBOOK_FIGURES
+                    and page.locator(".cell_output img").count() == 0
+                ):
                     problems.append(f"{name}: the notebook's figure is missing")
                 page.close()
 
@@ -146,9 +178,12 @@ def check(root: Path, screenshots: Path) -> list[str]:
                         )
                     page.close()
 
-            for query, expected in SEARCHES.items():
+            searches = [("", q, e) for q, e in SEARCHES.items()]
+            if (root / TRANSLATION / "index.html").is_file():
+                searches += [(f"{TRANSLATION}/", q, e) for q, e in SEARCHES_ZH.items()]
+            for prefix, query, expected in searches:
                 page = context.new_page()
-                page.goto(base + "index.html", wait_until="load")
+                page.goto(base + prefix + "index.html", wait_until="load")
                 page.locator("button.search-button, .search-button-field").first.click()
                 box = page.locator("input[name='q']:visible").first
                 box.fill(query)
@@ -157,15 +192,15 @@ def check(root: Path, screenshots: Path) -> list[str]:
                 hits = page.eval_on_selector_all(
                     "#search-results ul.search li a", "els => els.map(e => e.href)"
                 )
-                if not any(expected in hit for hit in hits):
+                if not any(expected in hit and prefix in hit for hit in hits):
                     problems.append(
-                        f"search for {query!r} did not find {expected} (got {hits[:5]})"
+                        f"search for {query!r} in /{prefix} did not find {expected} (got {hits[:5]})"
                     )
                 page.close()
             browser.close()
             print(
                 f"site_check: {len(pages)} pages, {len(checked_urls)} internal URLs, "
-                f"{len(SEARCHES)} searches, {2 * len(SCREENSHOTS)} screenshots in {screenshots}"
+                f"{len(searches)} searches, {2 * len(SCREENSHOTS)} screenshots in {screenshots}"
             )
     finally:
         server.shutdown()

@@ -1,0 +1,100 @@
+"""Post-build checks of a translation against the English site it was built beside.
+
+Usage: ``python docs/_ext/verify_translation.py build/html zh_CN``
+
+A translation fails when:
+- a page of one language has no counterpart in the other;
+- a page does not declare its language (``<html lang>``), or has no language switch, or its
+  switch does not lead to the same page in the other language;
+- a gallery page or notebook page shows other output than its English counterpart: printed
+  output, figures, notebook results. The translation must show what the English build
+  executed, not a second run.
+
+Exit status 1 lists every failure. Whether every message is translated is
+``tests/test_translations.py``'s job.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from pathlib import Path
+
+SKIPPED_FOLDERS = {"_static", "_sources", "_images", "_downloads"}
+HTML_LANG = re.compile(r'<html[^>]*\blang="([^"]+)"')
+SWITCH = re.compile(r'<div class="devicelab-language-switch">(.*?)</div>', re.S)
+HREF = re.compile(r'href="([^"]+)"')
+# Executed output: sphinx-gallery's printed output, MyST-NB's cell outputs, and every figure.
+OUTPUT_BLOCK = re.compile(
+    r'<div class="(?:sphx-glr-script-out|output [^"]*|cell_output[^"]*)[^"]*">.*?</pre>', re.S
+)
+FIGURE = re.compile(r'<img [^>]*src="[^"]*?_images/([^"]+)"')
+
+
+def pages(root: Path, skip: set[str]) -> set[str]:
+    """Paths of the HTML pages under ``root``, relative to it, outside ``skip`` folders."""
+    return {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*.html")
+        if not (set(p.relative_to(root).parts[:-1]) & (SKIPPED_FOLDERS | skip))
+    }
+
+
+def outputs(page_html: str) -> tuple[list[str], list[str]]:
+    """The executed output blocks (as text) and figure file names that a page shows."""
+    blocks = [re.sub(r"<[^>]+>", "", b) for b in OUTPUT_BLOCK.findall(page_html)]
+    return [html.unescape(b) for b in blocks], FIGURE.findall(page_html)
+
+
+def page_problems(root: Path, language: str, page: str) -> list[str]:
+    """Every reason the pair (English ``page``, its translation) fails the checks."""
+    problems = []
+    for code, path in (("en", root / page), (language, root / language / page)):
+        text = path.read_text(encoding="utf-8")
+        declared = HTML_LANG.search(text)
+        wanted = code.replace("_", "-")
+        if declared is None or declared.group(1) != wanted:
+            problems.append(f"{code}/{page}: <html lang> is not {wanted!r}")
+        switch = SWITCH.search(text)
+        if switch is None:
+            problems.append(f"{code}/{page}: no language switch")
+            continue
+        counterpart = root / page if code != "en" else root / language / page
+        targets = [(path.parent / href).resolve() for href in HREF.findall(switch.group(1))]
+        if counterpart.resolve() not in targets:
+            problems.append(f"{code}/{page}: the language switch does not lead to {counterpart}")
+    english = outputs((root / page).read_text(encoding="utf-8"))
+    translated = outputs((root / language / page).read_text(encoding="utf-8"))
+    if english[0] != translated[0]:
+        problems.append(f"{language}/{page}: its printed output differs from the English page's")
+    if english[1] != translated[1]:
+        problems.append(f"{language}/{page}: its figures differ from the English page's")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    root, language = Path(argv[0]), argv[1]
+    if not (root / language / "index.html").is_file():
+        print(f"verify_translation: {root / language}/index.html not found; build it first")
+        return 1
+    english, translated = pages(root, {language}), pages(root / language, set())
+    problems = [f"{language}/{p}: no English counterpart" for p in sorted(translated - english)]
+    problems += [f"{p}: no {language} counterpart" for p in sorted(english - translated)]
+    both = sorted(english & translated)
+    for page in both:
+        problems += page_problems(root, language, page)
+    for problem in problems:
+        print(f"verify_translation: {problem}")
+    if problems:
+        return 1
+    compared = sum(1 for page in both if outputs((root / page).read_text(encoding="utf-8"))[0])
+    print(
+        f"verify_translation: {len(both)} pages in en and {language}, each switching to its "
+        f"counterpart; {compared} pages show the same executed output in both"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

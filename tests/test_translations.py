@@ -1,0 +1,206 @@
+"""The Chinese catalogues: complete, current, and faithful to the English markup.
+
+One test per catalogue (``docs/locales/zh_CN/LC_MESSAGES/<page>.po``), so a failure names the
+page to translate. ``python docs/_ext/catalogues.py check`` prints the same findings at once.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "_ext"))
+
+import catalogues  # noqa: E402 - found through the line above
+import translations  # noqa: E402
+import verify_translation  # noqa: E402
+from build_command import SPHINX_ARGS, TRANSLATION_ARGS  # noqa: E402
+from sphinx_project import make_project  # noqa: E402 - tests/, on the path via conftest
+
+PAGES = sorted(catalogues.docname(p, catalogues.CATALOGUES)
+               for p in catalogues.CATALOGUES.rglob("*.po"))  # fmt: skip
+REPORT = catalogues.review()
+
+
+def _listing(messages: list[str]) -> str:
+    return "\n".join(f"  - {m[:100]!r}" for m in messages)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_message_is_translated(page: str) -> None:
+    untranslated, fuzzy = REPORT.untranslated[page], REPORT.fuzzy[page]
+    assert not untranslated and not fuzzy, (
+        f"{page}.po: {len(untranslated)} untranslated, {len(fuzzy)} fuzzy (changed English: "
+        f"check the translation, then remove the '#, fuzzy' line); see docs/translating.md\n"
+        + _listing(untranslated + fuzzy)
+    )
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_translations_keep_the_markup(page: str) -> None:
+    assert not REPORT.broken[page], f"{page}.po:\n" + _listing(REPORT.broken[page])
+
+
+@pytest.mark.slow
+def test_catalogues_match_the_english_sources(tmp_path: Path) -> None:
+    """A fresh extraction (no execution, seconds) against the catalogues: nothing missing."""
+    catalogues.extract(tmp_path)
+    stale = catalogues.stale(tmp_path)
+    assert not stale, "run `nox -s translations` (docs/translating.md):\n" + "\n".join(
+        f"{page}: {problem}" for page, problems in stale.items() for problem in problems
+    )
+
+
+# -- The checks themselves ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("english", "translation"),
+    [
+        ("Call ``forward`` now.", "现在调用 ``forward``。"),
+        ("See :doc:`call_method` and ``x``.", "见 :doc:`call_method` 和 ``x``。"),
+        (":download:`Download: a.py <a.py>`", ":download:`下载：a.py <a.py>`"),
+        ("Took |sg_seconds| seconds", "用时 |sg_seconds| 秒"),
+    ],
+)
+def test_faithful_rst_translations_pass(english: str, translation: str) -> None:
+    assert catalogues.markup_problems(english, translation, rst=True) == []
+
+
+@pytest.mark.parametrize(
+    ("english", "translation", "problem"),
+    [
+        ("Call ``forward`` now.", "现在调用 forward。", "rst literal 'forward'"),
+        ("Call ``forward`` now.", "现在调用``forward``。", "the parser sees other inline markup"),
+        ("**SMs** (units)", "**SM**（单元）", "the parser sees other inline markup"),
+        ("See :doc:`call_method`.", "见 :doc:`index`。", "rst role 'doc:index'"),
+        ("Took |sg_seconds| s", "用时 |sg_second| 秒", "substitution 'sg_second'"),
+        ("`site <https://a.org>`_", "`网站 <https://b.org>`_", "URL 'https://b.org'"),
+    ],
+)
+def test_broken_rst_translations_are_named(english: str, translation: str, problem: str) -> None:
+    problems = catalogues.markup_problems(english, translation, rst=True)
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_markdown_translations_keep_roles_literals_and_links() -> None:
+    english = "The {doc}`page` shows `x` and [results](results.md) {glue:text}`cpu_name`."
+    good = "{doc}`page` 展示了 `x` 和[结果](results.md)：{glue:text}`cpu_name`。"
+    assert catalogues.markup_problems(english, good, rst=False) == []
+    bad = "{doc}`other` 展示了 x 和[结果](result.md)：{glue:text}`cpu`。"
+    kinds = {p.split(" '")[0] for p in catalogues.markup_problems(english, bad, rst=False)}
+    assert {"MyST role", "Markdown literal", "Markdown link"} <= kinds
+
+
+@pytest.mark.parametrize(
+    ("message", "needs_none"),
+    [
+        (":doc:`/auto_examples/python/plot_call_method`", True),
+        ("{doc}`call_method`", True),
+        ("devicelab.timing", True),
+        (":download:`Download zipped: a.zip <a.zip>`", False),  # its title is text
+        ("Run in Google Colab", False),
+    ],
+)
+def test_only_markup_is_prefilled(message: str, needs_none: bool) -> None:
+    assert catalogues.needs_no_translation(message) is needs_none
+
+
+def test_stale_names_missing_and_removed_messages(tmp_path: Path) -> None:
+    pots, pos = tmp_path / "pot", tmp_path / "po"
+    (pots / "sub").mkdir(parents=True)
+    (pos / "sub").mkdir(parents=True)
+    entry = 'msgid "{}"\nmsgstr "{}"\n\n'
+    (pots / "sub" / "page.pot").write_text(entry.format("", "") + entry.format("New", ""))
+    (pots / "gone.pot").write_text(entry.format("", ""))
+    (pos / "sub" / "page.po").write_text(entry.format("", "") + entry.format("Old", "旧"))
+    stale = catalogues.stale(pots, pos)
+    assert stale == {
+        "gone": ["no catalogue for this page"],
+        "sub/page": ["missing: 'New'", "no longer in the page: 'Old'"],
+    }
+
+
+def test_language_switch_urls_lead_to_the_same_page() -> None:
+    url = translations.counterpart_url("auto_examples/python/plot_call_method", "en", "zh_CN")
+    assert url == "../../zh_CN/auto_examples/python/plot_call_method.html"
+    assert translations.counterpart_url("index", "zh_CN", "en") == "../index.html"
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        translations.counterpart_url("index", "en", "fr")
+
+
+def _page(lang: str, switch: str, output: str) -> str:
+    return (
+        f'<html lang="{lang}"><div class="devicelab-language-switch"><a href="{switch}">x</a>'
+        f'</div><div class="sphx-glr-script-out highlight"><pre>{output}</pre></div></html>'
+    )
+
+
+def test_verify_translation_catches_a_second_run_and_a_wrong_switch(tmp_path: Path) -> None:
+    (tmp_path / "zh_CN").mkdir()
+    (tmp_path / "index.html").write_text(_page("en", "zh_CN/index.html", "1.0 s"))
+    (tmp_path / "zh_CN" / "index.html").write_text(_page("zh-CN", "../index.html", "1.0 s"))
+    assert verify_translation.main([str(tmp_path), "zh_CN"]) == 0
+
+    (tmp_path / "zh_CN" / "index.html").write_text(_page("zh-CN", "index.html", "1.3 s"))
+    assert verify_translation.page_problems(tmp_path, "zh_CN", "index.html") == [
+        f"zh_CN/index.html: the language switch does not lead to {tmp_path / 'index.html'}",
+        "zh_CN/index.html: its printed output differs from the English page's",
+    ]
+
+
+PAGE_WITH_GLUE = """---
+file_format: mystnb
+kernelspec:
+  name: python3
+  display_name: Python 3
+---
+
+# A page
+
+```{code-cell} python3
+from myst_nb import glue
+
+{count}
+glue("answer", 42, display=False)
+```
+
+The answer is {glue:text}`answer`.
+"""
+PAGE_CATALOGUE = """msgid ""
+msgstr "Content-Type: text/plain; charset=UTF-8\\n"
+
+msgid "A page"
+msgstr "一个页面"
+
+msgid "The answer is {glue:text}`answer`."
+msgstr "答案是 {glue:text}`answer`。"
+"""
+
+
+@pytest.mark.slow
+def test_the_chinese_build_executes_nothing(tmp_path: Path) -> None:
+    """English then Chinese, as ``nox -s docs`` runs them: each example and notebook runs once,
+    and a translated paragraph shows the value the English build's notebook computed."""
+    runs = tmp_path / "runs.txt"
+    count = f"with open({str(runs)!r}, 'a') as f:\n    f.write('{{}}\\n')\n"
+    example = '"""\nCounted\n=======\n\nCounts its runs.\n"""\n\n' + count.format("example")
+    page = PAGE_WITH_GLUE.replace("{count}", count.format("notebook"))
+    (tmp_path / "project").mkdir()
+    project = make_project(tmp_path / "project", example=example, page=page)
+    catalogue = project / "docs" / "locales" / "zh_CN" / "LC_MESSAGES" / "page.po"
+    catalogue.parent.mkdir(parents=True)
+    catalogue.write_text(PAGE_CATALOGUE, encoding="utf-8")
+    for args in (SPHINX_ARGS, TRANSLATION_ARGS):
+        result = subprocess.run([sys.executable, "-m", "sphinx", *args], cwd=project,
+                                capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(runs.read_text().split()) == ["example", "notebook"]
+    assert verify_translation.main([str(project / "build" / "html"), "zh_CN"]) == 0
+    html = (project / "build" / "html" / "zh_CN" / "page.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "一个页面" in text and "答案是 42。" in text
