@@ -223,7 +223,7 @@ else:
     print("Only one CPU is usable here: no pool to wake.")
 
 # %%
-# That is why the site compares variants at one thread setting: on a busy machine the pool's
+# That is why the site compares variants at the same thread setting: on a busy machine the pool's
 # wake-ups can cost more than the effect being measured, and which variant ran beside which
 # job would decide the result. The remedies page measures the "one thread" remedy itself.
 

@@ -138,7 +138,7 @@ if p is not None:
           "measured, so the prediction uses the real step's cost")
 # %%
 # So a model whose CPU step is shorter than its operators' cost on the GPU's host stays on the
-# CPU, however few its parameters or FLOPs; a model with enough arithmetic per operator pays
+# CPU, whatever its parameter count or FLOPs; a model with enough arithmetic per operator pays
 # off the launches and moves to the GPU. The batch test says how far a model is from that
 # line: doubling the batch of an overhead-bound step halves its time per sample.
 for name, a in advice.items():
