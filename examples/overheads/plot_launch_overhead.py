@@ -11,7 +11,8 @@ A tiny model does so little arithmetic per operator that this fixed cost is most
 - the cost of one tiny operator on each device, queued back to back and with a sync after it;
 - how many operators and GPU kernels one Iris training step runs, counted by
   :mod:`torch.profiler` rather than guessed;
-- the launch-bound floor they imply, set beside the measured epoch time.
+- the launch floor they imply, set beside the measured epoch time;
+- where the rest of the step goes, phase by phase.
 """
 
 # %%
@@ -55,9 +56,10 @@ if gpu:
           f"{gpu['synced_s'] * 1e6:.2f} us with a sync after each")
 
 # %%
-# The CPU's "launch" is a function call into an already running kernel loop. A GPU launch
-# also builds a launch descriptor and hands it to the driver and the device's queue. Both
-# are microseconds: thousands of floating-point operations' worth of time on either chip.
+# On the CPU, "launching" an operator is an ordinary function call: the dispatcher picks the
+# kernel and runs it on the calling thread. A GPU launch also builds a launch descriptor and
+# hands it to the driver and the device's queue. Both take microseconds: thousands of
+# floating-point operations' worth of time on a CPU core, millions on a data-center GPU.
 
 # %%
 # What one Iris training step launches
