@@ -140,6 +140,18 @@ def _page(lang: str, switch: str, output: str) -> str:
     )
 
 
+def test_output_blocks_stop_at_their_own_container() -> None:
+    """A figure-only cell output has no <pre>: the prose after it is not output."""
+    page = (
+        '<div class="cell_output docutils container"><img src="../_images/fig.png"></div>'
+        "<p>translated prose</p>"
+        '<div class="cell_output docutils container"><div class="output stream highlight">'
+        '<div class="highlight"><pre>printed 42 us</pre></div></div></div>'
+    )
+    printed, figures = verify_translation.outputs(page)
+    assert printed == ["printed 42 us"] and figures == ["fig.png"]
+
+
 def test_verify_translation_catches_a_second_run_and_a_wrong_switch(tmp_path: Path) -> None:
     (tmp_path / "zh_CN").mkdir()
     (tmp_path / "index.html").write_text(_page("en", "zh_CN/index.html", "1.0 s"))

@@ -26,8 +26,12 @@ HTML_LANG = re.compile(r'<html[^>]*\blang="([^"]+)"')
 SWITCH = re.compile(r'<div class="devicelab-language-switch">(.*?)</div>', re.S)
 HREF = re.compile(r'href="([^"]+)"')
 # Executed output: sphinx-gallery's printed output, MyST-NB's cell outputs, and every figure.
+# Only a <pre> that opens the container (nothing but nested <div>s between them): a figure-only
+# cell output has no <pre>, and the match must not run on into the prose after it.
 OUTPUT_BLOCK = re.compile(
-    r'<div class="(?:sphx-glr-script-out|output [^"]*|cell_output[^"]*)[^"]*">.*?</pre>', re.S
+    r'<div class="(?:sphx-glr-script-out|output [^"]*|cell_output[^"]*)[^"]*">'
+    r"(?:\s*<div[^>]*>)*\s*<pre[^>]*>(.*?)</pre>",
+    re.S,
 )
 FIGURE = re.compile(r'<img [^>]*src="[^"]*?_images/([^"]+)"')
 
