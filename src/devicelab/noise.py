@@ -29,6 +29,7 @@ __all__ = [
     "Drift",
     "NoiseReading",
     "append_reading",
+    "build_drift",
     "build_drift_sentence",
     "drift",
     "measure_noise",
@@ -286,21 +287,27 @@ def append_reading(path: str | os.PathLike[str], reading: NoiseReading) -> None:
     os.replace(tmp.name, path)
 
 
-def build_drift_sentence(label: str | None = "page") -> str:
-    """The drift of this build so far, as one sentence for a page.
+def build_drift(label: str | None = "page") -> Drift:
+    """The drift of this build so far.
 
-    Describes every reading in the build's noise log, named by the ``DEVICELAB_NOISE_LOG``
-    environment variable, after adding one taken now, labelled ``label`` (None: add none,
-    and spare the page the reading and torch's import). Run outside the docs build (no log),
-    it takes two readings now and describes those.
+    Every reading in the build's noise log, named by the ``DEVICELAB_NOISE_LOG`` environment
+    variable, after adding one taken now, labelled ``label`` (None: add none, and spare the
+    page the reading and torch's import). Run outside the docs build (no log), it takes two
+    readings now and returns those.
     """
     path = os.environ.get(NOISE_LOG_ENV)
     if not path:
-        readings = [measure_noise("now"), measure_noise("now, again")]
-        return drift(readings).sentence("between two readings taken just now") + (
-            " (This page was not run by the docs build, so the build's own readings are not "
-            "available here.)"
-        )
+        return drift([measure_noise("now"), measure_noise("now, again")])
     if label is not None:
         append_reading(path, measure_noise(label))
-    return drift(read_log(path)).sentence("during this build, up to this page")
+    return drift(read_log(path))
+
+
+def build_drift_sentence(label: str | None = "page") -> str:
+    """:func:`build_drift` as one English sentence for a page or a log."""
+    if not os.environ.get(NOISE_LOG_ENV):
+        return build_drift(label).sentence("between two readings taken just now") + (
+            " (This was not run by the docs build, so the build's own readings are not "
+            "available here.)"
+        )
+    return build_drift(label).sentence("during this build, up to this page")
