@@ -69,8 +69,10 @@ __all__ = [
     "explain_course_step",
     "explain_step",
     "plot_breakdowns",
+    "profiled_events",
     "profiler_log_silenced",
     "sgd_lr_0_01",
+    "top_level_operators",
 ]
 
 PART_NAMES = ("forward", "loss", "backward", "optimizer", "sync")
@@ -452,18 +454,22 @@ def profiler_log_silenced():
         os.close(saved)
 
 
-def _profile(step: Callable[[], None], device: torch.device, *, steps: int):
-    """Operator calls, kernels and device-busy seconds per step, from :mod:`torch.profiler`."""
-    on_gpu = device.type == "cuda"
+def profiled_events(run: Callable[[], None], device: torch.device):
+    """Call ``run()`` once under :mod:`torch.profiler` (CPU, plus CUDA kernels on a GPU), wait
+    for the device, and return the profiler's events. Kineto's trace lines are dropped
+    (:func:`profiler_log_silenced`)."""
     activities = [torch.profiler.ProfilerActivity.CPU]
-    if on_gpu:
+    if device.type == "cuda":
         activities.append(torch.profiler.ProfilerActivity.CUDA)
     with profiler_log_silenced(), torch.profiler.profile(activities=activities) as prof:
-        for _ in range(steps):
-            step()
+        run()
         synchronize(device)
-    events = prof.events()
-    aten = [e for e in events if e.device_type == DeviceType.CPU and e.name.startswith("aten::")]
+    return prof.events()
+
+
+def top_level_operators(events) -> list:
+    """The ATen operators among ``events`` that no other ATen operator called: the ones called
+    from Python or from the autograd engine, each a dispatch (and on a GPU, usually a launch)."""
 
     def nested_in_aten(event) -> bool:
         parent = event.cpu_parent
@@ -473,7 +479,20 @@ def _profile(step: Callable[[], None], device: torch.device, *, steps: int):
             parent = parent.cpu_parent
         return False
 
-    ops = sum(1 for e in aten if not nested_in_aten(e))
+    return [e for e in events if e.device_type == DeviceType.CPU
+            and e.name.startswith("aten::") and not nested_in_aten(e)]  # fmt: skip
+
+
+def _profile(step: Callable[[], None], device: torch.device, *, steps: int):
+    """Operator calls, kernels and device-busy seconds per step, from :mod:`torch.profiler`."""
+
+    def run() -> None:
+        for _ in range(steps):
+            step()
+
+    events = profiled_events(run, device)
+    ops = len(top_level_operators(events))
+    on_gpu = device.type == "cuda"
     if not on_gpu:
         return round(ops / steps), None, None
     on_device = [e for e in events if e.device_type == DeviceType.CUDA]

@@ -24,7 +24,7 @@ from torch.autograd import DeviceType
 
 from .data import load_iris
 from .devices import resolve_device, synchronize
-from .explain import profiler_log_silenced
+from .explain import profiled_events, top_level_operators
 from .models import MLP, DeepMLP
 from .roofline import mlp_step_counts
 from .timing import Timing, measure
@@ -233,25 +233,10 @@ def count_step_ops(
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     for _ in range(3):  # warm up: lazy initialisation must not be counted
         _course_step(model, optimizer, data.X_train, data.y_train)
-    activities = [torch.profiler.ProfilerActivity.CPU]
-    if device.type == "cuda":
-        activities.append(torch.profiler.ProfilerActivity.CUDA)
-    with profiler_log_silenced(), torch.profiler.profile(activities=activities) as prof:
-        _course_step(model, optimizer, data.X_train, data.y_train)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-    events = prof.events()
+    events = profiled_events(lambda: _course_step(model, optimizer, data.X_train, data.y_train),
+                             device)  # fmt: skip
     aten = [e for e in events if e.device_type == DeviceType.CPU and e.name.startswith("aten::")]
-
-    def nested_in_aten(event) -> bool:
-        parent = event.cpu_parent
-        while parent is not None:
-            if parent.name.startswith("aten::"):
-                return True
-            parent = parent.cpu_parent
-        return False
-
-    top = [e for e in aten if not nested_in_aten(e)]
+    top = top_level_operators(events)
     kernels = [e for e in events if e.device_type == DeviceType.CUDA]
     operators: dict[str, int] = {}
     for event in top:
