@@ -39,7 +39,7 @@ from .data import IrisData
 from .devices import resolve_device, synchronize
 from .models import MLP
 from .timing import BlockTimes, Comparison, Interval, compare, slope_interval
-from .training import _run_epochs, timed_blocks, train
+from .training import _run_epochs, timed_blocks
 
 __all__ = [
     "RECORD_EVERY",
@@ -166,13 +166,11 @@ def _prepare_course(data, init, lr, device, record_every, name, threads=None) ->
     return _Prepared(name, run, lambda: _final_loss(model, data))
 
 
-def _course_variant(name, data, init, epochs, lr, device, record_every):
+def _course_variant(name, data, init, epochs, lr, device, record_every, threads=None):
     device = resolve_device(device)
-    model = _model(init, device)
-    data = data.to(device)
-    result = train(model, data, epochs=epochs, lr=lr, device=device, record_every=record_every)
-    return RemedyResult(name, str(device), epochs, 1, result.wall_time_s,
-                        result.block_epoch_times_s, 0.0, _final_loss(model, data))  # fmt: skip
+    unit = _prepare_course(data, init, lr, device, record_every, name, threads)
+    wall, blocks = timed_blocks(unit.run, epochs, device)
+    return _result(unit, device, epochs, wall, blocks)
 
 
 def course_loop(data: IrisData, init: dict[str, torch.Tensor], *, epochs: int = 20_000,
@@ -238,14 +236,9 @@ def fewer_threads(data: IrisData, init: dict[str, torch.Tensor], *, threads: int
     _check(epochs, lr)
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        result = _course_variant(f"course loop, {threads} thread(s)", data, init, epochs, lr,
-                                 "cpu", 1)  # fmt: skip
-    finally:
-        torch.set_num_threads(before)
-    return result
+    return _course_variant(
+        f"course loop, {threads} thread(s)", data, init, epochs, lr, "cpu", 1, threads=threads
+    )
 
 
 # -- a larger batch per step: many models at once ----------------------------------------------
