@@ -15,6 +15,7 @@ from devicelab.timing import (
     compare_samples,
     round_orders,
     slope_interval,
+    torch_threads,
 )
 
 
@@ -236,3 +237,13 @@ def test_compare_remedies_same_epochs_same_losses(iris):
     assert result.models["2 models batched"] == 2 and "CUDA graph" in result.skipped
     with pytest.raises(ValueError, match="multiple of unroll"):
         compare_remedies(iris, initial_weights(0), block_epochs=12, unroll=5)
+
+
+def test_torch_threads_sets_the_count_and_restores_it_even_on_error():
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="inside"), torch_threads(1) as threads:
+        assert threads == 1 and torch.get_num_threads() == 1
+        raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
+    with torch_threads(None) as threads:
+        assert threads == before

@@ -60,7 +60,7 @@ from torch import nn
 from torch.autograd import DeviceType
 
 from .devices import resolve_device, synchronize
-from .timing import median_iqr
+from .timing import median_iqr, torch_threads
 
 __all__ = [
     "PART_NAMES",
@@ -391,15 +391,10 @@ def explain_step(
         synchronize(device)
         return (time.perf_counter() - start) / steps
 
-    previous_threads = torch.get_num_threads()
-    threads = num_threads or previous_threads
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(num_threads) as threads:
         part_rounds, whole_rounds = _rounds(plain_step, instrumented_block, plain_block,
                                             warmup=warmup, rounds=rounds, device=device)  # fmt: skip
         ops, kernels, busy = _profile(plain_step, device, steps=min(steps, 5))
-    finally:
-        torch.set_num_threads(previous_threads)
     kept = _middle_half(
         [sum(p.values()) + whole for p, whole in zip(part_rounds, whole_rounds, strict=True)]
     )

@@ -127,7 +127,7 @@ def measure_noise(
 
     from .data import load_iris
     from .models import MLP
-    from .timing import median_iqr
+    from .timing import median_iqr, torch_threads
 
     for name, value, least in (("steps", steps, 1), ("repeats", repeats, 1), ("warmup", warmup, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
@@ -149,9 +149,7 @@ def measure_noise(
     # A fixed number of calls, not timing.measure: its automatic block sizing calls the
     # workload ten times more often when the machine is slow, and a meter must cost the same
     # on every reading. The workload runs on the CPU only, so no device sync is needed.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         for _ in range(warmup):
             workload()
         times = []
@@ -159,8 +157,6 @@ def measure_noise(
             start = time.perf_counter()
             workload()
             times.append((time.perf_counter() - start) / steps)
-    finally:
-        torch.set_num_threads(threads)
     median_s, iqr_s = median_iqr(times)
     return NoiseReading(
         label=label,

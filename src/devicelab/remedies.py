@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from .data import IrisData
 from .devices import resolve_device, synchronize
 from .models import MLP
-from .timing import BlockTimes, Comparison, Interval, compare, slope_interval
+from .timing import BlockTimes, Comparison, Interval, compare, slope_interval, torch_threads
 from .training import _run_epochs, timed_blocks
 
 __all__ = [
@@ -155,13 +155,9 @@ def _prepare_course(data, init, lr, device, record_every, name, threads=None) ->
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
 
     def run(first: int, last: int) -> None:
-        before = torch.get_num_threads()
-        torch.set_num_threads(threads or before)
-        try:
+        with torch_threads(threads):
             _run_epochs(model, optimizer, data.X_train, data.y_train, first, last, record_every,
                         [])  # fmt: skip
-        finally:
-            torch.set_num_threads(before)
 
     return _Prepared(name, run, lambda: _final_loss(model, data))
 
@@ -426,13 +422,9 @@ def _chunk_runner(chunk, weights, X, Y, lr, unroll, threads=None):
     @torch.no_grad()
     def run(first: int, last: int) -> None:
         _check_unroll(last - first + 1, unroll)
-        before = torch.get_num_threads()
-        torch.set_num_threads(threads or before)
-        try:
+        with torch_threads(threads):
             for _ in range((last - first + 1) // unroll):
                 chunk(*weights, X, Y, lr)
-        finally:
-            torch.set_num_threads(before)
 
     return run
 

@@ -17,9 +17,10 @@ percentile bootstrap over rounds.
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "measure",
     "median_iqr",
     "slope_interval",
+    "torch_threads",
 ]
 
 
@@ -84,6 +86,23 @@ def _fmt(seconds: float) -> str:
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds / 1e-9:.3g} ns"
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[int]:
+    """Run the block with ``count`` torch intra-op threads (None: the current number), and
+    restore the previous number afterwards, even on an error. Yields the number in force.
+
+    Thread count is part of a measurement's setting: tiny operators gain nothing from a pool,
+    and on a busy machine its wake-ups can cost more than the effect being measured.
+    """
+    before = torch.get_num_threads()
+    threads = count if count is not None else before
+    torch.set_num_threads(threads)
+    try:
+        yield threads
+    finally:
+        torch.set_num_threads(before)
 
 
 def measure(
@@ -482,12 +501,9 @@ def compare(
             raise TypeError(f"variant {name!r} must be a callable that runs one unit, "
                             f"got {type(fn).__name__}")  # fmt: skip
     where = resolve_device(device) if device is not None else torch.device("cpu")
-    before = torch.get_num_threads()
-    threads = num_threads if num_threads is not None else before
     orders = round_orders(list(variants), rounds, seed=seed)
     samples: dict[str, list[float]] = {name: [] for name in variants}
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(num_threads) as threads:
         for fn in variants.values():
             for _ in range(warmup):
                 fn()
@@ -500,8 +516,6 @@ def compare(
                     fn()
                 synchronize(where)
                 samples[name].append((clock() - start) / number)
-    finally:
-        torch.set_num_threads(before)
     return compare_samples(samples, baseline=baseline, confidence=confidence, orders=orders,
                            threads=threads)  # fmt: skip
 
