@@ -59,7 +59,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd import DeviceType
 
+from .data import load_iris
 from .devices import resolve_device, synchronize
+from .floor import course_floor_s
+from .models import MLP
 from .timing import median_iqr, torch_threads
 
 __all__ = [
@@ -510,9 +513,6 @@ def explain_course_step(
     course_floor_s`): the same epoch compiled with numba, with no framework. It runs on one
     thread by default, like the floor (see ``num_threads`` in :func:`explain_step`).
     """
-    from .data import load_iris
-    from .models import MLP
-
     device = resolve_device(device)
     data = load_iris(device)
     torch.manual_seed(0)
@@ -520,8 +520,6 @@ def explain_course_step(
     result = explain_step(model, data.X_train, data.y_train, device=device, sync=sync,
                           steps=steps, rounds=rounds, num_threads=num_threads)  # fmt: skip
     if floor and device.type == "cpu":
-        from .floor import course_floor_s
-
         result = replace(result, floor_s=course_floor_s(data))
     return result
 
