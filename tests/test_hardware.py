@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import archspec.cpu
 import pytest
 import torch
 
@@ -148,7 +150,9 @@ def test_cpu_info_live_is_fast_and_consistent():
     start = time.perf_counter()
     cpu = cpu_info()
     assert time.perf_counter() - start < 0.5
-    assert cpu.logical_cpus >= 1 and 1 <= cpu.usable_cpus <= cpu.logical_cpus
+    assert cpu.logical_cpus == os.cpu_count() and 1 <= cpu.usable_cpus <= cpu.logical_cpus
+    if cpu.cpu_quota is None and hasattr(os, "sched_getaffinity"):  # what the scheduler allows
+        assert cpu.usable_cpus == len(os.sched_getaffinity(0))
     assert cpu.torch_threads == torch.get_num_threads()
     assert cpu.torch_cpu_capability == torch.backends.cpu.get_cpu_capability()
 
@@ -199,7 +203,7 @@ def test_no_cgroup_files(tmp_path):
 
 
 def test_usable_cpus_respects_the_quota(monkeypatch):
-    monkeypatch.setattr(hardware, "cgroup_cpu_limit", lambda: 1.5)
+    monkeypatch.setattr(hardware.cpu, "cgroup_cpu_limit", lambda: 1.5)
     cpu = cpu_info()
     assert cpu.cpu_quota == 1.5
     assert cpu.usable_cpus == min(2, cpu.logical_cpus)
@@ -259,7 +263,7 @@ def fake_cuda(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i: (70 * 2**30, 80 * 2**30))
-    monkeypatch.setattr(hardware, "_nvml_pcie", lambda i: (4, 16, 5, 16))
+    monkeypatch.setattr(hardware.gpu, "_nvml_pcie", lambda i: (4, 16, 5, 16))
     return monkeypatch
 
 
@@ -278,7 +282,7 @@ def test_gpu_info_cuda(fake_cuda):
 def test_gpu_info_cuda_without_nvml_leaves_link_unknown(fake_cuda):
     fake_cuda.setattr(torch.cuda, "get_device_properties", lambda i: fake_props())
     fake_cuda.setattr(torch.version, "hip", None)
-    fake_cuda.setattr(hardware, "_nvml_pcie", lambda i: (None, None, None, None))
+    fake_cuda.setattr(hardware.gpu, "_nvml_pcie", lambda i: (None, None, None, None))
     (gpu,) = gpu_info()
     assert gpu.pcie_generation is None and gpu.pcie_width is None
 
@@ -299,7 +303,7 @@ def test_gpu_info_rocm(fake_cuda):
 def test_gpu_info_mps(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    monkeypatch.setattr(hardware.archspec.cpu, "brand_string", lambda: "Apple M2 Pro")
+    monkeypatch.setattr(archspec.cpu, "brand_string", lambda: "Apple M2 Pro")
     monkeypatch.setattr(torch.mps, "recommended_max_memory", lambda: 21 * 2**30, raising=False)
     (gpu,) = gpu_info()
     assert gpu.backend == "mps" and gpu.tier == "integrated"
@@ -308,15 +312,16 @@ def test_gpu_info_mps(monkeypatch):
     assert gpu.total_memory_bytes == 21 * 2**30
 
 
+@pytest.mark.slow
 def test_report_cli_text_and_json():
     text = subprocess.run([sys.executable, "-m", "devicelab", "report"], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
     assert "CPU" in text and "generation" in text and "usable" in text
     facts = json.loads(subprocess.run([sys.executable, "-m", "devicelab", "report", "--json"],
                                       capture_output=True, text=True, check=True).stdout)  # fmt: skip
-    assert facts["cpu"]["logical_cpus"] >= 1
+    assert facts["cpu"]["logical_cpus"] == os.cpu_count()
     assert facts["torch"] == torch.__version__
-    assert isinstance(facts["gpus"], list)
+    assert [g["name"] for g in facts["gpus"]] == [g.name for g in gpu_info()]
 
 
 def test_cpu_info_without_proc_cpuinfo_uses_archspec(monkeypatch):
@@ -327,10 +332,10 @@ def test_cpu_info_without_proc_cpuinfo_uses_archspec(monkeypatch):
         def read_text(self):
             raise OSError("no /proc here")
 
-    monkeypatch.setattr(hardware, "Path", NoProcfs)
-    monkeypatch.setattr(hardware.archspec.cpu, "brand_string", lambda: "Apple M2 Pro")
+    monkeypatch.setattr(hardware.cpu, "Path", NoProcfs)
+    monkeypatch.setattr(archspec.cpu, "brand_string", lambda: "Apple M2 Pro")
     cpu = cpu_info()
     assert cpu.model_name == "Apple M2 Pro"
-    assert cpu.microarchitecture == hardware.archspec.cpu.host().name
+    assert cpu.microarchitecture == archspec.cpu.host().name
     assert cpu.family is None and cpu.model is None  # not invented
-    assert cpu.logical_cpus >= 1 and cpu.torch_threads == torch.get_num_threads()
+    assert cpu.logical_cpus == os.cpu_count() and cpu.torch_threads == torch.get_num_threads()

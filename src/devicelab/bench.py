@@ -16,7 +16,7 @@ import datetime as dt
 import platform
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,24 +27,15 @@ from .data import load_iris
 from .devices import resolve_device
 from .explain import explain_course_step
 from .hardware import machine_report
+from .models import initial_weights
 from .noise import drift, measure_noise
-from .overheads import (
-    count_step_ops,
-    crossover,
-    launch_cost,
-    sync_cost,
-    transfer_sweep,
-    utilization_sweep,
-)
-from .remedies import compare_remedies, initial_weights, record_frequency_sweep
+from .overheads import count_step_ops, launch_cost, sync_cost, transfer_sweep, utilization_sweep
+from .remedies import compare_remedies, record_frequency_sweep
 from .results import SCHEMA_VERSION, validate_results
-from .roofline import measure_ceilings
+from .roofline import crossover, measure_ceilings
 from .training import TrainResult, course_run
 
-__all__ = ["BenchPlan", "SECTIONS", "run_bench", "summary_table"]
-
-SECTIONS = ("training", "record_frequency", "transfer", "sync", "launch", "utilization",
-            "roofline", "remedies", "breakdown")  # fmt: skip
+__all__ = ["SECTIONS", "SECTION_RUNNERS", "BenchPlan", "run_bench", "summary_table"]
 
 
 @dataclass(frozen=True)
@@ -106,14 +97,154 @@ def _train_dict(result: TrainResult) -> dict[str, Any]:
 
 
 def _sweep(device, plan: BenchPlan) -> dict[str, list[dict[str, Any]]]:
-    width = utilization_sweep(device, hiddens=plan.hiddens, batches=(120,),
-                              min_run_time=plan.min_run_time)  # fmt: skip
-    batch = utilization_sweep(device, hiddens=(10,), batches=plan.batches,
-                              min_run_time=plan.min_run_time)  # fmt: skip
-    deep = utilization_sweep(device, hiddens=plan.deep_hiddens, batches=(plan.deep_batch,),
-                             min_run_time=plan.min_run_time, deep=True)  # fmt: skip
-    return {axis: [p.to_dict() for p in points]
-            for axis, points in (("width", width), ("batch", batch), ("deep", deep))}  # fmt: skip
+    width = utilization_sweep(
+        device, hiddens=plan.hiddens, batches=(120,), min_run_time=plan.min_run_time
+    )
+    batch = utilization_sweep(
+        device, hiddens=(10,), batches=plan.batches, min_run_time=plan.min_run_time
+    )
+    deep = utilization_sweep(
+        device,
+        hiddens=plan.deep_hiddens,
+        batches=(plan.deep_batch,),
+        min_run_time=plan.min_run_time,
+        deep=True,
+    )
+    return {
+        axis: [p.to_dict() for p in points]
+        for axis, points in (("width", width), ("batch", batch), ("deep", deep))
+    }
+
+
+@dataclass
+class _Run:
+    """What every section of one bench run shares."""
+
+    device: torch.device
+    plan: BenchPlan
+    progress: Callable[[str], None]
+    course: dict[str, TrainResult] = field(default_factory=dict)
+
+    @property
+    def devices(self) -> list[torch.device]:
+        """The device, then the CPU (once, when the device is the CPU)."""
+        return list(dict.fromkeys([self.device, torch.device("cpu")]))
+
+
+def _training(run: _Run) -> dict[str, Any]:
+    for where in run.devices:
+        run.progress(f"training: {run.plan.epochs} epochs, loss.item() every epoch, on {where}")
+        run.course[str(where)] = course_run(str(where), epochs=run.plan.epochs)
+    return {"epochs": run.plan.epochs, "runs": [_train_dict(r) for r in run.course.values()]}
+
+
+def _record_frequency(run: _Run) -> dict[str, Any]:
+    run.progress(
+        f"record frequency: loss.item() every 1 to 1,000 epochs or never, "
+        f"{run.plan.rounds} paired rounds, on {run.device}"
+    )
+    # One thread on a CPU: the course's tiny operators gain nothing from a second one, and
+    # on a busy machine it makes them wait (the hardware page measures this).
+    threads = 1 if run.device.type == "cpu" else None
+    sweep = record_frequency_sweep(
+        load_iris(),
+        initial_weights(),
+        device=run.device,
+        rounds=run.plan.rounds,
+        num_threads=threads,
+    )
+    return {"sweep": sweep.to_dict()}
+
+
+def _transfer(run: _Run) -> dict[str, Any]:
+    run.progress(f"transfer: {len(run.plan.transfer_sizes)} sizes on {run.device}")
+    points = transfer_sweep(
+        run.plan.transfer_sizes, run.device, min_run_time=run.plan.min_run_time / 2
+    )
+    return {"points": [p.to_dict() for p in points]}
+
+
+def _sync(run: _Run) -> dict[str, Any]:
+    run.progress(f"sync: one scalar .item() on {run.device}")
+    return sync_cost(run.device, min_run_time=run.plan.min_run_time).to_dict()
+
+
+def _launch(run: _Run) -> dict[str, Any]:
+    run.progress(f"launch: per-op cost and profiler op count on {run.device}")
+    cost = launch_cost(run.device, min_run_time=run.plan.min_run_time)
+    ops = count_step_ops(run.device)
+    launches = ops.kernels if run.device.type == "cuda" else ops.operator_calls
+    return {
+        "per_op": cost.to_dict(),
+        "ops": ops.to_dict(),
+        "launches_per_step": launches,
+        "floor_s": launches * cost.queued.median_s,
+    }
+
+
+def _utilization(run: _Run) -> dict[str, Any]:
+    sweeps = {}
+    for where in run.devices:
+        run.progress(f"utilisation: width and batch sweeps on {where}")
+        sweeps[str(where)] = _sweep(where, run.plan)
+    result: dict[str, Any] = {
+        "sweeps": sweeps,
+        "points": [p for s in sweeps.values() for p in s["width"] + s["batch"]],
+    }
+    if run.device.type != "cpu":
+        for axis in ("width", "batch", "deep"):
+            key = "batch" if axis == "batch" else "hidden"
+            dev, host = sweeps[str(run.device)][axis], sweeps["cpu"][axis]
+            result[f"crossover_{axis}"] = crossover(
+                [p[key] for p in dev], [p["median_s"] for p in host], [p["median_s"] for p in dev]
+            )
+    return result
+
+
+def _roofline(run: _Run) -> dict[str, Any]:
+    ceilings = {}
+    for where in run.devices:
+        run.progress(f"roofline: peak FLOP/s (large matmul) and bandwidth (large copy) on {where}")
+        ceilings[str(where)] = measure_ceilings(where, min_run_time=run.plan.min_run_time).to_dict()
+    deep_ops = count_step_ops(run.device, deep=True)
+    return {
+        "ceilings": ceilings,
+        "launches_per_step_deep": deep_ops.kernels if run.device.type == "cuda" else None,
+    }
+
+
+def _remedies(run: _Run) -> dict[str, Any]:
+    remedies = compare_remedies(
+        load_iris(),
+        initial_weights(),
+        device=run.device,
+        rounds=run.plan.rounds,
+        progress=run.progress,
+    )
+    return remedies.to_dict()
+
+
+def _breakdown(run: _Run) -> dict[str, Any]:
+    runs = []
+    for where in run.devices:
+        run.progress(f"breakdown: the course's step, part by part, on {where}")
+        runs.append(explain_course_step(where).to_dict())
+    return {"runs": runs}
+
+
+#: Each section of a record and what measures it, in the order a run measures them.
+SECTION_RUNNERS: dict[str, Callable[[_Run], dict[str, Any]]] = {
+    "training": _training,
+    "record_frequency": _record_frequency,
+    "transfer": _transfer,
+    "sync": _sync,
+    "launch": _launch,
+    "utilization": _utilization,
+    "roofline": _roofline,
+    "remedies": _remedies,
+    "breakdown": _breakdown,
+}
+SECTIONS = tuple(SECTION_RUNNERS)
 
 
 def run_bench(
@@ -129,7 +260,7 @@ def run_bench(
     Parameters
     ----------
     device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts.
+        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
     quick:
         Use :meth:`BenchPlan.quick` instead of :meth:`BenchPlan.full`.
     sections:
@@ -146,104 +277,30 @@ def run_bench(
     """
     unknown = sorted(set(sections) - set(SECTIONS))
     if not sections or unknown:
-        raise ValueError(f"sections must be a non-empty subset of {', '.join(SECTIONS)}; "
-                         f"unknown: {', '.join(unknown) or '(none given)'}")  # fmt: skip
-    wanted = set(sections)
-    device = resolve_device(device)
-    cpu = torch.device("cpu")
-    plan = BenchPlan.quick() if quick else BenchPlan.full()
-    measurements: dict[str, Any] = {}
-    course: dict[str, TrainResult] = {}
+        raise ValueError(
+            f"sections must be a non-empty subset of {', '.join(SECTIONS)}; "
+            f"unknown: {', '.join(unknown) or '(none given)'}"
+        )
+    run = _Run(resolve_device(device), BenchPlan.quick() if quick else BenchPlan.full(), progress)
     # The same small workload at the start and the end: how much the machine drifted.
     noise = [measure_noise("bench start")]
-
-    if "training" in wanted:
-        for where in dict.fromkeys([device, cpu]):
-            progress(f"training: {plan.epochs} epochs, loss.item() every epoch, on {where}")
-            course[str(where)] = course_run(str(where), epochs=plan.epochs)
-        measurements["training"] = {"epochs": plan.epochs,
-                                    "runs": [_train_dict(r) for r in course.values()]}  # fmt: skip
-
-    if "record_frequency" in wanted:
-        progress(f"record frequency: loss.item() every 1 to 1,000 epochs or never, "
-                 f"{plan.rounds} paired rounds, on {device}")  # fmt: skip
-        # One thread on a CPU: the course's tiny operators gain nothing from a second one, and
-        # on a busy machine it makes them wait (the hardware page measures this).
-        sweep = record_frequency_sweep(load_iris(), initial_weights(), device=device,
-                                       rounds=plan.rounds,
-                                       num_threads=1 if device.type == "cpu" else None)  # fmt: skip
-        measurements["record_frequency"] = {"sweep": sweep.to_dict()}
-
-    if "transfer" in wanted:
-        progress(f"transfer: {len(plan.transfer_sizes)} sizes on {device}")
-        points = transfer_sweep(plan.transfer_sizes, device, min_run_time=plan.min_run_time / 2)
-        measurements["transfer"] = {"points": [p.to_dict() for p in points]}
-
-    if "sync" in wanted:
-        progress(f"sync: one scalar .item() on {device}")
-        measurements["sync"] = sync_cost(device, min_run_time=plan.min_run_time).to_dict()
-
-    if "launch" in wanted:
-        progress(f"launch: per-op cost and profiler op count on {device}")
-        cost = launch_cost(device, min_run_time=plan.min_run_time)
-        ops = count_step_ops(device)
-        launches = ops.kernels if device.type == "cuda" else ops.operator_calls
-        measurements["launch"] = {
-            "per_op": cost.to_dict(),
-            "ops": ops.to_dict(),
-            "launches_per_step": launches,
-            "floor_s": launches * cost.queued.median_s,
-        }
-
-    if "utilization" in wanted:
-        sweeps = {}
-        for where in dict.fromkeys([device, cpu]):
-            progress(f"utilisation: width and batch sweeps on {where}")
-            sweeps[str(where)] = _sweep(where, plan)
-        result: dict[str, Any] = {"sweeps": sweeps, "points": [
-            p for s in sweeps.values() for p in s["width"] + s["batch"]]}  # fmt: skip
-        if device.type != "cpu":
-            for axis in ("width", "batch", "deep"):
-                key = "batch" if axis == "batch" else "hidden"
-                dev, host = sweeps[str(device)][axis], sweeps[str(cpu)][axis]
-                result[f"crossover_{axis}"] = crossover(
-                    [p[key] for p in dev],
-                    [p["median_s"] for p in host],
-                    [p["median_s"] for p in dev],
-                )
-        measurements["utilization"] = result
-
-    if "remedies" in wanted:
-        remedies = compare_remedies(load_iris(), initial_weights(), device=device,
-                                    rounds=plan.rounds, progress=progress)  # fmt: skip
-        measurements["remedies"] = remedies.to_dict()
-
-    if "roofline" in wanted:
-        ceilings = {}
-        for where in dict.fromkeys([device, cpu]):
-            progress(f"roofline: peak FLOP/s (large matmul) and bandwidth (large copy) on {where}")
-            ceilings[str(where)] = measure_ceilings(where, min_run_time=plan.min_run_time).to_dict()
-        deep_ops = count_step_ops(device, deep=True)
-        measurements["roofline"] = {
-            "ceilings": ceilings,
-            "launches_per_step_deep": deep_ops.kernels if device.type == "cuda" else None,
-        }
-
-    if "breakdown" in wanted:
-        runs = []
-        for where in dict.fromkeys([device, cpu]):
-            progress(f"breakdown: the course's step, part by part, on {where}")
-            runs.append(explain_course_step(where).to_dict())
-        measurements["breakdown"] = {"runs": runs}
-
+    measurements = {
+        name: measure(run) for name, measure in SECTION_RUNNERS.items() if name in sections
+    }
     noise.append(measure_noise("bench end"))
     measurements["noise"] = drift(noise).to_dict()
+    return validate_results(_record(run, quick, command, measurements), source="bench record")
 
+
+def _record(run: _Run, quick: bool, command: str | None, measurements: dict[str, Any]) -> dict:
     report = machine_report()
-    gpus = report["gpus"]
-    device_name = (gpus[device.index or 0]["name"] if device.type in ("cuda", "mps") and gpus
-                   else report["cpu"]["model_name"] or report["cpu"]["generation"])  # fmt: skip
-    record = {
+    gpus, device = report["gpus"], run.device
+    device_name = (
+        gpus[device.index or 0]["name"]
+        if device.type in ("cuda", "mps") and gpus
+        else report["cpu"]["model_name"] or report["cpu"]["generation"]
+    )
+    return {
         "schema": "devicelab.results",
         "schema_version": SCHEMA_VERSION,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -262,7 +319,6 @@ def run_bench(
         "quick": quick,
         "measurements": measurements,
     }
-    return validate_results(record, source="bench record")
 
 
 def _us(seconds: float) -> str:
@@ -272,37 +328,51 @@ def _us(seconds: float) -> str:
 def summary_table(record: dict[str, Any]) -> str:
     """A readable plain-text summary of a results record."""
     m = record["measurements"]
-    lines = [f"devicelab bench on {record['device']} ({record['device_name']}), "
-             f"torch {record['software']['torch']}, {record['created']}"]  # fmt: skip
+    lines = [
+        f"devicelab bench on {record['device']} ({record['device_name']}), "
+        f"torch {record['software']['torch']}, {record['created']}"
+    ]
     if "training" in m:
         lines.append(f"\nCourse loop, {m['training']['epochs']:,} epochs, loss.item() every epoch:")
         for r in m["training"]["runs"]:
-            lines.append(f"  {r['device']:<8} {r['wall_time_s']:8.2f} s   {_us(r['epoch_time_s'])}/epoch"
-                         f"   final loss {r['final_loss']:.4f}   test acc {r['test_accuracy']:.3f}")  # fmt: skip
+            lines.append(
+                f"  {r['device']:<8} {r['wall_time_s']:8.2f} s   {_us(r['epoch_time_s'])}/epoch"
+                f"   final loss {r['final_loss']:.4f}   test acc {r['test_accuracy']:.3f}"
+            )
     if "record_frequency" in m:
         sweep = m["record_frequency"]["sweep"]
         lines.append(f"\nloss.item() frequency, paired rounds of {sweep['block_epochs']:,} epochs:")
         for v in sweep["variants"]:
             t = v["epoch_time_s"]
-            lines.append(f"  {v['name']:<24} {_us(t['estimate'])}/epoch "
-                         f"(interval {_us(t['low'])} to {_us(t['high'])})")  # fmt: skip
+            lines.append(
+                f"  {v['name']:<24} {_us(t['estimate'])}/epoch "
+                f"(interval {_us(t['low'])} to {_us(t['high'])})"
+            )
         cost = sweep["cost_per_sync_s"]
         span = f"{cost['low'] * 1e6:.2f} to {cost['high'] * 1e6:.2f} us"
-        lines.append(f"  cost of one sync: {cost['estimate'] * 1e6:.2f} us (interval {span})"
-                     if cost["low"] > 0 else
-                     f"  no measurable cost per sync on this machine (interval {span})")  # fmt: skip
+        lines.append(
+            f"  cost of one sync: {cost['estimate'] * 1e6:.2f} us (interval {span})"
+            if cost["low"] > 0
+            else f"  no measurable cost per sync on this machine (interval {span})"
+        )
     if "sync" in m:
         lines.append(f"\nOne scalar .item(): {_us(m['sync']['median_s'])}")
     if "launch" in m:
         launch = m["launch"]
-        lines.append(f"Tiny op, queued: {_us(launch['per_op']['queued']['median_s'])}; "
-                     f"with a sync: {_us(launch['per_op']['synced']['median_s'])}")  # fmt: skip
-        lines.append(f"One Iris step: {launch['ops']['operator_calls']} operator calls, "
-                     f"{launch['ops']['kernels']} kernels; launch floor {_us(launch['floor_s'])}/epoch")  # fmt: skip
+        lines.append(
+            f"Tiny op, queued: {_us(launch['per_op']['queued']['median_s'])}; "
+            f"with a sync: {_us(launch['per_op']['synced']['median_s'])}"
+        )
+        lines.append(
+            f"One Iris step: {launch['ops']['operator_calls']} operator calls, "
+            f"{launch['ops']['kernels']} kernels; launch floor {_us(launch['floor_s'])}/epoch"
+        )
     if "transfer" in m:
         best = max(m["transfer"]["points"], key=lambda p: p["bandwidth_gb_s"])
-        lines.append(f"Best transfer: {best['bandwidth_gb_s']:.1f} GB/s "
-                     f"({best['direction']}, {best['memory']}, {best['size_bytes']:,} B)")  # fmt: skip
+        lines.append(
+            f"Best transfer: {best['bandwidth_gb_s']:.1f} GB/s "
+            f"({best['direction']}, {best['memory']}, {best['size_bytes']:,} B)"
+        )
     if "utilization" in m:
         u = m["utilization"]
         for axis in ("width", "batch", "deep"):
@@ -312,24 +382,32 @@ def summary_table(record: dict[str, Any]) -> str:
         lines.append("\nRemedies (same final loss, time per epoch per model):")
         for r in m["remedies"]["variants"]:
             t, x = r["epoch_time_per_model_s"], r["speedup"]
-            lines.append(f"  {r['name']:<38} {_us(t['estimate']):>12}   x{x['estimate']:.1f} "
-                         f"(x{x['low']:.1f} to x{x['high']:.1f})   loss {r['final_loss']:.6f}")  # fmt: skip
+            lines.append(
+                f"  {r['name']:<38} {_us(t['estimate']):>12}   x{x['estimate']:.1f} "
+                f"(x{x['low']:.1f} to x{x['high']:.1f})   loss {r['final_loss']:.6f}"
+            )
         for name, why in m["remedies"]["skipped"].items():
             lines.append(f"  {name:<38} skipped: {why}")
     if "roofline" in m:
         for name, c in m["roofline"]["ceilings"].items():
-            lines.append(f"Ceilings on {name}: {c['peak_flops_per_s'] / 1e12:.2f} TFLOP/s "
-                         f"({c['dtype']}, TF32 {'on' if c['tf32'] else 'off'}), "
-                         f"{c['peak_bytes_per_s'] / 1e9:.1f} GB/s")  # fmt: skip
+            lines.append(
+                f"Ceilings on {name}: {c['peak_flops_per_s'] / 1e12:.2f} TFLOP/s "
+                f"({c['dtype']}, TF32 {'on' if c['tf32'] else 'off'}), "
+                f"{c['peak_bytes_per_s'] / 1e9:.1f} GB/s"
+            )
     if "breakdown" in m:
         for b in m["breakdown"]["runs"]:
             parts = " + ".join(f"{name} {_us(s)}" for name, s in b["parts"].items())
-            lines.append(f"\nStep breakdown on {b['device']}: {parts} = {_us(b['parts_sum_s'])}; "
-                         f"measured {_us(b['measured_s'])}, residual {b['residual_share']:+.1%} of it")  # fmt: skip
+            lines.append(
+                f"\nStep breakdown on {b['device']}: {parts} = {_us(b['parts_sum_s'])}; "
+                f"measured {_us(b['measured_s'])}, residual {b['residual_share']:+.1%} of it"
+            )
             if b["idle_share"] is not None:
                 lines.append(f"  device busy {_us(b['device_busy_s'])}, idle {b['idle_share']:.0%}")
     if "noise" in m:
         readings = m["noise"]["readings"]
-        lines.append(f"\nNoise meter: {_us(readings[0]['step_s'])} per step at the start, "
-                     f"{_us(readings[-1]['step_s'])} at the end ({m['noise']['first_to_last']:+.0%})")  # fmt: skip
+        lines.append(
+            f"\nNoise meter: {_us(readings[0]['step_s'])} per step at the start, "
+            f"{_us(readings[-1]['step_s'])} at the end ({m['noise']['first_to_last']:+.0%})"
+        )
     return "\n".join(lines)

@@ -3,6 +3,12 @@
 ``resolve_device`` turns what a reader types ("auto", "cuda:1", ...) into a
 :class:`torch.device` that exists on this machine, or raises an error that says what does
 exist. It never falls back to another device behind the reader's back.
+
+What a device argument means, everywhere in devicelab: every function that takes a ``device``
+passes it to :func:`resolve_device`, so a name, a :class:`torch.device` and ``None`` mean the
+same thing in all of them, and ``None`` always means ``"auto"`` (the best device here). A
+function's *default* may differ (the course's experiments default to ``"cpu"``, the bench to
+``"auto"``, CUDA graphs to ``"cuda"``), but never what ``None`` means.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ a part. On a GPU, :mod:`torch.profiler` adds how long the device was busy (kerne
 memsets), so the step's idle share follows.
 
 How the parts are measured without changing them
-    The parts are timed inside the real loop, in the real order, with one ``time.perf_counter``
-    reading between phases. Each phase therefore sees the state the previous one left: after
+    The parts are timed inside the real loop, in the real order: the package's one step
+    (:func:`devicelab.steps.train_step`) reads the clock between phases when it is given
+    :class:`~devicelab.steps.Laps`. Each phase therefore sees the state the previous one left: after
     ``zero_grad()`` (``set_to_none=True``) the gradients are None, so ``backward`` allocates
     them, exactly as in training. Timing a phase alone in a loop (``zero_grad`` a thousand times)
     would measure a different, cheaper operation. Rounds alternate an instrumented block with a
@@ -29,65 +30,58 @@ Why an interquartile mean, not a median
     slowest quarter are dropped (the same rounds for the parts and for the whole step), and
     each figure is the mean over the middle half: robust to a disturbed round, and additive.
 
-Why the profiler is used only for counts and device time
-    The profiler records every operator on the host, which inflates per-operator CPU times
-    several-fold on a step this small. Host times therefore come from plain clock readings,
-    and the profiler contributes only what it measures without that bias: operator and kernel
-    counts, and kernel durations timed on the device itself.
-
-Why not Holistic Trace Analysis
-    HTA's temporal breakdown (idle, compute, non-compute) reads Chrome trace files from disk,
-    one per rank, and pulls pandas and plotly. For one process's step loop the same three
-    figures are the union of the device's kernel intervals (compute), of its memcpy/memset
-    intervals (non-compute) and what is left of the step (idle), computed here from the
-    profiler's events in a few lines.
+Counts and device time come from :mod:`devicelab.profiling`, never host times (the profiler
+inflates them several-fold on a step this small).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import statistics
-import sys
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.autograd import DeviceType
 
 from .data import load_iris
-from .devices import resolve_device, synchronize
+from .devices import resolve_device
 from .floor import course_floor_s
 from .models import MLP
-from .timing import median_iqr, torch_threads
+from .profiling import profile_steps
+from .stats import Spread, interquartile_mean, median_iqr, middle_half
+from .steps import (
+    PHASES,
+    Laps,
+    LossFn,
+    OptimizerFactory,
+    StepSpec,
+    prepare_step,
+    run_steps,
+    sgd_lr_0_01,
+)
+from .timing import timed_block, torch_threads
 
 __all__ = [
     "PART_NAMES",
     "StepBreakdown",
-    "busy_time_s",
+    "StepTime",
     "explain_course_step",
     "explain_step",
     "plot_breakdowns",
-    "profiled_events",
-    "profiler_log_silenced",
-    "sgd_lr_0_01",
-    "top_level_operators",
+    "time_step",
 ]
 
-PART_NAMES = ("forward", "loss", "backward", "optimizer", "sync")
-PART_COLOURS = {"forward": "#4c72b0", "loss": "#64b5cd", "backward": "#dd8452",
-                "optimizer": "#55a868", "sync": "#c44e3a"}  # fmt: skip
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
-
-
-def sgd_lr_0_01(params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
-    """The default optimizer factory: plain SGD with learning rate 0.01, as in the course."""
-    return torch.optim.SGD(params, lr=0.01)
+#: The parts of a breakdown: the phases of :func:`devicelab.steps.train_step`.
+PART_NAMES = PHASES
+PART_COLOURS = {
+    "forward": "#4c72b0",
+    "loss": "#64b5cd",
+    "backward": "#dd8452",
+    "optimizer": "#55a868",
+    "sync": "#c44e3a",
+}
 
 
 @dataclass(frozen=True)
@@ -103,8 +97,8 @@ class StepBreakdown:
         :data:`PART_NAMES`). A step without an optimizer has no ``optimizer`` part; an
         inference step has only ``forward`` and ``sync``.
     measured_s, measured_iqr_s:
-        The whole step timed on its own (mean over the middle half of the rounds, see the
-        module's notes) and the interquartile range over all rounds.
+        The whole step timed on its own: the interquartile mean over rounds (not a median;
+        see the module's notes), and the interquartile range over all rounds.
     ops:
         Top-level ATen operator calls per step (called from Python or from autograd).
     kernels:
@@ -156,18 +150,26 @@ class StepBreakdown:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, the derived figures included."""
-        return {**asdict(self), "parts_sum_s": self.parts_sum_s,
-                "residual_s": self.residual_s, "residual_share": self.residual_share,
-                "idle_share": self.idle_share}  # fmt: skip
+        return {
+            **asdict(self),
+            "parts_sum_s": self.parts_sum_s,
+            "residual_s": self.residual_s,
+            "residual_share": self.residual_share,
+            "idle_share": self.idle_share,
+        }
 
     def residual_sentence(self) -> str:
         """The residual in words, never as a negative time: which side is larger, by how much."""
         gap = abs(self.residual_s) * 1e6
         if self.residual_s >= 0:
-            return (f"residual: the step took {gap:.1f} us ({abs(self.residual_share):.1%}) "
-                    "more than its parts")  # fmt: skip
-        return (f"residual: the parts add up to {gap:.1f} us ({abs(self.residual_share):.1%}) "
-                "more than the step")  # fmt: skip
+            return (
+                f"residual: the step took {gap:.1f} us ({abs(self.residual_share):.1%}) "
+                "more than its parts"
+            )
+        return (
+            f"residual: the parts add up to {gap:.1f} us ({abs(self.residual_share):.1%}) "
+            "more than the step"
+        )
 
     def table(self) -> str:
         """The breakdown as a plain-text table: part, microseconds, share of the step."""
@@ -183,56 +185,60 @@ class StepBreakdown:
             self.residual_sentence(),
         ]
         if self.device_busy_s is not None:
-            lines.append(f"device busy {self.device_busy_s * 1e6:10.1f} us per step; "
-                         f"idle {self.idle_share:.1%} of the step")  # fmt: skip
+            lines.append(
+                f"device busy {self.device_busy_s * 1e6:10.1f} us per step; "
+                f"idle {self.idle_share:.1%} of the step"
+            )
         if self.floor_s is not None:
             lines.append(f"arithmetic floor (no framework) {self.floor_s * 1e6:.1f} us per step")
         return "\n".join(lines)
 
 
-def busy_time_s(intervals: Sequence[tuple[float, float]]) -> float:
-    """Length of the union of ``(start, end)`` intervals: overlapping work counts once.
+def _rounds(
+    spec: StepSpec, *, steps: int, rounds: int
+) -> tuple[list[dict[str, float]], list[float]]:
+    """Alternate an instrumented block (laps read the clock between phases) with a plain one,
+    flipping their order each round so drift hits both alike. Seconds per step of each."""
 
-    Raises
-    ------
-    ValueError
-        An interval ends before it starts.
-    """
-    bad = [(s, e) for s, e in intervals if e < s]
-    if bad:
-        raise ValueError(f"intervals must end after they start, got {bad[:3]}")
-    total, reach = 0.0, float("-inf")
-    for start, end in sorted(intervals):
-        if end <= reach:
-            continue
-        total += end - max(start, reach)
-        reach = end
-    return total
+    def instrumented() -> dict[str, float]:
+        laps = Laps(spec.phases)
 
+        def run() -> None:
+            laps.start()
+            run_steps(spec, 1, steps, lap=laps)
 
-def _tensors(name: str, value: torch.Tensor | Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
-    values = (value,) if isinstance(value, torch.Tensor) else tuple(value)
-    if not values or not all(isinstance(v, torch.Tensor) for v in values):
-        raise TypeError(f"{name} must be a tensor or a non-empty sequence of tensors, "
-                        f"got {type(value).__name__}")  # fmt: skip
-    return values
+        total = timed_block(run, spec.device)
+        # what the laps did not see is the wait at the block's end: queued work, a sync
+        laps.seconds["sync"] += total - sum(laps.seconds.values())
+        return {phase: seconds / steps for phase, seconds in laps.seconds.items()}
 
+    def plain() -> float:
+        return timed_block(lambda: run_steps(spec, 1, steps), spec.device) / steps
 
-def _check_placement(model: nn.Module, tensors: dict[str, torch.Tensor], device) -> None:
-    for name, tensor in tensors.items():
-        if tensor.device != device:
-            raise ValueError(f"{name} is on {tensor.device}, but device={str(device)!r}: move "
-                             f"it first with `.to(device)`")  # fmt: skip
-    for name, param in model.named_parameters():
-        if param.device != device:
-            raise ValueError(f"the model's parameter {name!r} is on {param.device}, but "
-                             f"device={str(device)!r}: move the model first with "
-                             "`model.to(device)`")  # fmt: skip
+    part_rounds: list[dict[str, float]] = []
+    whole_rounds: list[float] = []
+    for r in range(rounds):
+        if r % 2:
+            whole_rounds.append(plain())
+            part_rounds.append(instrumented())
+        else:
+            part_rounds.append(instrumented())
+            whole_rounds.append(plain())
+    return part_rounds, whole_rounds
 
 
 def _positive(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _check_counts(steps: int, rounds: int, warmup: int, num_threads: int | None) -> None:
+    _positive("steps", steps)
+    _positive("rounds", rounds)
+    if num_threads is not None:
+        _positive("num_threads", num_threads)
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be zero or a positive integer, got {warmup!r}")
 
 
 def explain_step(
@@ -242,7 +248,7 @@ def explain_step(
     *,
     loss_fn: LossFn | None = F.cross_entropy,
     optimizer: OptimizerFactory | None = sgd_lr_0_01,
-    device: str | torch.device = "cpu",
+    device: str | torch.device | None = "cpu",
     sync: bool = True,
     steps: int = 40,
     rounds: int = 9,
@@ -251,41 +257,31 @@ def explain_step(
 ) -> StepBreakdown:
     """Measure one training step of ``model`` part by part, and the whole step on its own.
 
-    The model is trained for real while it is measured (its weights change), as in the
-    course's loop.
+    The step is :func:`devicelab.steps.train_step`. The model is trained for real while it is
+    measured (its weights change), as in the course's loop.
 
     Parameters
     ----------
-    model:
-        Any module whose parameters are on ``device``.
-    inputs:
-        A tensor, or a sequence of tensors passed as ``model(*inputs)``, on ``device``.
-    targets:
-        What ``loss_fn`` compares the output with; required unless ``loss_fn`` is None.
+    model, inputs, targets:
+        Any module whose parameters are on ``device``; a tensor or a sequence of tensors
+        passed as ``model(*inputs)``; what ``loss_fn`` compares the output with.
     loss_fn:
-        ``loss_fn(outputs, targets)`` (cross-entropy by default). None measures inference:
-        the forward pass only, with no loss, backward or optimizer.
+        ``loss_fn(outputs, targets)`` (cross-entropy by default). None measures inference.
     optimizer:
         A factory called with the parameters (SGD with lr 0.01 by default). None: no
-        optimizer, so no ``optimizer`` part (the gradients are still computed).
+        optimizer part (the gradients are still computed).
     device:
-        Where the step runs; anything :func:`~devicelab.devices.resolve_device` accepts.
+        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
     sync:
         True reads ``loss.item()`` every step, as the course does (inference: waits for the
         device every step). False never syncs inside the block; the wait at the block's end
         is then the ``sync`` part, spread over its steps.
-    steps:
-        Steps per timed block.
-    rounds:
-        Pairs of blocks (one instrumented, one plain); figures are means over the middle half
-        of the rounds.
-    warmup:
-        Untimed steps first (lazy initialisation, allocator growth, cuBLAS handles).
+    steps, rounds, warmup:
+        Steps per timed block; pairs of blocks (one instrumented, one plain), the figures
+        being interquartile means over rounds; untimed steps first.
     num_threads:
-        torch intra-op threads while measuring (restored afterwards); None keeps the current
-        ``torch.get_num_threads()``. A tiny model's operators are too small to split across
-        threads, and on a busy machine extra threads only wait for each other, so the site's
-        pages measure the course's step on one.
+        torch intra-op threads while measuring (None: the current number). The site's pages
+        measure the course's step on one: its operators are too small to split.
 
     Raises
     ------
@@ -297,209 +293,94 @@ def explain_step(
     RuntimeError
         The model raised on the inputs (the message names the model and the input shapes).
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     device = resolve_device(device)
-    inputs = _tensors("inputs", inputs)
-    _positive("steps", steps)
-    _positive("rounds", rounds)
-    if num_threads is not None:
-        _positive("num_threads", num_threads)
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be zero or a positive integer, got {warmup!r}")
-    training = loss_fn is not None
-    if training and targets is None:
-        raise ValueError("targets are required to compute a loss; pass loss_fn=None to "
-                         "measure inference only")  # fmt: skip
-    placed = {f"inputs[{i}]": t for i, t in enumerate(inputs)}
-    if training:
-        placed["targets"] = targets
-    _check_placement(model, placed, device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if training and optimizer is not None and not params:
-        raise ValueError(f"{type(model).__name__} has no trainable parameters for the "
-                         "optimizer; pass optimizer=None")  # fmt: skip
-    opt = optimizer(params) if training and optimizer is not None else None
-    shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
-
-    def forward() -> torch.Tensor:
-        try:
-            return model(*inputs)
-        except Exception as error:
-            raise RuntimeError(f"{type(model).__name__} raised on inputs of shape {shapes}: "
-                               f"{type(error).__name__}: {error}") from error  # fmt: skip
-
-    def plain_step() -> None:
-        out = forward()
-        if not training:
-            if sync:
-                synchronize(device)
-            return
-        loss = loss_fn(out, targets)
-        if opt is not None:
-            opt.zero_grad()
-        loss.backward()
-        if opt is not None:
-            opt.step()
-        if sync:
-            loss.item()
-
-    def timed_step(acc: dict[str, float]) -> None:
-        clock = time.perf_counter
-        t0 = clock()
-        out = forward()
-        t1 = clock()
-        acc["forward"] += t1 - t0
-        if not training:
-            if sync:
-                synchronize(device)
-                acc["sync"] += clock() - t1
-            return
-        loss = loss_fn(out, targets)
-        t2 = clock()
-        acc["loss"] += t2 - t1
-        if opt is not None:
-            opt.zero_grad()
-        t3 = clock()
-        loss.backward()
-        t4 = clock()
-        acc["backward"] += t4 - t3
-        if opt is not None:
-            opt.step()
-        t5 = clock()
-        if opt is not None:
-            acc["optimizer"] += (t3 - t2) + (t5 - t4)
-        if sync:
-            loss.item()
-            acc["sync"] += clock() - t5
-
-    names = [n for n in PART_NAMES if (training or n in ("forward", "sync"))
-             and (n != "optimizer" or opt is not None)]  # fmt: skip
-
-    def instrumented_block() -> dict[str, float]:
-        acc = dict.fromkeys(names, 0.0)
-        synchronize(device)
-        for _ in range(steps):
-            timed_step(acc)
-        wait = time.perf_counter()
-        synchronize(device)  # queued work not yet waited for belongs to the sync part
-        acc["sync"] += time.perf_counter() - wait
-        return {name: total / steps for name, total in acc.items()}
-
-    def plain_block() -> float:
-        synchronize(device)
-        start = time.perf_counter()
-        for _ in range(steps):
-            plain_step()
-        synchronize(device)
-        return (time.perf_counter() - start) / steps
-
-    with torch_threads(num_threads) as threads:
-        part_rounds, whole_rounds = _rounds(plain_step, instrumented_block, plain_block,
-                                            warmup=warmup, rounds=rounds, device=device)  # fmt: skip
-        ops, kernels, busy = _profile(plain_step, device, steps=min(steps, 5))
-    kept = _middle_half(
-        [sum(p.values()) + whole for p, whole in zip(part_rounds, whole_rounds, strict=True)]
+    _check_counts(steps, rounds, warmup, num_threads)
+    spec = prepare_step(
+        model, inputs, targets, loss_fn=loss_fn, optimizer=optimizer, device=device, sync=sync
     )
-    parts = {name: statistics.fmean(part_rounds[i][name] for i in kept) for name in names}
+    with torch_threads(num_threads) as threads:
+        run_steps(spec, 1, warmup)
+        part_rounds, whole_rounds = _rounds(spec, steps=steps, rounds=rounds)
+        profile = profile_steps(
+            lambda: run_steps(spec, 1, min(steps, 5)), device, steps=min(steps, 5)
+        )
+    # the same rounds for the parts and the whole, ranked by the pair's total: means add up
+    kept = middle_half(
+        [sum(p.values()) + w for p, w in zip(part_rounds, whole_rounds, strict=True)]
+    )
+    parts = {name: statistics.fmean(part_rounds[i][name] for i in kept) for name in spec.phases}
     measured = statistics.fmean(whole_rounds[i] for i in kept)
-    iqr = median_iqr(whole_rounds)[1]
-    return StepBreakdown(str(device), parts, measured, iqr, ops, kernels, busy, None,
-                         rounds, steps, threads)  # fmt: skip
+    return StepBreakdown(
+        str(device),
+        parts,
+        measured,
+        median_iqr(whole_rounds)[1],
+        profile.ops,
+        profile.kernels,
+        profile.device_busy_s,
+        None,
+        rounds,
+        steps,
+        threads,
+    )
 
 
-def _rounds(plain_step, instrumented_block, plain_block, *, warmup, rounds, device):
-    """Warm up, then alternate instrumented and plain blocks, flipping their order each round."""
-    for _ in range(warmup):
-        plain_step()
-    synchronize(device)
-    part_rounds: list[dict[str, float]] = []
-    whole_rounds: list[float] = []
-    for r in range(rounds):
-        if r % 2:
-            whole_rounds.append(plain_block())
-            part_rounds.append(instrumented_block())
-        else:
-            part_rounds.append(instrumented_block())
-            whole_rounds.append(plain_block())
-    return part_rounds, whole_rounds
+@dataclass(frozen=True)
+class StepTime:
+    """The whole step timed on its own (:func:`time_step`).
 
-
-def _middle_half(totals: Sequence[float]) -> list[int]:
-    """Indices of the rounds left after dropping the fastest and the slowest quarter."""
-    order = sorted(range(len(totals)), key=totals.__getitem__)
-    drop = len(totals) // 4
-    return sorted(order[drop : len(totals) - drop])
-
-
-@contextlib.contextmanager
-def profiler_log_silenced():
-    """Send the process's native stderr to /dev/null while the block runs.
-
-    torch's profiler (kineto) writes two ``USDT: ... profiler_start/stop`` trace lines to file
-    descriptor 2 each time it starts and stops, with no setting to turn them off. They are not
-    warnings, but a notebook page would show them as output. Python exceptions still propagate;
-    only native writes to stderr inside the block are dropped.
+    Attributes
+    ----------
+    mean_s:
+        Interquartile mean of the rounds' seconds per step (as ``StepBreakdown.measured_s``).
+    iqr_s:
+        Interquartile range of the rounds' seconds per step.
+    rounds, steps_per_block:
+        How it was measured.
     """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+
+    mean_s: float
+    iqr_s: float
+    rounds: int
+    steps_per_block: int
+
+    @property
+    def spread(self) -> Spread:
+        """``mean_s`` with the IQR around it: how much a step varies."""
+        return Spread.around(self.mean_s, self.iqr_s, "iqr")
 
 
-def profiled_events(run: Callable[[], None], device: torch.device):
-    """Call ``run()`` once under :mod:`torch.profiler` (CPU, plus CUDA kernels on a GPU), wait
-    for the device, and return the profiler's events. Kineto's trace lines are dropped
-    (:func:`profiler_log_silenced`)."""
-    activities = [torch.profiler.ProfilerActivity.CPU]
-    if device.type == "cuda":
-        activities.append(torch.profiler.ProfilerActivity.CUDA)
-    with profiler_log_silenced(), torch.profiler.profile(activities=activities) as prof:
-        run()
-        synchronize(device)
-    return prof.events()
+def time_step(
+    spec: StepSpec,
+    *,
+    steps: int = 40,
+    rounds: int = 9,
+    warmup: int = 5,
+    num_threads: int | None = None,
+) -> StepTime:
+    """Time the whole step of ``spec`` the way :func:`explain_step` times it, without the parts:
+    ``rounds`` blocks of ``steps`` steps after ``warmup`` untimed ones, interquartile mean.
 
+    Use it to compare a step at several sizes with a breakdown (the advisor's batch test):
+    the same step, the same clock, the same statistic.
 
-def top_level_operators(events) -> list:
-    """The ATen operators among ``events`` that no other ATen operator called: the ones called
-    from Python or from the autograd engine, each a dispatch (and on a GPU, usually a launch)."""
-
-    def nested_in_aten(event) -> bool:
-        parent = event.cpu_parent
-        while parent is not None:
-            if parent.name.startswith("aten::"):
-                return True
-            parent = parent.cpu_parent
-        return False
-
-    return [e for e in events if e.device_type == DeviceType.CPU
-            and e.name.startswith("aten::") and not nested_in_aten(e)]  # fmt: skip
-
-
-def _profile(step: Callable[[], None], device: torch.device, *, steps: int):
-    """Operator calls, kernels and device-busy seconds per step, from :mod:`torch.profiler`."""
-
-    def run() -> None:
-        for _ in range(steps):
-            step()
-
-    events = profiled_events(run, device)
-    ops = len(top_level_operators(events))
-    on_gpu = device.type == "cuda"
-    if not on_gpu:
-        return round(ops / steps), None, None
-    on_device = [e for e in events if e.device_type == DeviceType.CUDA]
-    intervals = [(e.time_range.start, e.time_range.end) for e in on_device]  # microseconds
-    return round(ops / steps), round(len(on_device) / steps), busy_time_s(intervals) / 1e6 / steps
+    Raises
+    ------
+    ValueError
+        Non-positive ``steps`` or ``rounds``, or a negative ``warmup``.
+    """
+    _check_counts(steps, rounds, warmup, num_threads)
+    with torch_threads(num_threads):
+        run_steps(spec, 1, warmup)
+        whole = [
+            timed_block(lambda: run_steps(spec, 1, steps), spec.device) / steps
+            for _ in range(rounds)
+        ]
+    return StepTime(interquartile_mean(whole), median_iqr(whole)[1], rounds, steps)
 
 
 def explain_course_step(
-    device: str | torch.device = "cpu",
+    device: str | torch.device | None = "cpu",
     *,
     sync: bool = True,
     floor: bool = True,
@@ -517,8 +398,16 @@ def explain_course_step(
     data = load_iris(device)
     torch.manual_seed(0)
     model = MLP().to(device)
-    result = explain_step(model, data.X_train, data.y_train, device=device, sync=sync,
-                          steps=steps, rounds=rounds, num_threads=num_threads)  # fmt: skip
+    result = explain_step(
+        model,
+        data.X_train,
+        data.y_train,
+        device=device,
+        sync=sync,
+        steps=steps,
+        rounds=rounds,
+        num_threads=num_threads,
+    )
     if floor and device.type == "cpu":
         result = replace(result, floor_s=course_floor_s(data))
     return result
@@ -543,30 +432,61 @@ def plot_breakdowns(breakdowns: dict[str, StepBreakdown | dict[str, Any] | None]
     for row, label in enumerate(labels):
         entry = breakdowns[label]
         if entry is None:
-            ax.text(0.01, row, "not recorded yet", va="center", transform=ax.get_yaxis_transform(),
-                    style="italic", color="#555555")  # fmt: skip
+            ax.text(
+                0.01,
+                row,
+                "not recorded yet",
+                va="center",
+                transform=ax.get_yaxis_transform(),
+                style="italic",
+                color="#555555",
+            )
             continue
         data = entry.to_dict() if isinstance(entry, StepBreakdown) else entry
         left = 0.0
         for name, seconds in data["parts"].items():
             us = seconds * 1e6
-            ax.barh(row, us, left=left, color=PART_COLOURS[name], height=0.6,
-                    label=None if name in drawn else name)  # fmt: skip
+            ax.barh(
+                row,
+                us,
+                left=left,
+                color=PART_COLOURS[name],
+                height=0.6,
+                label=None if name in drawn else name,
+            )
             drawn.add(name)
             left += us
         residual = data["residual_s"] * 1e6
-        ax.barh(row, abs(residual), left=left if residual >= 0 else left + residual,
-                color="none", edgecolor="#555555", hatch="///", height=0.6,
-                label=None if "residual" in drawn else "residual (measured - parts)")  # fmt: skip
+        ax.barh(
+            row,
+            abs(residual),
+            left=left if residual >= 0 else left + residual,
+            color="none",
+            edgecolor="#555555",
+            hatch="///",
+            height=0.6,
+            label=None if "residual" in drawn else "residual (measured - parts)",
+        )
         drawn.add("residual")
         measured = data["measured_s"] * 1e6
-        ax.plot([measured, measured], [row - 0.4, row + 0.4], color="black", lw=2,
-                label=None if "measured" in drawn else "whole step, timed on its own")  # fmt: skip
+        ax.plot(
+            [measured, measured],
+            [row - 0.4, row + 0.4],
+            color="black",
+            lw=2,
+            label=None if "measured" in drawn else "whole step, timed on its own",
+        )
         drawn.add("measured")
         if data.get("floor_s"):
             floor = data["floor_s"] * 1e6
-            ax.plot([floor, floor], [row - 0.4, row + 0.4], color="black", lw=1.5, ls=":",
-                    label=None if "floor" in drawn else "arithmetic floor (numba)")  # fmt: skip
+            ax.plot(
+                [floor, floor],
+                [row - 0.4, row + 0.4],
+                color="black",
+                lw=1.5,
+                ls=":",
+                label=None if "floor" in drawn else "arithmetic floor (numba)",
+            )
             drawn.add("floor")
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(-0.6, len(labels) - 0.4)

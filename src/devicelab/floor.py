@@ -15,15 +15,14 @@ measures that).
 from __future__ import annotations
 
 import functools
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .data import IrisData, load_iris
-from .models import MLP
-from .remedies import initial_weights
+from .models import MLP, initial_weights
+from .timing import timed_block
 
 __all__ = ["course_floor_s", "floor_train"]
 
@@ -102,8 +101,10 @@ def _epochs_kernel():
 
 def _arrays(data: IrisData, seed: int) -> tuple[np.ndarray, ...]:
     init = initial_weights(seed)
-    weights = [init[k].numpy().astype(np.float32).copy()
-               for k in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")]  # fmt: skip
+    weights = [
+        init[k].numpy().astype(np.float32).copy()
+        for k in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
+    ]
     X = data.X_train.cpu().numpy().astype(np.float32)
     y = data.y_train.cpu().numpy().astype(np.int64)
     return (*weights, X, y)
@@ -114,7 +115,7 @@ def floor_train(
 ) -> tuple[float, float]:
     """Train the course's model with the numba loop; return ``(final_loss, seconds)``.
 
-    It starts from the same initial weights as every remedy (:func:`~devicelab.remedies.
+    It starts from the same initial weights as every remedy (:func:`~devicelab.models.
     initial_weights`), and its final loss is computed the way theirs is (cross-entropy of the
     final weights on the training split), so the two must agree within float32 rounding: the
     proof that the floor does the same maths. Compilation happens before the clock starts.
@@ -132,13 +133,18 @@ def floor_train(
     kernel = _epochs_kernel()
     w1, b1, w2, b2, X, y = _arrays(data, seed)
     kernel(w1.copy(), b1.copy(), w2.copy(), b2.copy(), X, y, np.float32(lr), 1)  # compile
-    start = time.perf_counter()
-    kernel(w1, b1, w2, b2, X, y, np.float32(lr), epochs)
-    seconds = time.perf_counter() - start
+    seconds = timed_block(
+        lambda: kernel(w1, b1, w2, b2, X, y, np.float32(lr), epochs), torch.device("cpu")
+    )
     model = MLP(w1.shape[0])
-    model.load_state_dict({name: torch.from_numpy(array) for name, array in
-                           zip(("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"),
-                               (w1, b1, w2, b2), strict=True)})  # fmt: skip
+    model.load_state_dict(
+        {
+            name: torch.from_numpy(array)
+            for name, array in zip(
+                ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"), (w1, b1, w2, b2), strict=True
+            )
+        }
+    )
     with torch.no_grad():
         loss = F.cross_entropy(model(data.X_train.cpu()), data.y_train.cpu()).item()
     return loss, seconds

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
-__all__ = ["MLP", "DeepMLP"]
+__all__ = ["MLP", "DeepMLP", "initial_weights"]
 
 
 def _check_widths(**widths: int) -> None:
@@ -70,3 +72,10 @@ class DeepMLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return class scores (logits) of shape ``(batch, out_features)``."""
         return self.fc3(self.relu2(self.fc2(self.relu1(self.fc1(x)))))
+
+
+def initial_weights(seed: int = 0, hidden: int = 10) -> dict[str, torch.Tensor]:
+    """The course model's initial weights for ``seed``: every remedy, and the arithmetic floor,
+    starts from these, so their final losses can be compared."""
+    torch.manual_seed(seed)
+    return copy.deepcopy(MLP(hidden).state_dict())

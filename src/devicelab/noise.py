@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -127,36 +126,32 @@ def measure_noise(
 
     from .data import load_iris
     from .models import MLP
-    from .timing import median_iqr, torch_threads
+    from .stats import median_iqr
+    from .steps import StepSpec, run_steps
+    from .timing import timed_block, torch_threads
 
     for name, value, least in (("steps", steps, 1), ("repeats", repeats, 1), ("warmup", warmup, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}")
     data = load_iris()
-    X, y = data.X_train, data.y_train
     with torch.random.fork_rng(devices=[]):  # the caller's random stream stays where it was
         torch.manual_seed(WORKLOAD_SEED)
         model = MLP()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    cpu = torch.device("cpu")
+    # The course's step with no loss.item(): the workload runs on the CPU only.
+    spec = StepSpec(model, (data.X_train,), data.y_train, F.cross_entropy, optimizer, None, cpu)
 
     def workload() -> None:
-        for _ in range(steps):
-            loss = F.cross_entropy(model(X), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        run_steps(spec, 1, steps)
 
     # A fixed number of calls, not timing.measure: its automatic block sizing calls the
     # workload ten times more often when the machine is slow, and a meter must cost the same
-    # on every reading. The workload runs on the CPU only, so no device sync is needed.
+    # on every reading.
     with torch_threads(1):
         for _ in range(warmup):
             workload()
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            workload()
-            times.append((time.perf_counter() - start) / steps)
+        times = [timed_block(workload, cpu) / steps for _ in range(repeats)]
     median_s, iqr_s = median_iqr(times)
     return NoiseReading(
         label=label,

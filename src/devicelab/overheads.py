@@ -5,8 +5,8 @@
 2. **Launch/dispatch**: the fixed cost of every operator call and GPU kernel launch, and how
    many of them one Iris training step makes (:func:`launch_cost`, :func:`count_step_ops`).
 3. **Under-use**: time per step as the model and batch grow, the achieved FLOP/s and
-   arithmetic intensity (counted by :mod:`devicelab.roofline`), and where the GPU overtakes
-   the CPU (:func:`utilization_sweep`, :func:`crossover`).
+   arithmetic intensity (counted by :mod:`devicelab.counts`), and where the GPU overtakes
+   the CPU (:func:`utilization_sweep`, then :func:`devicelab.roofline.crossover`).
 
 Every timing goes through :func:`devicelab.timing.measure`. Where one step's time goes, part
 by part, is :mod:`devicelab.explain`'s job.
@@ -19,14 +19,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.autograd import DeviceType
 
+from .counts import mlp_step_counts
 from .data import load_iris
 from .devices import resolve_device, synchronize
-from .explain import profiled_events, top_level_operators
 from .models import MLP, DeepMLP
-from .roofline import mlp_step_counts
+from .profiling import profiled_events, top_level_operators
+from .steps import StepSpec, run_steps, train_step
 from .timing import Timing, measure
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "SweepPoint",
     "TransferPoint",
     "count_step_ops",
-    "crossover",
     "launch_cost",
     "pcie_bandwidth_gb_s",
     "sync_cost",
@@ -112,10 +111,14 @@ def transfer_sweep(
             if memory == "pinned":
                 host = host.pin_memory()
             blocking = memory == "pageable"
-            h2d = measure(lambda h=host, g=on_device, b=blocking: g.copy_(h, non_blocking=not b),
-                          min_run_time=min_run_time)  # fmt: skip
-            d2h = measure(lambda h=host, g=on_device, b=blocking: h.copy_(g, non_blocking=not b),
-                          min_run_time=min_run_time)  # fmt: skip
+            h2d = measure(
+                lambda h=host, g=on_device, b=blocking: g.copy_(h, non_blocking=not b),
+                min_run_time=min_run_time,
+            )
+            d2h = measure(
+                lambda h=host, g=on_device, b=blocking: h.copy_(g, non_blocking=not b),
+                min_run_time=min_run_time,
+            )
             points.append(TransferPoint(nbytes, "host->device", memory, h2d.median_s, h2d.iqr_s))
             points.append(TransferPoint(nbytes, "device->host", memory, d2h.median_s, d2h.iqr_s))
     return points
@@ -168,8 +171,11 @@ class LaunchCost:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"device": self.device, "queued": self.queued.to_dict(),
-                "synced": self.synced.to_dict()}  # fmt: skip
+        return {
+            "device": self.device,
+            "queued": self.queued.to_dict(),
+            "synced": self.synced.to_dict(),
+        }
 
 
 def launch_cost(
@@ -210,15 +216,6 @@ class OpCount:
         return asdict(self)
 
 
-def _course_step(model, optimizer, X, y):
-    logits = model(X)
-    loss = F.cross_entropy(logits, y)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss
-
-
 def count_step_ops(
     device: str | torch.device | None = "auto", *, hidden: int = 10, deep: bool = False
 ) -> OpCount:
@@ -229,12 +226,9 @@ def count_step_ops(
     """
     device = resolve_device(device)
     data = load_iris(device)
-    model = (DeepMLP if deep else MLP)(hidden).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    for _ in range(3):  # warm up: lazy initialisation must not be counted
-        _course_step(model, optimizer, data.X_train, data.y_train)
-    events = profiled_events(lambda: _course_step(model, optimizer, data.X_train, data.y_train),
-                             device)  # fmt: skip
+    spec = _sweep_step(DeepMLP if deep else MLP, hidden, data.X_train, data.y_train, device)
+    run_steps(spec, 1, 3)  # warm up: lazy initialisation must not be counted
+    events = profiled_events(lambda: train_step(spec), device)
     aten = [e for e in events if e.device_type == DeviceType.CPU and e.name.startswith("aten::")]
     top = top_level_operators(events)
     kernels = [e for e in events if e.device_type == DeviceType.CUDA]
@@ -242,6 +236,14 @@ def count_step_ops(
     for event in top:
         operators[event.name] = operators.get(event.name, 0) + 1
     return OpCount(str(device), len(top), len(aten), len(kernels), dict(sorted(operators.items())))
+
+
+def _sweep_step(model_class, hidden, X, y, device) -> StepSpec:
+    """The course's step (SGD, lr 0.01) on a model of this width, with no ``loss.item()``:
+    these measurements are about compute and launch, not syncs."""
+    model = model_class(hidden).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    return StepSpec(model, (X,), y, optimizer=optimizer, sync_every=None, device=device)
 
 
 # -- 3. under-use: the model and batch grow ----------------------------------------------------
@@ -310,35 +312,19 @@ def utilization_sweep(
         for batch in batches:
             X = torch.rand(batch, 4, generator=generator).to(device)
             y = torch.randint(0, 3, (batch,), generator=generator).to(device)
-            model = (DeepMLP if deep else MLP)(hidden).to(device)
-            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-            t = measure(lambda m=model, o=optimizer, X=X, y=y: _course_step(m, o, X, y),
-                        min_run_time=min_run_time)  # fmt: skip
+            spec = _sweep_step(DeepMLP if deep else MLP, hidden, X, y, device)
+            t = measure(lambda s=spec: train_step(s), min_run_time=min_run_time)
             counts = mlp_step_counts(hidden, batch, deep=deep)
-            points.append(SweepPoint(str(device), hidden, batch, t.median_s, t.iqr_s, counts.flops,
-                                     counts.bytes_moved, type(model).__name__))  # fmt: skip
+            points.append(
+                SweepPoint(
+                    str(device),
+                    hidden,
+                    batch,
+                    t.median_s,
+                    t.iqr_s,
+                    counts.flops,
+                    counts.bytes_moved,
+                    type(spec.model).__name__,
+                )
+            )
     return points
-
-
-def crossover(
-    sizes: Sequence[float], cpu_s: Sequence[float], gpu_s: Sequence[float]
-) -> float | None:
-    """The first size at which the GPU is faster and stays faster for every larger size.
-
-    Returns None when the GPU never overtakes the CPU within the sweep.
-
-    Raises
-    ------
-    ValueError
-        The three sequences differ in length or are empty.
-    """
-    if not (len(sizes) == len(cpu_s) == len(gpu_s)) or not sizes:
-        raise ValueError("sizes, cpu_s and gpu_s must be non-empty and of equal length")
-    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
-    found = None
-    for i in reversed(order):
-        if gpu_s[i] < cpu_s[i]:
-            found = sizes[i]
-        else:
-            break
-    return found

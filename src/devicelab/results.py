@@ -70,26 +70,34 @@ def validate_results(record: Any, *, source: str = "results") -> dict[str, Any]:
         schema; the message names the offending field.
     """
     if not isinstance(record, dict) or record.get("schema") != "devicelab.results":
-        raise ResultsError(f"{source}: not a devicelab results file (no \"schema\": "
-                           "\"devicelab.results\" field). Produce one with "
-                           "`python -m devicelab bench --out FILE`.")  # fmt: skip
+        raise ResultsError(
+            f'{source}: not a devicelab results file (no "schema": '
+            '"devicelab.results" field). Produce one with '
+            "`python -m devicelab bench --out FILE`."
+        )
     version = record.get("schema_version")
     if isinstance(version, int) and version > SCHEMA_VERSION:
-        raise ResultsError(f"{source}: written with results schema version {version}, but this "
-                           f"devicelab reads up to version {SCHEMA_VERSION}. Upgrade devicelab "
-                           "to read it.")  # fmt: skip
+        raise ResultsError(
+            f"{source}: written with results schema version {version}, but this "
+            f"devicelab reads up to version {SCHEMA_VERSION}. Upgrade devicelab "
+            "to read it."
+        )
     if isinstance(version, bool) or version not in READABLE_VERSIONS:
-        raise ResultsError(f"{source}: invalid at schema_version: {version!r} is not one of "
-                           f"{list(READABLE_VERSIONS)}. Re-create the file with "
-                           "`python -m devicelab bench --out FILE`.")  # fmt: skip
+        raise ResultsError(
+            f"{source}: invalid at schema_version: {version!r} is not one of "
+            f"{list(READABLE_VERSIONS)}. Re-create the file with "
+            "`python -m devicelab bench --out FILE`."
+        )
     validator = jsonschema.Draft202012Validator(results_schema(version))
     errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
-        raise ResultsError(f"{source}: invalid at {where}: {first.message}"
-                           + (f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else "")
-                           + ". Re-create the file with `python -m devicelab bench --out FILE`.")  # fmt: skip
+        raise ResultsError(
+            f"{source}: invalid at {where}: {first.message}"
+            + (f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else "")
+            + ". Re-create the file with `python -m devicelab bench --out FILE`."
+        )
     return record
 
 
@@ -109,9 +117,11 @@ def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         record = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ResultsError(f"{path}: corrupt results file, not valid JSON ({error.msg} at line "
-                           f"{error.lineno}, column {error.colno}). Re-create it with "
-                           "`python -m devicelab bench --out FILE`.") from error  # fmt: skip
+        raise ResultsError(
+            f"{path}: corrupt results file, not valid JSON ({error.msg} at line "
+            f"{error.lineno}, column {error.colno}). Re-create it with "
+            "`python -m devicelab bench --out FILE`."
+        ) from error
     return validate_results(record, source=str(path))
 
 
@@ -209,9 +219,14 @@ def record_frequency_epoch_times(record: dict[str, Any]) -> dict[int | None, flo
     """
     measured = record["measurements"].get("record_frequency")
     if measured is None:
-        raise ResultsError("this record has no record_frequency measurement; run "
-                           "`python -m devicelab bench` with that section")  # fmt: skip
+        raise ResultsError(
+            "this record has no record_frequency measurement; run "
+            "`python -m devicelab bench` with that section"
+        )
     if "sweep" in measured:
-        return {v["record_every"]: v["epoch_time_s"]["estimate"]
-                for v in measured["sweep"]["variants"] if v["syncs_per_block"] is not None}  # fmt: skip
+        return {
+            v["record_every"]: v["epoch_time_s"]["estimate"]
+            for v in measured["sweep"]["variants"]
+            if v["syncs_per_block"] is not None
+        }
     return {r["record_every"]: r["epoch_time_s"] for r in measured["runs"]}

@@ -8,53 +8,37 @@ Its arithmetic intensity ``F / B`` says which of the two binds: below the ridge
 limit first: the host issues one operator (or kernel) at a time, so ``ops * per_op_s`` is a
 floor too, the launch floor (:func:`predict_step_s`, :func:`binding_ceiling`).
 
-FLOPs are counted by :class:`torch.utils.flop_counter.FlopCounterMode` over a real step
-(:func:`training_step_flops`), bytes by a documented minimum model (:func:`count_step_bytes`).
-Both depend on shapes only, so they can be counted on the ``meta`` device, with no data and no
-arithmetic (:func:`mlp_step_counts`). :func:`predict_crossover` combines the three limits of
-two devices into a predicted crossover, to set beside the measured one.
+FLOPs and bytes are counted by :mod:`devicelab.counts`. :func:`predict_crossover` combines the
+three limits of two devices into a predicted crossover, to set beside the measured one
+(:func:`crossover`).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import nn
-from torch.multiprocessing.reductions import StorageWeakRef
-from torch.utils.flop_counter import FlopCounterMode
 
 from .devices import resolve_device
-from .models import MLP, DeepMLP
 from .timing import Timing, measure
 
 __all__ = [
     "BOUNDS",
     "Ceilings",
     "CrossoverPrediction",
-    "StepBytes",
     "StepCostModel",
-    "StepCounts",
     "binding_ceiling",
-    "count_flops",
-    "count_step_bytes",
+    "crossover",
     "measure_ceilings",
-    "mlp_step_counts",
     "peak_bytes_per_s",
     "peak_flops_per_s",
     "predict_crossover",
     "predict_step_s",
     "roofline_time_s",
-    "step_bytes",
     "tf32_enabled",
-    "training_step_flops",
 ]
-
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 #: The three limits a step can sit under, in the order :func:`binding_ceiling` names them.
 BOUNDS = ("launch floor", "bandwidth", "compute")
@@ -122,8 +106,9 @@ class Ceilings:
     copy: Timing | None = None
 
     def __post_init__(self) -> None:
-        _check_positive(peak_flops_per_s=self.peak_flops_per_s,
-                        peak_bytes_per_s=self.peak_bytes_per_s)  # fmt: skip
+        _check_positive(
+            peak_flops_per_s=self.peak_flops_per_s, peak_bytes_per_s=self.peak_bytes_per_s
+        )
 
     @property
     def ridge_intensity(self) -> float:
@@ -184,8 +169,11 @@ def peak_flops_per_s(
     _check_positive(n=n)
     a, b = (torch.rand(n, n, device=device, dtype=dtype) for _ in range(2))
     out = torch.empty(n, n, device=device, dtype=dtype)
-    timing = measure(lambda: torch.mm(a, b, out=out), label=f"{n}x{n} {dtype} matmul on {device}",
-                     min_run_time=min_run_time)  # fmt: skip
+    timing = measure(
+        lambda: torch.mm(a, b, out=out),
+        label=f"{n}x{n} {dtype} matmul on {device}",
+        min_run_time=min_run_time,
+    )
     return 2 * n**3 / timing.median_s, timing
 
 
@@ -219,8 +207,11 @@ def peak_bytes_per_s(
     elements = max(1, nbytes // 4)  # float32
     src = torch.rand(elements, device=device)
     dst = torch.empty_like(src)
-    timing = measure(lambda: dst.copy_(src), label=f"{elements * 4:,} B copy on {device}",
-                     min_run_time=min_run_time)  # fmt: skip
+    timing = measure(
+        lambda: dst.copy_(src),
+        label=f"{elements * 4:,} B copy on {device}",
+        min_run_time=min_run_time,
+    )
     return 2 * elements * 4 / timing.median_s, timing
 
 
@@ -259,185 +250,6 @@ def measure_ceilings(
         matmul=matmul,
         copy=copy,
     )
-
-
-# -- counting FLOPs and bytes ------------------------------------------------------------------
-def count_flops(fn: Callable[[], object]) -> int:
-    """FLOPs of everything ``fn()`` runs, counted by
-    :class:`~torch.utils.flop_counter.FlopCounterMode`.
-
-    FlopCounterMode counts the operators that carry the arithmetic (matrix products,
-    convolutions, attention) from their shapes, ``2 * m * n * k`` for an ``m x k`` by ``k x n``
-    product, in the forward and the backward. Elementwise work (ReLU, softmax, the loss) is not
-    counted: it is a few percent of a step and limited by bandwidth, not compute.
-    """
-    with FlopCounterMode(display=False) as counter:
-        fn()
-    return counter.get_total_flops()
-
-
-def _step(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor | None,
-          loss_fn: LossFn | None) -> None:  # fmt: skip
-    """Forward, and when there is a loss, the loss and the backward: what the counts cover."""
-    if targets is None or loss_fn is None:
-        with torch.no_grad():
-            model(inputs)
-        return
-    loss_fn(model(inputs), targets).backward()
-
-
-def training_step_flops(
-    model: nn.Module,
-    inputs: torch.Tensor,
-    targets: torch.Tensor | None = None,
-    *,
-    loss_fn: LossFn | None = F.cross_entropy,
-) -> int:
-    """FLOPs of one training step of ``model``: forward, loss and backward, counted by
-    :func:`count_flops`.
-
-    With ``targets`` or ``loss_fn`` None the step is inference only: the forward. The optimizer's
-    update is elementwise and not counted. The step really runs; on the ``meta`` device it runs
-    with shapes only (no data, no arithmetic), which is how large shapes are counted cheaply.
-    Gradients it leaves on the parameters are cleared again.
-    """
-    try:
-        return count_flops(lambda: _step(model, inputs, targets, loss_fn))
-    finally:
-        model.zero_grad(set_to_none=True)
-
-
-@dataclass(frozen=True)
-class StepBytes:
-    """The minimum bytes one step moves, by kind (see :func:`count_step_bytes`)."""
-
-    inputs_read: int
-    parameters_read: int
-    saved_written: int
-    saved_read: int
-    gradients_written: int
-
-    @property
-    def total(self) -> int:
-        """All the bytes above."""
-        return (self.inputs_read + self.parameters_read + self.saved_written + self.saved_read
-                + self.gradients_written)  # fmt: skip
-
-    def to_dict(self) -> dict[str, int]:
-        """A JSON-ready dict, the total included."""
-        return {**asdict(self), "total": self.total}
-
-
-def _nbytes(tensors) -> int:
-    return sum(t.untyped_storage().nbytes() for t in tensors)
-
-
-def count_step_bytes(
-    model: nn.Module,
-    inputs: torch.Tensor,
-    targets: torch.Tensor | None = None,
-    *,
-    loss_fn: LossFn | None = F.cross_entropy,
-) -> StepBytes:
-    """The bytes one step must move to and from memory at least, by kind.
-
-    What is counted, each storage once:
-
-    - ``inputs_read``: the inputs and targets, read once by the forward.
-    - ``parameters_read``: every parameter, read once by the forward.
-    - ``saved_written``: the activations autograd saves for the backward (found with
-      :func:`torch.autograd.graph.saved_tensors_hooks`, so exactly what this model's operators
-      keep), written once by the forward.
-    - ``saved_read``: everything saved for the backward, read once by it: those activations,
-      the inputs it needs, and the parameters it needs (a layer's weight, to pass the gradient
-      on to the layer before).
-    - ``gradients_written``: one gradient per parameter, written once by the backward.
-
-    Why it is a lower bound: any implementation of this step, however fused, must read its
-    inputs and parameters, must produce each gradient, and must keep what the backward needs
-    from the forward somewhere between the two, which for anything larger than the caches means
-    writing it to memory and reading it back. Everything else is left out: intermediate results
-    that a fused kernel could keep in registers, the gradients flowing between layers in the
-    backward, repeated reads, and the optimizer's update (read parameter and gradient, write
-    parameter). So a real step moves more, and ``bytes / bandwidth`` is a time it cannot beat,
-    except when the whole working set stays in cache between steps.
-
-    With ``targets`` or ``loss_fn`` None the step is inference only: inputs and parameters
-    read, the output written (as ``saved_written``), nothing saved, no gradients.
-    """
-    inputs_read = _nbytes([inputs] + ([targets] if targets is not None else []))
-    parameters = list(model.parameters())
-    if targets is None or loss_fn is None:
-        with torch.no_grad():
-            output = model(inputs)
-        return StepBytes(inputs_read, _nbytes(parameters), _nbytes([output]), 0, 0)
-
-    saved: dict[StorageWeakRef, torch.Tensor] = {}  # keyed by storage: a tensor saved twice, once
-
-    def keep(tensor: torch.Tensor) -> torch.Tensor:
-        saved[StorageWeakRef(tensor.untyped_storage())] = tensor
-        return tensor
-
-    # the forward alone tells what the backward will read: no need to run the backward
-    with torch.autograd.graph.saved_tensors_hooks(keep, lambda tensor: tensor):
-        loss_fn(model(inputs), targets)
-    given = {StorageWeakRef(t.untyped_storage()) for t in parameters + [inputs, targets]}
-    activations = [t for key, t in saved.items() if key not in given]
-    trainable = [p for p in parameters if p.requires_grad]
-    return StepBytes(
-        inputs_read=inputs_read,
-        parameters_read=_nbytes(parameters),
-        saved_written=_nbytes(activations),
-        saved_read=_nbytes(saved.values()),
-        gradients_written=_nbytes(trainable),
-    )
-
-
-def step_bytes(
-    model: nn.Module,
-    inputs: torch.Tensor,
-    targets: torch.Tensor | None = None,
-    *,
-    loss_fn: LossFn | None = F.cross_entropy,
-) -> int:
-    """Total minimum bytes one step moves: :func:`count_step_bytes`'s total."""
-    return count_step_bytes(model, inputs, targets, loss_fn=loss_fn).total
-
-
-@dataclass(frozen=True)
-class StepCounts:
-    """FLOPs and minimum bytes of one training step, and their ratio."""
-
-    flops: int
-    bytes_moved: int
-
-    @property
-    def intensity(self) -> float:
-        """Arithmetic intensity: FLOPs per byte moved."""
-        return self.flops / self.bytes_moved
-
-
-@functools.lru_cache(maxsize=256)  # pages count the same shapes for several devices
-def mlp_step_counts(hidden: int, batch: int, *, deep: bool = False) -> StepCounts:
-    """FLOPs and bytes of one cross-entropy training step of the sweep's model, from its shapes.
-
-    The model is :class:`~devicelab.models.MLP` (4 -> hidden -> 3) or, with ``deep``,
-    :class:`~devicelab.models.DeepMLP` (4 -> hidden -> hidden -> 3), float32, on a batch of
-    ``batch`` rows. It is built on the ``meta`` device: the counts depend on shapes only, so no
-    memory is allocated and nothing is computed, whatever the size.
-
-    Raises
-    ------
-    ValueError
-        ``hidden`` or ``batch`` is not positive.
-    """
-    _check_positive(hidden=hidden, batch=batch)
-    with torch.device("meta"):
-        model = (DeepMLP if deep else MLP)(hidden)
-        inputs = torch.empty(batch, 4)
-        targets = torch.empty(batch, dtype=torch.long)
-    return StepCounts(training_step_flops(model, inputs, targets),
-                      step_bytes(model, inputs, targets))  # fmt: skip
 
 
 # -- the roofline and the prediction -----------------------------------------------------------
@@ -497,9 +309,11 @@ def binding_ceiling(*, flops: float, bytes_moved: float, ceilings: Ceilings, hos
         A negative count or time.
     """
     _check_non_negative(flops=flops, bytes_moved=bytes_moved, host_s=host_s)
-    times = {"launch floor": host_s,
-             "bandwidth": bytes_moved / ceilings.peak_bytes_per_s,
-             "compute": flops / ceilings.peak_flops_per_s}  # fmt: skip
+    times = {
+        "launch floor": host_s,
+        "bandwidth": bytes_moved / ceilings.peak_bytes_per_s,
+        "compute": flops / ceilings.peak_flops_per_s,
+    }
     return max(times, key=times.__getitem__)
 
 
@@ -540,8 +354,9 @@ class StepCostModel:
     overlap: bool = True
 
     def __post_init__(self) -> None:
-        _check_non_negative(ops=self.ops, per_op_s=self.per_op_s, syncs=self.syncs,
-                            sync_s=self.sync_s)  # fmt: skip
+        _check_non_negative(
+            ops=self.ops, per_op_s=self.per_op_s, syncs=self.syncs, sync_s=self.sync_s
+        )
 
     @property
     def host_s(self) -> float:
@@ -553,16 +368,24 @@ class StepCostModel:
         if self.ceilings is None:
             _check_non_negative(flops=flops, bytes_moved=bytes_moved)
             return self.host_s + self.syncs * self.sync_s
-        return predict_step_s(ops=self.ops, per_op_s=self.per_op_s, flops=flops,
-                              bytes_moved=bytes_moved, ceilings=self.ceilings, syncs=self.syncs,
-                              sync_s=self.sync_s, overlap=self.overlap)  # fmt: skip
+        return predict_step_s(
+            ops=self.ops,
+            per_op_s=self.per_op_s,
+            flops=flops,
+            bytes_moved=bytes_moved,
+            ceilings=self.ceilings,
+            syncs=self.syncs,
+            sync_s=self.sync_s,
+            overlap=self.overlap,
+        )
 
     def bound(self, flops: float, bytes_moved: float) -> str | None:
         """The binding ceiling (:func:`binding_ceiling`); None without ceilings."""
         if self.ceilings is None:
             return None
-        return binding_ceiling(flops=flops, bytes_moved=bytes_moved, ceilings=self.ceilings,
-                               host_s=self.host_s)  # fmt: skip
+        return binding_ceiling(
+            flops=flops, bytes_moved=bytes_moved, ceilings=self.ceilings, host_s=self.host_s
+        )
 
 
 @dataclass(frozen=True)
@@ -591,7 +414,7 @@ def predict_crossover(
 ) -> CrossoverPrediction:
     """Predict each device's step time at every sweep point, and the crossover.
 
-    The crossover follows :func:`devicelab.overheads.crossover`: the first size from which the
+    The crossover follows :func:`crossover`: the first size from which the
     GPU is predicted faster and stays faster; None when it never is. The counts are cheap
     (:func:`mlp_step_counts`), so ``sizes`` can be much denser than a measured sweep.
 
@@ -600,11 +423,35 @@ def predict_crossover(
     ValueError
         The sweep is empty, the three sequences differ in length, or a count is negative.
     """
-    from .overheads import crossover  # overheads imports this module for its counts
-
     if not (len(sizes) == len(flops) == len(bytes_moved)) or len(sizes) == 0:
-        raise ValueError("sizes, flops and bytes_moved must be non-empty and of equal length; "
-                         f"got {len(sizes)}, {len(flops)} and {len(bytes_moved)}")  # fmt: skip
+        raise ValueError(
+            "sizes, flops and bytes_moved must be non-empty and of equal length; "
+            f"got {len(sizes)}, {len(flops)} and {len(bytes_moved)}"
+        )
     cpu_s = [cpu.step_s(f, b) for f, b in zip(flops, bytes_moved, strict=True)]
     gpu_s = [gpu.step_s(f, b) for f, b in zip(flops, bytes_moved, strict=True)]
     return CrossoverPrediction(list(sizes), cpu_s, gpu_s, crossover(sizes, cpu_s, gpu_s))
+
+
+def crossover(
+    sizes: Sequence[float], cpu_s: Sequence[float], gpu_s: Sequence[float]
+) -> float | None:
+    """The first size at which the GPU is faster and stays faster for every larger size.
+
+    Returns None when the GPU never overtakes the CPU within the sweep.
+
+    Raises
+    ------
+    ValueError
+        The three sequences differ in length or are empty.
+    """
+    if not (len(sizes) == len(cpu_s) == len(gpu_s)) or not sizes:
+        raise ValueError("sizes, cpu_s and gpu_s must be non-empty and of equal length")
+    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
+    found = None
+    for i in reversed(order):
+        if gpu_s[i] < cpu_s[i]:
+            found = sizes[i]
+        else:
+            break
+    return found

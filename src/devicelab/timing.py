@@ -1,48 +1,53 @@
-"""Timing: one function on its own, and several compared in paired, interleaved rounds.
+"""The clock: one timed block, one thread setting, and the timers built on them.
 
-:func:`measure` is a thin layer over :mod:`torch.utils.benchmark`.
-``torch.utils.benchmark.Timer`` already synchronises the accelerator before each clock
-reading and picks how many calls to time per sample. :func:`measure` adds an explicit warm-up
-(the first CUDA call builds the context and cuBLAS handles), the caller's thread count instead
-of the Timer's default of one thread, and a small frozen result that serialises to JSON.
+Every timing in devicelab goes through this module:
 
-:func:`compare` is for claims ("B is 2x faster than A"). A shared machine drifts by 2x within
-minutes, so two variants timed one after the other can differ by more than the effect being
-measured. :func:`compare` runs the variants in alternating rounds (A, B, C, then B, C, A, ...)
-in one process at one thread setting, so drift hits every variant of a round alike, and turns
-each round into paired ratios against a baseline. :func:`slope_interval` does the same for a
-regression, e.g. time against the number of syncs. Both give an :class:`Interval` from a
-percentile bootstrap over rounds.
+- :func:`timed_block` is *the* timed block: wait for the device, read the clock, run, wait for
+  the device, read the clock. Queued GPU work is counted in the block that queued it.
+- :func:`torch_threads` is *the* thread setting: a context that sets torch's intra-op threads
+  and restores them.
+- :func:`measure` times one function with :mod:`torch.utils.benchmark` (which synchronises the
+  accelerator and sizes its blocks itself), after an explicit warm-up.
+- :func:`timed_blocks` cuts a long run (the course's 20,000 epochs) into equal timed blocks.
+- :func:`compare` times variants in paired, interleaved rounds, so a machine's drift cancels
+  out of their ratios; the numbers are turned into intervals by :mod:`devicelab.stats`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import torch
 import torch.utils.benchmark as benchmark
 
 from .devices import resolve_device, synchronize
+from .stats import (
+    Comparison,
+    _check_rounds,
+    _check_variants,
+    compare_samples,
+    format_seconds,
+    median_iqr,
+    round_orders,
+)
 
 __all__ = [
     "BlockTimes",
-    "Comparison",
-    "Interval",
+    "Clock",
     "Timing",
-    "bootstrap_median",
     "compare",
-    "compare_samples",
     "measure",
-    "median_iqr",
-    "slope_interval",
+    "timed_block",
+    "timed_blocks",
     "torch_threads",
 ]
+
+#: A clock: returns seconds. :func:`time.perf_counter` unless a test injects a fake one.
+Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -77,15 +82,10 @@ class Timing:
         return asdict(self)
 
     def __str__(self) -> str:
-        return (f"{self.label}: {_fmt(self.median_s)} median, IQR {_fmt(self.iqr_s)} "
-                f"({self.samples} x {self.calls_per_sample} calls, {self.threads} threads)")  # fmt: skip
-
-
-def _fmt(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
+        return (
+            f"{self.label}: {format_seconds(self.median_s)} median, IQR {format_seconds(self.iqr_s)} "
+            f"({self.samples} x {self.calls_per_sample} calls, {self.threads} threads)"
+        )
 
 
 @contextlib.contextmanager
@@ -153,20 +153,44 @@ def measure(
     )
 
 
-def median_iqr(samples: Sequence[float]) -> tuple[float, float]:
-    """Median and interquartile range of ``samples`` (IQR 0 for a single sample).
+def timed_block(
+    run: Callable[[], object], device: torch.device, *, clock: Clock = time.perf_counter
+) -> float:
+    """Seconds that ``run()`` takes on ``device``, queued work included.
 
-    Raises
-    ------
-    ValueError
-        ``samples`` is empty.
+    The one timed block of the package: synchronise, read the clock, run, synchronise, read the
+    clock. Without the first wait, work queued earlier would be charged to this block; without
+    the second, a GPU block would measure only how long it took to *queue* its work.
     """
-    if len(samples) == 0:
-        raise ValueError("no samples: a timing needs at least one")
-    if len(samples) == 1:
-        return samples[0], 0.0
-    q1, median, q3 = statistics.quantiles(samples, n=4, method="inclusive")
-    return median, q3 - q1
+    synchronize(device)
+    start = clock()
+    run()
+    synchronize(device)
+    return clock() - start
+
+
+def timed_blocks(
+    run_range: Callable[[int, int], object],
+    count: int,
+    device: torch.device,
+    *,
+    blocks: int = 20,
+    clock: Clock = time.perf_counter,
+) -> tuple[float, list[float]]:
+    """Run ``run_range(first, last)`` over ``1..count`` in equal blocks, each a
+    :func:`timed_block`. Returns the total seconds and the seconds per unit (e.g. per epoch) of
+    each block.
+    """
+    blocks = max(1, min(blocks, count))
+    edges = [round(i * count / blocks) for i in range(blocks + 1)]
+    spans = list(zip(edges[:-1], edges[1:], strict=True))
+    seconds = [
+        timed_block(lambda f=first, la=last: run_range(f + 1, la), device, clock=clock)
+        for first, last in spans
+    ]
+    return sum(seconds), [
+        s / (last - first) for s, (first, last) in zip(seconds, spans, strict=True)
+    ]
 
 
 class BlockTimes:
@@ -186,256 +210,6 @@ class BlockTimes:
         return median_iqr(self.block_epoch_times_s)[1]
 
 
-# -- paired, interleaved comparisons -----------------------------------------------------------
-BOOTSTRAP_RESAMPLES = 4_000
-BOOTSTRAP_SEED = 0
-
-
-def _check_confidence(confidence: float) -> None:
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be strictly between 0 and 1 (e.g. 0.95), got "
-                         f"{confidence!r}")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Interval:
-    """An estimate and its confidence interval.
-
-    Attributes
-    ----------
-    estimate:
-        The point estimate (a median over rounds).
-    low, high:
-        The interval's bounds.
-    confidence:
-        The interval's nominal coverage, e.g. 0.95.
-    """
-
-    estimate: float
-    low: float
-    high: float
-    confidence: float = 0.95
-
-    def __post_init__(self) -> None:
-        if not self.low <= self.high:
-            raise ValueError(f"an interval needs low <= high, got [{self.low}, {self.high}]")
-
-    def contains(self, value: float) -> bool:
-        """Whether ``value`` lies inside the interval (bounds included)."""
-        return self.low <= value <= self.high
-
-    def above(self, value: float) -> bool:
-        """Whether the whole interval lies above ``value``."""
-        return self.low > value
-
-    def below(self, value: float) -> bool:
-        """Whether the whole interval lies below ``value``."""
-        return self.high < value
-
-    def scaled(self, factor: float) -> Interval:
-        """The interval of ``factor`` times the quantity (bounds swap for a negative factor)."""
-        low, high = sorted((self.low * factor, self.high * factor))
-        return Interval(self.estimate * factor, low, high, self.confidence)
-
-    def to_dict(self) -> dict[str, float]:
-        """A JSON-ready dict of every field."""
-        return asdict(self)
-
-    def __str__(self) -> str:
-        return f"{self.estimate:.3g} ({self.confidence:.0%} interval {self.low:.3g} to {self.high:.3g})"
-
-
-def bootstrap_median(
-    values: Sequence[float],
-    *,
-    confidence: float = 0.95,
-    resamples: int = BOOTSTRAP_RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-) -> Interval:
-    """The median of ``values`` with a percentile-bootstrap interval.
-
-    ``values`` are treated as independent draws (one per round). The interval is the
-    ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of the medians of
-    ``resamples`` resamples drawn with replacement, with NumPy's generator seeded by ``seed`` so
-    the same values always give the same interval. With few rounds the interval is wide: with 5
-    it is about the smallest to the largest value, as it should be.
-
-    Raises
-    ------
-    ValueError
-        Fewer than 2 values, a non-finite value, or ``confidence`` outside (0, 1).
-    """
-    _check_confidence(confidence)
-    data = np.asarray(values, dtype=float)
-    if data.ndim != 1 or data.size < 2:
-        raise ValueError(f"a bootstrap interval needs at least 2 values (rounds), got {data.size}")
-    if not np.isfinite(data).all():
-        raise ValueError(f"values must be finite, got {values!r}")
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, data.size, size=(resamples, data.size))
-    medians = np.median(data[picks], axis=1)
-    low, high = np.quantile(medians, [(1 - confidence) / 2, (1 + confidence) / 2])
-    estimate = float(np.median(data))
-    # The percentile interval of a median can miss the sample median by a hair with even sizes.
-    return Interval(estimate, min(float(low), estimate), max(float(high), estimate), confidence)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Variants timed in paired rounds, and their ratios to a baseline.
-
-    Attributes
-    ----------
-    baseline:
-        The name every ratio is relative to.
-    samples:
-        Seconds per measured unit of each variant, one value per round, in round order.
-    medians:
-        Median seconds per unit of each variant over the rounds.
-    intervals:
-        Each variant's median seconds per unit with its bootstrap interval (for error bars).
-    ratios:
-        Each variant's time over the baseline's, paired by round: the median of the per-round
-        ratios with its bootstrap interval. Below 1: faster than the baseline.
-    speedups:
-        The baseline's time over each variant's, paired by round (the inverse of ``ratios``).
-    orders:
-        The order in which the variants ran in each round.
-    threads:
-        torch intra-op threads during the rounds.
-    confidence:
-        The intervals' nominal coverage.
-    """
-
-    baseline: str
-    samples: dict[str, list[float]]
-    medians: dict[str, float]
-    intervals: dict[str, Interval]
-    ratios: dict[str, Interval]
-    speedups: dict[str, Interval]
-    orders: list[list[str]] = field(default_factory=list)
-    threads: int | None = None
-    confidence: float = 0.95
-
-    @property
-    def rounds(self) -> int:
-        """How many rounds were timed."""
-        return len(self.samples[self.baseline])
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: samples, medians, and every interval as a dict."""
-        return {
-            "baseline": self.baseline,
-            "rounds": self.rounds,
-            "threads": self.threads,
-            "confidence": self.confidence,
-            "samples": self.samples,
-            "medians": self.medians,
-            "intervals": {k: v.to_dict() for k, v in self.intervals.items()},
-            "ratios": {k: v.to_dict() for k, v in self.ratios.items()},
-            "speedups": {k: v.to_dict() for k, v in self.speedups.items()},
-            "orders": self.orders,
-        }
-
-    def __str__(self) -> str:
-        width = max(len(name) for name in self.samples)
-        lines = [f"{self.rounds} paired rounds, {self.confidence:.0%} intervals, "
-                 f"time relative to {self.baseline!r}:"]  # fmt: skip
-        for name, ratio in self.ratios.items():
-            spread = self.intervals[name]
-            lines.append(f"  {name:<{width}}  {_fmt(spread.estimate)} per unit "
-                         f"[{_fmt(spread.low)}, {_fmt(spread.high)}]  x{ratio.estimate:.3g} "
-                         f"[{ratio.low:.3g}, {ratio.high:.3g}]")  # fmt: skip
-        return "\n".join(lines)
-
-
-def compare_samples(
-    samples: Mapping[str, Sequence[float]],
-    *,
-    baseline: str,
-    confidence: float = 0.95,
-    orders: Sequence[Sequence[str]] = (),
-    threads: int | None = None,
-) -> Comparison:
-    """Turn per-round timings into a :class:`Comparison` (no timing: a pure function).
-
-    Parameters
-    ----------
-    samples:
-        Variant name to seconds per unit, one value per round; the i-th values of every
-        variant come from the same round, which is what pairs them.
-    baseline:
-        The variant every ratio is relative to.
-    confidence:
-        Coverage of the percentile-bootstrap intervals (:func:`bootstrap_median`).
-    orders, threads:
-        Carried into the result.
-
-    Raises
-    ------
-    ValueError
-        Fewer than 2 variants, an unknown ``baseline``, fewer than 2 rounds, rounds of unequal
-        length, a time that is not positive and finite, or ``confidence`` outside (0, 1).
-    """
-    _check_variants(samples, baseline, confidence)
-    data = {name: np.asarray(values, dtype=float) for name, values in samples.items()}
-    lengths = {name: values.size for name, values in data.items()}
-    if len(set(lengths.values())) != 1:
-        raise ValueError(f"every variant needs one time per round; got {lengths}")
-    _check_rounds(lengths[baseline])
-    for name, values in data.items():
-        if not (np.isfinite(values).all() and (values > 0).all()):
-            raise ValueError(f"times must be positive and finite; {name!r} has {values.tolist()}")
-    base = data[baseline]
-    return Comparison(
-        baseline=baseline,
-        samples={name: values.tolist() for name, values in data.items()},
-        medians={name: float(np.median(values)) for name, values in data.items()},
-        intervals={
-            name: bootstrap_median(values, confidence=confidence) for name, values in data.items()
-        },
-        ratios={
-            name: bootstrap_median(values / base, confidence=confidence)
-            for name, values in data.items()
-        },
-        speedups={
-            name: bootstrap_median(base / values, confidence=confidence)
-            for name, values in data.items()
-        },
-        orders=[list(order) for order in orders],
-        threads=threads,
-        confidence=confidence,
-    )
-
-
-def _check_variants(variants: Mapping[str, object], baseline: str, confidence: float) -> None:
-    if len(variants) < 2:
-        raise ValueError(f"a comparison needs at least 2 variants, got {len(variants)}: "
-                         f"{list(variants)}")  # fmt: skip
-    if baseline not in variants:
-        raise ValueError(f"baseline {baseline!r} is not one of the variants: {list(variants)}")
-    _check_confidence(confidence)
-
-
-def _check_rounds(rounds: int) -> None:
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 2:
-        raise ValueError(f"rounds must be an integer of at least 2 (an interval needs several "
-                         f"paired rounds), got {rounds!r}")  # fmt: skip
-
-
-def round_orders(names: Sequence[str], rounds: int, *, seed: int = 0) -> list[list[str]]:
-    """The order of ``names`` in each round: shuffled, and rotated so each name goes first in
-    turn. A fixed order would always give the same variant the cold caches of a round's start
-    or the warm ones after its neighbour."""
-    rng = np.random.default_rng(seed)
-    orders = []
-    for r in range(rounds):
-        order = [names[i] for i in rng.permutation(len(names))]
-        first = order.index(names[r % len(names)])
-        orders.append(order[first:] + order[:first])
-    return orders
-
-
 def compare(
     variants: Mapping[str, Callable[[], object]],
     *,
@@ -445,7 +219,7 @@ def compare(
     warmup: int = 1,
     number: int = 1,
     num_threads: int | None = None,
-    device: str | torch.device | None = None,
+    device: str | torch.device | None = "cpu",
     seed: int = 0,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Comparison:
@@ -477,8 +251,8 @@ def compare(
         torch intra-op threads during the rounds (restored afterwards); None keeps the
         current setting.
     device:
-        When it is an accelerator, it is synchronised before each clock reading, so queued
-        work counts in the unit that queued it.
+        The device the variants run on (None: ``"auto"``, as everywhere). Each unit is a
+        :func:`timed_block` on it, so queued work counts in the unit that queued it.
     seed:
         Seeds the per-round orders.
     clock:
@@ -498,67 +272,28 @@ def compare(
         raise ValueError(f"warmup must be >= 0 and number >= 1, got {warmup} and {number}")
     for name, fn in variants.items():
         if not callable(fn):
-            raise TypeError(f"variant {name!r} must be a callable that runs one unit, "
-                            f"got {type(fn).__name__}")  # fmt: skip
-    where = resolve_device(device) if device is not None else torch.device("cpu")
+            raise TypeError(
+                f"variant {name!r} must be a callable that runs one unit, got {type(fn).__name__}"
+            )
+    where = resolve_device(device)
     orders = round_orders(list(variants), rounds, seed=seed)
     samples: dict[str, list[float]] = {name: [] for name in variants}
     with torch_threads(num_threads) as threads:
         for fn in variants.values():
             for _ in range(warmup):
                 fn()
-        synchronize(where)
         for order in orders:
             for name in order:
-                fn = variants[name]
-                start = clock()
-                for _ in range(number):
-                    fn()
-                synchronize(where)
-                samples[name].append((clock() - start) / number)
-    return compare_samples(samples, baseline=baseline, confidence=confidence, orders=orders,
-                           threads=threads)  # fmt: skip
+                seconds = timed_block(_repeated(variants[name], number), where, clock=clock)
+                samples[name].append(seconds / number)
+    return compare_samples(
+        samples, baseline=baseline, confidence=confidence, orders=orders, threads=threads
+    )
 
 
-def slope_interval(
-    x: Sequence[float],
-    y_by_round: Sequence[Sequence[float]],
-    *,
-    confidence: float = 0.95,
-) -> Interval:
-    """The slope of ``y`` against ``x``, paired by round, with a bootstrap interval.
+def _repeated(fn: Callable[[], object], number: int) -> Callable[[], None]:
+    def run() -> None:
+        for _ in range(number):
+            fn()
 
-    Each round's points are fitted by least squares on their own, so a round that ran slow
-    shifts its line up without tilting it. The estimate is the median of the per-round slopes,
-    the interval a percentile bootstrap over rounds (:func:`bootstrap_median`). An interval
-    that contains 0 means no measurable slope.
-
-    Parameters
-    ----------
-    x:
-        The regressor of each variant, e.g. syncs per epoch; at least 2 distinct values.
-    y_by_round:
-        One row per round, one value per entry of ``x``, e.g. seconds per epoch.
-    confidence:
-        Coverage of the interval, in (0, 1).
-
-    Raises
-    ------
-    ValueError
-        Fewer than 2 rounds, rows that do not match ``x``, fewer than 2 distinct ``x``, a
-        non-finite value, or ``confidence`` outside (0, 1).
-    """
-    _check_confidence(confidence)
-    xs = np.asarray(x, dtype=float)
-    ys = np.asarray(y_by_round, dtype=float)
-    if ys.ndim != 2 or ys.shape[1] != xs.size:
-        raise ValueError(f"y_by_round needs one row per round and {xs.size} values per row (one "
-                         f"per x), got shape {ys.shape}")  # fmt: skip
-    _check_rounds(ys.shape[0])
-    if np.unique(xs).size < 2:
-        raise ValueError(f"a slope needs at least 2 distinct x values, got {xs.tolist()}")
-    if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
-        raise ValueError("x and y_by_round must be finite")
-    centred = xs - xs.mean()
-    slopes = (ys - ys.mean(axis=1, keepdims=True)) @ centred / (centred @ centred)
-    return bootstrap_median(slopes, confidence=confidence)
+    return run

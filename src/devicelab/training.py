@@ -1,7 +1,7 @@
 """The course's training loop, timed honestly.
 
-The loop is the plain PyTorch one (forward, loss, ``zero_grad``, backward, step) with an
-optional ``loss.item()`` every ``record_every`` epochs. The clock is read only after the
+The loop is the package's one step (:mod:`devicelab.steps`: forward, loss, ``zero_grad``,
+backward, step) with an optional ``loss.item()`` every ``record_every`` epochs. The clock is read only after the
 device has finished its queued work, and the run is cut into equal blocks of epochs, each
 timed on its own, so a result carries a median time per epoch and its spread, not just one
 number.
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -20,11 +18,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import IrisData, load_iris
-from .devices import resolve_device, synchronize
+from .devices import resolve_device
 from .models import MLP
-from .timing import BlockTimes
+from .steps import StepSpec, run_steps
+from .timing import BlockTimes, timed_blocks
 
-__all__ = ["TrainResult", "accuracy", "course_run", "timed_blocks", "train"]
+__all__ = ["TrainResult", "accuracy", "course_run", "train"]
 
 
 @dataclass(frozen=True)
@@ -88,46 +87,6 @@ def _check_settings(epochs: int, lr: float, record_every: int | None, timing_blo
         raise ValueError(f"timing_blocks must be at least 1, got {timing_blocks}")
 
 
-def _run_epochs(model, optimizer, X, y, first, last, record_every, losses):
-    """The course's loop body, for epochs ``first..last`` (1-based, inclusive)."""
-    loss = None
-    for epoch in range(first, last + 1):
-        logits = model(X)
-        loss = F.cross_entropy(logits, y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if record_every is not None and epoch % record_every == 0:
-            losses.append((epoch, loss.item()))  # one device->host copy, one sync
-    return loss
-
-
-def timed_blocks(
-    run_epochs: Callable[[int, int], None],
-    epochs: int,
-    device: torch.device,
-    *,
-    blocks: int = 20,
-) -> tuple[float, list[float]]:
-    """Run ``run_epochs(first, last)`` over ``1..epochs`` in equal blocks, timing each block.
-
-    The device is synchronised before every clock reading, so queued GPU work is counted in
-    the block that queued it. Returns the wall time and the seconds per epoch of each block.
-    """
-    blocks = max(1, min(blocks, epochs))
-    edges = [round(i * epochs / blocks) for i in range(blocks + 1)]
-    block_times: list[float] = []
-    synchronize(device)
-    start = block_start = time.perf_counter()
-    for first, last in zip(edges[:-1], edges[1:], strict=True):
-        run_epochs(first + 1, last)
-        synchronize(device)
-        now = time.perf_counter()
-        block_times.append((now - block_start) / (last - first))
-        block_start = now
-    return time.perf_counter() - start, block_times
-
-
 def train(
     model: nn.Module,
     data: IrisData,
@@ -141,6 +100,9 @@ def train(
 ) -> TrainResult:
     """Train ``model`` full-batch on ``data`` with SGD and cross-entropy, and time it.
 
+    Each epoch is one :func:`devicelab.steps.train_step`, and the loop is
+    :func:`devicelab.steps.run_steps`, timed in blocks by :func:`devicelab.timing.timed_blocks`.
+
     Parameters
     ----------
     model:
@@ -152,7 +114,7 @@ def train(
     lr:
         SGD learning rate (the course uses 0.01).
     device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts.
+        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
     record_every:
         Call ``loss.item()`` every this many epochs (1: every epoch, as the course does), or
         None to read the loss once, after the last epoch.
@@ -173,32 +135,24 @@ def train(
     device = resolve_device(device)
     model.to(device)
     data = data.to(device)
-    X, y = data.X_train, data.y_train
+
+    def course_step(module: nn.Module) -> StepSpec:
+        optimizer = torch.optim.SGD(module.parameters(), lr=lr)
+        return StepSpec(
+            module, (data.X_train,), data.y_train, F.cross_entropy, optimizer, record_every, device
+        )
 
     if warmup_epochs > 0:
-        scratch = copy.deepcopy(model)
-        _run_epochs(
-            scratch,
-            torch.optim.SGD(scratch.parameters(), lr=lr),
-            X,
-            y,
-            1,
-            warmup_epochs,
-            record_every,
-            [],
-        )
-        synchronize(device)
-
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        run_steps(course_step(copy.deepcopy(model)), 1, warmup_epochs)
+    spec = course_step(model)
     losses: list[tuple[int, float]] = []
-    last_loss: list[torch.Tensor] = []
+    last_loss: list[torch.Tensor | None] = [None]
 
     def run(first: int, last: int) -> None:
-        last_loss[:] = [_run_epochs(model, optimizer, X, y, first, last, record_every, losses)]
+        last_loss[0] = run_steps(spec, first, last, losses=losses)
 
     wall, block_times = timed_blocks(run, epochs, device, blocks=timing_blocks)
-    loss = last_loss[0]
-    final_loss = loss.item()
+    final_loss = last_loss[0].item()
     if record_every is None:
         losses.append((epochs, final_loss))
     return TrainResult(
@@ -216,7 +170,7 @@ def train(
 
 
 def course_run(
-    device: str | torch.device = "cpu",
+    device: str | torch.device | None = "cpu",
     *,
     record_every: int | None = 1,
     epochs: int = 20_000,

@@ -1,0 +1,116 @@
+"""What ``python -m devicelab advise`` runs: a model from ``MODULE:CALLABLE``, random inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .report import Advice, advise
+
+__all__ = ["advice_schema", "advise_command", "load_factory"]
+
+
+def _ints(text: str, what: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(
+            f"{what} must be comma-separated integers like 64,3,32,32, got {text!r}"
+        ) from None
+    if not values or any(v < 1 for v in values):
+        raise ValueError(f"{what} must be positive integers like 64,3,32,32, got {text!r}")
+    return values
+
+
+def load_factory(spec: str) -> Callable[[], nn.Module]:
+    """Import ``MODULE:CALLABLE`` (e.g. ``devicelab.zoo:lenet5``) and return the callable.
+
+    Raises
+    ------
+    ValueError
+        ``spec`` is not of that form, or the module or callable does not exist.
+    """
+    import importlib
+
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"expected MODULE:CALLABLE such as devicelab.zoo:lenet5, got {spec!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(
+            f"cannot import {module_name!r} ({error}); is it on PYTHONPATH?"
+        ) from error
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise ValueError(f"{module_name} has no callable {attr!r}")
+    return factory
+
+
+def advise_command(
+    spec: str,
+    input_shapes: Sequence[str],
+    *,
+    classes: int | None = None,
+    batch: str | None = None,
+    record: str | None = None,
+    inference: bool = False,
+    seed: int = 0,
+) -> Advice:
+    """What ``python -m devicelab advise`` runs: build the model from ``MODULE:CALLABLE``,
+    random float32 inputs of each shape and random class targets, then :func:`advise`.
+
+    Raises
+    ------
+    ValueError
+        A malformed spec or shape, a factory that does not return a module, ``classes`` < 1,
+        or anything :func:`advise` refuses.
+    """
+    factory = load_factory(spec)
+    model = factory()
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{spec} returned {type(model).__name__}, not a torch.nn.Module")
+    generator = torch.Generator().manual_seed(seed)
+    inputs = [
+        torch.randn(*_ints(shape, "--input-shape"), generator=generator) for shape in input_shapes
+    ]
+    targets = None
+    if not inference:
+        if classes is None:
+            with torch.no_grad():
+                try:
+                    classes = model(*inputs).shape[-1]
+                except Exception as error:
+                    raise RuntimeError(
+                        f"{type(model).__name__} raised on inputs of shape "
+                        f"{', '.join(input_shapes)}: {error}"
+                    ) from error
+        if classes < 1:
+            raise ValueError(f"--classes must be at least 1, got {classes}")
+        targets = torch.randint(0, classes, (inputs[0].shape[0],), generator=generator)
+    loaded = None
+    if record is not None:
+        from .results import load_results
+
+        loaded = load_results(record)
+    return advise(
+        model,
+        inputs,
+        targets=targets,
+        loss_fn=None if inference else F.cross_entropy,
+        batch_sizes=_ints(batch, "--batch") if batch else None,
+        record=loaded,
+    )
+
+
+def advice_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of :meth:`Advice.to_dict`, the CLI's ``--json``."""
+    import json
+    from importlib import resources
+
+    text = resources.files("devicelab").joinpath("schema/advice-v1.schema.json").read_text()
+    return json.loads(text)

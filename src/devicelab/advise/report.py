@@ -1,0 +1,500 @@
+"""The advice: measure a model on each device here, predict the recorded GPU, and decide.
+
+:func:`advise` reuses the site's pieces rather than timing anything new: each device present is
+measured with :func:`devicelab.explain.explain_step`; FLOPs and bytes come from
+:func:`devicelab.counts.count_on_meta`; the device's own costs from
+:func:`~devicelab.advise.bounds.device_costs`; the GPU that is not here from
+:func:`~devicelab.advise.prediction.predict_from_record`. Every step it times is the package's
+one step (:mod:`devicelab.steps`), at the example batch and at every batch of the batch test.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..counts import StepCounts, count_on_meta
+from ..devices import available_devices, resolve_device
+from ..explain import StepBreakdown, explain_step, time_step
+from ..models import MLP
+from ..stats import Spread
+from ..steps import (
+    LossFn,
+    OptimizerFactory,
+    StepSpec,
+    as_tensors,
+    prepare_step,
+    run_steps,
+    sgd_lr_0_01,
+)
+from ..timing import timed_block
+from .bounds import REMEDIES, REMEDIES_PAGE, StepTerms, decide, device_costs, name_bound
+from .prediction import Prediction, check_gpu_record, predict_from_record
+from .reasons import reasons_for
+
+__all__ = ["Advice", "BatchPoint", "DeviceReport", "advise"]
+
+#: Syncs per step: the advised step reads ``loss.item()`` (or waits for the device) every step.
+SYNCS_PER_STEP = 1
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    """One device, measured live.
+
+    Attributes
+    ----------
+    device:
+        Where it ran.
+    step_s, step_iqr_s:
+        The whole step's interquartile mean over rounds, and the interquartile range of the
+        rounds (from :func:`~devicelab.explain.explain_step`).
+    ops, kernels:
+        Operator calls and GPU kernels per step (kernels None on a CPU).
+    flops, bytes_moved:
+        FLOPs (FlopCounterMode) and minimum bytes per step.
+    breakdown:
+        :meth:`StepBreakdown.to_dict` of the step.
+    busy_share:
+        Share of the step the GPU was busy; None on a CPU.
+    terms, bound:
+        The four terms from this device's measured costs, and the bound they name.
+    """
+
+    device: str
+    step_s: float
+    step_iqr_s: float
+    ops: int
+    kernels: int | None
+    flops: int
+    bytes_moved: int
+    breakdown: dict[str, Any]
+    busy_share: float | None
+    terms: StepTerms
+    bound: str
+
+    @property
+    def spread(self) -> Spread:
+        """The step and its IQR around it: what :func:`~devicelab.advise.bounds.decide`
+        compares."""
+        return Spread.around(self.step_s, self.step_iqr_s, "iqr")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BatchPoint:
+    """One batch size on one device: measured, or predicted for the recorded GPU.
+
+    A measured ``step_s`` is the same full step as the breakdown's (forward, loss, backward,
+    optimizer, ``loss.item()``), timed the same way (:func:`devicelab.explain.time_step`).
+    """
+
+    batch: int
+    device: str
+    step_s: float
+    step_iqr_s: float | None
+    per_sample_s: float
+    predicted: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What :func:`advise` found. ``to_dict()`` is what ``python -m devicelab advise --json``
+    prints, and validates against ``schema/advice-v1.schema.json``.
+
+    Attributes
+    ----------
+    model, input_shapes, batch, inference:
+        What was advised on (``inference``: no loss, no backward, no optimizer).
+    verdict:
+        ``"cpu"`` or ``"gpu"``, or ``"either"`` when their spreads overlap
+        (:func:`~devicelab.advise.bounds.decide`).
+    bound:
+        The bound on the device the verdict picks (the CPU's for ``"either"``).
+    devices:
+        Device name to its :class:`DeviceReport`, for every device measured live.
+    predicted:
+        The recorded GPU's :class:`~devicelab.advise.prediction.Prediction`; None when a GPU was measured live or no record
+        was given.
+    batch_test:
+        :class:`BatchPoint` s at each batch size, on every device (predicted ones marked), and
+        the winner at each batch.
+    reasons:
+        Sentences, each with the number it rests on.
+    remedies:
+        What helps at this bound, and the page that measures it (:data:`~devicelab.advise.bounds.REMEDIES_PAGE`).
+    """
+
+    model: str
+    input_shapes: list[list[int]]
+    batch: int
+    inference: bool
+    verdict: str
+    bound: str
+    devices: dict[str, DeviceReport]
+    predicted: Prediction | None
+    batch_test: dict[str, Any]
+    reasons: list[str]
+    remedies: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the CLI's ``--json`` output."""
+        return {
+            "schema": "devicelab.advice",
+            "schema_version": 1,
+            "model": self.model,
+            "input_shapes": self.input_shapes,
+            "batch": self.batch,
+            "inference": self.inference,
+            "verdict": self.verdict,
+            "bound": self.bound,
+            "devices": {name: d.to_dict() for name, d in self.devices.items()},
+            "predicted": None if self.predicted is None else self.predicted.to_dict(),
+            "batch_test": self.batch_test,
+            "reasons": self.reasons,
+            "remedies": self.remedies,
+        }
+
+    def __str__(self) -> str:
+        mode = (
+            "inference only (no loss, backward or optimizer)"
+            if self.inference
+            else ("one training step (forward, loss, backward, optimizer)")
+        )
+        lines = [
+            f"{self.model}, inputs {', '.join(map(str, self.input_shapes))}: {mode}",
+            f"verdict: {self.verdict.upper()} ({self.bound})",
+            "",
+        ]
+        lines += [f"- {reason}" for reason in self.reasons]
+        lines += ["", f"remedies for a {self.bound} step ({self.remedies['page']}):"]
+        lines += [f"- {text}" for text in self.remedies["items"]]
+        return "\n".join(lines)
+
+
+def _resize(tensor: torch.Tensor, batch: int) -> torch.Tensor:
+    """``tensor`` with ``batch`` rows: its own rows repeated (or cut) along dimension 0."""
+    return tensor[torch.arange(batch, device=tensor.device) % tensor.shape[0]]
+
+
+@dataclass(frozen=True)
+class _Workload:
+    """The reader's model and example, and how to build its step at any batch on any device."""
+
+    model: nn.Module
+    inputs: tuple[torch.Tensor, ...]
+    targets: torch.Tensor | None
+    loss_fn: LossFn | None
+    optimizer: OptimizerFactory | None
+
+    def placed(self, device: torch.device, batch: int):
+        """A copy of the model, the inputs and the targets, resized to ``batch``, on ``device``."""
+        xs = tuple(_resize(t, batch).to(device) for t in self.inputs)
+        y = _resize(self.targets, batch).to(device) if self.loss_fn is not None else None
+        return copy.deepcopy(self.model).to(device), xs, y
+
+    def spec(self, device: torch.device, batch: int) -> StepSpec:
+        """The full step (loss, backward, optimizer, a sync every step) at ``batch``."""
+        model, xs, y = self.placed(device, batch)
+        return prepare_step(
+            model, xs, y, loss_fn=self.loss_fn, optimizer=self.optimizer, device=device, sync=True
+        )
+
+    def counts(self, batch: int) -> StepCounts:
+        """FLOPs and minimum bytes of the step at ``batch`` (shapes only, on ``meta``)."""
+        xs = tuple(_resize(t, batch) for t in self.inputs)
+        y = _resize(self.targets, batch) if self.targets is not None else None
+        return count_on_meta(self.model, xs, y, loss_fn=self.loss_fn)
+
+
+def _warm_step_s(spec: StepSpec) -> float:
+    """Seconds of one warm step: the first pays lazy initialisation, so up to two more are
+    timed and the fastest kept. Plans the measurement; a step that raises is named."""
+    try:
+        seconds = timed_block(lambda: run_steps(spec, 1, 1), spec.device)
+    except Exception as error:
+        shapes = ", ".join(str(tuple(t.shape)) for t in spec.inputs)
+        raise RuntimeError(
+            f"{type(spec.model).__name__} raised on inputs of shape {shapes}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    for _ in range(2 if seconds < 0.2 else 0):
+        seconds = min(seconds, timed_block(lambda: run_steps(spec, 1, 1), spec.device))
+    return seconds
+
+
+@functools.cache
+def _course_ops() -> int:
+    """Operator calls of the course's step (4-10-3 MLP, 120 rows), counted like any model's."""
+    torch.manual_seed(0)
+    x, y = torch.rand(120, 4), torch.randint(0, 3, (120,))
+    return explain_step(MLP(), x, y, steps=1, rounds=1, warmup=1).ops
+
+
+def _plan(seconds_per_step: float) -> dict[str, int]:
+    """Steps per block and rounds: a block of about 20 ms, fewer rounds for slow steps, so a
+    page advising on four models stays within the docs budget."""
+    steps = max(1, min(40, round(0.02 / max(seconds_per_step, 1e-9))))
+    rounds = 7 if seconds_per_step < 0.01 else 3
+    return {"steps": steps, "rounds": rounds, "warmup": 1 if seconds_per_step > 0.05 else 3}
+
+
+def _checked_devices(devices: str | Sequence[str]) -> list[torch.device]:
+    wanted = (
+        available_devices()[:2]
+        if devices == "available"
+        else list([devices] if isinstance(devices, str) else devices)
+    )
+    if not wanted:
+        raise ValueError("devices is empty: name at least one, e.g. ['cpu']")
+    return [resolve_device(d) for d in wanted]  # unknown or absent devices raise here
+
+
+def _check_workload(work: _Workload, resolved: list[torch.device], batch_sizes) -> None:
+    name = type(work.model).__name__
+    if not any(True for _ in work.model.parameters()) and not any(
+        True for _ in work.model.buffers()
+    ):
+        raise ValueError(
+            f"{name} is empty: it has no parameters or buffers, so there is no model to advise on"
+        )
+    if work.loss_fn is not None and work.targets is None:
+        raise ValueError(
+            "targets are required to compute a loss; pass targets=..., or "
+            "loss_fn=None to advise on inference only"
+        )
+    allowed = {torch.device("cpu"), *resolved}
+    placed = {f"example_inputs[{i}]": t for i, t in enumerate(work.inputs)}
+    if work.loss_fn is not None:
+        placed["targets"] = work.targets
+    placed |= {f"parameter {n!r}": p for n, p in work.model.named_parameters()}
+    for what, tensor in placed.items():
+        if tensor.device not in allowed:
+            raise ValueError(
+                f"{what} is on {tensor.device}, but devices="
+                f"{[str(d) for d in resolved]}: put it on the CPU or on one of "
+                "those devices"
+            )
+    if batch_sizes is not None:
+        bad = [b for b in batch_sizes if isinstance(b, bool) or not isinstance(b, int) or b < 1]
+        if bad or not batch_sizes:
+            raise ValueError(f"batch sizes must be integers of at least 1, got {list(batch_sizes)}")
+    if work.inputs[0].dim() == 0 or work.inputs[0].shape[0] < 1:
+        raise ValueError(
+            f"example_inputs need a batch dimension of at least 1 row, got shape "
+            f"{tuple(work.inputs[0].shape)}"
+        )
+
+
+def _report(
+    work: _Workload, device: torch.device, batch: int, counts: StepCounts, warm_s: float
+) -> DeviceReport:
+    """Measure the step on ``device`` (:func:`~devicelab.explain.explain_step`) and name its
+    bound from the device's measured costs."""
+    model, xs, y = work.placed(device, batch)
+    b: StepBreakdown = explain_step(
+        model, xs, y, loss_fn=work.loss_fn, optimizer=work.optimizer, device=device, **_plan(warm_s)
+    )
+    costs = device_costs(device)
+    memory_s = counts.bytes_moved / costs.ceilings.peak_bytes_per_s
+    compute_s = counts.flops / costs.ceilings.peak_flops_per_s
+    if b.device_busy_s is not None:  # a live GPU: its busy time is the device term
+        if compute_s >= memory_s:
+            compute_s = max(compute_s, b.device_busy_s)
+        else:
+            memory_s = max(memory_s, b.device_busy_s)
+    terms = StepTerms(b.ops * costs.per_op_s, SYNCS_PER_STEP * costs.sync_s, memory_s, compute_s)
+    busy = None if b.device_busy_s is None else b.device_busy_s / b.measured_s
+    return DeviceReport(
+        str(device),
+        b.measured_s,
+        b.measured_iqr_s,
+        b.ops,
+        b.kernels,
+        counts.flops,
+        counts.bytes_moved,
+        b.to_dict(),
+        busy,
+        terms,
+        name_bound(terms),
+    )
+
+
+def _gpu_record_to_use(record, resolved: list[torch.device]) -> dict[str, Any] | None:
+    if any(d.type == "cuda" for d in resolved):
+        return None  # a GPU measured live: nothing to predict
+    if record is not None:
+        return check_gpu_record(record)
+    from ..results import recorded_results
+
+    return next(iter(recorded_results("cuda")), None)
+
+
+def advise(
+    model: nn.Module,
+    example_inputs: torch.Tensor | Sequence[torch.Tensor],
+    *,
+    targets: torch.Tensor | None = None,
+    loss_fn: LossFn | None = F.cross_entropy,
+    optimizer: OptimizerFactory | None = sgd_lr_0_01,
+    devices: str | Sequence[str] = "available",
+    batch_sizes: Sequence[int] | None = None,
+    record: dict[str, Any] | None = None,
+) -> Advice:
+    """Measure ``model`` on each device, name its bound, predict the recorded GPU, and advise.
+
+    The step is :func:`devicelab.steps.train_step` with cross-entropy and SGD (lr 0.01) by
+    default and ``loss.item()`` every step; ``loss_fn=None`` advises on inference;
+    ``optimizer=None`` leaves the optimizer out. The model is copied to each device, so
+    ``model`` itself is neither moved nor trained.
+
+    Parameters
+    ----------
+    model:
+        Any module with parameters.
+    example_inputs:
+        A tensor (or sequence of tensors, passed as ``model(*inputs)``) with the batch along
+        dimension 0, on the CPU or on one of ``devices``.
+    targets:
+        What ``loss_fn`` compares the output with; required unless ``loss_fn`` is None.
+    loss_fn, optimizer:
+        As in :func:`~devicelab.explain.explain_step`.
+    devices:
+        ``"available"`` (this machine's CPU and first GPU, if any) or a list of device names.
+    batch_sizes:
+        Batch sizes for the batch test; rows of the example inputs are repeated to fill them.
+        None: the example's batch, twice it, and four times it if that is cheap (a step under
+        50 ms at twice the batch). Every size times the same full step.
+    record:
+        A GPU results record to predict from; None uses the newest recorded GPU shipped with
+        devicelab. Ignored (no prediction) when a GPU is measured live.
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not a module, or the inputs are not tensors.
+    ValueError
+        An empty model, inputs on a device other than the CPU or those asked for, a batch size
+        below 1, an unknown device, a record that is not a GPU record, or no targets for a loss.
+    RuntimeError
+        The model raised on the inputs; the message names the model and the input shapes.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    work = _Workload(
+        model, as_tensors("example_inputs", example_inputs), targets, loss_fn, optimizer
+    )
+    resolved = _checked_devices(devices)
+    _check_workload(work, resolved, batch_sizes)
+    record = _gpu_record_to_use(record, resolved)
+    batch = work.inputs[0].shape[0]
+    warm_s = _warm_step_s(work.spec(torch.device("cpu"), batch))
+    counts = work.counts(batch)
+    reports = {str(d): _report(work, d, batch, counts, warm_s) for d in resolved}
+    here = reports[str(resolved[0])]
+    predicted = None
+    if record is not None:
+        predicted = predict_from_record(
+            record,
+            ops=here.ops,
+            flops=counts.flops,
+            bytes_moved=counts.bytes_moved,
+            syncs=SYNCS_PER_STEP,
+            anchor_ops=_course_ops(),
+        )
+    batch_test = _batch_test(work, batch, batch_sizes, resolved, reports, predicted, record, warm_s)
+    verdict, bound = _verdict(reports, predicted)
+    reasons = reasons_for(reports, predicted, verdict, batch_test, loss_fn is None)
+    shapes = [list(t.shape) for t in work.inputs]
+    return Advice(
+        type(model).__name__,
+        shapes,
+        batch,
+        loss_fn is None,
+        verdict,
+        bound,
+        reports,
+        predicted,
+        batch_test,
+        reasons,
+        {"bound": bound, "page": REMEDIES_PAGE, "items": REMEDIES[bound]},
+    )
+
+
+def _verdict(reports: dict[str, DeviceReport], predicted: Prediction | None) -> tuple[str, str]:
+    cpu = reports.get("cpu")
+    gpu = next((r for name, r in reports.items() if name.startswith("cuda")), None)
+    if cpu is None or (gpu is None and predicted is None):
+        only = next(iter(reports.values()))
+        return ("gpu" if only.device.startswith("cuda") else "cpu"), only.bound
+    if gpu is not None:
+        verdict = decide(cpu.spread, gpu.spread)
+        return verdict, (gpu.bound if verdict == "gpu" else cpu.bound)
+    verdict = decide(cpu.spread, predicted.spread)
+    return verdict, (predicted.bound if verdict == "gpu" else cpu.bound)
+
+
+def _measured_point(
+    work: _Workload, device: torch.device, b: int, batch: int, warm_s: float
+) -> BatchPoint:
+    """The full step at batch ``b``, timed as the breakdown times it."""
+    plan = _plan(warm_s * b / batch)  # a step at most ``b / batch`` times the example's
+    t = time_step(work.spec(device, b), **plan)
+    return BatchPoint(b, str(device), t.mean_s, t.iqr_s, t.mean_s / b, False)
+
+
+def _batch_test(
+    work, batch, batch_sizes, resolved, reports, predicted, record, warm_s
+) -> dict[str, Any]:
+    """Time per step and per sample at each batch size on each device; who wins at each."""
+    sizes = list(batch_sizes) if batch_sizes is not None else [batch, 2 * batch]
+    points: list[BatchPoint] = []
+    for device in resolved:
+        for b in list(sizes):
+            if b == batch:
+                r = reports[str(device)]
+                points.append(
+                    BatchPoint(b, str(device), r.step_s, r.step_iqr_s, r.step_s / b, False)
+                )
+            else:
+                points.append(_measured_point(work, device, b, batch, warm_s))
+        twice = next((p for p in points if p.device == str(device) and p.batch == 2 * batch), None)
+        if batch_sizes is None and twice and twice.step_s < 0.05 and 4 * batch not in sizes:
+            points.append(_measured_point(work, device, 4 * batch, batch, warm_s))  # cheap here
+            sizes.append(4 * batch)
+    if predicted is not None:
+        for b in sorted(set(sizes)):
+            c = work.counts(b)
+            p = predict_from_record(
+                record,
+                ops=predicted.ops,
+                flops=c.flops,
+                bytes_moved=c.bytes_moved,
+                syncs=predicted.syncs,
+                anchor_ops=predicted.anchor["ops"],
+            )
+            points.append(BatchPoint(b, predicted.device_name, p.step_s, None, p.step_s / b, True))
+    winners = {}
+    for b in sorted({p.batch for p in points}):
+        at = [p for p in points if p.batch == b]
+        if len(at) > 1:
+            winners[str(b)] = min(at, key=lambda p: p.step_s).device
+    return {
+        "batches": sorted({p.batch for p in points}),
+        "points": [p.to_dict() for p in points],
+        "winner": winners,
+    }

@@ -1,0 +1,320 @@
+"""The CPU: which design it is and how much of it this process may use.
+
+*Which* design: vendor, family/model, the microarchitecture a compiler can target (archspec
+names it from the CPU flags) and a generation a person recognises (the tables in
+:mod:`devicelab.hardware.tables`). *How many* execution resources: physical cores (psutil) and
+hardware threads, and how many of them this process may really use (the affinity mask and any
+cgroup CPU quota, see :mod:`devicelab.hardware.cgroup`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import archspec.cpu
+import archspec.cpu.detect
+import psutil
+import torch
+from archspec.cpu.schema import TARGETS_JSON
+
+from .cgroup import cgroup_cpu_limit
+from .tables import (
+    AMD_MODELS,
+    ARM_IMPLEMENTERS,
+    ARM_PARTS,
+    INTEL_FAMILY6_MODELS,
+    INTEL_STEPPING_REFINEMENTS,
+    MICROARCH_LABELS,
+    NOTABLE_EXTENSIONS,
+)
+
+__all__ = ["CPUInfo", "cpu_info", "parse_cpuinfo"]
+
+
+@dataclass(frozen=True)
+class CPUInfo:
+    """What one CPU is and how much of it this process may use.
+
+    Attributes
+    ----------
+    vendor:
+        ``GenuineIntel``, ``AuthenticAMD``, ``ARM``, ``Apple``, ...
+    model_name:
+        The marketing name, or None where the platform does not report one (Arm Linux).
+    machine:
+        The instruction-set family: ``x86_64``, ``aarch64``, ``arm64``, ...
+    family, model, stepping:
+        CPUID family/model/stepping on x86 (the most reliable way to tell generations apart).
+        On Arm, ``model`` holds the ``CPU part`` number. None where the platform lacks them.
+    microarchitecture:
+        archspec's name for the newest microarchitecture whose features this CPU exposes,
+        e.g. ``zen3``, ``icelake``, ``neoverse_v2``: what a compiler may target. A VM that
+        hides a few flags can make it older than the silicon.
+    generation:
+        A label a person recognises, e.g. ``"AMD Zen 3 (Ryzen 5000 Vermeer)"``.
+    physical_cores, logical_cpus, threads_per_core:
+        Machine-wide counts. ``logical_cpus = physical_cores * threads_per_core``.
+    usable_cpus:
+        CPUs this process may really use: the affinity mask, further cut by a cgroup quota.
+    cpu_quota:
+        The cgroup CPU quota in CPUs (e.g. 1.5), or None when no quota is set.
+    isa_extensions:
+        The notable vector/matrix extensions present (see ``NOTABLE_EXTENSIONS`` in
+        :mod:`devicelab.hardware.tables`).
+    torch_cpu_capability:
+        ATen's kernel choice on this CPU: ``DEFAULT``, ``AVX2``, ``AVX512``, ``SVE256``, ...
+    torch_threads:
+        ``torch.get_num_threads()``: the intra-op thread pool size.
+    """
+
+    vendor: str
+    model_name: str | None
+    machine: str
+    family: int | None
+    model: int | None
+    stepping: int | None
+    microarchitecture: str
+    generation: str
+    physical_cores: int | None
+    logical_cpus: int | None
+    threads_per_core: int | None
+    usable_cpus: int | None
+    cpu_quota: float | None
+    isa_extensions: tuple[str, ...]
+    torch_cpu_capability: str | None
+    torch_threads: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        return {**asdict(self), "isa_extensions": list(self.isa_extensions)}
+
+
+def _notable(machine: str, features: set[str]) -> tuple[str, ...]:
+    family = {"arm64": "aarch64", "amd64": "x86_64", "i686": "x86_64"}.get(machine, machine)
+    return tuple(e for e in NOTABLE_EXTENSIONS.get(family, ()) if e in features)
+
+
+def _generation(
+    vendor: str,
+    family: int | None,
+    model: int | None,
+    stepping: int | None,
+    implementer: int | None,
+    microarchitecture: str,
+) -> str:
+    # CPUID family/model (and Arm part numbers) come first: they are more reliable than names,
+    # which VMs often mask ("Intel(R) Xeon(R) Processor", "AMD EPYC").
+    if vendor == "GenuineIntel" and family == 6 and model in INTEL_FAMILY6_MODELS:
+        label = INTEL_FAMILY6_MODELS[model]
+        if stepping is not None:
+            for lowest_stepping, refined_label in INTEL_STEPPING_REFINEMENTS.get(model, ()):
+                if stepping >= lowest_stepping:
+                    label = refined_label
+                    break
+        return f"Intel {label}"
+    if vendor == "AuthenticAMD" and family is not None and model is not None:
+        for fam, first, last, label in AMD_MODELS:
+            if family == fam and first <= model <= last:
+                return f"AMD {label}"
+    if implementer is not None and model is not None and (implementer, model) in ARM_PARTS:
+        return ARM_PARTS[(implementer, model)]
+    if microarchitecture in MICROARCH_LABELS:
+        return MICROARCH_LABELS[microarchitecture]
+    return f"{vendor} {microarchitecture}".strip()
+
+
+def _best_microarchitecture(machine: str, vendor: str, features: set[str], cpu_part: str) -> str:
+    """archspec's host() selection, applied to a CPU described by text rather than this one."""
+    family = {"arm64": "aarch64", "amd64": "x86_64"}.get(machine, machine)
+    # archspec's x86_64 and aarch64 checks compare features only, so they work on a dump from
+    # any machine. Its POWER check reads the host, so other families keep their generic name.
+    if family not in ("x86_64", "aarch64"):
+        return family
+    tester = archspec.cpu.detect.COMPATIBILITY_CHECKS[family]
+    info = archspec.cpu.detect.partial_uarch(vendor=vendor, features=features, cpu_part=cpu_part)
+    candidates = [t for t in archspec.cpu.TARGETS.values() if tester(info, t)]
+    if not candidates:
+        return family
+    generic = max(
+        (c for c in candidates if c.vendor == "generic"),
+        key=lambda t: (len(t.ancestors), len(t.features)),
+    )
+    if cpu_part and any(c.cpu_part == cpu_part for c in candidates):
+        candidates = [c for c in candidates if c.cpu_part == cpu_part]
+    specific = [c for c in candidates if c > generic]
+    best = max(specific or [generic], key=lambda t: (len(t.ancestors), len(t.features)))
+    return best.name
+
+
+def _blocks(text: str) -> list[dict[str, str]]:
+    blocks, current = [], {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            if current:
+                blocks.append(current)
+                current = {}
+            continue
+        current[key.strip()] = value.strip()
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _int(value: str | None, base: int = 10) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value, base)
+    except ValueError:
+        return None
+
+
+def parse_cpuinfo(text: str) -> CPUInfo:
+    """Build a :class:`CPUInfo` from a Linux ``/proc/cpuinfo`` dump, of this or another machine.
+
+    Counts are derived only when the dump allows it: ``logical_cpus`` and ``physical_cores``
+    need every processor entry (a dump of the first entry alone leaves them None), and
+    ``threads_per_core`` needs x86's ``siblings`` and ``cpu cores``. What a dump cannot say
+    (usable CPUs, quotas, torch's view) is None.
+
+    Raises
+    ------
+    ValueError
+        The text is empty, or has no ``processor`` entries with a vendor or Arm implementer.
+    """
+    if not text or not text.strip():
+        raise ValueError("empty text: pass the contents of /proc/cpuinfo from a Linux machine")
+    blocks = [b for b in _blocks(text) if "processor" in b]
+    if not blocks or not any("vendor_id" in b or "CPU implementer" in b for b in blocks):
+        raise ValueError(
+            "this does not look like /proc/cpuinfo: no 'processor' entry with a 'vendor_id' "
+            "(x86) or 'CPU implementer' (Arm) field. Pass the output of `cat /proc/cpuinfo`."
+        )
+    first = blocks[0]
+    implementer = _int(first.get("CPU implementer"), 16)
+    if implementer is not None:  # Arm
+        machine = "aarch64"
+        vendor = ARM_IMPLEMENTERS.get(implementer, f"Arm implementer {implementer:#x}")
+        family, stepping = None, None
+        model = _int(first.get("CPU part"), 16)
+        features = set(first.get("Features", "").split())
+        model_name = first.get("model name")
+        archspec_vendor = TARGETS_JSON["conversions"]["arm_vendors"].get(
+            first["CPU implementer"], "generic"
+        )
+        microarch = _best_microarchitecture(
+            machine, archspec_vendor, features, first.get("CPU part", "")
+        )
+    else:  # x86
+        machine = "x86_64" if "lm" in first.get("flags", "").split() else "i686"
+        vendor = first.get("vendor_id", "unknown")
+        family, model = _int(first.get("cpu family")), _int(first.get("model"))
+        stepping = _int(first.get("stepping"))
+        features = set(first.get("flags", "").split())
+        model_name = first.get("model name")
+        microarch = _best_microarchitecture(machine, vendor, features, "")
+
+    siblings, cores = _int(first.get("siblings")), _int(first.get("cpu cores"))
+    threads_per_core = siblings // cores if siblings and cores else None
+    # x86 says how many logical CPUs share the first entry's package ("siblings"), so a dump
+    # cut short is visible. Arm says nothing of the kind: a single entry may be a truncated
+    # dump, so counts need at least two entries there.
+    if implementer is None:
+        complete = siblings is not None and len(blocks) >= siblings
+    else:
+        complete = len(blocks) >= 2
+    logical = len(blocks) if complete else None
+    physical = None
+    if complete and all("core id" in b and "physical id" in b for b in blocks):
+        physical = len({(b["physical id"], b["core id"]) for b in blocks})
+    elif complete and implementer is not None:
+        physical = logical  # Arm Linux lists each core once; these cores run one thread each
+        threads_per_core = 1
+    return CPUInfo(
+        vendor=vendor,
+        model_name=model_name,
+        machine=machine,
+        family=family,
+        model=model,
+        stepping=stepping,
+        microarchitecture=microarch,
+        generation=_generation(vendor, family, model, stepping, implementer, microarch),
+        physical_cores=physical,
+        logical_cpus=logical,
+        threads_per_core=threads_per_core,
+        usable_cpus=None,
+        cpu_quota=None,
+        isa_extensions=_notable(machine, features),
+        torch_cpu_capability=None,
+        torch_threads=None,
+    )
+
+
+def _affinity_count() -> int | None:
+    """CPUs the affinity mask allows; macOS and Windows have no mask to read, so all of them."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
+
+
+def _identity_without_cpuinfo() -> CPUInfo:
+    """macOS and Windows have no /proc/cpuinfo: archspec reads sysctl or cpuid instead."""
+    host = archspec.cpu.host()
+    machine = platform.machine()
+    return CPUInfo(
+        vendor=host.vendor,
+        model_name=archspec.cpu.brand_string(),
+        machine=machine,
+        family=None,
+        model=None,
+        stepping=None,
+        microarchitecture=host.name,
+        generation=_generation(host.vendor, None, None, None, None, host.name),
+        physical_cores=None,
+        logical_cpus=None,
+        threads_per_core=None,
+        usable_cpus=None,
+        cpu_quota=None,
+        isa_extensions=_notable(machine, set(host.features)),
+        torch_cpu_capability=None,
+        torch_threads=None,
+    )
+
+
+def cpu_info() -> CPUInfo:
+    """Describe this machine's CPU, including what this process may use and torch's view.
+
+    The identity comes from :func:`parse_cpuinfo` on Linux (from archspec elsewhere); the
+    counts, quota and torch's view are read live. Fast (a few milliseconds): no process is
+    spawned on Linux.
+    """
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        text = ""
+    identity = parse_cpuinfo(text) if text.strip() else _identity_without_cpuinfo()
+
+    logical = os.cpu_count()
+    physical = psutil.cpu_count(logical=False)
+    quota = cgroup_cpu_limit() if platform.system() == "Linux" else None
+    affinity = _affinity_count()
+    usable = affinity
+    if quota is not None and affinity is not None:
+        usable = max(1, min(affinity, math.ceil(quota)))
+    return replace(
+        identity,
+        machine=platform.machine(),
+        physical_cores=physical,
+        logical_cpus=logical,
+        threads_per_core=logical // physical if logical and physical else None,
+        usable_cpus=usable,
+        cpu_quota=quota,
+        torch_cpu_capability=torch.backends.cpu.get_cpu_capability(),
+        torch_threads=torch.get_num_threads(),
+    )

@@ -1,0 +1,202 @@
+"""The GPUs: memory, architecture generation and market tier, as torch and NVML see them.
+
+The architecture comes from the CUDA compute capability (or the ROCm target name), the tier
+from the marketing name (both tables in :mod:`devicelab.hardware.tables`); the multiprocessor
+count, L2 cache and PCIe link come from the backend where it can tell. A field a backend cannot
+know is None, never a guess. nvidia-ml-py (optional) reads the PCIe link from NVML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import archspec.cpu
+import torch
+
+from .tables import CUDA_ARCHITECTURES, ROCM_ARCHITECTURES, TIER_PATTERNS
+
+__all__ = ["GPUInfo", "gpu_architecture", "gpu_info", "gpu_tier"]
+
+
+@dataclass(frozen=True)
+class GPUInfo:
+    """One GPU as torch (and NVML, when installed) sees it.
+
+    Attributes
+    ----------
+    index:
+        Device index: ``cuda:<index>`` in torch.
+    name:
+        The marketing name, e.g. ``"NVIDIA H100 80GB HBM3"``.
+    backend:
+        ``"cuda"`` (NVIDIA), ``"rocm"`` (AMD through torch's HIP build) or ``"mps"`` (Apple).
+    total_memory_bytes, free_memory_bytes:
+        Device memory; free memory counts every process on the device.
+    compute_capability:
+        CUDA ``(major, minor)``; None on ROCm and MPS.
+    architecture:
+        ``"Hopper"``, ``"Ampere"``, ``"CDNA 3"``, ... or ``"unknown (...)"``.
+    tier:
+        ``"data center"``, ``"workstation"``, ``"consumer"``, ``"embedded"``, ``"integrated"``
+        or ``"unknown"``.
+    multiprocessors:
+        Streaming multiprocessors (NVIDIA) or compute units (AMD).
+    l2_cache_bytes:
+        L2 cache size, where torch reports it.
+    pcie_generation, pcie_width:
+        The PCIe link *right now* (NVML; an idle GPU may drop to a lower generation to save
+        power). None without NVML, or on a non-PCIe (SXM/NVLink-C2C) link NVML cannot read.
+    pcie_max_generation, pcie_max_width:
+        The fastest link the GPU and its slot support (NVML).
+    """
+
+    index: int
+    name: str
+    backend: str
+    total_memory_bytes: int | None
+    free_memory_bytes: int | None
+    compute_capability: tuple[int, int] | None
+    architecture: str
+    tier: str
+    multiprocessors: int | None
+    l2_cache_bytes: int | None
+    pcie_generation: int | None
+    pcie_width: int | None
+    pcie_max_generation: int | None = None
+    pcie_max_width: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        data = asdict(self)
+        if self.compute_capability is not None:
+            data["compute_capability"] = list(self.compute_capability)
+        return data
+
+
+def gpu_architecture(major: int, minor: int) -> str:
+    """Name the NVIDIA architecture of a CUDA compute capability.
+
+    Covers Kepler (3.x) to Blackwell (10.x-12.x). A capability not in the table gives
+    ``"unknown (sm_XY)"`` rather than a guess.
+
+    >>> gpu_architecture(9, 0)
+    'Hopper'
+    >>> gpu_architecture(8, 9)
+    'Ada Lovelace'
+    """
+    return CUDA_ARCHITECTURES.get((major, minor), f"unknown (sm_{major}{minor})")
+
+
+def gpu_tier(name: str) -> str:
+    """Classify a GPU's market tier from its marketing name.
+
+    Returns one of ``"data center"``, ``"workstation"``, ``"consumer"``, ``"embedded"``,
+    ``"integrated"`` or ``"unknown"``.
+
+    >>> gpu_tier("NVIDIA H100 80GB HBM3")
+    'data center'
+    >>> gpu_tier("NVIDIA GeForce RTX 3080 Ti")
+    'consumer'
+    """
+    lowered = name.lower().replace("nvidia ", "").strip()
+    for tier, pattern in TIER_PATTERNS:
+        if pattern.search(lowered):
+            return tier
+    return "unknown"
+
+
+def _nvml_pcie(index: int) -> tuple[int | None, int | None, int | None, int | None]:
+    """(current gen, current width, max gen, max width) from NVML, or Nones without it."""
+    try:
+        import pynvml  # provided by nvidia-ml-py (optional extra "nvml")
+    except ImportError:
+        return None, None, None, None
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:
+        return None, None, None, None
+    try:
+        handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+        readings = []
+        for call in (
+            "nvmlDeviceGetCurrPcieLinkGeneration",
+            "nvmlDeviceGetCurrPcieLinkWidth",
+            "nvmlDeviceGetMaxPcieLinkGeneration",
+            "nvmlDeviceGetMaxPcieLinkWidth",
+        ):
+            try:
+                readings.append(int(getattr(pynvml, call)(handle)))
+            except pynvml.NVMLError:
+                readings.append(None)
+        return tuple(readings)  # type: ignore[return-value]
+    except pynvml.NVMLError:
+        return None, None, None, None
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def _cuda_gpu(index: int) -> GPUInfo:
+    props = torch.cuda.get_device_properties(index)
+    rocm = torch.version.hip is not None
+    try:
+        free, total = torch.cuda.mem_get_info(index)
+    except RuntimeError:
+        free, total = None, props.total_memory
+    if rocm:
+        arch_name = getattr(props, "gcnArchName", "").split(":")[0]
+        architecture = ROCM_ARCHITECTURES.get(arch_name, f"unknown ({arch_name or 'gfx?'})")
+        capability = None
+        pcie = (None, None, None, None)
+    else:
+        capability = (props.major, props.minor)
+        architecture = gpu_architecture(props.major, props.minor)
+        pcie = _nvml_pcie(index)
+    l2 = getattr(props, "L2_cache_size", None)
+    return GPUInfo(
+        index=index,
+        name=props.name,
+        backend="rocm" if rocm else "cuda",
+        total_memory_bytes=total,
+        free_memory_bytes=free,
+        compute_capability=capability,
+        architecture=architecture,
+        tier=gpu_tier(props.name),
+        multiprocessors=props.multi_processor_count,
+        l2_cache_bytes=l2 if l2 else None,
+        pcie_generation=pcie[0],
+        pcie_width=pcie[1],
+        pcie_max_generation=pcie[2],
+        pcie_max_width=pcie[3],
+    )
+
+
+def _mps_gpu() -> GPUInfo:
+    brand = archspec.cpu.brand_string() or "Apple Silicon"
+    recommended = getattr(torch.mps, "recommended_max_memory", None)
+    return GPUInfo(
+        index=0,
+        name=f"{brand} GPU",
+        backend="mps",
+        total_memory_bytes=recommended() if recommended else None,  # unified memory share
+        free_memory_bytes=None,
+        compute_capability=None,
+        architecture=f"Apple GPU ({brand})",
+        tier="integrated",
+        multiprocessors=None,
+        l2_cache_bytes=None,
+        pcie_generation=None,
+        pcie_width=None,
+    )
+
+
+def gpu_info() -> list[GPUInfo]:
+    """Describe every GPU torch can use here; an empty list on a machine without one.
+
+    Never raises for a missing GPU, driver or NVML: those fields are None instead.
+    """
+    if torch.cuda.is_available():
+        return [_cuda_gpu(i) for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        return [_mps_gpu()]
+    return []

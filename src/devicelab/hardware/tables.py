@@ -1,0 +1,71 @@
+"""The lookup tables behind :mod:`devicelab.hardware`, read once from ``tables.json``.
+
+New CPUs and GPUs appear every year; their names are data, so adding one edits the JSON file
+(each table there says what it maps and where its keys come from), not the code. JSON has no
+integer keys and no tuples, so codes are stored as hex strings (``"0x55"``) and compute
+capabilities as ``"major.minor"``; this module turns them back into the ints and tuples the
+lookups use.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from typing import Any
+
+
+def _load_entries() -> dict[str, Any]:
+    """Each table's ``entries``, by table name (the ``_about`` texts are for readers only)."""
+    text = resources.files("devicelab.hardware").joinpath("tables.json").read_text("utf-8")
+    return {
+        name: table["entries"]
+        for name, table in json.loads(text).items()
+        if not name.startswith("_")
+    }
+
+
+def _code(text: str) -> int:
+    """A hex code such as ``"0x55"``, as an int."""
+    return int(text, 16)
+
+
+def _capability(text: str) -> tuple[int, int]:
+    """A CUDA compute capability such as ``"8.9"``, as ``(major, minor)``."""
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
+_ENTRIES = _load_entries()
+
+NOTABLE_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    family: tuple(extensions) for family, extensions in _ENTRIES["notable_extensions"].items()
+}
+INTEL_FAMILY6_MODELS: dict[int, str] = {
+    _code(model): label for model, label in _ENTRIES["intel_family6_models"].items()
+}
+INTEL_STEPPING_REFINEMENTS: dict[int, tuple[tuple[int, str], ...]] = {
+    _code(model): tuple((int(stepping), label) for stepping, label in refinements)
+    for model, refinements in _ENTRIES["intel_stepping_refinements"].items()
+}
+AMD_MODELS: tuple[tuple[int, int, int, str], ...] = tuple(
+    (_code(family), _code(first), _code(last), label)
+    for family, first, last, label in _ENTRIES["amd_models"]
+)
+ARM_IMPLEMENTERS: dict[int, str] = {
+    _code(implementer): vendor for implementer, vendor in _ENTRIES["arm_implementers"].items()
+}
+ARM_PARTS: dict[tuple[int, int], str] = {
+    (_code(implementer), _code(part)): label
+    for implementer, parts in _ENTRIES["arm_parts"].items()
+    for part, label in parts.items()
+}
+MICROARCH_LABELS: dict[str, str] = dict(_ENTRIES["microarch_labels"])
+CUDA_ARCHITECTURES: dict[tuple[int, int], str] = {
+    _capability(capability): name for capability, name in _ENTRIES["cuda_architectures"].items()
+}
+ROCM_ARCHITECTURES: dict[str, str] = dict(_ENTRIES["rocm_architectures"])
+# Compiled here so that a broken pattern in the JSON fails at import, not at the first lookup.
+TIER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (tier, re.compile(pattern)) for tier, pattern in _ENTRIES["tier_patterns"]
+)

@@ -1,0 +1,429 @@
+"""Timing the remedies: one variant for a whole run, or all of them in paired rounds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from ..data import IrisData
+from ..devices import resolve_device
+from ..stats import Comparison, Interval, slope_interval
+from ..timing import BlockTimes, compare, timed_blocks
+from .prepared import Prepared, Setting, check_unroll
+from .variants import REMEDIES, prepare_course, remedy
+
+__all__ = [
+    "RECORD_EVERY",
+    "RemedyComparison",
+    "RemedyResult",
+    "SyncSweep",
+    "compare_remedies",
+    "record_frequency_sweep",
+    "train_remedy",
+]
+
+
+@dataclass(frozen=True)
+class RemedyResult(BlockTimes):
+    """One variant's timed training run.
+
+    Attributes
+    ----------
+    name:
+        Short name of the variant.
+    device:
+        Where it ran.
+    epochs:
+        Epochs trained (per model).
+    models:
+        Models trained at once (1 except for :func:`batched_models`).
+    wall_time_s:
+        Seconds for all epochs, device synchronised.
+    block_epoch_times_s:
+        Seconds per epoch in each timed block.
+    setup_s:
+        Untimed one-off cost before training: compilation, graph capture, warm-up.
+    final_loss:
+        Cross-entropy of the final weights on the training split (model 0 when batched).
+    """
+
+    name: str
+    device: str
+    epochs: int
+    models: int
+    wall_time_s: float
+    block_epoch_times_s: list[float]
+    setup_s: float
+    final_loss: float
+
+    @property
+    def epoch_time_per_model_s(self) -> float:
+        """Median seconds per epoch divided by the number of models trained at once."""
+        return self.epoch_time_s / self.models
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, medians included."""
+        return {
+            **asdict(self),
+            "epoch_time_s": self.epoch_time_s,
+            "epoch_time_iqr_s": self.epoch_time_iqr_s,
+            "epoch_time_per_model_s": self.epoch_time_per_model_s,
+        }
+
+
+def _check(epochs: int, lr: float) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+
+
+def _timed_run(unit: Prepared, epochs: int, device: torch.device) -> tuple[float, list[float]]:
+    """Time ``unit`` over ``epochs`` in blocks of whole calls; seconds per epoch per block."""
+    per_call = unit.epochs_per_call
+
+    def calls(first: int, last: int) -> None:
+        unit.run((first - 1) * per_call + 1, last * per_call)
+
+    wall, call_times = timed_blocks(calls, epochs // per_call, device)
+    return wall, [t / per_call for t in call_times]
+
+
+def train_remedy(
+    name: str,
+    data: IrisData,
+    init: dict[str, torch.Tensor],
+    *,
+    epochs: int = 20_000,
+    lr: float = 0.01,
+    device: str | torch.device | None = "cpu",
+    unroll: int = 20,
+    models: int = 32,
+) -> RemedyResult:
+    """Train the remedy ``name`` (a key of :data:`~devicelab.remedies.variants.REMEDIES`) once,
+    for the whole run, timed in blocks of epochs.
+
+    Raises
+    ------
+    ValueError
+        An unknown remedy, one that does not apply to ``device`` (the message says why), a
+        non-positive ``epochs``, ``lr`` or ``models``, or an ``unroll`` that does not divide
+        ``epochs``.
+    """
+    _check(epochs, lr)
+    chosen = remedy(name)
+    device = resolve_device(device)
+    if not chosen.applies_to(device):
+        raise ValueError(f"{name} does not run on {device}: {chosen.reason(device)}")
+    if models < 1:
+        raise ValueError(f"models must be at least 1, got {models}")
+    check_unroll(epochs, unroll)
+    setting = Setting(data.to(device), init, lr, device, epochs, unroll, models)
+    unit = chosen.prepare(setting)
+    wall, blocks = _timed_run(unit, epochs, device)
+    return RemedyResult(
+        unit.label, str(device), epochs, unit.models, wall, blocks, unit.setup_s, unit.final_loss()
+    )
+
+
+def _block_units(units: list[Prepared], block_epochs: int) -> dict[str, Callable[[], None]]:
+    """One callable per variant that trains its next ``block_epochs`` epochs."""
+
+    def unit_for(prepared: Prepared) -> Callable[[], None]:
+        done = 0
+
+        def block() -> None:
+            nonlocal done
+            prepared.run(done + 1, done + block_epochs)
+            done += block_epochs
+
+        return block
+
+    return {u.label: unit_for(u) for u in units}
+
+
+@dataclass(frozen=True)
+class RemedyComparison:
+    """The remedies timed in paired rounds of short blocks (:func:`compare_remedies`).
+
+    Attributes
+    ----------
+    device:
+        Where the variants ran.
+    block_epochs:
+        Epochs per measured block.
+    epochs:
+        Epochs each variant trained in all (warm-up blocks included); the final losses are
+        after this many epochs.
+    comparison:
+        Seconds per block of each variant, paired by round, against the course's loop.
+    models:
+        Models each variant trains at once.
+    setup_s:
+        One-off cost of each variant before its first block (compilation, graph capture).
+    final_losses:
+        Each variant's final training loss.
+    skipped:
+        Variants that do not apply to this device, with the reason.
+    """
+
+    device: str
+    block_epochs: int
+    epochs: int
+    comparison: Comparison
+    models: dict[str, int]
+    setup_s: dict[str, float]
+    final_losses: dict[str, float]
+    skipped: dict[str, str]
+
+    @property
+    def baseline(self) -> str:
+        """The course's loop, which every speed-up is relative to."""
+        return self.comparison.baseline
+
+    def epoch_time(self, name: str) -> Interval:
+        """Seconds per epoch per model of ``name``: its median block time and interval."""
+        return self.comparison.intervals[name].scaled(1 / (self.block_epochs * self.models[name]))
+
+    def speedup(self, name: str) -> Interval:
+        """How many times faster per model than the course's loop, paired by round."""
+        return self.comparison.speedups[name].scaled(self.models[name])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the comparison and, per variant, epoch time and speed-up."""
+        variants = [
+            {
+                "name": name,
+                "models": self.models[name],
+                "setup_s": self.setup_s[name],
+                "final_loss": self.final_losses[name],
+                "epoch_time_per_model_s": self.epoch_time(name).to_dict(),
+                "speedup": self.speedup(name).to_dict(),
+            }
+            for name in self.comparison.samples
+        ]
+        return {
+            "device": self.device,
+            "block_epochs": self.block_epochs,
+            "epochs": self.epochs,
+            "baseline": self.baseline,
+            "variants": variants,
+            "skipped": self.skipped,
+            "comparison": self.comparison.to_dict(),
+        }
+
+
+def compare_remedies(
+    data: IrisData,
+    init: dict[str, torch.Tensor],
+    *,
+    device: str | torch.device | None = "cpu",
+    block_epochs: int = 200,
+    rounds: int = 10,
+    unroll: int = 20,
+    models: int = 32,
+    lr: float = 0.01,
+    num_threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RemedyComparison:
+    """Every remedy that applies to ``device``, timed against the course's loop in paired rounds.
+
+    Each variant trains from ``init`` in blocks of ``block_epochs`` epochs; one untimed block
+    each, then ``rounds`` rounds in which every variant trains one block, in an order that
+    changes per round (:func:`devicelab.timing.compare`). All variants run at one thread
+    setting, ``num_threads`` (None: the current one), except "one thread" (the remedy that
+    changes it) and the compiled step on the CPU, compiled and run at one thread. Every
+    variant trains the same number of epochs, so their final losses must agree.
+
+    Raises
+    ------
+    ValueError
+        ``block_epochs`` is not a positive multiple of ``unroll``, or ``rounds`` < 2.
+    """
+    _check(block_epochs, lr)
+    check_unroll(block_epochs, unroll)
+    device = resolve_device(device)
+    warmup = 1
+    epochs = (warmup + rounds) * block_epochs
+    setting = Setting(data.to(device), init, lr, device, epochs, unroll, models)
+    units, skipped = [], {}
+    for name, variant in REMEDIES.items():
+        if not variant.applies_to(device):
+            skipped[name] = variant.reason(device)
+            continue
+        if progress:
+            progress(f"remedy: preparing {name} on {device}")
+        units.append(variant.prepare(setting))
+    if progress:
+        progress(f"remedies: {rounds} paired rounds of {block_epochs} epochs on {device}")
+    comparison = compare(
+        _block_units(units, block_epochs),
+        baseline=units[0].label,
+        rounds=rounds,
+        warmup=warmup,
+        device=device,
+        num_threads=num_threads,
+    )
+    return RemedyComparison(
+        device=str(device),
+        block_epochs=block_epochs,
+        epochs=epochs,
+        comparison=comparison,
+        models={u.label: u.models for u in units},
+        setup_s={u.label: u.setup_s for u in units},
+        final_losses={u.label: u.final_loss() for u in units},
+        skipped=skipped,
+    )
+
+
+# -- the loss.item() homework: record frequencies in paired rounds -----------------------------
+RECORD_EVERY: tuple[int | None, ...] = (1, 10, 100, 1000, None)
+
+
+def _frequency_name(every: int | None) -> str:
+    return f"every {every}" if every else "end only"
+
+
+@dataclass(frozen=True)
+class SyncSweep:
+    """The ``loss.item()`` frequency sweep in paired rounds (:func:`record_frequency_sweep`).
+
+    Attributes
+    ----------
+    device:
+        Where it ran.
+    block_epochs:
+        Epochs per measured block.
+    epochs:
+        Epochs each variant trained in all (warm-up block included).
+    record_every:
+        Each frequency variant's name and its ``record_every`` (None: never inside a block;
+        a run reads the loss once, at its end).
+    syncs_per_block:
+        ``loss.item()`` calls in one block of each frequency variant.
+    comparison:
+        Seconds per block of every variant (extras included), paired by round.
+    cost_per_sync:
+        Seconds one ``loss.item()`` adds to the loop: the slope of seconds per block against
+        syncs per block, fitted per round (:func:`devicelab.stats.slope_interval`).
+    final_losses:
+        Each frequency variant's final loss (they trained alike, so they agree).
+    """
+
+    device: str
+    block_epochs: int
+    epochs: int
+    record_every: dict[str, int | None]
+    syncs_per_block: dict[str, int]
+    comparison: Comparison
+    cost_per_sync: Interval
+    final_losses: dict[str, float]
+
+    def epoch_time(self, name: str) -> Interval:
+        """Median seconds per epoch of ``name`` with its interval."""
+        return self.comparison.intervals[name].scaled(1 / self.block_epochs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the slope, and per variant its syncs and seconds per epoch."""
+        variants = [
+            {
+                "name": name,
+                "record_every": self.record_every.get(name),
+                "syncs_per_block": self.syncs_per_block.get(name),
+                "epoch_time_s": self.epoch_time(name).to_dict(),
+                "ratio_to_every_epoch": self.comparison.ratios[name].to_dict(),
+            }
+            for name in self.comparison.samples
+        ]
+        return {
+            "device": self.device,
+            "block_epochs": self.block_epochs,
+            "epochs": self.epochs,
+            "cost_per_sync_s": self.cost_per_sync.to_dict(),
+            "variants": variants,
+            "final_losses": self.final_losses,
+            "comparison": self.comparison.to_dict(),
+        }
+
+
+def record_frequency_sweep(
+    data: IrisData,
+    init: dict[str, torch.Tensor],
+    *,
+    device: str | torch.device | None = "cpu",
+    every: tuple[int | None, ...] = RECORD_EVERY,
+    block_epochs: int = 1_000,
+    rounds: int = 5,
+    lr: float = 0.01,
+    extra: dict[str, Callable[[], object]] | None = None,
+    num_threads: int | None = None,
+) -> SyncSweep:
+    """The course's loop with ``loss.item()`` every ``k`` epochs, for each ``k`` in ``every``,
+    timed in paired rounds of ``block_epochs`` epochs, and the cost of one sync.
+
+    Each frequency trains its own model from ``init``; one untimed block each, then
+    ``rounds`` rounds. Within a round every frequency trains one block, so a machine's drift
+    shifts a round's points together and leaves their slope alone: the cost of one sync is
+    the slope of seconds per block against syncs per block, fitted per round, with a
+    bootstrap interval over rounds. An interval containing 0 means no measurable cost.
+
+    Parameters
+    ----------
+    every:
+        Record frequencies; None reads the loss only after the run. At least two distinct
+        sync counts per block are needed for a slope.
+    block_epochs:
+        A multiple of every ``k``, so each block of a frequency makes the same number of syncs
+        (1,000 for the homework's 1 to 1,000).
+    extra:
+        More variants compared in the same rounds (e.g. a loss log kept on the device), each a
+        callable that trains one block; not part of the slope.
+    num_threads:
+        torch intra-op threads for every variant (None: the current setting).
+
+    Raises
+    ------
+    ValueError
+        ``block_epochs`` is not a multiple of every ``k``, fewer than two distinct sync
+        counts, a name clash with ``extra``, or ``rounds`` < 2.
+    """
+    _check(block_epochs, lr)
+    device = resolve_device(device)
+    bad = [k for k in every if k is not None and (k < 1 or block_epochs % k)]
+    if bad:
+        raise ValueError(
+            f"block_epochs={block_epochs} must be a multiple of every record "
+            f"frequency so each block makes the same syncs; not of {bad}"
+        )
+    names = {_frequency_name(k): k for k in every}
+    syncs = {name: block_epochs // k if k else 0 for name, k in names.items()}
+    if len(set(syncs.values())) < 2:
+        raise ValueError(f"a slope needs at least two different sync counts, got {syncs}")
+    clash = sorted(set(extra or {}) & set(names))
+    if clash:
+        raise ValueError(f"extra variants must not reuse the frequencies' names: {clash}")
+    setting = Setting(data.to(device), init, lr, device, (1 + rounds) * block_epochs)
+    units = [prepare_course(setting, k, name) for name, k in names.items()]
+    variants = _block_units(units, block_epochs) | dict(extra or {})
+    comparison = compare(
+        variants,
+        baseline=units[0].label,
+        rounds=rounds,
+        warmup=1,
+        device=device,
+        num_threads=num_threads,
+    )
+    per_round = [[comparison.samples[name][r] for name in names] for r in range(comparison.rounds)]
+    return SyncSweep(
+        device=str(device),
+        block_epochs=block_epochs,
+        epochs=(1 + rounds) * block_epochs,
+        record_every=names,
+        syncs_per_block=syncs,
+        comparison=comparison,
+        cost_per_sync=slope_interval(list(syncs.values()), per_round),
+        final_losses={u.label: u.final_loss() for u in units},
+    )

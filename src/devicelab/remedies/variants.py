@@ -1,0 +1,230 @@
+"""The remedies, as a registry: each has a name, a label, the devices it applies to, and a
+``prepare`` that returns a :class:`~devicelab.remedies.prepared.Prepared` unit.
+
+The variants built on autograd train with the package's one step
+(:func:`devicelab.steps.train_step`); the hand-written ones live in
+:mod:`devicelab.remedies.fused`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..models import initial_weights
+from ..steps import StepSpec, run_steps, train_step
+from ..timing import torch_threads
+from .fused import prepare_compiled, prepare_cuda_graph, prepare_manual, prepare_numpy
+from .prepared import Prepared, Setting, final_loss, model_from
+
+__all__ = [
+    "REMEDIES",
+    "BatchedMLP",
+    "Remedy",
+    "prepare_batched",
+    "prepare_course",
+    "prepare_loss_log",
+    "remedy",
+]
+
+
+def prepare_course(
+    setting: Setting, record_every: int | None, label: str, threads: int | None = None
+) -> Prepared:
+    """The course's loop, ``loss.item()`` every ``record_every`` epochs (None: never inside a
+    block), at ``threads`` torch threads (None: the current setting)."""
+    model = model_from(setting.init, setting.device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=setting.lr)
+    data = setting.data
+    spec = StepSpec(
+        model,
+        (data.X_train,),
+        data.y_train,
+        F.cross_entropy,
+        optimizer,
+        record_every,
+        setting.device,
+    )
+
+    def run(first: int, last: int) -> None:
+        with torch_threads(threads):
+            run_steps(spec, first, last)
+
+    return Prepared(label, run, lambda: final_loss(model, data))
+
+
+def prepare_loss_log(setting: Setting) -> Prepared:
+    """Keep every epoch's loss, without a sync per epoch.
+
+    Each loss is written, detached, into a tensor that lives on the device; the whole curve
+    is copied to the host once, after training. That costs one small copy kernel per epoch
+    instead of one round-trip.
+    """
+    model = model_from(setting.init, setting.device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=setting.lr)
+    data = setting.data
+    spec = StepSpec(
+        model, (data.X_train,), data.y_train, F.cross_entropy, optimizer, None, setting.device
+    )
+    log = torch.empty(setting.epochs, device=setting.device)
+
+    def run(first: int, last: int) -> None:
+        for epoch in range(first, last + 1):
+            log[epoch - 1] = train_step(spec).detach()  # stays on the device: no sync
+
+    def read_final_loss() -> float:
+        curve = log.cpu()  # the one copy
+        if not torch.isfinite(curve).all():
+            raise RuntimeError("the on-device loss log holds a non-finite value")
+        return final_loss(model, data)
+
+    return Prepared("loss log kept on device", run, read_final_loss)
+
+
+class BatchedMLP(nn.Module):
+    """``models`` course MLPs as one module: each layer is one batched matrix product.
+
+    The forward takes the shared inputs ``(n, 4)`` and returns every model's logits, stacked
+    as ``(models * n, 3)``, so a cross-entropy against the labels repeated ``models`` times
+    trains each model on its own rows.
+    """
+
+    def __init__(self, inits: list[dict[str, torch.Tensor]]) -> None:
+        super().__init__()
+
+        def stack(key: str) -> nn.Parameter:
+            return nn.Parameter(torch.stack([w[key] for w in inits]))
+
+        self.W1, self.W2 = stack("fc1.weight"), stack("fc2.weight")
+        self.b1 = nn.Parameter(torch.stack([w["fc1.bias"] for w in inits]).unsqueeze(1))
+        self.b2 = nn.Parameter(torch.stack([w["fc2.bias"] for w in inits]).unsqueeze(1))
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Logits of every model on ``X``, shape ``(models * n, 3)``."""
+        Xs = X.expand(self.W1.shape[0], *X.shape)
+        h = torch.relu(torch.baddbmm(self.b1, Xs, self.W1.transpose(1, 2)))
+        return torch.baddbmm(self.b2, h, self.W2.transpose(1, 2)).reshape(-1, 3)
+
+
+def _summed_cross_entropy(models: int, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The sum of the per-model mean losses: each model gets exactly its own gradient."""
+    return F.cross_entropy(logits, targets) * models
+
+
+def prepare_batched(setting: Setting) -> Prepared:
+    """Train ``setting.models`` independent MLPs in one set of batched matrix products.
+
+    Iris has no more rows to put in a batch, but a hyper-parameter or seed sweep has more
+    models: stacking them makes each operator ``models`` times bigger for about the same
+    launch cost. Model 0 starts from ``setting.init``; the others from seeds 1, 2, ... Its
+    final loss must match the course loop's.
+    """
+    models, data = setting.models, setting.data
+    hidden = setting.init["fc1.weight"].shape[0]
+    inits = [setting.init] + [initial_weights(seed, hidden) for seed in range(1, models)]
+    module = BatchedMLP(inits).to(setting.device)
+    optimizer = torch.optim.SGD(module.parameters(), lr=setting.lr)
+    loss_fn = functools.partial(_summed_cross_entropy, models)
+    spec = StepSpec(
+        module,
+        (data.X_train,),
+        data.y_train.repeat(models),
+        loss_fn,
+        optimizer,
+        None,
+        setting.device,
+    )
+
+    def read_final_loss() -> float:
+        with torch.no_grad():
+            return F.cross_entropy(module(data.X_train)[: len(data.y_train)], data.y_train).item()
+
+    return Prepared(
+        f"{models} models batched",
+        lambda first, last: run_steps(spec, first, last),
+        read_final_loss,
+        models=models,
+    )
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One remedy of the registry.
+
+    Attributes
+    ----------
+    name:
+        Its short name (the registry's key, and the key of a skipped remedy in a record).
+    device_types:
+        The device types it applies to (``"cpu"``, ``"cuda"``, ``"mps"``).
+    why_not:
+        Why it does not apply elsewhere (``{device}`` is filled in).
+    prepare:
+        Builds the unit from a :class:`~devicelab.remedies.prepared.Setting`.
+    """
+
+    name: str
+    device_types: tuple[str, ...]
+    why_not: str
+    prepare: Callable[[Setting], Prepared]
+
+    def applies_to(self, device: torch.device) -> bool:
+        """Whether this remedy runs on ``device``."""
+        return device.type in self.device_types
+
+    def reason(self, device: torch.device) -> str:
+        """Why it was skipped on ``device``."""
+        return self.why_not.format(device=device)
+
+
+_ALL = ("cpu", "cuda", "mps")
+#: Every remedy, in the order the pages show them; the course's loop, the baseline, first.
+REMEDIES: dict[str, Remedy] = {
+    r.name: r
+    for r in (
+        Remedy(
+            "course loop",
+            _ALL,
+            "",
+            lambda s: prepare_course(s, 1, "course loop (item every epoch)"),
+        ),
+        Remedy(
+            "no per-epoch sync", _ALL, "", lambda s: prepare_course(s, None, "no per-epoch sync")
+        ),
+        Remedy("loss log on device", _ALL, "", prepare_loss_log),
+        Remedy("batched models", _ALL, "", prepare_batched),
+        Remedy("hand-written gradients", _ALL, "", prepare_manual),
+        Remedy("torch.compile", _ALL, "", prepare_compiled),
+        Remedy(
+            "one thread",
+            ("cpu",),
+            "the thread pool is a CPU setting; the GPU run does not use it",
+            lambda s: prepare_course(s, 1, "course loop, 1 thread", threads=1),
+        ),
+        Remedy("NumPy", ("cpu",), "NumPy runs on the CPU only", prepare_numpy),
+        Remedy(
+            "CUDA graph",
+            ("cuda",),
+            "CUDA graphs need a CUDA device; this run is on {device}",
+            prepare_cuda_graph,
+        ),
+    )
+}
+
+
+def remedy(name: str) -> Remedy:
+    """The remedy called ``name``.
+
+    Raises
+    ------
+    ValueError
+        An unknown name; the message lists the known ones.
+    """
+    if name not in REMEDIES:
+        raise ValueError(f"unknown remedy {name!r}; known: {', '.join(REMEDIES)}")
+    return REMEDIES[name]
