@@ -76,7 +76,8 @@ def translations(session: nox.Session) -> None:
 
 @nox.session(reuse_venv=True)
 def tests(session: nox.Session) -> None:
-    """Run the test suite, including the throw-away Sphinx builds that must fail."""
+    """Run the fast test selection; ``nox -s tests -- -m ""`` runs everything (as CI does),
+    including the throw-away Sphinx builds that must fail."""
     _install(session, "test,docs")
     # Every recorded results file, including one a contributor adds in a pull request, must
     # validate against its schema before anything else runs.

@@ -1,5 +1,3 @@
-import sys
-from pathlib import Path
-
-# Test helpers (tests/sphinx_project.py) import as plain modules.
-sys.path.insert(0, str(Path(__file__).parent))
+# tests/ and docs/_ext are on sys.path through `pythonpath` in pyproject.toml's
+# [tool.pytest.ini_options]: test helpers (tests/sphinx_project.py) and the docs' extensions
+# import as plain modules.

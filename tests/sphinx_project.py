@@ -7,10 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+from build_command import SPHINX_ARGS, VERIFY_ARGS  # docs/_ext: pytest's pythonpath
 
-from build_command import SPHINX_ARGS, VERIFY_ARGS  # noqa: E402 - found through the line above
+ROOT = Path(__file__).resolve().parents[1]
 
 SECTIONS = ("python", "hardware", "training", "overheads")
 

@@ -9,10 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "_ext"))
-
-from colab_links import _add_button, install_cell  # noqa: E402
+from colab_links import _add_button, install_cell  # docs/_ext: pytest's pythonpath
 
 GALLERY_RST = "Title\n=====\n\nText.\n"
 PAGE_MD = "---\nfile_format: mystnb\n---\n\n# A page\n\nText.\n"

@@ -177,10 +177,19 @@ def test_loss_falls_and_timing_is_reported():
     assert sum(result.block_epoch_times_s) * 100 == pytest.approx(result.wall_time_s, rel=0.1)
 
 
-def test_warmup_does_not_change_the_result():
-    with_warmup = seeded_run(epochs=50, record_every=10, warmup_epochs=20)
-    without = seeded_run(epochs=50, record_every=10, warmup_epochs=0)
+def test_warmup_runs_untimed_epochs_but_does_not_change_the_result():
+    def counted_run(warmup_epochs):
+        torch.manual_seed(0)
+        model, forwards = MLP(), []
+        # a hook survives the copy a warm-up trains, so its forward calls are counted too
+        model.register_forward_pre_hook(lambda module, args: forwards.append(1))
+        result = train(model, load_iris(), epochs=50, record_every=10, warmup_epochs=warmup_epochs)
+        return result, len(forwards)
+
+    with_warmup, calls_with = counted_run(20)
+    without, calls_without = counted_run(0)
     assert with_warmup.losses == without.losses
+    assert calls_with - calls_without == 20  # one forward per warm-up epoch, none skipped
 
 
 @pytest.mark.parametrize("epochs", [0, -5, 2.5, True])

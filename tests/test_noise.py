@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,8 +17,6 @@ from devicelab.noise import (
     measure_noise,
     read_log,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "_ext"))
 
 
 def reading(step_us: float, label: str = "r") -> NoiseReading:

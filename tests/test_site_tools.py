@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "_ext"))
-
-from check_prose import main as check_prose_main  # noqa: E402
-from check_prose import offences  # noqa: E402
-from colab_links import colab_url, install_cell, notebook_path  # noqa: E402
+# docs/_ext is on the path through pytest's pythonpath (pyproject.toml)
+from check_prose import main as check_prose_main
+from check_prose import offences
+from colab_links import colab_url, install_cell, notebook_path
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,15 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+# docs/_ext and tests/ are on the path through pytest's pythonpath (pyproject.toml)
+import catalogues
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "_ext"))
-
-import catalogues  # noqa: E402 - found through the line above
-import translations  # noqa: E402
-import verify_translation  # noqa: E402
-from build_command import SPHINX_ARGS, TRANSLATION_ARGS  # noqa: E402
-from sphinx_project import make_project  # noqa: E402 - tests/, on the path via conftest
+import translations
+import verify_translation
+from build_command import SPHINX_ARGS, TRANSLATION_ARGS
+from sphinx_project import make_project
 
 PAGES = sorted(catalogues.docname(p, catalogues.CATALOGUES)
                for p in catalogues.CATALOGUES.rglob("*.po"))  # fmt: skip

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "_ext"))
-
-import pytest  # noqa: E402
-from verify_build import (  # noqa: E402
+import pytest
+from verify_build import (  # docs/_ext: pytest's pythonpath (pyproject.toml)
     main,
     negative_time_problems,
     negative_times,
