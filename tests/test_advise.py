@@ -17,16 +17,18 @@ from devicelab.advise import (
     BOUNDS,
     REMEDIES,
     StepTerms,
-    _counts,
     advice_schema,
     advise,
     decide,
     name_bound,
     predict_from_record,
 )
+from devicelab.counts import count_flops, count_on_meta
+from devicelab.data import load_iris
+from devicelab.explain import explain_step
 from devicelab.models import MLP
 from devicelab.results import load_results, recorded_results_dir
-from devicelab.roofline import count_flops
+from devicelab.stats import Interval, Spread
 
 H100 = recorded_results_dir() / "nvidia-h100-80gb-hbm3.json"
 
@@ -53,12 +55,19 @@ def test_a_negative_term_is_refused():
         name_bound(StepTerms(host_s=-1.0, sync_s=0.0, memory_s=0.0, compute_s=0.0))
 
 
-def test_verdict_picks_the_faster_interval_or_either_when_they_overlap():
-    assert decide((1e-4, 2e-4), (5e-4, 6e-4)) == "cpu"
-    assert decide((5e-4, 6e-4), (1e-4, 2e-4)) == "gpu"
-    assert decide((1e-4, 3e-4), (2e-4, 4e-4)) == "either"
-    with pytest.raises(ValueError, match="low <= high"):
-        decide((2e-4, 1e-4), (1e-4, 2e-4))
+def test_verdict_picks_the_faster_spread_or_either_when_they_overlap():
+    assert decide(Spread(1.5e-4, 1e-4, 2e-4), Spread(5.5e-4, 5e-4, 6e-4)) == "cpu"
+    assert decide(Spread(5.5e-4, 5e-4, 6e-4), Spread(1.5e-4, 1e-4, 2e-4)) == "gpu"
+    assert decide(Spread(2e-4, 1e-4, 3e-4), Spread(3e-4, 2e-4, 4e-4)) == "either"
+    with pytest.raises(ValueError, match="low <= centre <= high"):
+        Spread(1.5e-4, 2e-4, 1e-4)
+
+
+def test_verdict_refuses_a_confidence_interval_where_a_spread_is_meant():
+    with pytest.raises(TypeError, match="Spread"):
+        decide(Interval(1.5e-4, 1e-4, 2e-4), Spread(5.5e-4, 5e-4, 6e-4))
+    with pytest.raises(TypeError, match="Spread"):
+        decide(Spread(1.5e-4, 1e-4, 2e-4), (5e-4, 6e-4))
 
 
 # -- the prediction against a hand-checked record ----------------------------------------------
@@ -116,11 +125,12 @@ def test_meta_counts_equal_flop_counter_mode_on_real_data():
     torch.manual_seed(0)
     model, x = zoo.lenet5(), torch.randn(8, 1, 28, 28)
     y = torch.randint(0, 10, (8,))
-    flops, moved = _counts(model, (x,), y, F.cross_entropy)
-    assert flops == count_flops(lambda: F.cross_entropy(model(x), y).backward())
-    assert moved > sum(p.numel() * 4 for p in model.parameters())  # parameters and more
+    counts = count_on_meta(model, (x,), y, loss_fn=F.cross_entropy)
+    assert counts.flops == count_flops(lambda: F.cross_entropy(model(x), y).backward())
+    # parameters and more
+    assert counts.bytes_moved > sum(p.numel() * 4 for p in model.parameters())
     # inference: the forward only, a third of a training step's matrix work
-    forward, _ = _counts(model, (x,), None, None)
+    forward = count_on_meta(model, (x,), None, loss_fn=None).flops
     with torch.no_grad():
         assert forward == count_flops(lambda: model(x))
 
@@ -159,8 +169,31 @@ def test_advice_reports_the_cpu_and_predicts_the_recorded_gpu(iris_advice):
 def test_verdict_agrees_with_the_numbers_it_prints(iris_advice):
     advice = iris_advice[0]
     cpu, gpu = advice.devices["cpu"], advice.predicted
-    cpu_interval = (cpu.step_s - cpu.step_iqr_s / 2, cpu.step_s + cpu.step_iqr_s / 2)
-    assert advice.verdict == decide(cpu_interval, (gpu.low_s, gpu.high_s))
+    assert advice.verdict == decide(cpu.spread, gpu.spread)
+    assert cpu.spread.kind == "iqr" and gpu.spread.kind == "record"
+
+
+def test_the_batch_test_times_the_same_step_as_the_breakdown():
+    """At twice the batch, the batch test's step agrees with explain_step's within 15%: the
+    same full step (loss, backward, optimizer, loss.item()), the same clock, the same mean.
+
+    Both are measured three times, alternately, and their medians compared, so a moment of a
+    busy machine does not decide the test."""
+    torch.manual_seed(0)
+    data = load_iris()
+    model = MLP()
+    batch_test, breakdown = [], []
+    for _ in range(3):
+        advice = advise(model, data.X_train, targets=data.y_train, devices=["cpu"],
+                        batch_sizes=[120, 240], record=None)  # fmt: skip
+        point = next(p for p in advice.batch_test["points"]
+                     if p["batch"] == 240 and not p["predicted"])  # fmt: skip
+        batch_test.append(point["step_s"])
+        x2 = data.X_train.repeat(2, 1)
+        y2 = data.y_train.repeat(2)
+        breakdown.append(explain_step(copy.deepcopy(model), x2, y2, steps=40, rounds=7).measured_s)
+    ratio = sorted(batch_test)[1] / sorted(breakdown)[1]
+    assert 0.85 <= ratio <= 1.15, (batch_test, breakdown)
 
 
 def test_to_dict_validates_against_the_schema_and_is_json(iris_advice):

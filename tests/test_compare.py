@@ -7,16 +7,16 @@ import pytest
 import torch
 
 from devicelab.data import load_iris
-from devicelab.remedies import compare_remedies, initial_weights, record_frequency_sweep
-from devicelab.timing import (
+from devicelab.models import initial_weights
+from devicelab.remedies import compare_remedies, record_frequency_sweep
+from devicelab.stats import (
     Interval,
     bootstrap_median,
-    compare,
     compare_samples,
     round_orders,
     slope_interval,
-    torch_threads,
 )
+from devicelab.timing import compare, torch_threads
 
 
 class FakeMachine:
@@ -107,7 +107,13 @@ def test_every_variant_goes_first_and_runs_equally_often():
 
 
 def test_round_orders_are_seeded():
-    assert round_orders(["a", "b", "c"], 4, seed=3) == round_orders(["a", "b", "c"], 4, seed=3)
+    names = ["a", "b", "c"]
+    assert round_orders(names, 4, seed=3) == round_orders(names, 4, seed=3)
+    # the seed matters: not one fixed order whatever it is
+    assert len({str(round_orders(names, 4, seed=seed)) for seed in range(6)}) > 1
+    orders = round_orders(names, 6, seed=3)
+    assert [order[0] for order in orders] == ["a", "b", "c", "a", "b", "c"]  # first in turn
+    assert all(sorted(order) == names for order in orders)
 
 
 def test_compare_runs_at_the_requested_threads_and_restores_them():
@@ -165,6 +171,23 @@ def test_bootstrap_median_is_reproducible_and_covers_the_median():
         bootstrap_median([1.0])
 
 
+def test_bootstrap_interval_covers_the_true_median_and_narrows_with_more_rounds():
+    # draws around a known median of 10: the interval must contain it, and shrink with data
+    rng = np.random.default_rng(42)
+    few, many = 10 + rng.standard_normal(20), 10 + rng.standard_normal(500)
+    wide, narrow = bootstrap_median(few), bootstrap_median(many)
+    assert wide.contains(10.0) and narrow.contains(10.0)
+    assert (wide.high - wide.low) > 3 * (narrow.high - narrow.low)  # ~sqrt(500 / 20) = 5
+    # a 95% interval covers the true median in most of 100 independent samples, not all or none
+    covered = sum(
+        bootstrap_median(10 + np.random.default_rng(seed).standard_normal(30)).contains(10.0)
+        for seed in range(100)
+    )
+    assert 85 <= covered <= 100
+    half = bootstrap_median(few, confidence=0.5)  # a lower confidence: a narrower interval
+    assert half.contains(half.estimate) and half.high - half.low < wide.high - wide.low
+
+
 def test_interval_helpers():
     interval = Interval(2.0, 1.0, 3.0)
     assert interval.contains(1.0) and not interval.contains(3.5)
@@ -219,7 +242,10 @@ def test_record_frequency_sweep_pairs_frequencies_and_trains_them_alike(iris):
     assert sweep.syncs_per_block == {"every 1": 20, "every 10": 2, "end only": 0}
     assert sweep.epochs == 60 and sweep.comparison.baseline == "every 1"
     assert len(set(sweep.final_losses.values())) == 1  # same epochs, same maths
-    assert sweep.cost_per_sync.low <= sweep.cost_per_sync.high
+    # the cost of a sync is the slope of the paired block times against syncs per block
+    per_round = [[sweep.comparison.samples[name][r] for name in sweep.syncs_per_block]
+                 for r in range(sweep.comparison.rounds)]  # fmt: skip
+    assert sweep.cost_per_sync == slope_interval(list(sweep.syncs_per_block.values()), per_round)
     assert sweep.to_dict()["variants"][1]["syncs_per_block"] == 2
 
 
@@ -228,6 +254,7 @@ def test_record_frequency_sweep_rejects_blocks_that_split_a_frequency(iris):
         record_frequency_sweep(iris, initial_weights(0), every=(1, 1000), block_epochs=500)
 
 
+@pytest.mark.slow
 def test_compare_remedies_same_epochs_same_losses(iris):
     result = compare_remedies(iris, initial_weights(0), block_epochs=10, rounds=2, unroll=5,
                               models=2)  # fmt: skip

@@ -8,10 +8,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from devicelab.data import load_iris
-from devicelab.explain import StepBreakdown, busy_time_s, explain_course_step, explain_step
+from devicelab.explain import StepBreakdown, explain_course_step, explain_step
 from devicelab.floor import course_floor_s, floor_train
-from devicelab.models import MLP
-from devicelab.remedies import course_loop, initial_weights
+from devicelab.models import MLP, initial_weights
+from devicelab.profiling import busy_time_s
+from devicelab.remedies import train_remedy
 
 
 @pytest.fixture(scope="module")
@@ -123,11 +124,12 @@ def test_parameters_on_another_device_are_named(iris):
         explain_step(model, iris.X_train, iris.y_train, steps=1, rounds=1)
 
 
+@pytest.mark.slow
 def test_floor_does_the_course_maths(iris):
     """Same initial weights, same data, same lr: the numba loop ends at the course's loss."""
     epochs = 300
     floor_loss, seconds = floor_train(iris, epochs=epochs)
-    course = course_loop(iris, initial_weights(0), epochs=epochs)
+    course = train_remedy("course loop", iris, initial_weights(0), epochs=epochs)
     assert seconds > 0
     assert floor_loss == pytest.approx(course.final_loss, rel=1e-4)
 
@@ -139,6 +141,7 @@ def test_floor_rejects_bad_sizes(iris):
         course_floor_s(iris, repeats=0)
 
 
+@pytest.mark.slow
 def test_course_step_on_cpu_carries_the_floor():
     result = explain_course_step("cpu", steps=5, rounds=3)
     assert result.floor_s is not None

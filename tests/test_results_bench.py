@@ -178,6 +178,7 @@ def test_bench_quick_cli_writes_a_valid_file(tmp_path):
     assert saved["command"].startswith("python -m devicelab bench --quick")
 
 
+@pytest.mark.slow
 def test_bench_cli_bad_device_is_a_clear_error():
     run = subprocess.run([sys.executable, "-m", "devicelab", "bench", "--device", "tpu"],
                          capture_output=True, text=True)  # fmt: skip

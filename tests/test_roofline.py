@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
+from devicelab.counts import (
+    count_flops,
+    count_step_bytes,
+    mlp_step_counts,
+    step_bytes,
+    training_step_flops,
+)
 from devicelab.models import MLP, DeepMLP
 from devicelab.overheads import count_step_ops, utilization_sweep
 from devicelab.roofline import (
@@ -14,18 +23,13 @@ from devicelab.roofline import (
     Ceilings,
     StepCostModel,
     binding_ceiling,
-    count_flops,
-    count_step_bytes,
     measure_ceilings,
-    mlp_step_counts,
     peak_bytes_per_s,
     peak_flops_per_s,
     predict_crossover,
     predict_step_s,
     roofline_time_s,
-    step_bytes,
     tf32_enabled,
-    training_step_flops,
 )
 
 # A device with round ceilings: 100 FLOP/s and 10 B/s, so the ridge is at 10 FLOP/byte.
@@ -66,8 +70,26 @@ def test_peak_helpers_count_read_and_write():
     assert bandwidth == pytest.approx(2 * 4096 / timing.median_s)  # read + written
 
 
-def test_tf32_flag_is_a_bool():
-    assert isinstance(tf32_enabled(), bool)
+class _NewPrecisionAPI:
+    """torch.backends.cuda.matmul once fp32_precision was set: the legacy flag raises."""
+
+    def __init__(self, precision: str):
+        self.fp32_precision = precision
+
+    @property
+    def allow_tf32(self):
+        raise RuntimeError("mixing the legacy allow_tf32 flag and fp32_precision")
+
+
+@pytest.mark.parametrize(
+    ("matmul", "expected"),
+    [(SimpleNamespace(allow_tf32=True), True), (SimpleNamespace(allow_tf32=False), False),
+     (SimpleNamespace(allow_tf32=1), True),  # a truthy flag is reported as a bool
+     (_NewPrecisionAPI("tf32"), True), (_NewPrecisionAPI("ieee"), False)],
+)  # fmt: skip
+def test_tf32_flag_follows_torchs_setting(monkeypatch, matmul, expected):
+    monkeypatch.setattr(torch.backends.cuda, "matmul", matmul)
+    assert tf32_enabled() is expected
 
 
 @pytest.mark.parametrize("kwargs", [{"matmul_n": 0}, {"copy_bytes": -1}])

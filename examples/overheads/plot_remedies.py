@@ -22,17 +22,17 @@ paired rounds, from the same initial weights.
 # The variants
 # ------------
 # All of them live in :mod:`devicelab.remedies`. Each trains the 4-10-3 MLP from
-# :func:`~devicelab.remedies.initial_weights`. The one that changes the most is the
+# :func:`~devicelab.models.initial_weights`. The one that changes the most is the
 # hand-written step: the gradients of cross-entropy through two linear layers and a ReLU,
 # written out so that no autograd graph is built and about half the operators remain.
 #
-# .. literalinclude:: ../../../src/devicelab/remedies.py
+# .. literalinclude:: ../../../src/devicelab/remedies/fused.py
 #    :pyobject: manual_step
 #
 # On a GPU, several epochs of that step are captured once as a CUDA graph and replayed:
 #
-# .. literalinclude:: ../../../src/devicelab/remedies.py
-#    :pyobject: _prepare_cuda_graph
+# .. literalinclude:: ../../../src/devicelab/remedies/fused.py
+#    :pyobject: prepare_cuda_graph
 #    :start-at: chunk = _unrolled(unroll)
 #    :end-at: graph.replay()
 #
@@ -48,7 +48,8 @@ import torch
 
 from devicelab.data import load_iris
 from devicelab.floor import course_floor_s
-from devicelab.remedies import compare_remedies, initial_weights
+from devicelab.models import initial_weights
+from devicelab.remedies import compare_remedies
 from devicelab.results import provenance, recorded_results
 
 data = load_iris()

@@ -33,7 +33,7 @@ predicts the crossover where the GPU overtakes the CPU before measuring it.
 # Every point also carries its FLOPs, counted by PyTorch's
 # :class:`~torch.utils.flop_counter.FlopCounterMode` over the step's forward, loss and
 # backward, and the bytes it must move at least
-# (:func:`devicelab.roofline.count_step_bytes`: inputs and parameters read, what autograd saves
+# (:func:`devicelab.counts.count_step_bytes`: inputs and parameters read, what autograd saves
 # for the backward written and read back, gradients written). Both depend on the shapes only.
 #
 # The deep sweep's largest points would cost a small CPU far more than this site's build
@@ -43,13 +43,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from devicelab.overheads import count_step_ops, crossover, launch_cost, utilization_sweep
+from devicelab.counts import mlp_step_counts
+from devicelab.overheads import count_step_ops, launch_cost, utilization_sweep
 from devicelab.results import provenance, recorded_results
 from devicelab.roofline import (
     Ceilings,
     StepCostModel,
+    crossover,
     measure_ceilings,
-    mlp_step_counts,
     predict_crossover,
 )
 
@@ -295,7 +296,7 @@ if gpu_share is not None:
 # The prediction needs no GPU run: for each size, each device's step is its host time plus
 # (CPU) or overlapped with (GPU) its roofline time, from the counts of that size, on a dense
 # grid of sizes (:func:`devicelab.roofline.predict_crossover`). The measurement is
-# :func:`devicelab.overheads.crossover`: the first measured size from which the GPU is faster
+# :func:`devicelab.roofline.crossover`: the first measured size from which the GPU is faster
 # and stays faster, so the true crossing lies between it and the measured size before.
 #
 # Two host times are tried. The launch floor counts only the cost of a tiny operator; a real

@@ -23,10 +23,16 @@ exactly and times it the way GPU work must be timed.
 # throw-away copy of the model (the first CUDA calls create the context and the cuBLAS
 # handles), and times it in 20 blocks of 1,000 epochs. Before each clock reading it calls
 # ``torch.cuda.synchronize()``: CUDA kernels run asynchronously, and a clock read without it
-# measures only how long the CPU took to *queue* the work. The loop body:
+# measures only how long the CPU took to *queue* the work. One epoch is the package's one
+# training step, the same on every page of this site:
 #
-# .. literalinclude:: ../../../src/devicelab/training.py
-#    :pyobject: _run_epochs
+# .. literalinclude:: ../../../src/devicelab/steps.py
+#    :pyobject: train_step
+#
+# and the loop runs it, with the ``loss.item()`` that makes the host wait:
+#
+# .. literalinclude:: ../../../src/devicelab/steps.py
+#    :pyobject: run_steps
 #
 # Timed by hand, the pattern is:
 #
@@ -38,7 +44,7 @@ exactly and times it the way GPU work must be timed.
 #    torch.cuda.synchronize()  # wait for every queued kernel
 #    seconds = time.perf_counter() - start
 #
-# :func:`devicelab.training.timed_blocks` does exactly this around each block.
+# :func:`devicelab.timing.timed_block` does exactly this around each block.
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
@@ -46,8 +52,9 @@ import torch.nn.functional as F
 from devicelab.data import load_iris
 from devicelab.models import MLP
 from devicelab.results import provenance, recorded_results
-from devicelab.roofline import mlp_step_counts
-from devicelab.timing import bootstrap_median, compare
+from devicelab.counts import mlp_step_counts
+from devicelab.stats import bootstrap_median
+from devicelab.timing import compare
 from devicelab.training import course_run
 
 # %%

@@ -43,7 +43,8 @@ import torch.nn.functional as F
 from devicelab.data import load_iris
 from devicelab.models import MLP
 from devicelab.overheads import sync_cost
-from devicelab.remedies import initial_weights, record_frequency_sweep
+from devicelab.models import initial_weights
+from devicelab.remedies import record_frequency_sweep
 from devicelab.results import provenance, recorded_results
 from devicelab.training import course_run
 
@@ -156,7 +157,7 @@ elif record is not None:
     if "sweep" in rec:  # recorded in paired rounds, with intervals
         rows = rec["sweep"]["variants"]
         slope = rec["sweep"]["cost_per_sync_s"]
-        from devicelab.timing import Interval
+        from devicelab.stats import Interval
 
         gpu = (f"GPU, recorded: {record['device_name']}",
                [r["syncs_per_block"] * 1_000 // rec["sweep"]["block_epochs"] for r in rows],

@@ -164,14 +164,11 @@ if first.predicted is not None and first.predicted.device_term == "achieved":
 # sphinx_gallery_start_ignore
 for name, a in advice.items():
     cpu = a.devices["cpu"]
-    cpu_interval = (cpu.step_s - cpu.step_iqr_s / 2, cpu.step_s + cpu.step_iqr_s / 2)
     live = [d for n, d in a.devices.items() if n.startswith("cuda")]
     if live:  # both measured: the verdict is the measured faster device, or a tie
-        gpu = live[0]
-        assert a.verdict == decide(cpu_interval, (gpu.step_s - gpu.step_iqr_s / 2,
-                                                  gpu.step_s + gpu.step_iqr_s / 2)), name
+        assert a.verdict == decide(cpu.spread, live[0].spread), name
     elif a.predicted is not None:  # the verdict follows the numbers the table prints
-        assert a.verdict == decide(cpu_interval, (a.predicted.low_s, a.predicted.high_s)), name
+        assert a.verdict == decide(cpu.spread, a.predicted.spread), name
         assert a.predicted.floor_s <= a.predicted.step_s, name
     assert all(any(c.isdigit() for c in reason) for reason in a.reasons), name
     if a.verdict == "gpu":  # the bound is the one on the device the verdict picks

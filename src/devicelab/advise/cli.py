@@ -94,7 +94,7 @@ def advise_command(
         targets = torch.randint(0, classes, (inputs[0].shape[0],), generator=generator)
     loaded = None
     if record is not None:
-        from .results import load_results
+        from ..results import load_results
 
         loaded = load_results(record)
     return advise(

@@ -110,8 +110,8 @@ def train_remedy(
     ------
     ValueError
         An unknown remedy, one that does not apply to ``device`` (the message says why), a
-        non-positive ``epochs``, ``lr`` or ``models``, or an ``unroll`` that does not divide
-        ``epochs``.
+        non-positive ``epochs``, ``lr`` or ``models``, or, for an unrolled remedy, an ``unroll``
+        that does not divide ``epochs``.
     """
     _check(epochs, lr)
     chosen = remedy(name)
@@ -120,7 +120,8 @@ def train_remedy(
         raise ValueError(f"{name} does not run on {device}: {chosen.reason(device)}")
     if models < 1:
         raise ValueError(f"models must be at least 1, got {models}")
-    check_unroll(epochs, unroll)
+    if chosen.unrolled:
+        check_unroll(epochs, unroll)
     setting = Setting(data.to(device), init, lr, device, epochs, unroll, models)
     unit = chosen.prepare(setting)
     wall, blocks = _timed_run(unit, epochs, device)

@@ -166,12 +166,16 @@ class Remedy:
         Why it does not apply elsewhere (``{device}`` is filled in).
     prepare:
         Builds the unit from a :class:`~devicelab.remedies.prepared.Setting`.
+    unrolled:
+        Whether it trains ``setting.unroll`` epochs per call, so that a run or a block must be
+        a whole number of calls.
     """
 
     name: str
     device_types: tuple[str, ...]
     why_not: str
     prepare: Callable[[Setting], Prepared]
+    unrolled: bool = False
 
     def applies_to(self, device: torch.device) -> bool:
         """Whether this remedy runs on ``device``."""
@@ -199,7 +203,7 @@ REMEDIES: dict[str, Remedy] = {
         Remedy("loss log on device", _ALL, "", prepare_loss_log),
         Remedy("batched models", _ALL, "", prepare_batched),
         Remedy("hand-written gradients", _ALL, "", prepare_manual),
-        Remedy("torch.compile", _ALL, "", prepare_compiled),
+        Remedy("torch.compile", _ALL, "", prepare_compiled, unrolled=True),
         Remedy(
             "one thread",
             ("cpu",),
@@ -212,6 +216,7 @@ REMEDIES: dict[str, Remedy] = {
             ("cuda",),
             "CUDA graphs need a CUDA device; this run is on {device}",
             prepare_cuda_graph,
+            unrolled=True,
         ),
     )
 }
