@@ -49,10 +49,10 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
+from devicelab.counts import mlp_step_counts
 from devicelab.data import load_iris
 from devicelab.models import MLP
 from devicelab.results import provenance, recorded_results
-from devicelab.counts import mlp_step_counts
 from devicelab.stats import bootstrap_median
 from devicelab.timing import compare
 from devicelab.training import course_run

@@ -24,10 +24,11 @@ times less often does not make the run anywhere near proportionally faster.
 # trains its own model from the same initial weights, in blocks of 1,000 epochs, and the
 # blocks alternate: one block of every frequency per round, in an order that changes each
 # round (:func:`devicelab.timing.compare`). Drift then slows a whole round, not one frequency.
-# The loop in each block is the course's, with ``loss.item()`` every ``record_every`` epochs:
+# The loop in each block is the course's, with ``loss.item()`` every ``sync_every`` epochs
+# (the step it runs is :func:`devicelab.steps.train_step`, the same on every page):
 #
-# .. literalinclude:: ../../../src/devicelab/training.py
-#    :pyobject: _run_epochs
+# .. literalinclude:: ../../../src/devicelab/steps.py
+#    :pyobject: run_steps
 #
 # The same rounds also time the idiom of the last section: every loss kept on the device.
 #
@@ -41,9 +42,8 @@ import torch
 import torch.nn.functional as F
 
 from devicelab.data import load_iris
-from devicelab.models import MLP
+from devicelab.models import MLP, initial_weights
 from devicelab.overheads import sync_cost
-from devicelab.models import initial_weights
 from devicelab.remedies import record_frequency_sweep
 from devicelab.results import provenance, recorded_results
 from devicelab.training import course_run

@@ -43,7 +43,8 @@ NAMES = {"iris_mlp": "Iris MLP", "lenet5": "LeNet-5", "transformer_layer": "Tran
 # ``advise`` copies the model to each device (``model.to(device)``), runs real training steps
 # (``loss = F.cross_entropy(model(x), y)``, ``loss.backward()``, an SGD step, and
 # ``loss.item()`` every step, as in the course) and times them with
-# :func:`devicelab.explain.explain_step`: warm-up, synchronisation, repeats, median and IQR.
+# :func:`devicelab.explain.explain_step`: warm-up, synchronisation, repeats, an interquartile
+# mean and the IQR.
 # The model you pass is neither moved nor trained. With ``loss_fn=None`` it advises on
 # inference instead.
 advice = {}

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch.autograd import DeviceType
 
 from .counts import mlp_step_counts
@@ -243,7 +244,7 @@ def _sweep_step(model_class, hidden, X, y, device) -> StepSpec:
     these measurements are about compute and launch, not syncs."""
     model = model_class(hidden).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    return StepSpec(model, (X,), y, optimizer=optimizer, sync_every=None, device=device)
+    return StepSpec(model, (X,), y, F.cross_entropy, optimizer, None, device)
 
 
 # -- 3. under-use: the model and batch grow ----------------------------------------------------

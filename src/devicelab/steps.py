@@ -62,7 +62,8 @@ class StepSpec:
     targets:
         What ``loss_fn`` compares the output with; None for inference.
     loss_fn:
-        ``loss_fn(outputs, targets)``; None for inference (forward only).
+        ``loss_fn(outputs, targets)``, e.g. :func:`torch.nn.functional.cross_entropy`; None
+        for inference (forward only).
     optimizer:
         Updates the parameters after the backward; None leaves the update out (the gradients
         are still computed).
@@ -76,8 +77,8 @@ class StepSpec:
 
     model: nn.Module
     inputs: tuple[torch.Tensor, ...]
-    targets: torch.Tensor | None = None
-    loss_fn: LossFn | None = F.cross_entropy
+    targets: torch.Tensor | None
+    loss_fn: LossFn | None
     optimizer: torch.optim.Optimizer | None = None
     sync_every: int | None = 1
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))

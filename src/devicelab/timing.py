@@ -138,11 +138,11 @@ def measure(
         raise ValueError(f"min_run_time must be positive, got {min_run_time}")
     if warmup < 0:
         raise ValueError(f"warmup must be zero or more, got {warmup}")
-    threads = num_threads if num_threads is not None else torch.get_num_threads()
-    for _ in range(warmup):
-        fn()
-    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads, label=label)
-    result = timer.blocked_autorange(min_run_time=min_run_time)
+    with torch_threads(num_threads) as threads:
+        for _ in range(warmup):
+            fn()
+        timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads, label=label)
+        result = timer.blocked_autorange(min_run_time=min_run_time)
     return Timing(
         label=label,
         median_s=result.median,
