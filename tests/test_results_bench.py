@@ -30,7 +30,7 @@ def record():
 
 def test_bench_record_is_valid_and_has_provenance(record):
     assert validate_results(record) is record
-    assert record["schema_version"] == 2 and record["device"] == "cpu"
+    assert record["schema_version"] == 3 and record["device"] == "cpu"
     assert record["command"] == "pytest" and record["quick"] is True
     assert record["hardware"]["cpu"]["generation"]
     assert record["software"]["torch"]
@@ -63,7 +63,7 @@ def test_not_a_results_file(tmp_path):
 
 
 def test_future_version_is_rejected(record):
-    future = copy.deepcopy(record) | {"schema_version": 3}
+    future = copy.deepcopy(record) | {"schema_version": 4}
     with pytest.raises(ResultsError, match="version 3.*Upgrade devicelab"):
         validate_results(future)
 
@@ -170,7 +170,7 @@ def test_bench_quick_cli_writes_a_valid_file(tmp_path):
     assert "Remedies" in run.stdout and f"wrote {out}" in run.stdout
     saved = load_results(out)
     assert set(saved["measurements"]) == {*SECTIONS, "noise"}
-    assert saved["schema_version"] == 2
+    assert saved["schema_version"] == 3
     (cpu_step,) = saved["measurements"]["breakdown"]["runs"]
     assert cpu_step["floor_s"] < cpu_step["measured_s"]  # the numba floor is under the step
     assert set(saved["measurements"]["roofline"]["ceilings"]) == {"cpu"}

@@ -1,25 +1,24 @@
 """devicelab: CPU vs GPU, explained and measured.
 
-One concept per module:
+One concept per module, in five layers; a module imports only from its own layer and the ones
+below (``CONTRIBUTING.md`` and the API page describe them).
 
-- :mod:`devicelab.callables` -- ``Counter`` and ``Adder``, Python's ``__call__`` made visible.
-- :mod:`devicelab.hardware` -- reading the CPU and the GPUs.
-- :mod:`devicelab.devices` -- choosing a device explicitly, and waiting for it.
-- :mod:`devicelab.data` -- Iris as the course prepares it.
-- :mod:`devicelab.models` -- the course's 4-10-3 MLP.
-- :mod:`devicelab.training` -- the course's loop, timed with the device synchronised.
-- :mod:`devicelab.timing` -- warm-up, sync, repeats, median and spread over torch.utils.benchmark;
-  paired rounds with intervals (``compare``).
-- :mod:`devicelab.noise` -- how much the machine drifted while it was measured.
-- :mod:`devicelab.overheads` -- transfer, launch and utilisation, each measured.
-- :mod:`devicelab.explain` -- one training step split into parts that are measured and add up.
-- :mod:`devicelab.floor` -- the course's epoch with no framework: the arithmetic floor.
-- :mod:`devicelab.roofline` -- ceilings, counted FLOPs and bytes, and the predicted step time.
-- :mod:`devicelab.remedies` -- the course's training rewritten to remove overhead.
-- :mod:`devicelab.results` -- the recorded-results format, loading and saving.
-- :mod:`devicelab.bench` -- every measurement at once (``python -m devicelab bench``).
-- :mod:`devicelab.advise` -- CPU or GPU for your own model (``python -m devicelab advise``).
-- :mod:`devicelab.zoo` -- the models of the "Your own model" page.
+1. Facts: :mod:`~devicelab.devices` (choosing a device; ``None`` means ``"auto"``
+   everywhere), :mod:`~devicelab.data` (Iris), :mod:`~devicelab.models` (the course's MLP and
+   its initial weights), :mod:`~devicelab.zoo`, :mod:`~devicelab.callables` (``__call__``
+   made visible), :mod:`~devicelab.hardware` (the CPU and the GPUs) and
+   :mod:`~devicelab.results` (the recorded-results format).
+2. Tools: :mod:`~devicelab.steps` (the one training step), :mod:`~devicelab.timing` (the one
+   timed block, the thread setting, ``measure`` and ``compare``), :mod:`~devicelab.stats`
+   (intervals and spreads), :mod:`~devicelab.counts` (FLOPs and bytes) and
+   :mod:`~devicelab.profiling` (operators, kernels, busy time).
+3. Measurements: :mod:`~devicelab.training` (the course's loop), :mod:`~devicelab.overheads`
+   (transfer, launch, utilisation), :mod:`~devicelab.roofline` (ceilings and the crossover),
+   :mod:`~devicelab.explain` (a step in parts that add up), :mod:`~devicelab.floor` (the
+   arithmetic floor), :mod:`~devicelab.noise` (the machine's drift) and
+   :mod:`~devicelab.remedies` (what removes the overhead).
+4. Answers: :mod:`~devicelab.advise` (CPU or GPU for your own model).
+5. Everything at once: :mod:`~devicelab.bench` (``python -m devicelab bench``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Recorded results: the JSON files that carry GPU figures to a site built without a GPU.
 
 A results file is what ``python -m devicelab bench --out FILE`` wrote on one machine. Its
-format is a versioned JSON Schema in this package (``schema/results-v2.schema.json``, and
-``results-v1`` for files written before the step breakdown and the roofline): the
+format is a versioned JSON Schema in this package (``schema/results-v3.schema.json``;
+``results-v2`` for files written before the calibration, the first step and the communication
+sections, ``results-v1`` before the step breakdown and the roofline): the
 measurements, plus the provenance that makes them trustworthy (hardware report, software
 versions, UTC date, the command). Every version this devicelab knows is still read; a page
 that needs a field only a newer version has must say that it is not recorded yet. :func:`load_results` refuses anything else with a message
@@ -37,8 +38,8 @@ __all__ = [
     "validate_results",
 ]
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 
 class ResultsError(ValueError):
