@@ -21,7 +21,6 @@ from devicelab.advise import (
     advise,
     decide,
     name_bound,
-    predict_from_record,
 )
 from devicelab.counts import count_flops, count_on_meta
 from devicelab.data import load_iris
@@ -70,56 +69,6 @@ def test_verdict_refuses_a_confidence_interval_where_a_spread_is_meant():
         decide(Spread(1.5e-4, 1e-4, 2e-4), (5e-4, 6e-4))
 
 
-# -- the prediction against a hand-checked record ----------------------------------------------
-@pytest.fixture(scope="module")
-def record():
-    """The recorded H100 with round numbers typed in, so the arithmetic can be checked by hand."""
-    data = copy.deepcopy(load_results(H100))
-    m = data["measurements"]
-    run = next(r for r in m["training"]["runs"] if r["device"] == data["device"])
-    run.update(epoch_time_s=1e-3, epoch_time_iqr_s=2e-4, syncs=run["epochs"])
-    m["sync"]["median_s"] = 1e-5
-    m["launch"]["per_op"]["queued"]["median_s"] = 5e-6
-    # one sweep point: 2e9 FLOPs in 1 ms is 2e12 FLOP/s achieved
-    point = m["utilization"]["sweeps"][data["device"]]["width"][0]
-    point.update(median_s=1e-3, flops=2_000_000_000)
-    m["utilization"]["sweeps"][data["device"]] = {"width": [point], "batch": []}
-    m.pop("roofline", None)
-    return data
-
-
-def test_prediction_arithmetic_by_hand_when_the_host_binds(record):
-    p = predict_from_record(record, ops=10, flops=0, bytes_moved=0, syncs=1, anchor_ops=20)
-    per_op = (1e-3 - 1e-5) / 20  # the course step, less its one sync, over its 20 operators
-    assert p.per_op_s == pytest.approx(per_op)
-    assert p.host_s == pytest.approx(10 * per_op)
-    assert p.step_s == pytest.approx(10 * per_op + 1e-5)  # max(host, device=0) + one sync
-    assert p.floor_s == pytest.approx(10 * 5e-6 + 1e-5)  # tiny-op launch floor + the sync
-    assert p.low_s == pytest.approx(p.step_s * 0.9) and p.high_s == pytest.approx(p.step_s * 1.1)
-    assert p.device_term == "achieved" and p.peak_flops_per_s == pytest.approx(2e12)
-    assert p.bound == BOUNDS[0]
-    assert p.provenance.startswith("recorded on NVIDIA H100")
-    assert p.to_dict()["kind"] == "prediction"
-
-
-def test_prediction_arithmetic_by_hand_when_the_device_binds(record):
-    p = predict_from_record(record, ops=10, flops=1e12, bytes_moved=0, syncs=1, anchor_ops=20)
-    assert p.device_s == pytest.approx(0.5)  # 1e12 FLOPs at the 2e12 FLOP/s achieved
-    assert p.step_s == pytest.approx(0.5 + 1e-5)
-    assert p.bound == BOUNDS[3]
-
-
-def test_a_record_that_is_not_a_gpu_record_is_refused(record):
-    cpu = copy.deepcopy(record)
-    cpu["device"] = "cpu"
-    with pytest.raises(ValueError, match="not a GPU"):
-        predict_from_record(cpu, ops=1, flops=0, bytes_moved=0, syncs=1, anchor_ops=1)
-    with pytest.raises(TypeError, match="results dict"):
-        predict_from_record("gpu.json", ops=1, flops=0, bytes_moved=0, syncs=1, anchor_ops=1)
-    with pytest.raises(ValueError, match="non-negative"):
-        predict_from_record(record, ops=-1, flops=0, bytes_moved=0, syncs=1, anchor_ops=1)
-
-
 # -- FLOP counts -------------------------------------------------------------------------------
 def test_meta_counts_equal_flop_counter_mode_on_real_data():
     torch.manual_seed(0)
@@ -151,13 +100,18 @@ def test_advice_reports_the_cpu_and_predicts_the_recorded_gpu(iris_advice):
     cpu = advice.devices["cpu"]
     assert cpu.step_s > 0 and cpu.kernels is None and cpu.busy_share is None
     assert cpu.flops == count_flops(lambda: F.cross_entropy(MLP()(x), y).backward())
+    assert cpu.predicted.flops == cpu.flops
     assert set(cpu.breakdown["parts"]) == {"forward", "loss", "backward", "optimizer", "sync"}
     assert cpu.bound in BOUNDS and advice.bound in BOUNDS
     assert advice.verdict in ("cpu", "gpu", "either")
-    # the CPU was measured, the GPU predicted, with the record's provenance
-    assert advice.predicted is not None and "recorded on" in advice.predicted.provenance
-    # the course's model is the anchor: its prediction is the record's course step
-    assert advice.predicted.step_s == pytest.approx(advice.predicted.anchor["step_s"], rel=1e-9)
+    # the CPU was measured and predicted; the GPU predicted from the record, with its provenance
+    assert advice.predicted is not None and advice.predicted.source == "record"
+    assert "recorded on" in advice.predicted.provenance
+    assert cpu.predicted.source == "measured" and cpu.bound == cpu.predicted.bound
+    # the prediction is not its own input: the record's course step is not copied into it
+    record = load_results(H100)
+    course = next(r for r in record["measurements"]["training"]["runs"] if r["device"] == "cuda:0")
+    assert advice.predicted.step_s != pytest.approx(course["epoch_time_s"], rel=1e-3)
     # the reader's model is neither moved nor trained
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert advice.batch_test["batches"] == [120, 240]
@@ -170,7 +124,7 @@ def test_verdict_agrees_with_the_numbers_it_prints(iris_advice):
     advice = iris_advice[0]
     cpu, gpu = advice.devices["cpu"], advice.predicted
     assert advice.verdict == decide(cpu.spread, gpu.spread)
-    assert cpu.spread.kind == "iqr" and gpu.spread.kind == "record"
+    assert cpu.spread.kind == "iqr" and gpu.spread.kind == "prediction"
 
 
 def test_the_batch_test_times_the_same_step_as_the_breakdown():
@@ -241,7 +195,7 @@ def test_cli_json_validates_against_the_schema(capsys):
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     jsonschema.Draft202012Validator(advice_schema()).validate(data)
-    assert data["predicted"]["device_name"] == "NVIDIA H100 80GB HBM3"
+    assert data["predicted"]["device"] == "NVIDIA H100 SXM"
     assert data["batch_test"]["batches"] == [120, 240]
 
 
@@ -252,6 +206,7 @@ def test_cli_json_validates_against_the_schema(capsys):
         (["devicelab.zoo:missing", "--input-shape", "8,4"], "no callable 'missing'"),
         (["devicelab.zoo:iris_mlp", "--input-shape", "8,x"], "comma-separated integers"),
         (["devicelab.zoo:iris_mlp", "--input-shape", "8,4", "--batch", "0"], "positive"),
+        (["devicelab.zoo:iris_mlp", "--input-shape", "8,4", "--gpu", "GTX 480"], "Known GPUs"),
     ],
 )
 def test_cli_bad_arguments_exit_2_with_a_message(argv, message, capsys):

@@ -46,13 +46,7 @@ import torch
 from devicelab.counts import mlp_step_counts
 from devicelab.overheads import count_step_ops, launch_cost, utilization_sweep
 from devicelab.results import provenance, recorded_results
-from devicelab.roofline import (
-    Ceilings,
-    StepCostModel,
-    crossover,
-    measure_ceilings,
-    predict_crossover,
-)
+from devicelab.roofline import Ceilings, StepCostModel, crossover, measure_ceilings
 
 HIDDENS = [10, 32, 100, 320, 1_000, 3_200, 10_000, 32_000]
 BATCHES = [120, 1_200, 12_000, 120_000, 1_200_000]
@@ -293,72 +287,72 @@ if gpu_share is not None:
 # %%
 # The crossover, predicted and measured
 # -------------------------------------
-# The prediction needs no GPU run: for each size, each device's step is its host time plus
-# (CPU) or overlapped with (GPU) its roofline time, from the counts of that size, on a dense
-# grid of sizes (:func:`devicelab.roofline.predict_crossover`). The measurement is
-# :func:`devicelab.roofline.crossover`: the first measured size from which the GPU is faster
-# and stays faster, so the true crossing lies between it and the measured size before.
-#
-# Two host times are tried. The launch floor counts only the cost of a tiny operator; a real
-# step also pays Python, autograd and the allocator around each operator. The second takes
-# the host time of a real step: the sweep's smallest point, measured.
-#
-# The roofline is a lower bound: a real step also runs small operators (elementwise work,
-# the optimizer's update) far below both ceilings. So each sweep also prints how much slower
-# this CPU's measured step is than its prediction at the sweep's largest size: a prediction
-# that flatters the CPU puts the crossover too late.
+# The prediction needs no GPU run and times nothing at those sizes:
+# :func:`devicelab.predict.predict_step` lists each size's operators once on the ``meta``
+# device and prices them with each device's calibration (the same cost model as
+# ``devicelab.advise``; see the "Your own model" page for its check against measured steps).
+# This CPU is calibrated here, on tiny tensors and a few sizes of each kind of operator. The
+# GPU is calibrated live when there is one; otherwise its figures come from the recorded GPU's
+# datasheet and its record's launch and sync costs, and the prediction lists what it assumes.
+# The measurement is :func:`devicelab.roofline.crossover`: the first measured size from
+# which the GPU is faster and stays faster, so the true crossing lies between it and the
+# measured size before.
+from devicelab.models import MLP, DeepMLP
+from devicelab.predict import predict_step
+
 DENSE = {"width": [round(h) for h in np.geomspace(10, 32_000, 16)],
          "batch": [round(b) for b in np.geomspace(120, 1_200_000, 16)],
          "deep": [round(h) for h in np.geomspace(10, DEEP_HIDDENS[-1], 16)]}
-dense_counts = {
-    "width": [mlp_step_counts(h, 120) for h in DENSE["width"]],
-    "batch": [mlp_step_counts(10, b) for b in DENSE["batch"]],
-    "deep": [mlp_step_counts(h, DEEP_BATCH, deep=True) for h in DENSE["deep"]],
-}
+GPU_TARGET = "cuda" if gpu_live else ({k: v for k, v in record.items() if k != "_path"}
+                                      if record is not None else None)
 
 
-def real_step(model, points):
-    """The same device, its host time per step taken from the sweep's smallest point."""
-    smallest = min(points, key=lambda p: p["flops"])["median_s"]
-    return StepCostModel(model.device, model.ceilings, model.ops, smallest / model.ops,
-                         overlap=model.overlap)
+def predicted_step(axis, size, device):
+    """The sweep's step at ``size``, predicted: built on ``meta`` (nothing is allocated), with
+    no loss.item() (the sweep's step has none)."""
+    key, _, deep = SWEEPS[axis]
+    hidden, batch = (size, DEEP_BATCH if deep else 120) if key == "hidden" else (10, size)
+    with torch.device("meta"):
+        model = (DeepMLP if deep else MLP)(hidden)
+        x, y = torch.empty(batch, 4), torch.zeros(batch, dtype=torch.long)
+    return predict_step(model, x, targets=y, device=device, syncs=0)
 
 
-predicted_cpu, predictions = {}, {}
-for axis, (key, fixed, deep) in SWEEPS.items():
-    flops = [c.flops for c in dense_counts[axis]]
-    nbytes = [c.bytes_moved for c in dense_counts[axis]]
-    cpu_real = real_step(cpu_model[deep], cpu[axis])
-    predicted_cpu[axis] = [cpu_real.step_s(f, b) for f, b in zip(flops, nbytes, strict=True)]
+predicted_cpu, predicted_gpu, predicted_crossover, measured_crossover = {}, {}, {}, {}
+for axis, (key, fixed, _) in SWEEPS.items():
+    predicted_cpu[axis] = [predicted_step(axis, s, "cpu") for s in DENSE[axis]]
     largest = max(cpu[axis], key=lambda p: p[key])
-    slower = largest["median_s"] / cpu_real.step_s(largest["flops"], largest["bytes_moved"])
+    slower = largest["median_s"] / predicted_step(axis, largest[key], "cpu").step_s
     print(f"\n{axis} sweep ({fixed}): this CPU's measured step at {key} {largest[key]:,} is "
-          f"{slower:.1f} times its prediction from the host time of a real step.")
-    if gpu is None or not gpu[axis] or deep not in gpu_model:
-        print("  The GPU's sweep or kernel count for this model is not recorded yet: no crossover.")
+          f"{slower:.2f} times its prediction.")
+    if gpu is None or not gpu[axis] or GPU_TARGET is None:
+        print("  The GPU's sweep for this model is not recorded yet: no measured crossover.")
         continue
-    predictions[axis] = {
-        "launch floor": predict_crossover(DENSE[axis], flops, nbytes, cpu=cpu_model[deep],
-                                          gpu=gpu_model[deep]),
-        "host time of a real step": predict_crossover(
-            DENSE[axis], flops, nbytes, cpu=cpu_real, gpu=real_step(gpu_model[deep], gpu[axis])),
-    }
+    predicted_gpu[axis] = [predicted_step(axis, s, GPU_TARGET) for s in DENSE[axis]]
+    predicted_crossover[axis] = crossover(DENSE[axis], [p.step_s for p in predicted_cpu[axis]],
+                                          [p.step_s for p in predicted_gpu[axis]])
     here, there = by_size(cpu[axis], key), by_size(gpu[axis], key)
     sizes = sorted(set(here) & set(there))
     measured = crossover(sizes, [here[s]["median_s"] for s in sizes],
                          [there[s]["median_s"] for s in sizes])
+    measured_crossover[axis] = measured
     before = max((s for s in sizes if measured and s < measured), default=None)
     where = (f"{key} {measured:,}" + (f" (GPU slower at {before:,})" if before else "")
              if measured else "the GPU never overtakes in the sweep")
     print(f"  {gpu_label} vs this CPU (live), measured crossover: {where}")
-    for host, prediction in predictions[axis].items():
-        ratio = prediction.ratio_to(measured)
-        print(f"  predicted from the {host}: "
-              + (f"{key} {prediction.crossover:,}" if prediction.crossover else "no crossover")
-              + (f", {ratio:.2f} times the measured one" if ratio else ""))
-if gpu is not None and gpu_ceilings is None:
-    print("\nThe GPU's ceilings are not recorded yet, so its side of each prediction is its host "
-          "time alone: no bandwidth or compute term, a lower bound on its step.")
+    guess = predicted_crossover[axis]
+    ratio = guess / measured if guess and measured else None
+    print("  predicted: " + (f"{key} {guess:,}" if guess else "no crossover")
+          + (f", {ratio:.2f} times the measured one" if ratio else ""))
+    smallest = min(gpu[axis], key=lambda p: p[key])
+    gpu_small = predicted_step(axis, smallest[key], GPU_TARGET)
+    print(f"  the GPU's smallest step: measured {smallest['median_s'] * 1e6:.0f} us, predicted "
+          f"{gpu_small.step_s * 1e6:.0f} us ({gpu_small.step_s / smallest['median_s']:.2f}x; "
+          f"host {gpu_small.host_s * 1e6:.0f} us, device {gpu_small.device_s * 1e6:.1f} us)")
+if predicted_gpu:
+    first = next(iter(predicted_gpu.values()))[0]
+    print(f"\nThe GPU side is priced from: {first.provenance}. Assumed: "
+          + "; ".join(first.assumptions or ("nothing",)) + ".")
 if record is not None:
     u = record["measurements"]["utilization"]
     for axis in ("width", "batch"):
@@ -366,40 +360,62 @@ if record is not None:
               f"{SWEEPS[axis][0]} = {u[f'crossover_{axis}']:,}")
 
 # sphinx_gallery_start_ignore
-# "a real step also pays more than its launch floor", on both devices, at the smallest point
-assert cpu["width"][0]["median_s"] > cpu_model[False].host_s, (cpu["width"][0], cpu_model)
-if False in gpu_model:
-    assert gpu["width"][0]["median_s"] > gpu_model[False].host_s, (gpu["width"][0], gpu_model)
-for by_host in predictions.values():
-    for prediction in by_host.values():
-        assert prediction.crossover == crossover(prediction.sizes, prediction.cpu_s,
-                                                 prediction.gpu_s)
+# the printed predicted crossover is the crossing of the printed predicted curves
+for axis, guess in predicted_crossover.items():
+    assert guess == crossover(DENSE[axis], [p.step_s for p in predicted_cpu[axis]],
+                              [p.step_s for p in predicted_gpu[axis]])
 if record is not None:
     assert record["measurements"]["utilization"]["crossover_width"] is not None
     assert record["measurements"]["utilization"]["crossover_batch"] is not None
 # sphinx_gallery_end_ignore
 
 # %%
+# When the prediction misses
+# --------------------------
+# A prediction within 2x of the measured crossover is a usable answer. When it misses by more,
+# the page says which term is off, from the numbers above: the GPU's host time (the record's
+# host was slower, or busier, than this CPU issuing the same operators plus a launch each), or
+# the device time (a datasheet rate that small kernels never reach).
+for axis, guess in predicted_crossover.items():
+    measured = measured_crossover[axis]
+    if guess is None or measured is None:
+        print(f"{axis}: no crossover on one side, nothing to compare.")
+        continue
+    ratio = guess / measured
+    smallest = min(gpu[axis], key=lambda p: p[SWEEPS[axis][0]])
+    gpu_small = predicted_step(axis, smallest[SWEEPS[axis][0]], GPU_TARGET)
+    host_ratio = gpu_small.step_s / smallest["median_s"]
+    if 0.5 <= ratio <= 2:
+        print(f"{axis}: predicted within 2x of the measured crossover ({ratio:.2f}x).")
+    else:
+        print(f"{axis}: predicted {ratio:.2f}x the measured crossover. The GPU's smallest step "
+              f"is predicted at {host_ratio:.2f}x what was measured, all of it host time: "
+              + ("the prediction's host side is too slow, so it sees the GPU win too late."
+                 if host_ratio > 1 else
+                 "the prediction's host side is too fast: the recorded GPU's host paid more "
+                 "per operator than this CPU plus a launch, so the GPU wins later than "
+                 "predicted."))
+
+# %%
 # The time per step, measured and predicted
 # -----------------------------------------
-# The dotted lines are the predictions from the host time of a real step.
+# The dotted lines are :func:`devicelab.predict.predict_step`'s predictions.
 fig, axes = plt.subplots(1, 3, figsize=(13, 4))
 for ax, (axis, (key, fixed, _)) in zip(axes, SWEEPS.items(), strict=True):
     ax.plot([p[key] for p in cpu[axis]], [p["median_s"] * 1e6 for p in cpu[axis]], "o-",
             color=COLORS["CPU"], label="CPU, live")
-    ax.plot(DENSE[axis], [t * 1e6 for t in predicted_cpu[axis]], ":", color=COLORS["CPU"],
-            label="CPU, predicted")
+    ax.plot(DENSE[axis], [p.step_s * 1e6 for p in predicted_cpu[axis]], ":",
+            color=COLORS["CPU"], label="CPU, predicted")
     if gpu is not None and gpu[axis]:
         ax.plot([p[key] for p in gpu[axis]], [p["median_s"] * 1e6 for p in gpu[axis]],
                 "s-" if gpu_live else "s--", color=COLORS["GPU"], label=gpu_label)
-    if axis in predictions:
-        prediction = predictions[axis]["host time of a real step"]
-        ax.plot(prediction.sizes, [t * 1e6 for t in prediction.gpu_s], ":", color=COLORS["GPU"],
-                label="GPU, predicted")
-        if prediction.crossover:
-            ax.axvline(prediction.crossover, color="k", lw=0.8, ls=":")
-            ax.text(prediction.crossover, 0.98, " predicted\n crossover", fontsize=7, va="top",
-                    transform=ax.get_xaxis_transform())
+    if axis in predicted_gpu:
+        ax.plot(DENSE[axis], [p.step_s * 1e6 for p in predicted_gpu[axis]], ":",
+                color=COLORS["GPU"], label="GPU, predicted")
+        if predicted_crossover[axis]:
+            ax.axvline(predicted_crossover[axis], color="k", lw=0.8, ls=":")
+            ax.text(predicted_crossover[axis], 0.98, " predicted\n crossover", fontsize=7,
+                    va="top", transform=ax.get_xaxis_transform())
     if record is not None and not gpu_live and axis in ("width", "batch"):
         host = record["measurements"]["utilization"]["sweeps"]["cpu"][axis]
         ax.plot([p[key] for p in host], [p["median_s"] * 1e6 for p in host], "^:", color="grey",

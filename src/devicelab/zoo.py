@@ -10,6 +10,13 @@ entry: the input shape and class count the gallery's "Your own model" page uses.
   head on the mean over the sequence.
 - :func:`wide_mlp`: an MLP with 4,096-wide hidden-to-hidden layers, whose matrix products
   carry enough arithmetic per byte to be compute-bound on a GPU.
+- :func:`gru_classifier`: a one-layer GRU over a sequence and a linear head: many small
+  operators per step (a recurrent model).
+- :func:`small_cnn`: two 3x3 convolutions with pooling on 32x32 colour images (a
+  convolutional model of another shape than LeNet-5).
+
+:data:`EXAMPLE_SHAPES` lists the four the "Your own model" page advises on;
+:data:`VALIDATION_SHAPES` adds the two more that its cost-model check predicts.
 """
 
 from __future__ import annotations
@@ -27,6 +34,11 @@ __all__ = [
     "lenet5",
     "transformer_layer",
     "wide_mlp",
+    "VALIDATION_SHAPES",
+    "GRUClassifier",
+    "SmallCNN",
+    "gru_classifier",
+    "small_cnn",
 ]
 
 #: Factory name to ``(input shape, classes)``: the shapes the gallery advises on.
@@ -109,3 +121,58 @@ def wide_mlp() -> nn.Module:
     return nn.Sequential(
         nn.Linear(1024, 4096), nn.ReLU(), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 10)
     )
+
+
+class GRUClassifier(nn.Module):
+    """A one-layer GRU (input 32, hidden 64) over the sequence, and a linear head on its last
+    step: ``(batch, sequence, 32) -> (batch, classes)``."""
+
+    def __init__(self, classes: int = 5) -> None:
+        super().__init__()
+        self.gru = nn.GRU(32, 64, batch_first=True)
+        self.head = nn.Linear(64, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores of shape ``(batch, classes)``."""
+        return self.head(self.gru(x)[0][:, -1])
+
+
+def gru_classifier() -> nn.Module:
+    """A GRU classifier for ``(batch, sequence, 32)`` inputs and 5 classes."""
+    return GRUClassifier()
+
+
+class SmallCNN(nn.Module):
+    """``conv(3->16, 3x3) -> ReLU -> maxpool 2 -> conv(16->32, 3x3) -> ReLU -> global average
+    pool -> linear(32->classes)`` for ``(batch, 3, 32, 32)`` images."""
+
+    def __init__(self, classes: int = 10) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+        self.head = nn.Linear(32, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores of shape ``(batch, classes)``."""
+        return self.head(self.features(x))
+
+
+def small_cnn() -> nn.Module:
+    """A small CNN for ``(batch, 3, 32, 32)`` images and 10 classes."""
+    return SmallCNN()
+
+
+#: :data:`EXAMPLE_SHAPES` and two more shapes of model (a recurrent and a convolutional one):
+#: the six whose predicted CPU step the "Your own model" page checks against the measured one.
+VALIDATION_SHAPES: dict[str, tuple[tuple[int, ...], int]] = {
+    **EXAMPLE_SHAPES,
+    "gru_classifier": ((16, 20, 32), 5),
+    "small_cnn": ((32, 3, 32, 32), 10),
+}

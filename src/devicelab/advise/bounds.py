@@ -1,22 +1,15 @@
 """The bound and the verdict: which overhead decides a step, and which device wins.
 
-A step's time has four candidate terms: the host issuing its operators (operator calls x the
-measured cost of one tiny operator), the syncs (syncs x the measured cost of one), and the two
-roofline times (bytes / bandwidth, FLOPs / peak FLOP/s). The largest names the bound
-(:func:`name_bound`). It comes from measured costs and counted work, never from the number of
-parameters.
+A step's time has four candidate terms, priced by :func:`devicelab.predict.predict_step`: the
+host issuing its operators, the syncs, and the device's time on memory-bound operators and on
+matrix products and convolutions. The largest names the bound
+(:func:`devicelab.costmodel.name_bound`). It comes from the device's calibration and the
+step's counted operators, never from the number of parameters.
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import asdict, dataclass
-
-import torch
-
-from ..devices import resolve_device
-from ..overheads import launch_cost, sync_cost
-from ..roofline import Ceilings, measure_ceilings
+from ..costmodel import BOUNDS, StepTerms, name_bound
 from ..stats import Spread
 
 __all__ = [
@@ -24,14 +17,11 @@ __all__ = [
     "REMEDIES",
     "REMEDIES_PAGE",
     "VERDICTS",
-    "DeviceCosts",
     "StepTerms",
     "decide",
-    "device_costs",
     "name_bound",
 ]
 
-BOUNDS = ("launch/dispatch-bound", "sync-bound", "memory-bound", "compute-bound")
 VERDICTS = ("cpu", "gpu", "either")
 #: The remedies page, relative to the site's root.
 REMEDIES_PAGE = "auto_examples/overheads/plot_remedies.html"
@@ -54,74 +44,6 @@ REMEDIES: dict[str, list[str]] = {
         "allow TF32 or bfloat16 matrix products on the GPU",
     ],
 }
-_TERM_BOUND = {
-    "host_s": BOUNDS[0],
-    "sync_s": BOUNDS[1],
-    "memory_s": BOUNDS[2],
-    "compute_s": BOUNDS[3],
-}
-
-
-@dataclass(frozen=True)
-class DeviceCosts:
-    """What a device charges apart from a model: ceilings, one tiny operator, one sync."""
-
-    device: str
-    ceilings: Ceilings
-    per_op_s: float
-    sync_s: float
-
-
-@functools.cache
-def _device_costs(device: str) -> DeviceCosts:
-    ceilings = measure_ceilings(device, min_run_time=0.1)
-    per_op = launch_cost(device, min_run_time=0.1).queued.median_s
-    return DeviceCosts(device, ceilings, per_op, sync_cost(device, min_run_time=0.1).median_s)
-
-
-def device_costs(device: str | torch.device) -> DeviceCosts:
-    """The device's roofline ceilings, tiny-operator cost and sync cost, measured on first use
-    and cached for the process (so a page advising on four models measures them once)."""
-    return _device_costs(str(resolve_device(device)))
-
-
-@dataclass(frozen=True)
-class StepTerms:
-    """Seconds per step of the four things a step can wait on (None: not known).
-
-    Attributes
-    ----------
-    host_s:
-        Operator calls x the cost of one (launch/dispatch).
-    sync_s:
-        Syncs x the cost of one.
-    memory_s, compute_s:
-        Bytes / bandwidth ceiling and FLOPs / compute ceiling: the roofline's two times.
-    """
-
-    host_s: float
-    sync_s: float
-    memory_s: float | None
-    compute_s: float | None
-
-    def to_dict(self) -> dict[str, float | None]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
-
-def name_bound(terms: StepTerms) -> str:
-    """The bound: the name (one of :data:`BOUNDS`) of the largest known term.
-
-    Raises
-    ------
-    ValueError
-        A negative term.
-    """
-    known = {k: v for k, v in asdict(terms).items() if v is not None}
-    bad = {k: v for k, v in known.items() if not v >= 0}
-    if bad:
-        raise ValueError(f"step terms must be zero or more seconds, got {bad}")
-    return _TERM_BOUND[max(known, key=known.__getitem__)]
 
 
 def decide(cpu: Spread, gpu: Spread) -> str:

@@ -58,11 +58,13 @@ def advise_command(
     classes: int | None = None,
     batch: str | None = None,
     record: str | None = None,
+    gpu: str | None = None,
     inference: bool = False,
     seed: int = 0,
 ) -> Advice:
     """What ``python -m devicelab advise`` runs: build the model from ``MODULE:CALLABLE``,
     random float32 inputs of each shape and random class targets, then :func:`advise`.
+    ``gpu`` is a GPU name from the datasheet table; ``record`` a results file to predict from.
 
     Raises
     ------
@@ -103,6 +105,7 @@ def advise_command(
         targets=targets,
         loss_fn=None if inference else F.cross_entropy,
         batch_sizes=_ints(batch, "--batch") if batch else None,
+        gpu=gpu,
         record=loaded,
     )
 
@@ -112,5 +115,5 @@ def advice_schema() -> dict[str, Any]:
     import json
     from importlib import resources
 
-    text = resources.files("devicelab").joinpath("schema/advice-v1.schema.json").read_text()
+    text = resources.files("devicelab").joinpath("schema/advice-v2.schema.json").read_text()
     return json.loads(text)

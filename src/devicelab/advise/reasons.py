@@ -32,57 +32,10 @@ def reasons_for(
             f"({next(iter(reports.values())).ops} operator calls a step)."
         )
     for r in reports.values():
-        t = r.terms
-        known = {k: v for k, v in t.to_dict().items() if v is not None}
-        largest = max(known, key=known.__getitem__)
-        reasons.append(
-            f"Measured on {r.device}: {_us(r.step_s)} a step (IQR {_us(r.step_iqr_s)}), "
-            f"{r.ops} operator calls, {r.flops / 1e9:.3g} GFLOP, {r.bytes_moved / 1e6:.3g} MB "
-            f"moved at least."
-        )
-        reasons.append(
-            f"{r.device} is {r.bound}: its largest term is {_us(known[largest])} "
-            f"(operators {_us(t.host_s)}, syncs {_us(t.sync_s)}, memory {_us(t.memory_s)}, "
-            f"compute {_us(t.compute_s)}), {sum(known.values()) / r.step_s:.0%} of the "
-            "measured step."
-        )
-        if r.busy_share is not None:
-            reasons.append(f"The GPU was busy {r.busy_share:.0%} of the step.")
+        reasons += _device_sentences(r)
     if predicted is not None:
-        p = predicted
-        rates = (
-            "its measured ceilings"
-            if p.device_term == "ceilings"
-            else f"the best rates its recorded sweep achieved ({p.peak_flops_per_s / 1e12:.2g} "
-            f"TFLOP/s, {p.peak_bytes_per_s / 1e9:.3g} GB/s; no ceilings were recorded, so "
-            "this device time is pessimistic)"
-        )
-        reasons.append(
-            f"Predicted, not measured, for the {p.device_name}: {p.ops} operator calls at "
-            f"{_us(p.per_op_s)} each (the record's course step, {_us(p.anchor['step_s'])} over "
-            f"{p.anchor['ops']} operators) give {_us(p.host_s)} of host time; the device needs "
-            f"{_us(p.device_s)} at {rates}; so about {_us(p.step_s)} a step "
-            f"({_us(p.low_s)} to {_us(p.high_s)}). Its launch floor alone, at the record's "
-            f"{_us(p.floor_per_op_s)} per tiny operator, is {_us(p.floor_s)}."
-        )
-    cpu = reports.get("cpu")
-    other = next((r.step_s for n, r in reports.items() if n.startswith("cuda")), None)
-    other_name = (
-        "the GPU here"
-        if other is not None
-        else (f"the recorded {predicted.device_name}" if predicted else None)
-    )
-    if other is None and predicted is not None:
-        other = predicted.step_s
-    if cpu is not None and other is not None:
-        ratio = other / cpu.step_s
-        head = {"cpu": "Stay on the CPU", "gpu": "Use the GPU", "either": "Either device will do"}[
-            verdict
-        ]
-        reasons.append(
-            f"{head}: {other_name} takes {_us(other)} a step, {ratio:.2g}x the "
-            f"CPU's {_us(cpu.step_s)}."
-        )
+        reasons.append(_prediction_sentence(predicted))
+    reasons += _verdict_sentences(reports, predicted, verdict)
     for b, device in batch_test["winner"].items():
         at = {p["device"]: p for p in batch_test["points"] if str(p["batch"]) == b}
         per = ", ".join(
@@ -97,6 +50,63 @@ def reasons_for(
         if points[-1]["batch"] != points[0]["batch"]:
             reasons.append(_batch_sentence(device, points[0], points[-1]))
     return reasons
+
+
+def _terms(t: Any) -> str:
+    return (
+        f"operators {_us(t.host_s)}, syncs {_us(t.sync_s)}, memory {_us(t.memory_s)}, "
+        f"compute {_us(t.compute_s)}"
+    )
+
+
+def _device_sentences(r: Any) -> list[str]:
+    """What was measured on one device, and what its prediction said beside it."""
+    p = r.predicted
+    sentences = [
+        f"Measured on {r.device}: {_us(r.step_s)} a step (IQR {_us(r.step_iqr_s)}), "
+        f"{r.ops} operator calls, {r.flops / 1e9:.3g} GFLOP, {r.bytes_moved / 1e6:.3g} MB "
+        "moved at least.",
+        f"Predicted for {r.device} from its calibration, without timing the step: "
+        f"{_us(p.step_s)} ({r.predicted_over_measured:.2f}x the measured step; {_terms(p.terms)}),"
+        f" so {r.device} is {r.bound}.",
+    ]
+    if r.busy_share is not None:
+        sentences.append(f"The GPU was busy {r.busy_share:.0%} of the step.")
+    return sentences
+
+
+def _prediction_sentence(p: Any) -> str:
+    """The GPU that is not here, predicted, with where its figures come from."""
+    overlap = "overlapping" if p.host_s and p.device_s else "and"
+    return (
+        f"Predicted, not measured, for the {p.device} ({p.source}): the host issues "
+        f"{p.ops} operator calls in {_us(p.host_s)}, {overlap} {_us(p.device_s)} of device "
+        f"time, plus {_us(p.sync_s)} of sync: about {_us(p.step_s)} a step "
+        f"({_us(p.low_s)} to {_us(p.high_s)}), {p.bound}. Assumed: "
+        + "; ".join(p.assumptions or ("nothing beyond the record",))
+        + "."
+    )
+
+
+def _verdict_sentences(reports: dict[str, Any], predicted: Any, verdict: str) -> list[str]:
+    cpu = reports.get("cpu")
+    gpu_here = next((r.step_s for n, r in reports.items() if n.startswith("cuda")), None)
+    if gpu_here is not None:
+        other, other_name = gpu_here, "the GPU here"
+    elif predicted is not None:
+        other, other_name = predicted.step_s, f"the {predicted.device} (predicted)"
+    else:
+        return []
+    if cpu is None:
+        return []
+    head = {"cpu": "Stay on the CPU", "gpu": "Use the GPU", "either": "Either device will do"}
+    sentence = (
+        f"{head[verdict]}: {other_name} takes {_us(other)} a step, "
+        f"{other / cpu.step_s:.2g}x the CPU's {_us(cpu.step_s)}"
+    )
+    if verdict == "either" and gpu_here is None:
+        sentence += ", and the prediction's range covers both devices, so the numbers do not decide"
+    return [sentence + "."]
 
 
 def _batch_sentence(device: str, first: dict[str, Any], last: dict[str, Any]) -> str:

@@ -11,7 +11,6 @@ one step (:mod:`devicelab.steps`), at the example batch and at every batch of th
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -20,10 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..costmodel import StepPrediction, StepTerms
 from ..counts import StepCounts, count_on_meta
 from ..devices import available_devices, resolve_device
 from ..explain import StepBreakdown, explain_step, time_step
-from ..models import MLP
+from ..predict import predict_step
 from ..stats import Spread
 from ..steps import (
     LossFn,
@@ -35,8 +35,7 @@ from ..steps import (
     sgd_lr_0_01,
 )
 from ..timing import timed_block
-from .bounds import REMEDIES, REMEDIES_PAGE, StepTerms, decide, device_costs, name_bound
-from .prediction import Prediction, check_gpu_record, predict_from_record
+from .bounds import REMEDIES, REMEDIES_PAGE, decide
 from .reasons import reasons_for
 
 __all__ = ["Advice", "BatchPoint", "DeviceReport", "advise"]
@@ -65,7 +64,10 @@ class DeviceReport:
     busy_share:
         Share of the step the GPU was busy; None on a CPU.
     terms, bound:
-        The four terms from this device's measured costs, and the bound they name.
+        The four terms of this device's prediction of the step, and the bound they name.
+    predicted:
+        :func:`devicelab.predict.predict_step` for this device, from its calibration: set
+        beside the measured step, it is the check of the cost model.
     """
 
     device: str
@@ -79,6 +81,12 @@ class DeviceReport:
     busy_share: float | None
     terms: StepTerms
     bound: str
+    predicted: StepPrediction
+
+    @property
+    def predicted_over_measured(self) -> float:
+        """The prediction over the measured step: 1.0 is a perfect prediction."""
+        return self.predicted.step_s / self.step_s
 
     @property
     def spread(self) -> Spread:
@@ -88,7 +96,7 @@ class DeviceReport:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return asdict(self)
+        return {**asdict(self), "predicted": self.predicted.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -146,7 +154,7 @@ class Advice:
     verdict: str
     bound: str
     devices: dict[str, DeviceReport]
-    predicted: Prediction | None
+    predicted: StepPrediction | None
     batch_test: dict[str, Any]
     reasons: list[str]
     remedies: dict[str, Any] = field(default_factory=dict)
@@ -155,7 +163,7 @@ class Advice:
         """A JSON-ready dict: the CLI's ``--json`` output."""
         return {
             "schema": "devicelab.advice",
-            "schema_version": 1,
+            "schema_version": 2,
             "model": self.model,
             "input_shapes": self.input_shapes,
             "batch": self.batch,
@@ -237,14 +245,6 @@ def _warm_step_s(spec: StepSpec) -> float:
     return seconds
 
 
-@functools.cache
-def _course_ops() -> int:
-    """Operator calls of the course's step (4-10-3 MLP, 120 rows), counted like any model's."""
-    torch.manual_seed(0)
-    x, y = torch.rand(120, 4), torch.randint(0, 3, (120,))
-    return explain_step(MLP(), x, y, steps=1, rounds=1, warmup=1).ops
-
-
 def _plan(seconds_per_step: float) -> dict[str, int]:
     """Steps per block and rounds: a block of about 20 ms, fewer rounds for slow steps, so a
     page advising on four models stays within the docs budget."""
@@ -300,48 +300,42 @@ def _check_workload(work: _Workload, resolved: list[torch.device], batch_sizes) 
         )
 
 
-def _report(
-    work: _Workload, device: torch.device, batch: int, counts: StepCounts, warm_s: float
-) -> DeviceReport:
-    """Measure the step on ``device`` (:func:`~devicelab.explain.explain_step`) and name its
-    bound from the device's measured costs."""
+def _report(work: _Workload, device: torch.device, batch: int, counts: StepCounts,
+            warm_s: float) -> DeviceReport:  # fmt: skip
+    """Measure the step on ``device`` (:func:`~devicelab.explain.explain_step`), predict it
+    from the device's calibration (:func:`~devicelab.predict.predict_step`), and name its
+    bound from the prediction's terms."""
     model, xs, y = work.placed(device, batch)
-    b: StepBreakdown = explain_step(
-        model, xs, y, loss_fn=work.loss_fn, optimizer=work.optimizer, device=device, **_plan(warm_s)
-    )
-    costs = device_costs(device)
-    memory_s = counts.bytes_moved / costs.ceilings.peak_bytes_per_s
-    compute_s = counts.flops / costs.ceilings.peak_flops_per_s
-    if b.device_busy_s is not None:  # a live GPU: its busy time is the device term
-        if compute_s >= memory_s:
-            compute_s = max(compute_s, b.device_busy_s)
-        else:
-            memory_s = max(memory_s, b.device_busy_s)
-    terms = StepTerms(b.ops * costs.per_op_s, SYNCS_PER_STEP * costs.sync_s, memory_s, compute_s)
+    b: StepBreakdown = explain_step(model, xs, y, loss_fn=work.loss_fn, optimizer=work.optimizer,
+                                    device=device, **_plan(warm_s))  # fmt: skip
+    predicted = _predict(work, batch, device)
     busy = None if b.device_busy_s is None else b.device_busy_s / b.measured_s
-    return DeviceReport(
-        str(device),
-        b.measured_s,
-        b.measured_iqr_s,
-        b.ops,
-        b.kernels,
-        counts.flops,
-        counts.bytes_moved,
-        b.to_dict(),
-        busy,
-        terms,
-        name_bound(terms),
-    )
+    return DeviceReport(str(device), b.measured_s, b.measured_iqr_s, b.ops, b.kernels,
+                        counts.flops, counts.bytes_moved, b.to_dict(), busy, predicted.terms,
+                        predicted.bound, predicted)  # fmt: skip
 
 
-def _gpu_record_to_use(record, resolved: list[torch.device]) -> dict[str, Any] | None:
+def _predict(work: _Workload, batch: int, device) -> StepPrediction:
+    xs = tuple(_resize(t, batch) for t in work.inputs)
+    y = _resize(work.targets, batch) if work.targets is not None else None
+    return predict_step(work.model, xs, targets=y, loss_fn=work.loss_fn,
+                        optimizer=work.optimizer, device=device, syncs=SYNCS_PER_STEP)  # fmt: skip
+
+
+def _gpu_to_predict(gpu, record, resolved: list[torch.device]):
+    """The GPU to predict: ``gpu`` (a name, a record or its path) or ``record``, else the
+    newest recorded GPU; None when a GPU is measured live."""
+    if gpu is not None and record is not None:
+        raise ValueError("pass the GPU to predict as gpu=... or record=..., not both")
     if any(d.type == "cuda" for d in resolved):
         return None  # a GPU measured live: nothing to predict
-    if record is not None:
-        return check_gpu_record(record)
+    chosen = gpu if gpu is not None else record
+    if chosen is not None:
+        return chosen
     from ..results import recorded_results
 
-    return next(iter(recorded_results("cuda")), None)
+    newest = next(iter(recorded_results("cuda")), None)
+    return None if newest is None else {k: v for k, v in newest.items() if k != "_path"}
 
 
 def advise(
@@ -353,6 +347,7 @@ def advise(
     optimizer: OptimizerFactory | None = sgd_lr_0_01,
     devices: str | Sequence[str] = "available",
     batch_sizes: Sequence[int] | None = None,
+    gpu: str | dict[str, Any] | None = None,
     record: dict[str, Any] | None = None,
 ) -> Advice:
     """Measure ``model`` on each device, name its bound, predict the recorded GPU, and advise.
@@ -379,9 +374,12 @@ def advise(
         Batch sizes for the batch test; rows of the example inputs are repeated to fill them.
         None: the example's batch, twice it, and four times it if that is cheap (a step under
         50 ms at twice the batch). Every size times the same full step.
+    gpu:
+        The GPU to predict (:func:`devicelab.predict.predict_step`) when none is measured
+        live: a name from the datasheet table (:mod:`devicelab.gpus`), a results record, or
+        its path. None: the newest recorded GPU shipped with devicelab.
     record:
-        A GPU results record to predict from; None uses the newest recorded GPU shipped with
-        devicelab. Ignored (no prediction) when a GPU is measured live.
+        The same as ``gpu`` for a results record (kept for older callers); pass one of them.
 
     Raises
     ------
@@ -400,23 +398,13 @@ def advise(
     )
     resolved = _checked_devices(devices)
     _check_workload(work, resolved, batch_sizes)
-    record = _gpu_record_to_use(record, resolved)
+    target = _gpu_to_predict(gpu, record, resolved)
     batch = work.inputs[0].shape[0]
     warm_s = _warm_step_s(work.spec(torch.device("cpu"), batch))
     counts = work.counts(batch)
     reports = {str(d): _report(work, d, batch, counts, warm_s) for d in resolved}
-    here = reports[str(resolved[0])]
-    predicted = None
-    if record is not None:
-        predicted = predict_from_record(
-            record,
-            ops=here.ops,
-            flops=counts.flops,
-            bytes_moved=counts.bytes_moved,
-            syncs=SYNCS_PER_STEP,
-            anchor_ops=_course_ops(),
-        )
-    batch_test = _batch_test(work, batch, batch_sizes, resolved, reports, predicted, record, warm_s)
+    predicted = None if target is None else _predict(work, batch, target)
+    batch_test = _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s)
     verdict, bound = _verdict(reports, predicted)
     reasons = reasons_for(reports, predicted, verdict, batch_test, loss_fn is None)
     shapes = [list(t.shape) for t in work.inputs]
@@ -435,7 +423,9 @@ def advise(
     )
 
 
-def _verdict(reports: dict[str, DeviceReport], predicted: Prediction | None) -> tuple[str, str]:
+def _verdict(
+    reports: dict[str, DeviceReport], predicted: StepPrediction | None
+) -> tuple[str, str]:
     cpu = reports.get("cpu")
     gpu = next((r for name, r in reports.items() if name.startswith("cuda")), None)
     if cpu is None or (gpu is None and predicted is None):
@@ -457,9 +447,7 @@ def _measured_point(
     return BatchPoint(b, str(device), t.mean_s, t.iqr_s, t.mean_s / b, False)
 
 
-def _batch_test(
-    work, batch, batch_sizes, resolved, reports, predicted, record, warm_s
-) -> dict[str, Any]:
+def _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s) -> dict[str, Any]:
     """Time per step and per sample at each batch size on each device; who wins at each."""
     sizes = list(batch_sizes) if batch_sizes is not None else [batch, 2 * batch]
     points: list[BatchPoint] = []
@@ -467,34 +455,21 @@ def _batch_test(
         for b in list(sizes):
             if b == batch:
                 r = reports[str(device)]
-                points.append(
-                    BatchPoint(b, str(device), r.step_s, r.step_iqr_s, r.step_s / b, False)
-                )
+                points.append(BatchPoint(b, str(device), r.step_s, r.step_iqr_s, r.step_s / b, False))
             else:
                 points.append(_measured_point(work, device, b, batch, warm_s))
         twice = next((p for p in points if p.device == str(device) and p.batch == 2 * batch), None)
         if batch_sizes is None and twice and twice.step_s < 0.05 and 4 * batch not in sizes:
             points.append(_measured_point(work, device, 4 * batch, batch, warm_s))  # cheap here
             sizes.append(4 * batch)
-    if predicted is not None:
+    if target is not None:
         for b in sorted(set(sizes)):
-            c = work.counts(b)
-            p = predict_from_record(
-                record,
-                ops=predicted.ops,
-                flops=c.flops,
-                bytes_moved=c.bytes_moved,
-                syncs=predicted.syncs,
-                anchor_ops=predicted.anchor["ops"],
-            )
-            points.append(BatchPoint(b, predicted.device_name, p.step_s, None, p.step_s / b, True))
+            p = _predict(work, b, target)
+            points.append(BatchPoint(b, p.device, p.step_s, None, p.step_s / b, True))
     winners = {}
     for b in sorted({p.batch for p in points}):
         at = [p for p in points if p.batch == b]
         if len(at) > 1:
             winners[str(b)] = min(at, key=lambda p: p.step_s).device
-    return {
-        "batches": sorted({p.batch for p in points}),
-        "points": [p.to_dict() for p in points],
-        "winner": winners,
-    }
+    return {"batches": sorted({p.batch for p in points}), "points": [p.to_dict() for p in points],
+            "winner": winners}  # fmt: skip

@@ -1,0 +1,397 @@
+"""What a device charges for each kind of operator: the calibration behind
+:func:`devicelab.predict.predict_step`.
+
+A calibration is measured once per process for each device and thread count
+(:func:`calibrate`), on tiny tensors and on a few sizes of each kind of operator, never on the
+reader's model:
+
+- **host cost per operator**, by phase and kind (:data:`devicelab.operators.KINDS`): one tiny
+  call with autograd recording for the forward; the same call followed by its backward, less a
+  baseline backward, for the backward; an SGD update for the optimizer; plus the cost of one
+  module call, of starting the backward and of ``zero_grad``;
+- **device time against size**, for matrix products and convolutions (forward and backward)
+  against their FLOPs, and for elementwise, reduction and pooling operators against their
+  bytes: the time above the tiny size's, so a small product reaches a small share of the
+  peak, as real ones do (:class:`Curve`);
+- **the ceilings**, the best rates those curves reached;
+- **the sync**: one ``.item()``.
+
+The calibration's :meth:`Calibration.to_dict` is what ``bench`` records (results schema v3),
+so a GPU measured once can be predicted for on any machine.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .costmodel import Calibration, Curve, price
+from .devices import resolve_device, synchronize
+from .operators import OperatorList, _Recorder, operator_list
+from .overheads import sync_cost
+from .timing import measure, timed_block, torch_threads
+
+__all__ = ["calibrate"]
+
+#: Seconds of timed calls per micro-benchmark: long enough for a stable median, short enough
+#: that a whole calibration takes a few seconds.
+MIN_RUN_TIME = 0.05
+#: The largest context factor a calibration accepts (see :func:`_context`).
+CONTEXT_LIMIT = 4.0
+
+
+def _seconds(fn, device: torch.device, repeats: int = 2) -> float:
+    """Seconds of ``fn()``, the device waited for: the least of ``repeats`` medians
+    (torch.utils.benchmark), because a busy machine only ever adds time. A call longer than
+    5 ms is timed twice on its own instead (:func:`devicelab.timing.timed_block`): at that
+    length one call is a stable sample, and many would make a calibration slow."""
+    fn()  # untimed: a first call pays lazy initialisation
+    first = timed_block(fn, device)
+    if first > 5e-3:
+        return min(first, timed_block(fn, device))
+
+    def run() -> None:
+        fn()
+        synchronize(device)
+
+    timed = run if device.type != "cpu" else fn
+    return min(
+        measure(timed, min_run_time=MIN_RUN_TIME / repeats, warmup=1).median_s
+        for _ in range(repeats)
+    )
+
+
+def _tiny_calls(device: torch.device) -> dict[str, tuple]:
+    """One tiny call of each kind, with autograd recording: ``(call, its ops)``."""
+    gen = torch.Generator().manual_seed(0)
+
+    def param(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=gen).to(device).requires_grad_()
+
+    x, w, b = param(8, 8), param(8, 8), param(8)
+    image, kernel = param(2, 2, 6, 6), param(2, 2, 3, 3)
+    labels = torch.randint(0, 8, (8,), generator=gen).to(device)
+    return {
+        "view": lambda: x.t(),
+        "matmul": lambda: torch.addmm(b, x, w),
+        "elementwise": lambda: torch.tanh(x),
+        "reduction": lambda: torch.softmax(x, -1),
+        "conv": lambda: F.conv2d(image, kernel, padding=1),
+        "pool": lambda: F.max_pool2d(image, 2),
+        "loss": lambda: F.cross_entropy(x, labels),
+    }
+
+
+def _summed_backward(fn):
+    """A call that runs ``fn()``, sums it to a scalar, and runs the backward of that."""
+
+    def run() -> None:
+        fn().sum().backward()
+
+    return run
+
+
+def _ops(fn, backward: bool) -> tuple[int, int]:
+    """Operator calls of ``fn()`` (forward) and, with ``backward``, of its backward."""
+    recorder = _Recorder()
+    with recorder:
+        out = fn()
+        recorder.lap("forward")
+        if backward:
+            _summed_backward(lambda: out)()
+            recorder.lap("backward")
+    calls = OperatorList(tuple(recorder.calls), "calibration").calls
+    forward = sum(c.phase == "forward" for c in calls)
+    return forward, sum(c.phase == "backward" for c in calls) - 1  # less the sum's backward
+
+
+def _host_costs(device: torch.device) -> dict[str, float]:
+    """Host seconds per operator call of each kind and phase, from tiny calls."""
+    calls = _tiny_calls(device)
+    x = next(iter(calls.values()))().detach().requires_grad_()
+    base = _seconds(_summed_backward(lambda: x), device) - _seconds(lambda: x.sum(), device)
+    host: dict[str, float] = {}
+    for kind, fn in calls.items():
+        forward_ops, backward_ops = _ops(fn, backward=True)
+        forward_s = _seconds(fn, device)
+        both_s = _seconds(_summed_backward(fn), device)
+        summed_s = _seconds(lambda fn=fn: fn().sum(), device)
+        host[f"forward:{kind}"] = forward_s / max(forward_ops, 1)
+        host[f"backward:{kind}"] = max(both_s - summed_s - base, 0.0) / max(backward_ops, 1)
+    host["backward_call"] = base
+    host.update(_per_step_costs(device))
+    return host
+
+
+def _per_step_costs(device: torch.device) -> dict[str, float]:
+    """A module call; ``zero_grad`` plus the SGD update, fixed and per parameter tensor."""
+    layer = nn.Identity()
+    x = torch.ones(2, 2, device=device)
+    tiny = torch.zeros(1, device=device)
+
+    def update(count: int) -> float:
+        params = [torch.zeros(4, 4, device=device, requires_grad=True) for _ in range(count)]
+        sgd = torch.optim.SGD(params, lr=0.01)
+
+        def step() -> None:
+            for p in params:  # what backward leaves: a gradient on each parameter
+                p.grad = torch.ones_like(p)
+            sgd.zero_grad()
+            sgd.step()
+
+        grads = _seconds(lambda: [setattr(p, "grad", torch.ones_like(p)) for p in params], device)
+        return _seconds(step, device) - grads
+
+    few, many = update(2), update(10)
+    per_parameter = max(many - few, 0.0) / 8
+    return {
+        "tiny_op": _seconds(lambda: tiny.add_(1.0), device),
+        "module_call": _seconds(lambda: layer(x), device),
+        "optimizer_per_parameter": per_parameter,
+        "optimizer_fixed": max(few - 2 * per_parameter, 0.0),
+    }
+
+
+def _curve(kind: str, unit: str, sized_calls, device: torch.device) -> Curve:
+    """Device seconds above the smallest call's, against size: the smallest call is host cost,
+    so what grows beyond it is the device's work."""
+    timed = [(size, _seconds(fn, device)) for size, fn in sized_calls]
+    floor = timed[0][1]
+    points = [(size, seconds - floor) for size, seconds in timed[1:] if seconds > floor]
+    return Curve(kind, unit, tuple(points))
+
+
+def _matmul_calls(device: torch.device, large: int):
+    for n in (4, 32, 64, 128, 256, 512, large):
+        a, b = torch.rand(n, n, device=device), torch.rand(n, n, device=device)
+        out = torch.empty(n, n, device=device)
+        yield 2 * n**3, lambda a=a, b=b, out=out: torch.mm(a, b, out=out)
+
+
+def _matmul_grid(device: torch.device, levels: tuple[int, ...], max_flops: float):
+    """Rows ``(m, k, n, flops, seconds)`` of products on a grid of shapes: a product's
+    efficiency depends on its shape, not only on its FLOPs (a small ``k`` with a large output
+    is slow)."""
+    grid = []
+    for m in levels:
+        for k in levels:
+            for n in levels:
+                flops = 2 * m * k * n
+                if flops > max_flops:
+                    continue
+                a, b = torch.rand(m, k, device=device), torch.rand(k, n, device=device)
+                out = torch.empty(m, n, device=device)
+                seconds = _seconds(lambda a=a, b=b, out=out: torch.mm(a, b, out=out), device, 1)
+                grid.append((m, k, n, flops, seconds))
+    return tuple(grid)
+
+
+#: Convolutions a calibration measures, forward and backward: (in channels, out channels, image
+#: side, kernel) at batch 32, shapes of small CNNs from one-channel 5x5 to 64-channel 3x3.
+_CONV_GRID = (
+    (1, 6, 28, 5),
+    (3, 16, 32, 3),
+    (6, 16, 10, 5),
+    (16, 32, 16, 3),
+    (32, 64, 16, 3),
+    (64, 64, 8, 3),
+    (1, 32, 28, 3),
+    (64, 128, 8, 3),
+    (128, 128, 8, 3),
+)
+
+
+def _conv_grid(device: torch.device, batch: int):
+    """Rows ``(in, out, kernel, pixels, flops, seconds)`` of convolutions and their backward."""
+    forward, backward = [], []
+    aten = torch.ops.aten
+    for cin, cout, side, k in _CONV_GRID:
+        x = torch.rand(batch, cin, side, side, device=device)
+        w = torch.rand(cout, cin, k, k, device=device)
+        pixels = batch * side * side
+        flops = 2 * cout * cin * k * k * pixels
+        grad = torch.rand(batch, cout, side, side, device=device)
+        fwd = _seconds(lambda x=x, w=w, k=k: F.conv2d(x, w, padding=k // 2), device, 1)
+        bwd = _seconds(
+            lambda x=x, w=w, g=grad, k=k: aten.convolution_backward(
+                g,
+                x,
+                w,
+                None,
+                [1, 1],
+                [k // 2, k // 2],
+                [1, 1],
+                False,
+                [0, 0],
+                1,
+                [True, True, False],
+            ),
+            device,
+            1,
+        )
+        forward.append((cin, cout, k, pixels, flops, fwd))
+        backward.append((cin, cout, k, pixels, 2 * flops, bwd))
+    return tuple(forward), tuple(backward)
+
+
+_CONV_SHAPES = (
+    (1, 1, 4, 3),
+    (1, 6, 28, 5),
+    (6, 16, 14, 5),
+    (16, 32, 16, 3),
+    (32, 64, 16, 3),
+    (64, 64, 32, 3),
+)  # (in channels, out channels, image side, kernel)
+
+
+def _conv_calls(device: torch.device, backward: bool):
+    aten = torch.ops.aten
+    for cin, cout, side, k in _CONV_SHAPES:
+        x = torch.rand(8, cin, side, side, device=device)
+        w = torch.rand(cout, cin, k, k, device=device)
+        flops = 2 * 8 * cout * cin * k * k * side * side
+        if not backward:
+            yield flops, lambda x=x, w=w, k=k: F.conv2d(x, w, padding=k // 2)
+            continue
+        grad = torch.rand(8, cout, side, side, device=device)
+        yield (
+            2 * flops,
+            lambda x=x, w=w, g=grad, k=k: aten.convolution_backward(
+                g,
+                x,
+                w,
+                None,
+                [1, 1],
+                [k // 2, k // 2],
+                [1, 1],
+                False,
+                [0, 0],
+                1,
+                [True, True, False],
+            ),
+        )
+
+
+def _bytes_calls(device: torch.device, kind: str, largest: int):
+    """Calls of growing size of a memory-bound kind, with the bytes each reads and writes."""
+    for n in (1024, 2**12, 2**14, 2**18, 2**22, largest):
+        a, b, out = (torch.rand(n, device=device) for _ in range(3))
+        if kind == "elementwise":
+            yield 3 * 4 * n, lambda a=a, b=b, out=out: torch.add(a, b, out=out)
+        elif kind == "reduction":
+            rows = a.view(-1, 16)
+            yield 2 * 4 * n, lambda rows=rows: torch.softmax(rows, -1)
+        else:  # 2x2 max pooling of batches of 16-channel 16x16 images, or its backward
+            image = a.view(-1, 16, 16, 16) if n >= 4096 else a.view(1, 4, 16, 16)
+            pooled, indices = torch.ops.aten.max_pool2d_with_indices(image, [2, 2])
+            if kind == "pool":
+                yield 4 * n + 12 * pooled.numel(), lambda image=image: F.max_pool2d(image, 2)
+            else:
+                yield (
+                    4 * n + 12 * pooled.numel(),
+                    functools.partial(
+                        torch.ops.aten.max_pool2d_with_indices_backward,
+                        torch.rand_like(pooled),
+                        image,
+                        [2, 2],
+                        [2, 2],
+                        [0, 0],
+                        [1, 1],
+                        False,
+                        indices,
+                    ),
+                )
+
+
+class _MixedProbe(nn.Module):
+    """A fixed tiny network of mixed operators (none of the site's models): a step of it shows
+    how much more host time calls cost in a real step than one at a time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = nn.Linear(16, 16)
+        self.norm = nn.LayerNorm(16)
+        self.last = nn.Linear(16, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.last(torch.tanh(self.norm(self.first(x))))
+
+
+def _context(cal: Calibration, device: torch.device) -> float:
+    """Measured host time of the probe's step over the sum of its calls' host costs."""
+    from .steps import StepSpec, run_steps
+
+    gen = torch.Generator().manual_seed(0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        probe = _MixedProbe().to(device)
+    x = torch.randn(4, 16, generator=gen).to(device)
+    y = torch.randint(0, 8, (4,), generator=gen).to(device)
+    ops = operator_list(probe, x, y)
+    spec = StepSpec(
+        probe, (x,), y, F.cross_entropy, torch.optim.SGD(probe.parameters(), lr=0.01), 1, device
+    )
+    measured = _seconds(lambda: run_steps(spec, 1, 1), device)
+    predicted = price(ops, cal, syncs=1, parameters=ops.parameters, module_calls=ops.module_calls)
+    factor = (measured - predicted.sync_s - predicted.device_s) / predicted.host_s
+    # Calls in a step cost more than alone (caches, Python between them), never less; a factor
+    # beyond CONTEXT_LIMIT means the machine was disturbed while the probe ran.
+    return min(max(factor, 1.0), CONTEXT_LIMIT)
+
+
+@functools.cache
+def _calibrate(device: str, threads: int, quick: bool) -> Calibration:
+    where = torch.device(device)
+    on_gpu = where.type != "cpu"
+    large = (4096 if on_gpu else 1024) // (4 if quick else 1)
+    largest = (2**26 if on_gpu else 2**23) // (4 if quick else 1)
+    with torch_threads(threads):
+        with torch.no_grad():
+            curves = {
+                "matmul": _curve("matmul", "flops", _matmul_calls(where, large), where),
+                "conv": _curve("conv", "flops", _conv_calls(where, False), where),
+                "conv_backward": _curve("conv", "flops", _conv_calls(where, True), where),
+            }
+            for kind in ("elementwise", "reduction", "pool", "pool_backward"):
+                curves[kind] = _curve(kind, "bytes", _bytes_calls(where, kind, largest), where)
+            grids = {"matmul": _matmul_grid(where, (16, 128, 1024, 4096), 2e12 if on_gpu else 5e9)}
+            grids["conv"], grids["conv_backward"] = _conv_grid(where, 64 if on_gpu else 32)
+        cal = Calibration(
+            device=device,
+            threads=threads,
+            host_s=_host_costs(where),
+            curves=curves,
+            sync_s=sync_cost(where, min_run_time=MIN_RUN_TIME).median_s,
+            overlap=on_gpu,
+            kernel_floor_s=curves["elementwise"].points[0][1] if on_gpu else 0.0,
+            source="measured",
+            shape_grids=grids,
+        )
+        return replace(cal, host_s={**cal.host_s, "context": _context(cal, where)})
+
+
+def calibrate(
+    device: str | torch.device | None = "cpu",
+    *,
+    num_threads: int | None = None,
+    quick: bool = False,
+) -> Calibration:
+    """Measure ``device``'s calibration, once per process for each device and thread count.
+
+    A few seconds on a CPU. ``quick`` stops the size sweeps earlier (for ``bench --quick``).
+
+    Parameters
+    ----------
+    device:
+        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
+    num_threads:
+        torch intra-op threads while measuring (None: the current number). A prediction made
+        from the calibration holds for that thread count.
+    """
+    where = resolve_device(device)
+    threads = num_threads if num_threads is not None else torch.get_num_threads()
+    return _calibrate(str(where), threads, quick)

@@ -1,0 +1,421 @@
+"""The cost model: a step's operators, priced by a device's calibration.
+
+:func:`devicelab.predict.predict_step` never times the reader's step. It lists the step's operators once, on the
+``meta`` device (:func:`devicelab.operators.operator_list`: kind, phase, FLOPs and bytes of
+each), and prices each with a device's :class:`Calibration`, measured
+here on tiny tensors, read from a recorded GPU, or built from a datasheet
+(:mod:`devicelab.gpus`).
+
+The cost model, one for every device. Operator ``i`` of kind ``k`` in phase ``p``, with ``F``
+FLOPs and ``B`` bytes, costs the host and the device::
+
+    host_i   = H[p, k]                         # host seconds per call (the calibration's)
+    device_i = max(C_k(F), M_k(B), d_min)      # a product's or a conv's FLOPs, or its bytes
+
+where ``C`` is the device time of a matrix product or convolution of that shape and size
+(small ones reach a small share of the peak), ``M`` the device time of a memory-bound operator
+against its bytes, and ``d_min`` the least time of a kernel. With ``H0`` the per-step host
+costs (module calls, starting the backward, ``zero_grad`` and the update) and ``s`` syncs of
+``t_s`` each::
+
+    step_CPU = H0 + sum(host_i) + sum(device_i) + s * t_s
+    step_GPU = max(H0 + sum(host_i), sum(device_i)) + s * t_s
+
+A CPU's cores issue an operator and then compute it; a GPU computes while its host queues
+the next kernels. The largest of the four terms (host, syncs, memory-bound device time,
+compute-bound device time) names the bound.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .operators import OperatorCall, OperatorList
+from .stats import Spread
+
+__all__ = [
+    "BOUNDS",
+    "UNCERTAINTY",
+    "Calibration",
+    "Curve",
+    "OperatorCost",
+    "StepPrediction",
+    "StepTerms",
+    "name_bound",
+    "price",
+]
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Device seconds of one kind of operator against its size (FLOPs or bytes).
+
+    ``points`` are ``(size, seconds)`` pairs, sizes increasing, seconds measured above the
+    tiny size's time (which is host cost). Between points the curve is interpolated on a
+    log-log scale; beyond the largest point the time grows in proportion to the size (the
+    largest point's rate holds), and below the smallest it shrinks in proportion.
+    """
+
+    kind: str
+    unit: str
+    points: tuple[tuple[float, float], ...]
+
+    def seconds(self, size: float) -> float:
+        """Predicted device seconds for an operator of ``size`` FLOPs or bytes."""
+        if size <= 0 or not self.points:
+            return 0.0
+        sizes = [p[0] for p in self.points]
+        if size <= sizes[0]:
+            return self.points[0][1] * size / sizes[0]
+        if size >= sizes[-1]:
+            return self.points[-1][1] * size / sizes[-1]
+        for (x0, y0), (x1, y1) in zip(self.points, self.points[1:], strict=False):
+            if x0 <= size <= x1:
+                w = (math.log(size) - math.log(x0)) / (math.log(x1) - math.log(x0))
+                return math.exp(math.log(y0) + w * (math.log(y1) - math.log(y0)))
+        raise AssertionError("unreachable: size lies between the first and last points")
+
+    @property
+    def best_rate(self) -> float:
+        """The highest size per second any point reached (FLOP/s or bytes/s)."""
+        return max(x / y for x, y in self.points)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"kind": self.kind, "unit": self.unit, "points": [list(p) for p in self.points]}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What one device charges: host seconds per operator, device seconds against size, a sync.
+
+    Attributes
+    ----------
+    device:
+        The device, e.g. ``"cpu"`` or ``"cuda:0"``, or a GPU's name for a datasheet.
+    threads:
+        torch intra-op threads during the measurement.
+    host_s:
+        Host seconds per operator call, keyed ``"forward:<kind>"`` and ``"backward:<kind>"``;
+        per-step costs ``"module_call"``, ``"backward_call"``, ``"optimizer_fixed"`` and
+        ``"optimizer_per_parameter"`` (``zero_grad`` and the SGD update); ``"tiny_op"``: one
+        in-place add on one element with no autograd (what a launch cost is compared with);
+        and ``"context"``: the factor by which host costs measured one call at a time fall
+        short of the same calls in a step (measured on a fixed mixed probe).
+    curves:
+        Device seconds against size, keyed ``"matmul"``, ``"conv"``, ``"conv_backward"``
+        (FLOPs), ``"elementwise"``, ``"reduction"``, ``"pool"`` and ``"pool_backward"``
+        (bytes).
+    sync_s:
+        One ``.item()``: the host waiting for the device and copying a scalar back.
+    overlap:
+        Whether the device runs while the host queues (a GPU) or after it (a CPU).
+    kernel_floor_s:
+        The least device time of one kernel (0 on a CPU).
+    shape_grids:
+        Measured shapes of matrix products (``"matmul"``: rows ``(m, k, n, flops, seconds)``)
+        and convolutions (``"conv"``, ``"conv_backward"``: rows ``(in, out, kernel, pixels,
+        flops, seconds)``); empty for a datasheet.
+    source:
+        Where the figures come from: ``"measured"``, ``"record"`` or ``"datasheet"``.
+    assumptions:
+        Everything the figures assume that was not measured on this device.
+    """
+
+    device: str
+    threads: int
+    host_s: dict[str, float]
+    curves: dict[str, Curve]
+    sync_s: float
+    overlap: bool
+    kernel_floor_s: float = 0.0
+    source: str = "measured"
+    assumptions: tuple[str, ...] = field(default_factory=tuple)
+    shape_grids: dict[str, tuple[tuple[float, ...], ...]] = field(default_factory=dict)
+
+    def shaped_seconds(self, kind: str, dims: tuple[int, ...], flops: float) -> float:
+        """Device seconds of a matrix product (``kind="matmul"``, dims ``(m, k, n)``) or a
+        convolution (``"conv"`` or ``"conv_backward"``, dims ``(in, out, kernel, pixels)``):
+        the rate of the nearest measured shapes (inverse-distance weighted in log space, the
+        four nearest) times its FLOPs; the FLOPs curve when the calibration has no shapes."""
+        rows = self.shape_grids.get(kind, ())
+        if not rows or not dims or len(dims) != len(rows[0]) - 2 or min(dims) < 1:
+            return self.curves[kind].seconds(flops)
+        here = [math.log(d) for d in dims]
+        scored = sorted(
+            (math.dist(here, [math.log(v) for v in row[:-2]]), math.log(row[-2] / row[-1]))
+            for row in rows
+        )[:4]
+        if scored[0][0] < 1e-9:
+            return flops / math.exp(scored[0][1])
+        weights = [1 / d**2 for d, _ in scored]
+        log_rate = sum(w * r for w, (_, r) in zip(weights, scored, strict=True)) / sum(weights)
+        return flops / math.exp(log_rate)
+
+    @property
+    def peak_flops_per_s(self) -> float:
+        """The best FLOP/s any matrix product of the calibration reached."""
+        return self.curves["matmul"].best_rate
+
+    @property
+    def peak_bytes_per_s(self) -> float:
+        """The best bytes/s any elementwise operator of the calibration reached."""
+        return self.curves["elementwise"].best_rate
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (what ``bench`` records)."""
+        return {
+            "device": self.device,
+            "threads": self.threads,
+            "host_s": dict(self.host_s),
+            "curves": {name: c.to_dict() for name, c in self.curves.items()},
+            "sync_s": self.sync_s,
+            "overlap": self.overlap,
+            "kernel_floor_s": self.kernel_floor_s,
+            "source": self.source,
+            "assumptions": list(self.assumptions),
+            "shape_grids": {k: [list(r) for r in rows] for k, rows in self.shape_grids.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:
+        """The calibration that :meth:`to_dict` wrote (e.g. read from a results record)."""
+        curves = {
+            name: Curve(c["kind"], c["unit"], tuple(tuple(p) for p in c["points"]))
+            for name, c in data["curves"].items()
+        }
+        return cls(
+            data["device"],
+            data["threads"],
+            dict(data["host_s"]),
+            curves,
+            data["sync_s"],
+            data["overlap"],
+            data.get("kernel_floor_s", 0.0),
+            data.get("source", "record"),
+            tuple(data.get("assumptions", ())),
+            {k: tuple(tuple(r) for r in rows) for k, rows in data.get("shape_grids", {}).items()},
+        )
+
+
+BOUNDS = ("launch/dispatch-bound", "sync-bound", "memory-bound", "compute-bound")
+_TERM_BOUND = {
+    "host_s": BOUNDS[0],
+    "sync_s": BOUNDS[1],
+    "memory_s": BOUNDS[2],
+    "compute_s": BOUNDS[3],
+}
+#: The factor a prediction may be off by, by where its calibration came from: on this machine
+#: the page checks that predictions land within 25% of measured steps; a recorded or a
+#: datasheet GPU is priced partly from assumptions, so its band is wider.
+UNCERTAINTY = {"measured": 1.25, "record": 1.5, "datasheet": 2.0}
+
+
+@dataclass(frozen=True)
+class StepTerms:
+    """Seconds per step of the four things a step can wait on (None: not known).
+
+    Attributes
+    ----------
+    host_s:
+        The host issuing the step's operators (launch/dispatch).
+    sync_s:
+        Syncs x the cost of one.
+    memory_s, compute_s:
+        Device time of memory-bound operators, and of matrix products and convolutions.
+    """
+
+    host_s: float
+    sync_s: float
+    memory_s: float | None
+    compute_s: float | None
+
+    def to_dict(self) -> dict[str, float | None]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def name_bound(terms: StepTerms) -> str:
+    """The bound: the name (one of :data:`BOUNDS`) of the largest known term.
+
+    Raises
+    ------
+    ValueError
+        A negative term.
+    """
+    known = {k: v for k, v in asdict(terms).items() if v is not None}
+    bad = {k: v for k, v in known.items() if not v >= 0}
+    if bad:
+        raise ValueError(f"step terms must be zero or more seconds, got {bad}")
+    return _TERM_BOUND[max(known, key=known.__getitem__)]
+
+
+@dataclass(frozen=True)
+class OperatorCost:
+    """The predicted cost of every call of one kind of operator in one phase of the step."""
+
+    kind: str
+    phase: str
+    count: int
+    flops: int
+    bytes: int
+    host_s: float
+    device_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StepPrediction:
+    """A predicted step: a prediction, never a measurement.
+
+    Attributes
+    ----------
+    device:
+        The device priced (``"cpu"``, ``"cuda:0"``, or a GPU's name).
+    step_s:
+        Predicted seconds per step.
+    host_s, device_s, sync_s:
+        The host's time (per-step costs and every operator call), the device's (every
+        operator's arithmetic or memory traffic) and the syncs'.
+    terms, bound:
+        The four terms and the bound they name.
+    per_op:
+        :class:`OperatorCost` per ``(kind, phase)``.
+    low_s, high_s:
+        The range the prediction may be off by (:data:`UNCERTAINTY`).
+    source:
+        ``"measured"``, ``"record"`` or ``"datasheet"``: where the calibration came from.
+    provenance:
+        One line: which device, calibrated how, when.
+    assumptions:
+        Every figure the calibration assumed rather than measured.
+    syncs:
+        Syncs per step (1: ``loss.item()`` every step).
+    flops, bytes_moved, ops:
+        The step's FLOPs, its operators' bytes, and its operator calls.
+    """
+
+    device: str
+    step_s: float
+    host_s: float
+    device_s: float
+    sync_s: float
+    terms: StepTerms
+    bound: str
+    per_op: tuple[OperatorCost, ...]
+    low_s: float
+    high_s: float
+    source: str
+    provenance: str
+    assumptions: tuple[str, ...] = field(default_factory=tuple)
+    syncs: int = 1
+    flops: int = 0
+    bytes_moved: int = 0
+    ops: int = 0
+
+    @property
+    def spread(self) -> Spread:
+        """The prediction and its range, a :class:`~devicelab.stats.Spread` of kind
+        ``"prediction"``."""
+        return Spread(self.step_s, self.low_s, self.high_s, "prediction")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, marked ``"kind": "prediction"``."""
+        data = asdict(self)
+        data["per_op"] = [c.to_dict() for c in self.per_op]
+        data["assumptions"] = list(self.assumptions)
+        return {"kind": "prediction", **data}
+
+
+def _host(call: OperatorCall, cal: Calibration) -> float:
+    if call.phase == "optimizer":  # priced per step and per parameter (see price)
+        return 0.0
+    phase = "backward" if call.phase == "backward" else "forward"
+    return cal.host_s.get(f"{phase}:{call.kind}", cal.host_s[f"{phase}:elementwise"])
+
+
+def _device(call: OperatorCall, cal: Calibration) -> tuple[float, bool]:
+    """Device seconds of ``call`` and whether it is arithmetic-bound (a product or a conv)."""
+    if call.kind == "view":
+        return 0.0, False
+    memory_curve = cal.curves.get(call.kind, cal.curves["elementwise"])
+    if call.kind in ("matmul", "conv") and call.flops:
+        name = "conv_backward" if call.kind == "conv" and call.phase == "backward" else call.kind
+        memory_curve = cal.curves["elementwise"]
+        compute = cal.shaped_seconds(name, call.dims, call.flops)
+        memory = memory_curve.seconds(call.bytes)
+        return max(compute, memory, cal.kernel_floor_s), compute >= memory
+    if call.kind == "loss":
+        memory_curve = cal.curves["reduction"]
+    elif call.kind == "pool" and call.phase == "backward":
+        memory_curve = cal.curves.get("pool_backward", memory_curve)
+    return max(memory_curve.seconds(call.bytes), cal.kernel_floor_s), False
+
+
+def price(
+    ops: OperatorList,
+    cal: Calibration,
+    *,
+    syncs: int = 1,
+    parameters: int = 0,
+    module_calls: int = 0,
+    provenance_line: str = "",
+) -> StepPrediction:
+    """Price ``ops`` with ``cal`` (the module's cost model), for a step with ``syncs`` syncs,
+    ``parameters`` trainable parameter tensors (``zero_grad`` and the update visit each) and
+    ``module_calls`` module calls. Host costs are scaled by the calibration's ``"context"``
+    factor (1 when it has none)."""
+    groups: dict[tuple[str, str], list[float]] = {}
+    compute = memory = host = 0.0
+    for call in ops.calls:
+        h = _host(call, cal)
+        d, arithmetic = _device(call, cal)
+        compute, memory, host = compute + d * arithmetic, memory + d * (not arithmetic), host + h
+        g = groups.setdefault((call.kind, call.phase), [0, 0, 0, 0.0, 0.0])
+        g[0], g[1], g[2], g[3], g[4] = (
+            g[0] + 1,
+            g[1] + call.flops,
+            g[2] + call.bytes,
+            g[3] + h,
+            g[4] + d,
+        )
+    training = any(c.phase == "backward" for c in ops.calls)
+    optimized = any(c.phase == "optimizer" for c in ops.calls)
+    host += module_calls * cal.host_s["module_call"]
+    host += cal.host_s["backward_call"] if training else 0.0
+    if optimized:
+        host += cal.host_s["optimizer_fixed"] + parameters * cal.host_s["optimizer_per_parameter"]
+    host *= cal.host_s.get("context", 1.0)
+    device = compute + memory
+    sync = syncs * cal.sync_s
+    step = (max(host, device) if cal.overlap else host + device) + sync
+    terms = StepTerms(host, sync, memory, compute)
+    factor = UNCERTAINTY[cal.source]
+    per_op = tuple(
+        OperatorCost(k, p, int(g[0]), int(g[1]), int(g[2]), g[3], g[4])
+        for (k, p), g in groups.items()
+    )
+    return StepPrediction(
+        cal.device,
+        step,
+        host,
+        device,
+        sync,
+        terms,
+        name_bound(terms),
+        per_op,
+        step / factor,
+        step * factor,
+        cal.source,
+        provenance_line or f"{cal.source} calibration of {cal.device}",
+        cal.assumptions,
+        syncs,
+        ops.flops,
+        ops.bytes,
+        len(ops.calls),
+    )

@@ -1,0 +1,326 @@
+"""The operator list of a step: every ATen operator it runs, with its kind, phase, FLOPs and bytes.
+
+:func:`operator_list` runs the package's one step (:func:`devicelab.steps.train_step`) once on
+the ``meta`` device, under a :class:`~torch.utils._python_dispatch.TorchDispatchMode` that
+records each operator as it reaches the dispatcher below autograd: the forward's operators,
+the loss's, the backward's (the autograd engine calls them) and the optimizer's. Nothing is
+computed and nothing is timed: shapes are all the counts need. FLOPs come from the formulas of
+:mod:`torch.utils.flop_counter`, bytes from the sizes of the tensors an operator reads and
+writes. A model that cannot run on ``meta`` (a custom kernel without a meta implementation) is
+traced once on the CPU instead, and the list says so.
+
+Each operator gets a *kind* (:data:`KINDS`), which is what a device's calibration prices.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+from torch.utils.flop_counter import flop_registry, sdpa_backward_flop_count, sdpa_flop_count
+
+from .steps import LossFn, OptimizerFactory, StepSpec, as_tensors, sgd_lr_0_01, train_step
+
+__all__ = ["KINDS", "OperatorCall", "OperatorList", "kind_of", "operator_list"]
+
+#: The kinds of operator a calibration prices, each with its own host cost and device rate.
+KINDS = ("view", "matmul", "conv", "pool", "reduction", "loss", "elementwise")
+
+_VIEWS = {
+    "t",
+    "view",
+    "_unsafe_view",
+    "reshape",
+    "expand",
+    "transpose",
+    "transpose_",
+    "permute",
+    "unsqueeze",
+    "squeeze",
+    "detach",
+    "alias",
+    "as_strided",
+    "slice",
+    "select",
+    "split",
+    "split_with_sizes",
+    "unsafe_split",
+    "unbind",
+    "chunk",
+    "narrow",
+    "_reshape_alias",
+    "lift_fresh",
+    "view_as",
+    "expand_as",
+    "flatten",
+    "unflatten",
+    "_record_function_enter_new",
+    "_record_function_exit",
+}
+_MATMUL = {"mm", "addmm", "bmm", "baddbmm", "addmv", "mv", "dot", "matmul", "linear"}
+_CONV = {
+    "convolution",
+    "_convolution",
+    "convolution_backward",
+    "mkldnn_convolution",
+    "_slow_conv2d_forward",
+    "cudnn_convolution",
+    "convolution_overrideable",
+}
+_POOL = {
+    "max_pool2d_with_indices",
+    "max_pool2d_with_indices_backward",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "_adaptive_avg_pool2d",
+    "_adaptive_avg_pool2d_backward",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool2d_backward",
+}
+_REDUCTION = {
+    "sum",
+    "mean",
+    "amax",
+    "amin",
+    "max",
+    "min",
+    "var",
+    "std",
+    "var_mean",
+    "norm",
+    "_softmax",
+    "_log_softmax",
+    "_softmax_backward_data",
+    "logsumexp",
+    "native_layer_norm",
+    "native_layer_norm_backward",
+    "native_batch_norm",
+    "native_batch_norm_backward",
+    "argmax",
+    "cumsum",
+}
+_LOSS = {
+    "nll_loss_forward",
+    "nll_loss_backward",
+    "nll_loss2d_forward",
+    "nll_loss2d_backward",
+    "_log_softmax_backward_data",
+    "mse_loss",
+    "mse_loss_backward",
+    "binary_cross_entropy",
+    "binary_cross_entropy_backward",
+}
+# Attention kernels that flop_counter knows under their CUDA names only: counted with the same
+# formulas (query, key and value are their first three arguments).
+_SDPA_FORWARD = {"_scaled_dot_product_flash_attention_for_cpu"}
+_SDPA_BACKWARD = {"_scaled_dot_product_flash_attention_for_cpu_backward"}
+
+
+def kind_of(name: str) -> str:
+    """The kind (one of :data:`KINDS`) of the ATen operator ``name`` (e.g. ``"addmm"``)."""
+    if name in _VIEWS:
+        return "view"
+    if name in _MATMUL or name in _SDPA_FORWARD or name in _SDPA_BACKWARD:
+        return "matmul"
+    for kind, names in (("conv", _CONV), ("pool", _POOL), ("loss", _LOSS)):
+        if name in names:
+            return kind
+    if name in _REDUCTION:
+        return "reduction"
+    return "elementwise"
+
+
+@dataclass(frozen=True)
+class OperatorCall:
+    """One ATen operator call of a step.
+
+    Attributes
+    ----------
+    name:
+        The operator, e.g. ``"addmm"`` or ``"threshold_backward"``.
+    kind:
+        Its kind (:data:`KINDS`).
+    phase:
+        The phase of the step that called it: ``"forward"``, ``"loss"``, ``"backward"`` or
+        ``"optimizer"``.
+    flops:
+        Floating-point operations (matrix products, convolutions, attention; 0 for others).
+    bytes:
+        Bytes of the tensors it reads and writes (0 for a view, which moves no data).
+    dims:
+        The shape that decides its efficiency: ``(m, k, n)`` for an ``m x k`` by ``k x n``
+        matrix product (a batched one counts its batch in ``m``); ``(in channels, out
+        channels, kernel size, output pixels)`` for a convolution or its backward; empty
+        otherwise.
+    """
+
+    name: str
+    kind: str
+    phase: str
+    flops: int
+    bytes: int
+    dims: tuple[int, ...] = ()
+
+
+def _nbytes(tree: Any) -> int:
+    """Bytes of the distinct tensors in ``tree`` (a tensor passed twice counts once)."""
+    seen: dict[int, int] = {}
+    for leaf in tree_flatten(tree)[0]:
+        if isinstance(leaf, torch.Tensor):
+            seen[id(leaf)] = leaf.numel() * leaf.element_size()
+    return sum(seen.values())
+
+
+def _dims(name: str, args, out) -> tuple[int, ...]:
+    """The shape that decides an operator's efficiency (see :class:`OperatorCall`)."""
+    if name in ("convolution", "_convolution", "mkldnn_convolution", "convolution_backward"):
+        x, w = (args[1], args[2]) if name == "convolution_backward" else (args[0], args[1])
+        grad_or_out = args[0] if name == "convolution_backward" else out
+        if isinstance(w, torch.Tensor) and w.dim() == 4 and isinstance(grad_or_out, torch.Tensor):
+            pixels = grad_or_out.shape[0] * grad_or_out.shape[-1] * grad_or_out.shape[-2]
+            return (w.shape[1], w.shape[0], w.shape[-1], pixels)
+        return ()
+    if name in ("mm", "addmm", "bmm", "baddbmm"):
+        a, b = (args[0], args[1]) if name in ("mm", "bmm") else (args[1], args[2])
+        if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.dim() >= 2:
+            batch = a.shape[0] if a.dim() == 3 else 1
+            return (batch * a.shape[-2], a.shape[-1], b.shape[-1])
+    return ()
+
+
+def _flops(packet, name: str, args, kwargs, out) -> int:
+    if packet in flop_registry:
+        return int(flop_registry[packet](*args, **kwargs, out_val=out))
+    if name in _SDPA_FORWARD:
+        return int(sdpa_flop_count(args[0].shape, args[1].shape, args[2].shape))
+    if name in _SDPA_BACKWARD:
+        return int(
+            sdpa_backward_flop_count(args[0].shape, args[1].shape, args[2].shape, args[3].shape)
+        )
+    return 0
+
+
+class _Recorder(TorchDispatchMode):
+    """Records every operator that reaches the dispatcher; :meth:`lap` names their phase."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[OperatorCall] = []
+        self._pending: list[tuple[str, int, int, tuple[int, ...]]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        name = func.overloadpacket.__name__
+        moved = 0 if kind_of(name) == "view" else _nbytes((args, kwargs, out))
+        flops = _flops(func.overloadpacket, name, args, kwargs, out)
+        self._pending.append((name, flops, moved, _dims(name, args, out)))
+        return out
+
+    def lap(self, phase: str) -> None:
+        self.calls += [OperatorCall(n, kind_of(n), phase, f, b, d) for n, f, b, d in self._pending]
+        self._pending = []
+
+
+@dataclass(frozen=True)
+class OperatorList:
+    """Every operator call of one step, in order, and where they were traced.
+
+    Attributes
+    ----------
+    calls:
+        The :class:`OperatorCall` s.
+    traced_on:
+        ``"meta"`` (shapes only), or ``"cpu"`` when the model could not run on ``meta``.
+    module_calls:
+        ``nn.Module`` calls in the forward (each costs the host a Python call).
+    parameters:
+        Trainable parameter tensors (each costs ``zero_grad`` a little).
+    """
+
+    calls: tuple[OperatorCall, ...]
+    traced_on: str
+    module_calls: int = 0
+    parameters: int = 0
+
+    @property
+    def flops(self) -> int:
+        """FLOPs of the whole step."""
+        return sum(c.flops for c in self.calls)
+
+    @property
+    def bytes(self) -> int:
+        """Bytes read and written by all the step's operators (an upper bound on traffic)."""
+        return sum(c.bytes for c in self.calls)
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """How many calls of each ``(phase, kind)``."""
+        return dict(Counter((c.phase, c.kind) for c in self.calls))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "traced_on": self.traced_on,
+            "module_calls": self.module_calls,
+            "parameters": self.parameters,
+            "calls": [asdict(c) for c in self.calls],
+        }
+
+
+def _trace(model, inputs, targets, loss_fn, optimizer, device: str) -> OperatorList:
+    copied = copy.deepcopy(model).to(device)
+    xs = tuple(t.to(device) for t in inputs)
+    y = targets.to(device) if targets is not None else None
+    opt = optimizer(copied.parameters()) if (optimizer and loss_fn) else None
+    spec = StepSpec(copied, xs, y, loss_fn, opt, None, torch.device(device))
+    recorder = _Recorder()
+    module_calls = []
+    hook = nn.modules.module.register_module_forward_pre_hook(lambda *_: module_calls.append(1))
+    try:
+        with recorder, torch.no_grad() if loss_fn is None else contextlib.nullcontext():
+            train_step(spec, recorder.lap)
+    finally:
+        hook.remove()
+    trainable = sum(p.requires_grad for p in copied.parameters())
+    return OperatorList(tuple(recorder.calls), device, len(module_calls), trainable)
+
+
+def operator_list(
+    model: nn.Module,
+    inputs: torch.Tensor | Sequence[torch.Tensor],
+    targets: torch.Tensor | None = None,
+    *,
+    loss_fn: LossFn | None = F.cross_entropy,
+    optimizer: OptimizerFactory | None = sgd_lr_0_01,
+) -> OperatorList:
+    """The operators of one step of ``model`` on these shapes, traced on a ``meta`` copy.
+
+    ``model`` and the tensors are left untouched (a copy is traced). With ``loss_fn=None`` the
+    step is inference: the forward, under ``no_grad``. A model that cannot run on ``meta`` is
+    traced once on the CPU instead (``traced_on="cpu"``): run, not timed.
+
+    Raises
+    ------
+    TypeError
+        ``inputs`` are not tensors.
+    ValueError
+        No targets for a loss.
+    """
+    inputs = as_tensors("inputs", inputs)
+    if loss_fn is not None and targets is None:
+        raise ValueError(
+            "targets are required to count a training step; pass loss_fn=None for inference"
+        )
+    try:
+        return _trace(model, inputs, targets, loss_fn, optimizer, "meta")
+    except (NotImplementedError, RuntimeError):  # an operator with no meta kernel
+        return _trace(model, inputs, targets, loss_fn, optimizer, "cpu")

@@ -1,0 +1,304 @@
+"""Predict a training step without timing it: the model's operators, priced by a device.
+
+:func:`predict_step` never times the reader's step. It lists the step's operators once, on the
+``meta`` device (:func:`devicelab.operators.operator_list`: kind, phase, FLOPs and bytes of
+each), and prices each with a device's :class:`~devicelab.costmodel.Calibration`, measured
+here on tiny tensors, read from a recorded GPU, or built from a datasheet
+(:mod:`devicelab.gpus`).
+
+The cost model (one for every device: a CPU issues an operator and then computes it, a GPU
+computes while its host queues the next) is :mod:`devicelab.costmodel`'s;
+:func:`check_prediction` sets a prediction beside the step measured on this machine.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .calibration import calibrate
+from .costmodel import Calibration, Curve, StepPrediction, price
+from .operators import operator_list
+from .results import load_results, provenance, validate_results
+from .steps import LossFn, OptimizerFactory, as_tensors, sgd_lr_0_01
+
+__all__ = ["PredictionCheck", "check_prediction", "device_calibration", "predict_step"]
+
+#: The share of a datasheet's float32 peak that a large matrix product reaches, when no
+#: recorded GPU has measured ceilings: a float32 8,192-cubed matmul on an H100 80GB HBM3 with
+#: TF32 off reached 51.6 TFLOP/s of 66.9 (shared/notes/field-facts.md).
+DEFAULT_COMPUTE_SHARE = 0.77
+#: The share of a datasheet's bandwidth that a large device copy reaches (assumed).
+DEFAULT_BANDWIDTH_SHARE = 0.8
+#: The launch cost of one kernel when no recorded GPU gives one: about 5-10 us (d2l.ai,
+#: "Computational performance"); the low end.
+DEFAULT_LAUNCH_S = 5e-6
+#: A sync when no recorded GPU gives one: a PCIe round trip, about 10 us.
+DEFAULT_SYNC_S = 10e-6
+
+
+def _record_dict(record: str | Path | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(record, dict):
+        return validate_results(record, source="record")
+    return load_results(record)
+
+
+def _launch_and_sync(record: dict[str, Any] | None, cpu: Calibration) -> tuple[float, float, str]:
+    """The launch cost added to each operator on a GPU, and a sync, with where they come from."""
+    if record is None:
+        return (
+            DEFAULT_LAUNCH_S,
+            DEFAULT_SYNC_S,
+            (
+                f"launch {DEFAULT_LAUNCH_S * 1e6:.0f} us per kernel and sync "
+                f"{DEFAULT_SYNC_S * 1e6:.0f} us assumed (no recorded GPU)"
+            ),
+        )
+    m = record["measurements"]
+    queued = m["launch"]["per_op"]["queued"]["median_s"]
+    launch = max(queued - cpu.host_s["tiny_op"], 0.0)
+    return (
+        launch,
+        m["sync"]["median_s"],
+        (
+            f"launch {launch * 1e6:.1f} us per kernel (the recorded {record['device_name']}'s "
+            f"tiny operator, {queued * 1e6:.1f} us, less this CPU's, "
+            f"{cpu.host_s['tiny_op'] * 1e6:.1f} us) and sync {m['sync']['median_s'] * 1e6:.1f} us "
+            "from its record"
+        ),
+    )
+
+
+def _recorded_gpu() -> dict[str, Any] | None:
+    from .results import recorded_results
+
+    return next(iter(recorded_results("cuda")), None)
+
+
+def _gpu_calibration(spec, record: dict[str, Any] | None, cpu: Calibration) -> Calibration:
+    """A GPU's calibration from its datasheet, with a recorded GPU's launch and sync costs."""
+    launch, sync, launch_note = _launch_and_sync(record, cpu)
+    flops = spec.peak_flops_per_s * DEFAULT_COMPUTE_SHARE
+    bandwidth = spec.peak_bytes_per_s * DEFAULT_BANDWIDTH_SHARE
+    compute = Curve("matmul", "flops", ((1e12, 1e12 / flops),))
+    memory = Curve("elementwise", "bytes", ((1e9, 1e9 / bandwidth),))
+    host = {
+        k: v + (launch if k.split(":")[-1] not in ("view",) and ":" in k else 0.0)
+        for k, v in cpu.host_s.items()
+    }
+    # SGD launches one update per parameter tensor (foreach kernels group them: an upper bound)
+    host["optimizer_per_parameter"] = cpu.host_s["optimizer_per_parameter"] + launch
+    assumptions = (
+        f"compute: {DEFAULT_COMPUTE_SHARE:.0%} of the datasheet's {spec.fp32_tflops} TFLOP/s "
+        "float32 peak (a measured 8,192-cubed matmul on an H100; no recorded GPU has ceilings "
+        "yet), for every matrix product and convolution, whatever its size",
+        f"memory: {DEFAULT_BANDWIDTH_SHARE:.0%} of the datasheet's "
+        f"{spec.memory_bandwidth_gb_s:,.0f} GB/s (assumed)",
+        f"host: this machine's CPU issues the operators, as measured here, plus {launch_note}",
+        "the host queues while the GPU computes (full overlap)",
+    )
+    return Calibration(
+        spec.name,
+        cpu.threads,
+        host,
+        {
+            "matmul": compute,
+            "conv": compute,
+            "conv_backward": compute,
+            "elementwise": memory,
+            "reduction": memory,
+            "pool": memory,
+        },
+        sync,
+        True,
+        0.0,
+        "datasheet",
+        assumptions,
+    )
+
+
+def device_calibration(
+    device: str | torch.device | dict[str, Any] | Path | None, *, num_threads: int | None = None
+) -> Calibration:
+    """The calibration that prices a step on ``device``.
+
+    ``device`` is a device here (``"cpu"``, ``"cuda:0"``: measured, :func:`calibrate`), a
+    results record (a dict, or the path of a ``.json`` file: its recorded calibration when it
+    has one, else its GPU's datasheet with its launch and sync costs), or a GPU name from the
+    datasheet table (:func:`devicelab.gpus.datasheet`), priced with the recorded GPU's launch
+    and sync costs.
+
+    Raises
+    ------
+    ValueError
+        An unknown GPU name (the message lists the known ones), or an invalid record.
+    """
+    if isinstance(device, dict) or (
+        isinstance(device, (str, Path)) and str(device).endswith(".json")
+    ):
+        record = _record_dict(device)
+        if not record["device"].startswith("cuda"):
+            raise ValueError(
+                f"the record is from {record['device']} ({record['device_name']}), not a GPU: "
+                "pass a record made with `python -m devicelab bench --device cuda`, or a GPU "
+                "name from devicelab.gpus.known_gpus()"
+            )
+        recorded = record["measurements"].get("calibration", {}).get(record["device"])
+        if recorded is not None:
+            return replace(Calibration.from_dict(recorded), source="record")
+        from .gpus import datasheet
+
+        cpu = calibrate("cpu", num_threads=1)  # one host thread issues a GPU's operators
+        return replace(
+            _gpu_calibration(datasheet(record["device_name"]), record, cpu), source="record"
+        )
+    if isinstance(device, torch.device) or device is None or _is_device_name(str(device)):
+        return calibrate(device, num_threads=num_threads)
+    from .gpus import datasheet
+
+    cpu = calibrate("cpu", num_threads=1)  # one host thread issues a GPU's operators
+    return _gpu_calibration(datasheet(str(device)), _recorded_gpu(), cpu)
+
+
+def _is_device_name(text: str) -> bool:
+    head = text.strip().lower().split(":")[0]
+    return head in ("auto", "cpu", "cuda", "mps")
+
+
+def predict_step(
+    model: nn.Module,
+    example_inputs: torch.Tensor | Sequence[torch.Tensor],
+    *,
+    targets: torch.Tensor | None = None,
+    loss_fn: LossFn | None = F.cross_entropy,
+    optimizer: OptimizerFactory | None = sgd_lr_0_01,
+    device: str | torch.device | dict[str, Any] | Path | None = "cpu",
+    syncs: int = 1,
+    num_threads: int | None = None,
+) -> StepPrediction:
+    """Predict one step of ``model`` on ``device``, without timing it.
+
+    The step is :func:`devicelab.steps.train_step` (cross-entropy and SGD by default;
+    ``loss_fn=None``: inference) with ``syncs`` syncs (1: ``loss.item()`` every step). Its
+    operators are listed once on ``meta`` (:func:`devicelab.operators.operator_list`) and
+    priced with :func:`device_calibration` (see the module's docstring for the cost model).
+
+    Parameters
+    ----------
+    model, example_inputs, targets, loss_fn, optimizer:
+        As in :func:`devicelab.explain.explain_step`; ``model`` is neither moved nor run.
+    device:
+        A device here, a results record (dict or path), or a GPU name from the datasheet table.
+    syncs:
+        Syncs per step.
+    num_threads:
+        The CPU thread count a CPU's calibration is measured at (None: the current one). A
+        GPU's host side is always this CPU's at one thread: one thread issues its operators.
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not a module, or the inputs are not tensors.
+    ValueError
+        An unknown device or GPU name, no targets for a loss, or a negative ``syncs``.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(syncs, bool) or not isinstance(syncs, int) or syncs < 0:
+        raise ValueError(f"syncs must be a non-negative integer, got {syncs!r}")
+    ops = operator_list(
+        model,
+        as_tensors("example_inputs", example_inputs),
+        targets,
+        loss_fn=loss_fn,
+        optimizer=optimizer,
+    )
+    cal = device_calibration(device, num_threads=num_threads)
+    line = _provenance(device, cal)
+    return price(
+        ops,
+        cal,
+        syncs=syncs,
+        parameters=ops.parameters if loss_fn else 0,
+        module_calls=ops.module_calls,
+        provenance_line=line,
+    )
+
+
+def _provenance(device, cal: Calibration) -> str:
+    if cal.source == "measured":
+        return f"calibrated on this machine's {cal.device} at {cal.threads} thread(s)"
+    if isinstance(device, dict):
+        return f"{cal.source}: {provenance(device)}"
+    return f"{cal.source}: {cal.device}"
+
+
+@dataclass(frozen=True)
+class PredictionCheck:
+    """A prediction set beside the step it predicts, measured on the same device.
+
+    Attributes
+    ----------
+    predicted:
+        :func:`predict_step`'s prediction.
+    measured_s:
+        The step measured by :func:`devicelab.explain.explain_step` (interquartile mean).
+    """
+
+    predicted: StepPrediction
+    measured_s: float
+
+    @property
+    def ratio(self) -> float:
+        """Predicted over measured: 1.0 is a perfect prediction."""
+        return self.predicted.step_s / self.measured_s
+
+
+def check_prediction(
+    model: nn.Module,
+    example_inputs: torch.Tensor | Sequence[torch.Tensor],
+    targets: torch.Tensor | None = None,
+    *,
+    loss_fn: LossFn | None = F.cross_entropy,
+    device: str | torch.device | None = "cpu",
+    num_threads: int | None = 1,
+) -> PredictionCheck:
+    """Predict the step on ``device`` (a device here), then measure it: the cost model's check.
+
+    The prediction comes first and never sees the measurement. Both use ``num_threads``
+    threads (one by default: the site's CPU figures are at one thread). The measurement's
+    plan (steps per block, rounds) is sized from the prediction, so a slow model costs a
+    bounded time.
+    """
+    from .explain import explain_step
+
+    predicted = predict_step(
+        model,
+        example_inputs,
+        targets=targets,
+        loss_fn=loss_fn,
+        device=device,
+        num_threads=num_threads,
+    )
+    steps = max(1, min(40, round(0.02 / max(predicted.step_s, 1e-9))))
+    rounds = 7 if predicted.step_s < 0.01 else 3
+    inputs = as_tensors("example_inputs", example_inputs)
+    measured = explain_step(
+        copy.deepcopy(model),
+        inputs,
+        targets,
+        loss_fn=loss_fn,
+        device=device,
+        steps=steps,
+        rounds=rounds,
+        warmup=2,
+        num_threads=num_threads,
+    )
+    return PredictionCheck(predicted, measured.measured_s)

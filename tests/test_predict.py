@@ -1,0 +1,139 @@
+"""devicelab.predict: the operator list, the cost model's arithmetic, datasheet GPUs, and the
+check that a prediction for this CPU lands near the step measured on it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from devicelab import predict as predict_module
+from devicelab import zoo
+from devicelab.costmodel import BOUNDS, Calibration, Curve, price
+from devicelab.models import MLP
+from devicelab.operators import OperatorCall, OperatorList, kind_of, operator_list
+from devicelab.predict import check_prediction, device_calibration, predict_step
+from devicelab.results import recorded_results_dir
+
+H100_RECORD = recorded_results_dir() / "nvidia-h100-80gb-hbm3.json"
+
+
+def _calibration(*, overlap: bool = False, source: str = "measured") -> Calibration:
+    """Round numbers, so the model's arithmetic can be checked by hand."""
+    host = {f"{phase}:{kind}": 1e-6 for phase in ("forward", "backward")
+            for kind in ("view", "matmul", "conv", "pool", "reduction", "loss", "elementwise")}  # fmt: skip
+    host |= {"module_call": 0.0, "backward_call": 10e-6, "optimizer_fixed": 20e-6,
+             "optimizer_per_parameter": 2e-6, "tiny_op": 1e-6, "context": 1.0}  # fmt: skip
+    flops = Curve("matmul", "flops", ((1e9, 1e-3),))  # 1 TFLOP/s at every size
+    memory = Curve("elementwise", "bytes", ((1e9, 1e-2),))  # 100 GB/s
+    curves = {"matmul": flops, "conv": flops, "conv_backward": flops, "elementwise": memory,
+              "reduction": memory, "pool": memory, "pool_backward": memory}  # fmt: skip
+    return Calibration("toy", 1, host, curves, 5e-6, overlap, 0.0, source)
+
+
+CALLS = OperatorList(
+    (
+        OperatorCall("addmm", "matmul", "forward", flops=2_000_000_000, bytes=1_000),
+        OperatorCall("t", "view", "forward", flops=0, bytes=0),
+        OperatorCall("relu", "elementwise", "forward", flops=0, bytes=100_000_000),
+        OperatorCall("mm", "matmul", "backward", flops=4_000_000_000, bytes=1_000),
+        OperatorCall("add_", "elementwise", "optimizer", flops=0, bytes=1_000),
+    ),
+    "meta",
+    module_calls=0,
+    parameters=2,
+)
+
+
+def test_cost_model_arithmetic_on_a_cpu_by_hand():
+    p = price(CALLS, _calibration(), syncs=1, parameters=2)
+    host = 4 * 1e-6 + 10e-6 + 20e-6 + 2 * 2e-6  # four priced calls, backward, optimizer
+    compute = 2e-3 + 4e-3  # 6 GFLOP at 1 TFLOP/s
+    memory = (
+        1e-3 + 1e-8
+    )  # 100 MB at 100 GB/s, and the update's 1 kB (a product's bytes hide under its FLOPs)
+    assert p.host_s == pytest.approx(host)
+    assert p.terms.compute_s == pytest.approx(compute)
+    assert p.device_s == pytest.approx(compute + memory, rel=1e-6)
+    assert p.step_s == pytest.approx(host + compute + memory + 5e-6, rel=1e-6)  # one after another
+    assert p.bound == BOUNDS[3]
+    assert (p.low_s, p.high_s) == pytest.approx((p.step_s / 1.25, p.step_s * 1.25))
+
+
+def test_cost_model_overlaps_host_and_device_on_a_gpu():
+    p = price(CALLS, _calibration(overlap=True, source="datasheet"), syncs=1, parameters=2)
+    assert p.step_s == pytest.approx(max(p.host_s, p.device_s) + 5e-6)
+    assert p.spread.kind == "prediction" and p.high_s == pytest.approx(p.step_s * 2)
+
+
+def test_curve_interpolates_on_a_log_scale_and_extends_at_its_last_rate():
+    curve = Curve("matmul", "flops", ((1e3, 1e-6), (1e6, 1e-4)))
+    assert curve.seconds(1e3) == pytest.approx(1e-6)
+    assert curve.seconds(1e6**0.5 * 1e3**0.5) == pytest.approx((1e-6 * 1e-4) ** 0.5)
+    assert curve.seconds(2e6) == pytest.approx(2e-4)
+    assert curve.seconds(0) == 0.0
+    assert curve.best_rate == pytest.approx(1e10)
+
+
+def test_operator_list_of_the_course_step():
+    ops = operator_list(MLP(), torch.rand(120, 4), torch.randint(0, 3, (120,)))
+    counts = ops.counts()
+    assert ops.traced_on == "meta"
+    assert counts[("forward", "matmul")] == 2  # fc1 and fc2
+    assert counts[("backward", "matmul")] == 3  # fc2's two gradients, fc1's weight gradient
+    assert ops.flops == 2 * 120 * (4 * 10 + 10 * 3) * 3 - 2 * 120 * 4 * 10  # no grad to x
+    assert ops.parameters == 4 and ops.module_calls == 4
+    assert kind_of("convolution_backward") == "conv" and kind_of("view") == "view"
+
+
+def test_bad_input_is_refused():
+    x, y = torch.rand(8, 4), torch.randint(0, 3, (8,))
+    with pytest.raises(ValueError, match="Known GPUs"):
+        predict_step(MLP(), x, targets=y, device="GTX 480")
+    with pytest.raises(ValueError, match="syncs"):
+        predict_step(MLP(), x, targets=y, syncs=-1)
+    with pytest.raises(ValueError, match="targets are required"):
+        predict_step(MLP(), x)
+    with pytest.raises(TypeError, match="nn.Module"):
+        predict_step(lambda t: t, x, targets=y)
+
+
+@pytest.fixture
+def toy_cpu(monkeypatch):
+    """This CPU's calibration replaced by the toy one: datasheet GPUs borrow its host costs."""
+    monkeypatch.setattr(predict_module, "calibrate", lambda *a, **k: _calibration())
+
+
+def test_wide_mlp_on_a_datasheet_h100_is_sized_by_its_arithmetic(toy_cpu):
+    model, (shape, classes) = zoo.wide_mlp(), zoo.EXAMPLE_SHAPES["wide_mlp"]
+    x, y = torch.randn(*shape), torch.randint(0, classes, (shape[0],))
+    p = predict_step(model, x, targets=y, device="H100 SXM")
+    # 15 GFLOP at 77% of 66.9 TFLOP/s is 0.3 ms: milliseconds or less, not tens of ms
+    assert p.terms.compute_s == pytest.approx(p.flops / (0.77 * 66.9e12), rel=0.01)
+    assert p.step_s < 2e-3 and p.source == "datasheet"
+    assert any("66.9 TFLOP/s" in a for a in p.assumptions)
+    cal = device_calibration("NVIDIA GeForce RTX 3080 Ti")
+    assert cal.peak_flops_per_s == pytest.approx(0.77 * 34.1e12) and cal.overlap
+
+
+def test_a_recorded_gpu_is_priced_from_its_record_and_a_cpu_record_is_refused(toy_cpu):
+    cal = device_calibration(H100_RECORD)
+    assert cal.source == "record" and cal.sync_s == pytest.approx(8.61e-6, rel=0.01)
+    from devicelab.results import load_results
+
+    cpu_record = load_results(H100_RECORD) | {"device": "cpu"}
+    with pytest.raises(ValueError, match="not a GPU"):
+        device_calibration(cpu_record)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["iris_mlp", "wide_mlp"])
+def test_cpu_prediction_lands_within_25_percent_of_the_measured_step(name):
+    """The cost model's check on two models of opposite bounds (host-bound and compute-bound),
+    at one thread. A busy machine slows the measurement, so the best of three checks counts."""
+    shape, classes = zoo.VALIDATION_SHAPES[name]
+    torch.manual_seed(0)
+    model = getattr(zoo, name)()
+    x, y = torch.randn(*shape), torch.randint(0, classes, (shape[0],))
+    ratios = [check_prediction(model, x, y, loss_fn=F.cross_entropy).ratio for _ in range(3)]
+    assert any(0.75 <= r <= 1.25 for r in ratios), ratios
