@@ -16,14 +16,23 @@ import devicelab
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
-from colab_links import install_cell  # noqa: E402 - lives in docs/_ext, added just above
+from wheel_download import notebook_install_cell  # noqa: E402 - lives in docs/_ext, added above
 
 # Where the project is hosted: "Run in Google Colab" links and the notebooks' install cell
-# are built from these. Empty (the default): no hosted repository, so no Colab button and no
-# install cell anywhere. A hosted copy sets DEVICELAB_REPOSITORY / DEVICELAB_BRANCH.
+# are built from these. Empty (the default): no hosted repository, so no Colab button, and no
+# install cell unless the site's address is set (below). A hosted copy sets
+# DEVICELAB_REPOSITORY / DEVICELAB_BRANCH.
 devicelab_repository = os.environ.get("DEVICELAB_REPOSITORY", "")
 devicelab_branch = os.environ.get("DEVICELAB_BRANCH", "main")
 devicelab_notebooks_branch = os.environ.get("DEVICELAB_NOTEBOOKS_BRANCH", "notebooks")
+# Where the built site is served, e.g. https://example.org/devicelab/ (optional). Set: the
+# landing page's install line and the notebooks' first cell install the wheel from there.
+# Empty (the default): the landing page links the wheel relatively and names the file to
+# install, and the notebooks install from the repository above, if one is set.
+devicelab_base_url = os.environ.get("DEVICELAB_BASE_URL", "")
+devicelab_install_cell = notebook_install_cell(
+    devicelab_base_url, devicelab_repository, devicelab_branch, devicelab.__version__
+)
 
 # No MPLBACKEND here: sphinx-gallery switches matplotlib to agg itself, and the notebook
 # kernels (which inherit this environment) need their inline backend to show figures.
@@ -43,6 +52,7 @@ extensions = [
     "sphinx_design",
     "sphinx_copybutton",
     "colab_links",
+    "wheel_download",  # docs/_ext: the package's wheel served by the site, and its install line
     "noise_log",  # docs/_ext: noise-meter readings through the build (build/noise.json)
     "translations",  # docs/_ext: the Chinese edition (language switch, execute once)
 ]
@@ -95,9 +105,7 @@ sphinx_gallery_conf = {
     # seaborn resets are sphinx-gallery's defaults, kept.
     "reset_modules": ("matplotlib", "seaborn", "noise_log.reading_after_example"),
     "reset_modules_order": "both",
-    "first_notebook_cell": (
-        install_cell(devicelab_repository, devicelab_branch) if devicelab_repository else None
-    ),
+    "first_notebook_cell": devicelab_install_cell,
     # The computation-times page loads jQuery and DataTables from CDNs, which fails offline;
     # each example page still states its own run time.
     "write_computation_times": False,

@@ -28,6 +28,7 @@ BUILD_PRODUCTS = [
     ROOT / "build" / "doctrees",
     ROOT / "build" / "doctrees-zh_CN",
     ROOT / "build" / "jupyter_cache",  # emptied, so the English build executes every notebook
+    ROOT / "build" / "wheel",  # the wheel the site serves, rebuilt from these sources
     ROOT / "docs" / "auto_examples",
     ROOT / "docs" / "jupyter_execute",
     ROOT / "docs" / "sg_execution_times.rst",
@@ -45,6 +46,7 @@ def _install(session: nox.Session, extras: str) -> None:
 def docs(session: nox.Session) -> None:
     """Build the site from scratch with every example executed, then verify it."""
     _install(session, "docs")
+    session.install("hatchling>=1.24")  # builds the wheel without an isolated environment
     session.run("python", "docs/_ext/check_prose.py", "docs", "examples")
     # A strict build must start clean: an incremental rebuild skips unchanged pages and can
     # turn a failing build green without fixing it.
@@ -53,6 +55,8 @@ def docs(session: nox.Session) -> None:
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
+    # The package as a wheel, served by the site (docs/_ext/wheel_download.py).
+    session.run("python", "docs/_ext/wheel_download.py", "build/wheel")
     session.run("sphinx-build", *SPHINX_ARGS, *session.posargs)
     # The Chinese edition executes nothing: it shows what the English build just ran.
     session.run("sphinx-build", *TRANSLATION_ARGS, *session.posargs)

@@ -14,6 +14,7 @@ LESSON_ORDER = [
     "plot_train_on_device.py",
     "plot_cpu_vs_gpu.py",
     "plot_record_frequency.py",
+    "plot_first_step.py",
     # overheads/
     "plot_transfer_cost.py",
     "plot_launch_overhead.py",

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..doctor import compile_unavailable
 from ..models import initial_weights
 from ..steps import StepSpec, run_steps, train_step
 from ..timing import torch_threads
@@ -169,6 +170,10 @@ class Remedy:
     unrolled:
         Whether it trains ``setting.unroll`` epochs per call, so that a run or a block must be
         a whole number of calls.
+    missing:
+        What this machine lacks to run it on a device (a compiler, Triton), as the reason and
+        the fix, or None when nothing is missing; the doctor's check
+        (:func:`devicelab.doctor.compile_unavailable` for ``torch.compile``).
     """
 
     name: str
@@ -176,14 +181,17 @@ class Remedy:
     why_not: str
     prepare: Callable[[Setting], Prepared]
     unrolled: bool = False
+    missing: Callable[[torch.device], str | None] = lambda device: None  # nothing missing
 
     def applies_to(self, device: torch.device) -> bool:
-        """Whether this remedy runs on ``device``."""
-        return device.type in self.device_types
+        """Whether this remedy runs on ``device``, on this machine."""
+        return device.type in self.device_types and self.missing(device) is None
 
     def reason(self, device: torch.device) -> str:
-        """Why it was skipped on ``device``."""
-        return self.why_not.format(device=device)
+        """Why it was skipped on ``device``: the device type, or what this machine lacks."""
+        if device.type not in self.device_types:
+            return self.why_not.format(device=device)
+        return self.missing(device) or ""
 
 
 _ALL = ("cpu", "cuda", "mps")
@@ -203,7 +211,14 @@ REMEDIES: dict[str, Remedy] = {
         Remedy("loss log on device", _ALL, "", prepare_loss_log),
         Remedy("batched models", _ALL, "", prepare_batched),
         Remedy("hand-written gradients", _ALL, "", prepare_manual),
-        Remedy("torch.compile", _ALL, "", prepare_compiled, unrolled=True),
+        Remedy(
+            "torch.compile",
+            _ALL,
+            "",
+            prepare_compiled,
+            unrolled=True,
+            missing=compile_unavailable,
+        ),
         Remedy(
             "one thread",
             ("cpu",),
