@@ -1,4 +1,5 @@
-"""Command line: ``python -m devicelab report``, ``bench``, ``advise`` and ``validate``."""
+"""Command line: ``python -m devicelab report``, ``bench``, ``advise``, ``validate`` and
+``doctor``."""
 
 from __future__ import annotations
 
@@ -126,6 +127,17 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a GPU results file to predict from (default: the recorded GPU)",
     )
+    advise.add_argument(
+        "--gpu",
+        metavar="NAME",
+        help="a GPU from the datasheet table to predict, e.g. 'RTX 3080 Ti' or 'H100 SXM'",
+    )
+    doctor = commands.add_parser(
+        "doctor",
+        help="check this machine for devicelab: what is missing, why it matters, the fix "
+        "(exit 0: no problem, 1: problems, 2: the check failed)",
+    )
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
     validate = commands.add_parser(
         "validate",
         help="check results files against their schema (what CI runs on a contributed record)",
@@ -159,6 +171,7 @@ def _advise(args: argparse.Namespace) -> int:
             classes=args.classes,
             batch=args.batch,
             record=args.record,
+            gpu=args.gpu,
             inference=args.inference,
         )
     except (ValueError, RuntimeError, TypeError, ImportError, AttributeError) as error:
@@ -199,7 +212,25 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"validate": _validate, "advise": _advise, "report": _report, "bench": _bench}
+def _doctor(args: argparse.Namespace) -> int:
+    from .doctor import diagnose
+
+    try:
+        diagnosis = diagnose()
+    except Exception as error:  # any failure of the check itself is exit 2, with its cause
+        print(f"doctor: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(diagnosis.to_dict(), indent=2) if args.json else diagnosis)
+    return diagnosis.exit_code
+
+
+_COMMANDS = {
+    "validate": _validate,
+    "advise": _advise,
+    "report": _report,
+    "bench": _bench,
+    "doctor": _doctor,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

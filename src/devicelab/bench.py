@@ -23,9 +23,12 @@ import numpy as np
 import torch
 
 from . import __version__
+from .calibration import calibrate
 from .data import load_iris
 from .devices import resolve_device
+from .distributed.record import record_distributed, summary_lines
 from .explain import explain_course_step
+from .first_step import measure_first_step
 from .hardware import machine_report
 from .models import initial_weights
 from .noise import drift, measure_noise
@@ -124,6 +127,11 @@ class _Run:
     plan: BenchPlan
     progress: Callable[[str], None]
     course: dict[str, TrainResult] = field(default_factory=dict)
+
+    @property
+    def quick(self) -> bool:
+        """Whether this is a ``--quick`` run (:meth:`BenchPlan.quick`)."""
+        return self.plan == BenchPlan.quick()
 
     @property
     def devices(self) -> list[torch.device]:
@@ -232,6 +240,33 @@ def _breakdown(run: _Run) -> dict[str, Any]:
     return {"runs": runs}
 
 
+def _calibration(run: _Run) -> dict[str, Any]:
+    calibrations = {}
+    for where in run.devices:
+        run.progress(f"calibration: host cost per operator, device time per size, on {where}")
+        threads = 1 if where.type == "cpu" else None  # the site's CPU figures are at one thread
+        calibrations[str(where)] = calibrate(where, num_threads=threads, quick=run.quick).to_dict()
+    return calibrations
+
+
+def _first_step(run: _Run) -> dict[str, Any]:
+    compile_: bool | str = True
+    if run.quick:  # the first compiled call can take tens of seconds on a cold cache
+        compile_ = "skipped by bench --quick (tens of seconds on a cold cache)"
+    runs = []
+    for where in run.devices:
+        run.progress(f"first step: the course's first steps in a fresh process, on {where}")
+        # One thread on a CPU, as in the record-frequency section: warm steps stay steady.
+        threads = 1 if where.type == "cpu" else None
+        runs.append(measure_first_step(where, compile=compile_, threads=threads).to_dict())
+    return {"runs": runs}
+
+
+def _distributed(run: _Run) -> dict[str, Any]:
+    # gloo between CPU processes always; NCCL too when the device is a GPU and there are two.
+    return record_distributed(run.device, quick=run.quick, progress=run.progress)
+
+
 #: Each section of a record and what measures it, in the order a run measures them.
 SECTION_RUNNERS: dict[str, Callable[[_Run], dict[str, Any]]] = {
     "training": _training,
@@ -243,6 +278,9 @@ SECTION_RUNNERS: dict[str, Callable[[_Run], dict[str, Any]]] = {
     "roofline": _roofline,
     "remedies": _remedies,
     "breakdown": _breakdown,
+    "calibration": _calibration,
+    "first_step": _first_step,
+    "distributed": _distributed,
 }
 SECTIONS = tuple(SECTION_RUNNERS)
 
@@ -325,6 +363,27 @@ def _us(seconds: float) -> str:
     return f"{seconds * 1e6:,.1f} us"
 
 
+def _first_step_lines(measurements: dict[str, Any]) -> list[str]:
+    return [
+        f"\nFirst step on {f['device']} (a fresh process): {_us(f['first_s'])}, against "
+        f"{_us(f['warm_s'])} warm ({f['ratio']:.0f}x)"
+        for f in measurements.get("first_step", {}).get("runs", [])
+    ]
+
+
+def _calibration_lines(m: dict[str, Any]) -> list[str]:
+    lines = []
+    for name, c in m.get("calibration", {}).items():
+        host = c["host_s"]
+        lines.append(
+            f"Calibration of {name} ({c['threads']} thread(s)): a forward matmul call "
+            f"{_us(host['forward:matmul'])} of host, a backward {_us(host['backward:matmul'])}, "
+            f"a module call {_us(host['module_call'])}, context x{host['context']:.2f}; "
+            f"sync {_us(c['sync_s'])}"
+        )
+    return lines
+
+
 def summary_table(record: dict[str, Any]) -> str:
     """A readable plain-text summary of a results record."""
     m = record["measurements"]
@@ -404,6 +463,9 @@ def summary_table(record: dict[str, Any]) -> str:
             )
             if b["idle_share"] is not None:
                 lines.append(f"  device busy {_us(b['device_busy_s'])}, idle {b['idle_share']:.0%}")
+    lines += _first_step_lines(m) + _calibration_lines(m)
+    if "distributed" in m:
+        lines += ["", *summary_lines(m["distributed"])]
     if "noise" in m:
         readings = m["noise"]["readings"]
         lines.append(

@@ -36,6 +36,7 @@ from ..steps import (
 )
 from ..timing import timed_block
 from .bounds import REMEDIES, REMEDIES_PAGE, decide
+from .data_parallel import DataParallelAdvice, data_parallel_advice
 from .reasons import reasons_for
 
 __all__ = ["Advice", "BatchPoint", "DeviceReport", "advise"]
@@ -145,6 +146,9 @@ class Advice:
         Sentences, each with the number it rests on.
     remedies:
         What helps at this bound, and the page that measures it (:data:`~devicelab.advise.bounds.REMEDIES_PAGE`).
+    data_parallel:
+        Whether two gloo processes would speed up the training step, and from which batch
+        (:mod:`devicelab.advise.data_parallel`); None for inference, or without a CPU step.
     """
 
     model: str
@@ -158,6 +162,7 @@ class Advice:
     batch_test: dict[str, Any]
     reasons: list[str]
     remedies: dict[str, Any] = field(default_factory=dict)
+    data_parallel: DataParallelAdvice | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the CLI's ``--json`` output."""
@@ -175,6 +180,7 @@ class Advice:
             "batch_test": self.batch_test,
             "reasons": self.reasons,
             "remedies": self.remedies,
+            "data_parallel": None if self.data_parallel is None else self.data_parallel.to_dict(),
         }
 
     def __str__(self) -> str:
@@ -191,6 +197,8 @@ class Advice:
         lines += [f"- {reason}" for reason in self.reasons]
         lines += ["", f"remedies for a {self.bound} step ({self.remedies['page']}):"]
         lines += [f"- {text}" for text in self.remedies["items"]]
+        if self.data_parallel is not None:
+            lines += ["", self.data_parallel.reason]
         return "\n".join(lines)
 
 
@@ -300,26 +308,46 @@ def _check_workload(work: _Workload, resolved: list[torch.device], batch_sizes) 
         )
 
 
-def _report(work: _Workload, device: torch.device, batch: int, counts: StepCounts,
-            warm_s: float) -> DeviceReport:  # fmt: skip
+def _report(
+    work: _Workload, device: torch.device, batch: int, counts: StepCounts, warm_s: float
+) -> DeviceReport:
     """Measure the step on ``device`` (:func:`~devicelab.explain.explain_step`), predict it
     from the device's calibration (:func:`~devicelab.predict.predict_step`), and name its
     bound from the prediction's terms."""
     model, xs, y = work.placed(device, batch)
-    b: StepBreakdown = explain_step(model, xs, y, loss_fn=work.loss_fn, optimizer=work.optimizer,
-                                    device=device, **_plan(warm_s))  # fmt: skip
+    b: StepBreakdown = explain_step(
+        model, xs, y, loss_fn=work.loss_fn, optimizer=work.optimizer, device=device, **_plan(warm_s)
+    )
     predicted = _predict(work, batch, device)
     busy = None if b.device_busy_s is None else b.device_busy_s / b.measured_s
-    return DeviceReport(str(device), b.measured_s, b.measured_iqr_s, b.ops, b.kernels,
-                        counts.flops, counts.bytes_moved, b.to_dict(), busy, predicted.terms,
-                        predicted.bound, predicted)  # fmt: skip
+    return DeviceReport(
+        str(device),
+        b.measured_s,
+        b.measured_iqr_s,
+        b.ops,
+        b.kernels,
+        counts.flops,
+        counts.bytes_moved,
+        b.to_dict(),
+        busy,
+        predicted.terms,
+        predicted.bound,
+        predicted,
+    )
 
 
 def _predict(work: _Workload, batch: int, device) -> StepPrediction:
     xs = tuple(_resize(t, batch) for t in work.inputs)
     y = _resize(work.targets, batch) if work.targets is not None else None
-    return predict_step(work.model, xs, targets=y, loss_fn=work.loss_fn,
-                        optimizer=work.optimizer, device=device, syncs=SYNCS_PER_STEP)  # fmt: skip
+    return predict_step(
+        work.model,
+        xs,
+        targets=y,
+        loss_fn=work.loss_fn,
+        optimizer=work.optimizer,
+        device=device,
+        syncs=SYNCS_PER_STEP,
+    )
 
 
 def _gpu_to_predict(gpu, record, resolved: list[torch.device]):
@@ -420,12 +448,11 @@ def advise(
         batch_test,
         reasons,
         {"bound": bound, "page": REMEDIES_PAGE, "items": REMEDIES[bound]},
+        data_parallel=None if loss_fn is None else data_parallel_advice(model, batch, batch_test),
     )
 
 
-def _verdict(
-    reports: dict[str, DeviceReport], predicted: StepPrediction | None
-) -> tuple[str, str]:
+def _verdict(reports: dict[str, DeviceReport], predicted: StepPrediction | None) -> tuple[str, str]:
     cpu = reports.get("cpu")
     gpu = next((r for name, r in reports.items() if name.startswith("cuda")), None)
     if cpu is None or (gpu is None and predicted is None):
@@ -455,7 +482,9 @@ def _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s) -> 
         for b in list(sizes):
             if b == batch:
                 r = reports[str(device)]
-                points.append(BatchPoint(b, str(device), r.step_s, r.step_iqr_s, r.step_s / b, False))
+                points.append(
+                    BatchPoint(b, str(device), r.step_s, r.step_iqr_s, r.step_s / b, False)
+                )
             else:
                 points.append(_measured_point(work, device, b, batch, warm_s))
         twice = next((p for p in points if p.device == str(device) and p.batch == 2 * batch), None)
@@ -471,5 +500,8 @@ def _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s) -> 
         at = [p for p in points if p.batch == b]
         if len(at) > 1:
             winners[str(b)] = min(at, key=lambda p: p.step_s).device
-    return {"batches": sorted({p.batch for p in points}), "points": [p.to_dict() for p in points],
-            "winner": winners}  # fmt: skip
+    return {
+        "batches": sorted({p.batch for p in points}),
+        "points": [p.to_dict() for p in points],
+        "winner": winners,
+    }

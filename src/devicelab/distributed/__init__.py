@@ -1,0 +1,50 @@
+"""Overhead 4: talking to other devices, measured with :mod:`torch.distributed`.
+
+Data-parallel training (``DistributedDataParallel``) all-reduces the gradients at every step:
+a fixed cost per step, like a kernel launch, paid in messages between processes. This package
+measures it between real processes on the reader's machine, with gloo between CPU processes
+and NCCL between GPUs; it writes no transport of its own.
+
+- :mod:`devicelab.distributed.launch`: spawning the ranks (the workers live in devicelab, so a
+  gallery script can start them), free ports, timeouts, and errors that name the rank;
+- :mod:`devicelab.distributed.allreduce`: the all-reduce sweep over sizes, the
+  latency/bandwidth (Hockney) fit, and the bandwidths nccl-tests reports;
+- :mod:`devicelab.distributed.data_parallel`: one process against DDP in paired rounds, and
+  the remedies (``no_sync()`` accumulation, bucket sizes, one process);
+- :mod:`devicelab.distributed.crossover`: the batch at which DDP starts to win, measured and
+  predicted.
+"""
+
+from __future__ import annotations
+
+from .allreduce import (
+    AllReducePoint,
+    AllReduceSweep,
+    HockneyFit,
+    allreduce_sweep,
+    bus_bandwidth,
+    hockney_fit,
+)
+from .crossover import Bracket, CrossoverPoint, DataParallelCrossover, data_parallel_crossover
+from .data_parallel import DataParallelComparison, ModelFactory, compare_data_parallel
+from .launch import BACKENDS, WorkerError, check_world, run_ranks
+
+__all__ = [
+    "BACKENDS",
+    "AllReducePoint",
+    "AllReduceSweep",
+    "Bracket",
+    "CrossoverPoint",
+    "DataParallelComparison",
+    "DataParallelCrossover",
+    "HockneyFit",
+    "ModelFactory",
+    "WorkerError",
+    "allreduce_sweep",
+    "bus_bandwidth",
+    "check_world",
+    "compare_data_parallel",
+    "data_parallel_crossover",
+    "hockney_fit",
+    "run_ranks",
+]

@@ -1,0 +1,107 @@
+"""The ``distributed`` section of a results record: what ``python -m devicelab bench`` keeps.
+
+For each backend this machine can run with two ranks (gloo always, on enough CPUs; NCCL when
+the bench's device is a GPU and there are two), the all-reduce sweep with its Hockney fit
+(:func:`~devicelab.distributed.allreduce_sweep`) and the course's MLP under DDP against one
+process, with the remedies (:func:`~devicelab.distributed.compare_data_parallel`). A backend
+that cannot run is recorded with the reason, never left out silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from ..data import load_iris
+from .allreduce import allreduce_sweep
+from .data_parallel import compare_data_parallel
+from .launch import check_world
+
+__all__ = ["FULL_SIZES", "QUICK_SIZES", "record_distributed", "summary_lines"]
+
+#: All-reduce sizes of a full bench: 4 B to 64 MiB.
+FULL_SIZES = (*(4 * 16**k for k in range(6)), 16 * 2**20, 64 * 2**20)
+#: All-reduce sizes of ``bench --quick``: one latency-bound, one in between, one large.
+QUICK_SIZES = (4, 64 * 2**10, 16 * 2**20)
+WORLD_SIZE = 2
+
+
+def record_distributed(
+    device: torch.device,
+    *,
+    quick: bool = False,
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict[str, Any]:
+    """Measure the all-reduce and DDP on the course's MLP with each backend that runs here.
+
+    Parameters
+    ----------
+    device:
+        The bench's device: gloo always runs (CPU processes); NCCL too when it is a GPU.
+    quick:
+        Three sizes and a few rounds (a few seconds) instead of the full sweep.
+    progress:
+        Called with a short message before each measurement.
+
+    Returns
+    -------
+    dict
+        ``{"runs": [...], "skipped": {backend: reason}}``: each run holds the backend, the
+        world size, the sweep's and the comparison's ``to_dict()``.
+    """
+    backends = ["gloo"] + (["nccl"] if device.type == "cuda" else [])
+    sizes = QUICK_SIZES if quick else FULL_SIZES
+    plan = (
+        {"rounds": 5, "steps": 8, "pairs": 4} if quick else {"rounds": 20, "steps": 20, "pairs": 15}
+    )
+    data = load_iris()
+    runs, skipped = [], {}
+    for backend in backends:
+        try:
+            check_world(WORLD_SIZE, backend)
+        except ValueError as error:
+            skipped[backend] = str(error)
+            continue
+        progress(f"distributed: all-reduce of {len(sizes)} sizes between 2 {backend} processes")
+        sweep = allreduce_sweep(
+            sizes, world_size=WORLD_SIZE, backend=backend, rounds=plan["rounds"]
+        )
+        progress(f"distributed: DDP on the course's MLP against one process ({backend})")
+        comparison = compare_data_parallel(
+            "devicelab.models:MLP",
+            data.X_train,
+            data.y_train,
+            world_size=WORLD_SIZE,
+            backend=backend,
+            steps=plan["steps"],
+            rounds=plan["pairs"],
+        )
+        runs.append(
+            {
+                "backend": backend,
+                "world_size": WORLD_SIZE,
+                "sweep": sweep.to_dict(),
+                "comparison": comparison.to_dict(),
+            }
+        )
+    return {"runs": runs, "skipped": skipped}
+
+
+def summary_lines(section: dict[str, Any]) -> list[str]:
+    """The bench summary's lines for a recorded ``distributed`` section."""
+    lines = []
+    for run in section.get("runs", []):
+        fit, ratio = run["sweep"]["fit"], run["comparison"]["ratio"]
+        busbw = run["sweep"]["points"][-1]["busbw_bytes_per_s"]
+        lines.append(
+            f"All-reduce between {run['world_size']} {run['backend']} processes: alpha "
+            f"{fit['alpha_s']['estimate'] * 1e6:,.1f} us, beta "
+            f"{fit['beta_bytes_per_s']['estimate'] / 1e9:.2f} GB/s, busbw {busbw / 1e9:.2f} GB/s; "
+            f"DDP on the course's MLP x{ratio['estimate']:.2f} one process "
+            f"(interval x{ratio['low']:.2f} to x{ratio['high']:.2f})"
+        )
+    for backend, why in section.get("skipped", {}).items():
+        lines.append(f"Communication over {backend} skipped: {why}")
+    return lines
