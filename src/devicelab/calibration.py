@@ -30,10 +30,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .costmodel import Calibration, Curve, price
-from .devices import resolve_device, synchronize
+from .devices import resolve_device
 from .operators import OperatorList, _Recorder, operator_list
 from .overheads import sync_cost
-from .timing import measure, timed_block, torch_threads
+from .timing import timed_block, torch_threads
 
 __all__ = ["calibrate"]
 
@@ -45,24 +45,24 @@ CONTEXT_LIMIT = 4.0
 
 
 def _seconds(fn, device: torch.device, repeats: int = 2) -> float:
-    """Seconds of ``fn()``, the device waited for: the least of ``repeats`` medians
-    (torch.utils.benchmark), because a busy machine only ever adds time. A call longer than
-    5 ms is timed twice on its own instead (:func:`devicelab.timing.timed_block`): at that
-    length one call is a stable sample, and many would make a calibration slow."""
+    """Seconds of one ``fn()``, the device waited for: the lower quartile over blocks of calls
+    (each block a :func:`devicelab.timing.timed_block`, sized to about 2 ms), because a busy
+    machine only ever adds time. A call longer than 5 ms is timed twice on its own: at that
+    length one call is a stable sample, and many would make a calibration slow. The blocks
+    are timed the way :func:`devicelab.explain.explain_step` times a step, so a calibration
+    and the steps it is checked against share one clock."""
     fn()  # untimed: a first call pays lazy initialisation
     first = timed_block(fn, device)
     if first > 5e-3:
         return min(first, timed_block(fn, device))
+    calls = max(1, round(2e-3 / max(first, 1e-7)))
 
-    def run() -> None:
-        fn()
-        synchronize(device)
+    def block() -> None:
+        for _ in range(calls):
+            fn()
 
-    timed = run if device.type != "cpu" else fn
-    return min(
-        measure(timed, min_run_time=MIN_RUN_TIME / repeats, warmup=1).median_s
-        for _ in range(repeats)
-    )
+    samples = sorted(timed_block(block, device) / calls for _ in range(4 * repeats + 1))
+    return samples[len(samples) // 4]
 
 
 def _tiny_calls(device: torch.device) -> dict[str, tuple]:
@@ -338,9 +338,11 @@ def _context(cal: Calibration, device: torch.device) -> float:
     measured = _seconds(lambda: run_steps(spec, 1, 1), device)
     predicted = price(ops, cal, syncs=1, parameters=ops.parameters, module_calls=ops.module_calls)
     factor = (measured - predicted.sync_s - predicted.device_s) / predicted.host_s
-    # Calls in a step cost more than alone (caches, Python between them), never less; a factor
-    # beyond CONTEXT_LIMIT means the machine was disturbed while the probe ran.
-    return min(max(factor, 1.0), CONTEXT_LIMIT)
+    # Calls in a step usually cost more than one at a time (caches, Python between them); but
+    # the tiny calls are timed in whatever state the process is in, so the factor also corrects
+    # them down when they came out slow. Beyond CONTEXT_LIMIT either way, the machine was
+    # disturbed while the probe ran.
+    return min(max(factor, 1 / CONTEXT_LIMIT), CONTEXT_LIMIT)
 
 
 @functools.cache

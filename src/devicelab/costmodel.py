@@ -102,8 +102,8 @@ class Calibration:
         per-step costs ``"module_call"``, ``"backward_call"``, ``"optimizer_fixed"`` and
         ``"optimizer_per_parameter"`` (``zero_grad`` and the SGD update); ``"tiny_op"``: one
         in-place add on one element with no autograd (what a launch cost is compared with);
-        and ``"context"``: the factor by which host costs measured one call at a time fall
-        short of the same calls in a step (measured on a fixed mixed probe).
+        and ``"context"``: the factor that turns host costs measured one call at a time into
+        the same calls' cost in a step (measured on a fixed mixed probe; usually above 1).
     curves:
         Device seconds against size, keyed ``"matmul"``, ``"conv"``, ``"conv_backward"``
         (FLOPs), ``"elementwise"``, ``"reduction"``, ``"pool"`` and ``"pool_backward"``
