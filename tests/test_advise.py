@@ -131,8 +131,8 @@ def test_the_batch_test_times_the_same_step_as_the_breakdown():
     """At twice the batch, the batch test's step agrees with explain_step's within 15%: the
     same full step (loss, backward, optimizer, loss.item()), the same clock, the same mean.
 
-    Both are measured three times, alternately, and their medians compared, so a moment of a
-    busy machine does not decide the test."""
+    Both are measured three times, alternately, and their best (least) times compared: a busy
+    machine only ever adds time, so the least of each is its undisturbed step."""
     torch.manual_seed(0)
     data = load_iris()
     model = MLP()
@@ -146,7 +146,7 @@ def test_the_batch_test_times_the_same_step_as_the_breakdown():
         x2 = data.X_train.repeat(2, 1)
         y2 = data.y_train.repeat(2)
         breakdown.append(explain_step(copy.deepcopy(model), x2, y2, steps=40, rounds=7).measured_s)
-    ratio = sorted(batch_test)[1] / sorted(breakdown)[1]
+    ratio = min(batch_test) / min(breakdown)
     assert 0.85 <= ratio <= 1.15, (batch_test, breakdown)
 
 
