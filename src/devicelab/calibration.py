@@ -205,10 +205,25 @@ _CONV_GRID = (
 )
 
 
+def _conv_backward(grad: torch.Tensor, x: torch.Tensor, w: torch.Tensor, k: int):
+    """The backward of a stride-1, same-padded convolution: the input's and weight's gradients."""
+    pad = [k // 2, k // 2]
+    mask = [True, True, False]
+    return torch.ops.aten.convolution_backward(
+        grad, x, w, None, [1, 1], pad, [1, 1], False, [0, 0], 1, mask
+    )
+
+
+def _grid_curve(kind: str, rows) -> Curve:
+    """The FLOPs curve of a shape grid (rows end with FLOPs and seconds): the fallback for an
+    operator whose shape is not known."""
+    points = sorted((row[-2], row[-1]) for row in rows)
+    return Curve(kind, "flops", tuple(points))
+
+
 def _conv_grid(device: torch.device, batch: int):
     """Rows ``(in, out, kernel, pixels, flops, seconds)`` of convolutions and their backward."""
     forward, backward = [], []
-    aten = torch.ops.aten
     for cin, cout, side, k in _CONV_GRID:
         x = torch.rand(batch, cin, side, side, device=device)
         w = torch.rand(cout, cin, k, k, device=device)
@@ -216,64 +231,10 @@ def _conv_grid(device: torch.device, batch: int):
         flops = 2 * cout * cin * k * k * pixels
         grad = torch.rand(batch, cout, side, side, device=device)
         fwd = _seconds(lambda x=x, w=w, k=k: F.conv2d(x, w, padding=k // 2), device, 1)
-        bwd = _seconds(
-            lambda x=x, w=w, g=grad, k=k: aten.convolution_backward(
-                g,
-                x,
-                w,
-                None,
-                [1, 1],
-                [k // 2, k // 2],
-                [1, 1],
-                False,
-                [0, 0],
-                1,
-                [True, True, False],
-            ),
-            device,
-            1,
-        )
+        bwd = _seconds(lambda x=x, w=w, g=grad, k=k: _conv_backward(g, x, w, k), device, 1)
         forward.append((cin, cout, k, pixels, flops, fwd))
         backward.append((cin, cout, k, pixels, 2 * flops, bwd))
     return tuple(forward), tuple(backward)
-
-
-_CONV_SHAPES = (
-    (1, 1, 4, 3),
-    (1, 6, 28, 5),
-    (6, 16, 14, 5),
-    (16, 32, 16, 3),
-    (32, 64, 16, 3),
-    (64, 64, 32, 3),
-)  # (in channels, out channels, image side, kernel)
-
-
-def _conv_calls(device: torch.device, backward: bool):
-    aten = torch.ops.aten
-    for cin, cout, side, k in _CONV_SHAPES:
-        x = torch.rand(8, cin, side, side, device=device)
-        w = torch.rand(cout, cin, k, k, device=device)
-        flops = 2 * 8 * cout * cin * k * k * side * side
-        if not backward:
-            yield flops, lambda x=x, w=w, k=k: F.conv2d(x, w, padding=k // 2)
-            continue
-        grad = torch.rand(8, cout, side, side, device=device)
-        yield (
-            2 * flops,
-            lambda x=x, w=w, g=grad, k=k: aten.convolution_backward(
-                g,
-                x,
-                w,
-                None,
-                [1, 1],
-                [k // 2, k // 2],
-                [1, 1],
-                False,
-                [0, 0],
-                1,
-                [True, True, False],
-            ),
-        )
 
 
 def _bytes_calls(device: torch.device, kind: str, largest: int):
@@ -353,15 +314,13 @@ def _calibrate(device: str, threads: int, quick: bool) -> Calibration:
     largest = (2**26 if on_gpu else 2**23) // (4 if quick else 1)
     with torch_threads(threads):
         with torch.no_grad():
-            curves = {
-                "matmul": _curve("matmul", "flops", _matmul_calls(where, large), where),
-                "conv": _curve("conv", "flops", _conv_calls(where, False), where),
-                "conv_backward": _curve("conv", "flops", _conv_calls(where, True), where),
-            }
+            curves = {"matmul": _curve("matmul", "flops", _matmul_calls(where, large), where)}
             for kind in ("elementwise", "reduction", "pool", "pool_backward"):
                 curves[kind] = _curve(kind, "bytes", _bytes_calls(where, kind, largest), where)
             grids = {"matmul": _matmul_grid(where, (16, 128, 1024, 4096), 2e12 if on_gpu else 5e9)}
             grids["conv"], grids["conv_backward"] = _conv_grid(where, 64 if on_gpu else 32)
+            curves["conv"] = _grid_curve("conv", grids["conv"])
+            curves["conv_backward"] = _grid_curve("conv", grids["conv_backward"])
         cal = Calibration(
             device=device,
             threads=threads,

@@ -272,7 +272,8 @@ def check_prediction(
 ) -> PredictionCheck:
     """Predict the step on ``device`` (a device here), then measure it: the cost model's check.
 
-    The prediction comes first and never sees the measurement. Both use ``num_threads``
+    The prediction comes first and never sees the measurement, which is the least of two
+    :func:`devicelab.explain.explain_step` runs. Both use ``num_threads``
     threads (one by default: the site's CPU figures are at one thread). The measurement's
     plan (steps per block, rounds) is sized from the prediction, so a slow model costs a
     bounded time.
@@ -290,15 +291,20 @@ def check_prediction(
     steps = max(1, min(40, round(0.02 / max(predicted.step_s, 1e-9))))
     rounds = 7 if predicted.step_s < 0.01 else 3
     inputs = as_tensors("example_inputs", example_inputs)
-    measured = explain_step(
-        copy.deepcopy(model),
-        inputs,
-        targets,
-        loss_fn=loss_fn,
-        device=device,
-        steps=steps,
-        rounds=rounds,
-        warmup=2,
-        num_threads=num_threads,
+    # The least of two measurements: a busy machine only ever adds time, and the check is of
+    # the cost model against the undisturbed step, not against a neighbour's load.
+    measured = min(
+        explain_step(
+            copy.deepcopy(model),
+            inputs,
+            targets,
+            loss_fn=loss_fn,
+            device=device,
+            steps=steps,
+            rounds=rounds,
+            warmup=2,
+            num_threads=num_threads,
+        ).measured_s
+        for _ in range(2)
     )
-    return PredictionCheck(predicted, measured.measured_s)
+    return PredictionCheck(predicted, measured)
