@@ -131,13 +131,14 @@ def test_the_batch_test_times_the_same_step_as_the_breakdown():
     """At twice the batch, the batch test's step agrees with explain_step's within 15%: the
     same full step (loss, backward, optimizer, loss.item()), the same clock, the same mean.
 
-    Both are measured three times, alternately, and their best (least) times compared: a busy
-    machine only ever adds time, so the least of each is its undisturbed step."""
+    Both are measured alternately, up to six times each, and their least times compared: a
+    busy machine only ever adds time, so the least of each is its undisturbed step, and a
+    burst of load that spoils one round is outlasted by the next."""
     torch.manual_seed(0)
     data = load_iris()
     model = MLP()
     batch_test, breakdown = [], []
-    for _ in range(3):
+    for _ in range(6):
         advice = advise(model, data.X_train, targets=data.y_train, devices=["cpu"],
                         batch_sizes=[120, 240], record=None)  # fmt: skip
         point = next(p for p in advice.batch_test["points"]
@@ -146,7 +147,9 @@ def test_the_batch_test_times_the_same_step_as_the_breakdown():
         x2 = data.X_train.repeat(2, 1)
         y2 = data.y_train.repeat(2)
         breakdown.append(explain_step(copy.deepcopy(model), x2, y2, steps=40, rounds=7).measured_s)
-    ratio = min(batch_test) / min(breakdown)
+        ratio = min(batch_test) / min(breakdown)
+        if len(batch_test) >= 3 and 0.85 <= ratio <= 1.15:
+            break
     assert 0.85 <= ratio <= 1.15, (batch_test, breakdown)
 
 

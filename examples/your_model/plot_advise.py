@@ -149,6 +149,11 @@ for name, a in advice.items():
 # predict the machine it measured. So each of the four models, and two more shapes (a GRU
 # over a sequence, a small CNN), is predicted first and then measured, on this CPU at one
 # thread. A ratio of 1.0 is a perfect prediction.
+#
+# A neighbour's load can slow this machine for seconds, and it only ever adds time: to the
+# calibration (the prediction comes out high) or to the measurement (low). So a check that
+# lands outside 0.75 to 1.25 is made again with a fresh calibration, up to three times, and
+# each side keeps its least time. The "tries" column says how many it took.
 from devicelab.predict import check_prediction
 
 CHECKED = dict(NAMES, gru_classifier="GRU classifier", small_cnn="small CNN")
@@ -158,10 +163,11 @@ for name, (shape, classes) in zoo.VALIDATION_SHAPES.items():
     model = getattr(zoo, name)()
     x, y = torch.randn(*shape), torch.randint(0, classes, (shape[0],))
     checks[name] = check_prediction(model, x, y, loss_fn=F.cross_entropy)
-print(f"{'model':<18} {'predicted':>11} {'measured':>11} {'ratio':>6}  bound (predicted)")
+print(f"{'model':<18} {'predicted':>11} {'measured':>11} {'ratio':>6} {'tries':>5}  "
+      "bound (predicted)")
 for name, c in checks.items():
     print(f"{CHECKED[name]:<18} {c.predicted.step_s * 1e3:9.3f}ms {c.measured_s * 1e3:9.3f}ms "
-          f"{c.ratio:6.2f}  {c.predicted.bound}")
+          f"{c.ratio:6.2f} {c.attempts:5d}  {c.predicted.bound}")
 within = sum(0.75 <= c.ratio <= 1.25 for c in checks.values())
 print(f"{within} of {len(checks)} predictions within 25% of the measured step; all within "
       f"{max(max(c.ratio, 1 / c.ratio) for c in checks.values()):.2f}x.")

@@ -109,51 +109,73 @@ def _ops(fn, backward: bool) -> tuple[int, int]:
     return forward, sum(c.phase == "backward" for c in calls) - 1  # less the sum's backward
 
 
-def _host_costs(device: torch.device) -> dict[str, float]:
-    """Host seconds per operator call of each kind and phase, from tiny calls."""
-    calls = _tiny_calls(device)
-    x = next(iter(calls.values()))().detach().requires_grad_()
-    base = _seconds(_summed_backward(lambda: x), device) - _seconds(lambda: x.sum(), device)
-    host: dict[str, float] = {}
-    for kind, fn in calls.items():
-        forward_ops, backward_ops = _ops(fn, backward=True)
-        forward_s = _seconds(fn, device)
-        both_s = _seconds(_summed_backward(fn), device)
-        summed_s = _seconds(lambda fn=fn: fn().sum(), device)
-        host[f"forward:{kind}"] = forward_s / max(forward_ops, 1)
-        host[f"backward:{kind}"] = max(both_s - summed_s - base, 0.0) / max(backward_ops, 1)
-    host["backward_call"] = base
-    host.update(_per_step_costs(device))
-    return host
+class _HostTimings:
+    """The tiny calls behind the host costs, timed in passes: each timing keeps its least over
+    the passes, because a busy machine only ever adds time, and the costs are derived from
+    those least times (:meth:`costs`)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        calls = _tiny_calls(device)
+        x = next(iter(calls.values()))().detach().requires_grad_()
+        self.ops = {kind: _ops(fn, backward=True) for kind, fn in calls.items()}
+        self.calls: dict[str, object] = {
+            "backward_base": _summed_backward(lambda: x),
+            "sum_base": lambda: x.sum(),
+        }
+        for kind, fn in calls.items():
+            self.calls[f"forward:{kind}"] = fn
+            self.calls[f"both:{kind}"] = _summed_backward(fn)
+            self.calls[f"summed:{kind}"] = lambda fn=fn: fn().sum()
+        self.calls.update(_per_step_calls(device))
+        self.least: dict[str, float] = {}
+
+    def timing_pass(self) -> None:
+        """Time every call once more."""
+        for name, fn in self.calls.items():
+            seconds = _seconds(fn, self.device)
+            self.least[name] = min(seconds, self.least.get(name, seconds))
+
+    def costs(self) -> dict[str, float]:
+        """Host seconds per operator call of each kind and phase, and per step's extras."""
+        t = self.least
+        base = t["backward_base"] - t["sum_base"]
+        host: dict[str, float] = {}
+        for kind, (forward_ops, backward_ops) in self.ops.items():
+            host[f"forward:{kind}"] = t[f"forward:{kind}"] / max(forward_ops, 1)
+            both = t[f"both:{kind}"] - t[f"summed:{kind}"] - base
+            host[f"backward:{kind}"] = max(both, 0.0) / max(backward_ops, 1)
+        host["backward_call"] = base
+        per_parameter = max(t["update:10"] - t["grads:10"] - t["update:2"] + t["grads:2"], 0) / 8
+        host["tiny_op"] = t["tiny_op"]
+        host["module_call"] = t["module_call"]
+        host["optimizer_per_parameter"] = per_parameter
+        host["optimizer_fixed"] = max(t["update:2"] - t["grads:2"] - 2 * per_parameter, 0.0)
+        return host
 
 
-def _per_step_costs(device: torch.device) -> dict[str, float]:
-    """A module call; ``zero_grad`` plus the SGD update, fixed and per parameter tensor."""
+def _per_step_calls(device: torch.device) -> dict[str, object]:
+    """A tiny op, a module call, and ``zero_grad`` plus the SGD update of 2 and of 10
+    parameter tensors (with the gradients' setting alone, to subtract)."""
     layer = nn.Identity()
     x = torch.ones(2, 2, device=device)
     tiny = torch.zeros(1, device=device)
-
-    def update(count: int) -> float:
+    calls: dict[str, object] = {"tiny_op": lambda: tiny.add_(1.0), "module_call": lambda: layer(x)}
+    for count in (2, 10):
         params = [torch.zeros(4, 4, device=device, requires_grad=True) for _ in range(count)]
         sgd = torch.optim.SGD(params, lr=0.01)
 
-        def step() -> None:
-            for p in params:  # what backward leaves: a gradient on each parameter
+        def grads(params=params) -> None:  # what backward leaves: a gradient on each parameter
+            for p in params:
                 p.grad = torch.ones_like(p)
+
+        def update(grads=grads, sgd=sgd) -> None:
+            grads()
             sgd.zero_grad()
             sgd.step()
 
-        grads = _seconds(lambda: [setattr(p, "grad", torch.ones_like(p)) for p in params], device)
-        return _seconds(step, device) - grads
-
-    few, many = update(2), update(10)
-    per_parameter = max(many - few, 0.0) / 8
-    return {
-        "tiny_op": _seconds(lambda: tiny.add_(1.0), device),
-        "module_call": _seconds(lambda: layer(x), device),
-        "optimizer_per_parameter": per_parameter,
-        "optimizer_fixed": max(few - 2 * per_parameter, 0.0),
-    }
+        calls[f"grads:{count}"], calls[f"update:{count}"] = grads, update
+    return calls
 
 
 def _curve(kind: str, unit: str, sized_calls, device: torch.device) -> Curve:
@@ -282,23 +304,37 @@ class _MixedProbe(nn.Module):
         return self.last(torch.tanh(self.norm(self.first(x))))
 
 
-def _context(cal: Calibration, device: torch.device) -> float:
-    """Measured host time of the probe's step over the sum of its calls' host costs."""
-    from .steps import StepSpec, run_steps
+class _ProbeStep:
+    """Training steps of the probe (seeded), timed now and then: a burst of a neighbour's load
+    can last seconds, so the probe is timed between the other measurements and its least
+    time kept (a busy machine only ever adds time)."""
 
-    gen = torch.Generator().manual_seed(0)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        probe = _MixedProbe().to(device)
-    x = torch.randn(4, 16, generator=gen).to(device)
-    y = torch.randint(0, 8, (4,), generator=gen).to(device)
-    ops = operator_list(probe, x, y)
-    spec = StepSpec(
-        probe, (x,), y, F.cross_entropy, torch.optim.SGD(probe.parameters(), lr=0.01), 1, device
-    )
-    measured = _seconds(lambda: run_steps(spec, 1, 1), device)
+    def __init__(self, device: torch.device) -> None:
+        from .steps import StepSpec, run_steps
+
+        gen = torch.Generator().manual_seed(0)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            probe = _MixedProbe().to(device)
+        x = torch.randn(4, 16, generator=gen).to(device)
+        y = torch.randint(0, 8, (4,), generator=gen).to(device)
+        self.ops = operator_list(probe, x, y)
+        optimizer = torch.optim.SGD(probe.parameters(), lr=0.01)
+        spec = StepSpec(probe, (x,), y, F.cross_entropy, optimizer, 1, device)
+        self.device = device
+        self.step = lambda: run_steps(spec, 1, 1)
+        self.times: list[float] = []
+
+    def time(self) -> None:
+        """Time the step once more (with autograd on, whatever the caller's mode)."""
+        with torch.enable_grad():
+            self.times.append(_seconds(self.step, self.device))
+
+
+def _context(cal: Calibration, probe_s: float, ops) -> float:
+    """Measured host time of the probe's step over the sum of its calls' host costs."""
     predicted = price(ops, cal, syncs=1, parameters=ops.parameters, module_calls=ops.module_calls)
-    factor = (measured - predicted.sync_s - predicted.device_s) / predicted.host_s
+    factor = (probe_s - predicted.sync_s - predicted.device_s) / predicted.host_s
     # Calls in a step usually cost more than one at a time (caches, Python between them); but
     # the tiny calls are timed in whatever state the process is in, so the factor also corrects
     # them down when they came out slow. Beyond CONTEXT_LIMIT either way, the machine was
@@ -306,25 +342,42 @@ def _context(cal: Calibration, device: torch.device) -> float:
     return min(max(factor, 1 / CONTEXT_LIMIT), CONTEXT_LIMIT)
 
 
-@functools.cache
+#: The calibrations this process has measured, by device, thread count and ``quick``.
+_MEASURED: dict[tuple[str, int, bool], Calibration] = {}
+
+
 def _calibrate(device: str, threads: int, quick: bool) -> Calibration:
     where = torch.device(device)
     on_gpu = where.type != "cpu"
     large = (4096 if on_gpu else 1024) // (4 if quick else 1)
     largest = (2**26 if on_gpu else 2**23) // (4 if quick else 1)
     with torch_threads(threads):
+        # The tiny calls are timed in three passes and the probe between every two sweeps
+        # (seconds apart), each keeping its least time: a busy machine only ever adds time, and
+        # a burst of a neighbour's load during the probe would scale every host cost by it.
+        host, probe = _HostTimings(where), _ProbeStep(where)
+        host.timing_pass()
+        probe.time()
+        curves = {}
         with torch.no_grad():
-            curves = {"matmul": _curve("matmul", "flops", _matmul_calls(where, large), where)}
+            curves["matmul"] = _curve("matmul", "flops", _matmul_calls(where, large), where)
+            probe.time()
             for kind in ("elementwise", "reduction", "pool", "pool_backward"):
                 curves[kind] = _curve(kind, "bytes", _bytes_calls(where, kind, largest), where)
+                probe.time()
+        host.timing_pass()  # outside no_grad: the backward costs need autograd
+        with torch.no_grad():
             grids = {"matmul": _matmul_grid(where, (16, 128, 1024, 4096), 2e12 if on_gpu else 5e9)}
+            probe.time()
             grids["conv"], grids["conv_backward"] = _conv_grid(where, 64 if on_gpu else 32)
             curves["conv"] = _grid_curve("conv", grids["conv"])
             curves["conv_backward"] = _grid_curve("conv", grids["conv_backward"])
+        host.timing_pass()
+        probe.time()
         cal = Calibration(
             device=device,
             threads=threads,
-            host_s=_host_costs(where),
+            host_s=host.costs(),
             curves=curves,
             sync_s=sync_cost(where, min_run_time=MIN_RUN_TIME).median_s,
             overlap=on_gpu,
@@ -332,7 +385,8 @@ def _calibrate(device: str, threads: int, quick: bool) -> Calibration:
             source="measured",
             shape_grids=grids,
         )
-        return replace(cal, host_s={**cal.host_s, "context": _context(cal, where)})
+        context = _context(cal, min(probe.times), probe.ops)
+        return replace(cal, host_s={**cal.host_s, "context": context})
 
 
 def calibrate(
@@ -340,10 +394,12 @@ def calibrate(
     *,
     num_threads: int | None = None,
     quick: bool = False,
+    fresh: bool = False,
 ) -> Calibration:
     """Measure ``device``'s calibration, once per process for each device and thread count.
 
-    A few seconds on a CPU. ``quick`` stops the size sweeps earlier (for ``bench --quick``).
+    A few seconds on a CPU. ``quick`` stops the size sweeps earlier (for ``bench --quick``);
+    ``fresh`` measures again, and the new calibration replaces the one this process kept.
 
     Parameters
     ----------
@@ -355,4 +411,7 @@ def calibrate(
     """
     where = resolve_device(device)
     threads = num_threads if num_threads is not None else torch.get_num_threads()
-    return _calibrate(str(where), threads, quick)
+    key = (str(where), threads, quick)
+    if fresh or key not in _MEASURED:
+        _MEASURED[key] = _calibrate(*key)
+    return _MEASURED[key]
