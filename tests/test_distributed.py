@@ -139,7 +139,7 @@ def test_factories_a_worker_could_not_import_are_refused():
     x, y = torch.rand(8, 4), torch.randint(0, 3, (8,))
     with pytest.raises(ValueError, match="inside a function"):
         compare_data_parallel(lambda: MLP(), x, y)
-    with pytest.raises(ValueError, match="module:callable"):
+    with pytest.raises(ValueError, match="MODULE:CALLABLE"):
         compare_data_parallel("devicelab.models", x, y)
     with pytest.raises(ValueError, match="cannot import"):
         compare_data_parallel("no_such_module_here:MLP", x, y)

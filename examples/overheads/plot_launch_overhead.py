@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from devicelab.data import load_iris
 from devicelab.models import MLP
 from devicelab.overheads import count_step_ops, launch_cost
-from devicelab.results import provenance, record_frequency_epoch_times, recorded_results
+from devicelab.results import newest_record, provenance, record_frequency_epoch_times
 from devicelab.timing import measure
 from devicelab.training import course_run
 
@@ -36,7 +36,7 @@ cpu_cost = launch_cost("cpu")
 print(cpu_cost.queued)
 print(cpu_cost.synced)
 
-record = next(iter(recorded_results("cuda")), None)
+record = newest_record("cuda")
 if torch.cuda.is_available():
     cost = launch_cost("cuda")
     gpu = {"name": torch.cuda.get_device_name(0), "live": True,

@@ -56,7 +56,7 @@ from devicelab.doctor import numba_unavailable
 from devicelab.floor import course_floor_s
 from devicelab.models import initial_weights
 from devicelab.remedies import compare_remedies
-from devicelab.results import provenance, recorded_results
+from devicelab.results import newest_record, provenance
 
 data = load_iris()
 init = initial_weights(seed=0)
@@ -123,7 +123,7 @@ assert (compiled is None) == ("torch.compile" in cpu.skipped), cpu.skipped
 # %%
 # On a GPU, live or recorded
 # --------------------------
-record = next(iter(recorded_results("cuda")), None)
+record = newest_record("cuda")
 gpu_rows, gpu_title = None, None
 if torch.cuda.is_available():
     gpu = compare_remedies(data, init, device="cuda", block_epochs=BLOCK, rounds=ROUNDS,

@@ -28,12 +28,12 @@ import torch
 
 from devicelab.data import load_iris
 from devicelab.overheads import pcie_bandwidth_gb_s, sync_cost, transfer_sweep
-from devicelab.results import provenance, recorded_results
+from devicelab.results import newest_record, provenance
 
 SIZES = [4 * 16**k for k in range(7)] + [256 * 2**20]  # 4 B ... 64 MiB, 256 MiB
 cpu_points = [p.to_dict() for p in transfer_sweep(SIZES, "cpu")]
 
-record = next(iter(recorded_results("cuda")), None)
+record = newest_record("cuda")
 if torch.cuda.is_available():
     gpu_points = [p.to_dict() for p in transfer_sweep(SIZES, "cuda")]
     gpu_name, live = torch.cuda.get_device_name(0), True

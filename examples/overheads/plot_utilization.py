@@ -45,7 +45,7 @@ import torch
 
 from devicelab.counts import mlp_step_counts
 from devicelab.overheads import count_step_ops, launch_cost, utilization_sweep
-from devicelab.results import provenance, recorded_results
+from devicelab.results import newest_record, provenance
 from devicelab.roofline import Ceilings, StepCostModel, crossover, measure_ceilings
 
 HIDDENS = [10, 32, 100, 320, 1_000, 3_200, 10_000, 32_000]
@@ -85,7 +85,7 @@ def by_size(points, key):
 
 cpu = run_sweeps("cpu", DEEP_HIDDENS_CPU)
 
-record = next(iter(recorded_results("cuda")), None)
+record = newest_record("cuda")
 gpu_live = torch.cuda.is_available()
 if gpu_live:
     gpu = run_sweeps("cuda", DEEP_HIDDENS)

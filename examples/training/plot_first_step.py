@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from devicelab.first_step import FirstStep, measure_first_step
-from devicelab.results import provenance, recorded_results
+from devicelab.results import newest_record, provenance, recorded_results
 
 cpu = measure_first_step("cpu", threads=1)
 steps = len(cpu.step_times_s)
@@ -154,7 +154,7 @@ else:
         gpu = FirstStep.from_dict(next(r for r in runs if r["device"] != "cpu"))
         source = f"RECORDED, not live: {provenance(record)}"
 if gpu is None:
-    newest = next(iter(recorded_results("cuda")), None)
+    newest = newest_record("cuda")
     print("No GPU on this machine. The GPU's first step: not recorded yet"
           + (f" (the recorded GPU run predates this measurement: {provenance(newest)})."
              if newest else "."))

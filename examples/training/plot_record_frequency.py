@@ -45,7 +45,7 @@ from devicelab.data import load_iris
 from devicelab.models import MLP, initial_weights
 from devicelab.overheads import sync_cost
 from devicelab.remedies import record_frequency_sweep
-from devicelab.results import provenance, recorded_results
+from devicelab.results import newest_record, provenance
 from devicelab.training import course_run
 
 ROUNDS, BLOCK = 5, 1_000
@@ -140,7 +140,7 @@ print("The real run falls inside the prediction's interval." if agree else
 # %%
 # The GPU side, live or recorded
 # ------------------------------
-record = next(iter(recorded_results("cuda")), None)
+record = newest_record("cuda")
 gpu = None  # (label, syncs per 1,000 epochs, us per epoch, low, high, slope or None)
 if torch.cuda.is_available():
     live = record_frequency_sweep(load_iris(), initial_weights(0), device="cuda",

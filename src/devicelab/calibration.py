@@ -31,7 +31,7 @@ from torch import nn
 
 from .costmodel import Calibration, Curve, price
 from .devices import resolve_device
-from .operators import OperatorList, _Recorder, operator_list
+from .operators import OperatorList, OperatorRecorder, operator_list
 from .overheads import sync_cost
 from .timing import timed_block, torch_threads
 
@@ -97,7 +97,7 @@ def _summed_backward(fn):
 
 def _ops(fn, backward: bool) -> tuple[int, int]:
     """Operator calls of ``fn()`` (forward) and, with ``backward``, of its backward."""
-    recorder = _Recorder()
+    recorder = OperatorRecorder()
     with recorder:
         out = fn()
         recorder.lap("forward")

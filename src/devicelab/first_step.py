@@ -359,51 +359,47 @@ def _first_calls(device: torch.device, repeats: int, compile_: bool | str) -> di
     }
 
 
-def _in_this_process(
-    device: torch.device,
-    *,
-    steps: int,
-    repeats: int,
-    compile_: bool | str,
-    threads: int | None,
-    part: str,
-) -> dict[str, Any]:
-    with torch_threads(threads):
-        if part == "course":
-            return _course_steps(device, steps)
-        return _first_calls(device, repeats, compile_)
+@dataclass(frozen=True)
+class _Plan:
+    """What a measuring process is asked for: run :meth:`here`, or :meth:`in_a_fresh_process`
+    (which passes the same plan on that process's command line, for :func:`main`)."""
 
+    device: torch.device
+    steps: int
+    repeats: int
+    compile_: bool | str
+    threads: int | None
 
-def _in_a_fresh_process(
-    device: torch.device,
-    *,
-    steps: int,
-    repeats: int,
-    compile_: bool | str,
-    threads: int | None,
-    part: str,
-) -> dict[str, Any]:
-    """Run one part in a new Python process and return what it printed (one JSON line).
+    def here(self, part: str) -> dict[str, Any]:
+        """Measure ``part`` (``"course"`` or ``"calls"``) in this process."""
+        with torch_threads(self.threads):
+            if part == "course":
+                return _course_steps(self.device, self.steps)
+            return _first_calls(self.device, self.repeats, self.compile_)
 
-    Raises
-    ------
-    RuntimeError
-        The process failed; the message ends with its last lines of output.
-    """
-    package_parent = str(Path(__file__).resolve().parents[1])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "devicelab.first_step", part, "--device", str(device)]
-    command += ["--steps", str(steps), "--repeats", str(repeats)]
-    if threads is not None:
-        command += ["--threads", str(threads)]
-    if compile_ is not True:
-        command += ["--no-compile", compile_ if isinstance(compile_, str) else "not requested"]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800)
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
-        raise RuntimeError(f"the fresh process measuring {part!r} failed:\n{tail}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    def in_a_fresh_process(self, part: str) -> dict[str, Any]:
+        """Measure ``part`` in a new Python process and return what it printed (one JSON line).
+
+        Raises
+        ------
+        RuntimeError
+            The process failed; the message ends with its last lines of output.
+        """
+        package_parent = str(Path(__file__).resolve().parents[1])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+        command = [sys.executable, "-m", "devicelab.first_step", part, "--device", str(self.device)]
+        command += ["--steps", str(self.steps), "--repeats", str(self.repeats)]
+        if self.threads is not None:
+            command += ["--threads", str(self.threads)]
+        if self.compile_ is not True:
+            reason = self.compile_ if isinstance(self.compile_, str) else "not requested"
+            command += ["--no-compile", reason]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800)
+        if done.returncode != 0:
+            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+            raise RuntimeError(f"the fresh process measuring {part!r} failed:\n{tail}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def measure_first_step(
@@ -452,10 +448,10 @@ def measure_first_step(
             f"warmup_steps={warmup_steps}, repeats={repeats}"
         )
     device = resolve_device(device)
-    measure = _in_a_fresh_process if fresh else _in_this_process
-    settings = {"steps": steps, "repeats": repeats, "compile_": compile, "threads": threads}
-    course = measure(device, part="course", **settings)
-    calls = measure(device, part="calls", **settings)
+    plan = _Plan(device, steps, repeats, compile, threads)
+    measure = plan.in_a_fresh_process if fresh else plan.here
+    course = measure("course")
+    calls = measure("calls")
     phases = course["phases"]
     warm = phases[warmup_steps:]
     return FirstStep(
@@ -511,14 +507,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-compile", metavar="REASON", help="skip torch.compile: why")
     args = parser.parse_args(argv)
     compile_: bool | str = args.no_compile if args.no_compile else True
-    result = _in_this_process(
-        resolve_device(args.device),
-        steps=args.steps,
-        repeats=args.repeats,
-        compile_=compile_,
-        threads=args.threads,
-        part=args.part,
-    )
+    plan = _Plan(resolve_device(args.device), args.steps, args.repeats, compile_, args.threads)
+    result = plan.here(args.part)
     print(json.dumps(result))
     return 0
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import importlib
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-__all__ = ["MLP", "DeepMLP", "initial_weights"]
+__all__ = ["MLP", "DeepMLP", "initial_weights", "load_factory"]
 
 
 def _check_widths(**widths: int) -> None:
@@ -79,3 +81,27 @@ def initial_weights(seed: int = 0, hidden: int = 10) -> dict[str, torch.Tensor]:
     starts from these, so their final losses can be compared."""
     torch.manual_seed(seed)
     return copy.deepcopy(MLP(hidden).state_dict())
+
+
+def load_factory(spec: str) -> Callable[[], nn.Module]:
+    """Import ``MODULE:CALLABLE`` (e.g. ``devicelab.zoo:lenet5``) and return the callable: how
+    the command line, and a spawned worker process, name a model to build.
+
+    Raises
+    ------
+    ValueError
+        ``spec`` is not of that form, or the module or callable does not exist.
+    """
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"expected MODULE:CALLABLE such as devicelab.zoo:lenet5, got {spec!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(
+            f"cannot import {module_name!r} ({error}); is it on PYTHONPATH?"
+        ) from error
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise ValueError(f"{module_name} has no callable {attr!r}")
+    return factory

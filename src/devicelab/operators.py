@@ -30,7 +30,14 @@ from torch.utils.flop_counter import flop_registry, sdpa_backward_flop_count, sd
 
 from .steps import LossFn, OptimizerFactory, StepSpec, as_tensors, sgd_lr_0_01, train_step
 
-__all__ = ["KINDS", "OperatorCall", "OperatorList", "kind_of", "operator_list"]
+__all__ = [
+    "KINDS",
+    "OperatorCall",
+    "OperatorList",
+    "OperatorRecorder",
+    "kind_of",
+    "operator_list",
+]
 
 #: The kinds of operator a calibration prices, each with its own host cost and device rate.
 KINDS = ("view", "matmul", "conv", "pool", "reduction", "loss", "elementwise")
@@ -209,8 +216,12 @@ def _flops(packet, name: str, args, kwargs, out) -> int:
     return 0
 
 
-class _Recorder(TorchDispatchMode):
-    """Records every operator that reaches the dispatcher; :meth:`lap` names their phase."""
+class OperatorRecorder(TorchDispatchMode):
+    """Records every operator call that reaches the dispatcher while it is active (``with
+    OperatorRecorder() as r: ...``), with its FLOPs, bytes and sizes.
+
+    :meth:`lap` names the phase of the calls made since the last lap and moves them to
+    :attr:`calls`; :func:`operator_list` laps after each phase of a training step."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -227,6 +238,7 @@ class _Recorder(TorchDispatchMode):
         return out
 
     def lap(self, phase: str) -> None:
+        """Name the phase of the calls recorded since the last lap."""
         self.calls += [OperatorCall(n, kind_of(n), phase, f, b, d) for n, f, b, d in self._pending]
         self._pending = []
 
@@ -282,7 +294,7 @@ def _trace(model, inputs, targets, loss_fn, optimizer, device: str) -> OperatorL
     y = targets.to(device) if targets is not None else None
     opt = optimizer(copied.parameters()) if (optimizer and loss_fn) else None
     spec = StepSpec(copied, xs, y, loss_fn, opt, None, torch.device(device))
-    recorder = _Recorder()
+    recorder = OperatorRecorder()
     module_calls = []
     hook = nn.modules.module.register_module_forward_pre_hook(lambda *_: module_calls.append(1))
     try:

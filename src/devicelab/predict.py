@@ -26,7 +26,7 @@ from torch import nn
 from .calibration import calibrate
 from .costmodel import Calibration, Curve, StepPrediction, price
 from .operators import operator_list
-from .results import load_results, provenance, validate_results
+from .results import load_results, newest_record, provenance, validate_results
 from .steps import LossFn, OptimizerFactory, as_tensors, sgd_lr_0_01
 
 __all__ = [
@@ -80,12 +80,6 @@ def _launch_and_sync(record: dict[str, Any] | None, cpu: Calibration) -> tuple[f
             "from its record"
         ),
     )
-
-
-def _recorded_gpu() -> dict[str, Any] | None:
-    from .results import recorded_results
-
-    return next(iter(recorded_results("cuda")), None)
 
 
 def _gpu_calibration(spec, record: dict[str, Any] | None, cpu: Calibration) -> Calibration:
@@ -174,7 +168,7 @@ def device_calibration(
     from .gpus import datasheet
 
     cpu = calibrate("cpu", num_threads=1)  # one host thread issues a GPU's operators
-    return _gpu_calibration(datasheet(str(device)), _recorded_gpu(), cpu)
+    return _gpu_calibration(datasheet(str(device)), newest_record("cuda"), cpu)
 
 
 def _is_device_name(text: str) -> bool:

@@ -29,6 +29,7 @@ __all__ = [
     "ResultsError",
     "find_results",
     "load_results",
+    "newest_record",
     "provenance",
     "record_frequency_epoch_times",
     "recorded_results",
@@ -192,6 +193,12 @@ def recorded_results(backend: str | None = "cuda") -> list[dict[str, Any]]:
     """
     folder = recorded_results_dir()
     return find_results(folder, backend=backend) if folder.is_dir() else []
+
+
+def newest_record(backend: str | None = "cuda") -> dict[str, Any] | None:
+    """The newest of :func:`recorded_results` for ``backend``, or None when there is none (a
+    page must then say so). Its ``"_path"`` names the file it was read from."""
+    return next(iter(recorded_results(backend)), None)
 
 
 def provenance(record: dict[str, Any]) -> str:

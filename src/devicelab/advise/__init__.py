@@ -14,7 +14,7 @@ that model. The package has four parts, each importing only the ones before it:
 from __future__ import annotations
 
 from .bounds import BOUNDS, REMEDIES, REMEDIES_PAGE, VERDICTS, StepTerms, decide, name_bound
-from .cli import advice_schema, advise_command, load_factory
+from .cli import advice_schema, advise_command
 from .report import Advice, BatchPoint, DeviceReport, advise
 
 __all__ = [
@@ -30,6 +30,5 @@ __all__ = [
     "advise",
     "advise_command",
     "decide",
-    "load_factory",
     "name_bound",
 ]

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..models import load_factory
 from .report import Advice, advise
 
-__all__ = ["advice_schema", "advise_command", "load_factory"]
+__all__ = ["advice_schema", "advise_command"]
 
 
 def _ints(text: str, what: str) -> list[int]:
@@ -24,31 +25,6 @@ def _ints(text: str, what: str) -> list[int]:
     if not values or any(v < 1 for v in values):
         raise ValueError(f"{what} must be positive integers like 64,3,32,32, got {text!r}")
     return values
-
-
-def load_factory(spec: str) -> Callable[[], nn.Module]:
-    """Import ``MODULE:CALLABLE`` (e.g. ``devicelab.zoo:lenet5``) and return the callable.
-
-    Raises
-    ------
-    ValueError
-        ``spec`` is not of that form, or the module or callable does not exist.
-    """
-    import importlib
-
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise ValueError(f"expected MODULE:CALLABLE such as devicelab.zoo:lenet5, got {spec!r}")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(
-            f"cannot import {module_name!r} ({error}); is it on PYTHONPATH?"
-        ) from error
-    factory = getattr(module, attr, None)
-    if not callable(factory):
-        raise ValueError(f"{module_name} has no callable {attr!r}")
-    return factory
 
 
 def advise_command(

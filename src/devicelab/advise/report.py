@@ -360,9 +360,9 @@ def _gpu_to_predict(gpu, record, resolved: list[torch.device]):
     chosen = gpu if gpu is not None else record
     if chosen is not None:
         return chosen
-    from ..results import recorded_results
+    from ..results import newest_record
 
-    newest = next(iter(recorded_results("cuda")), None)
+    newest = newest_record("cuda")
     return None if newest is None else {k: v for k, v in newest.items() if k != "_path"}
 
 

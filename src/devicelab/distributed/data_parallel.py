@@ -23,7 +23,6 @@ and finds where DDP starts to win, measured and predicted from a Hockney fit.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from ..models import load_factory
 from ..stats import Comparison, Interval, bootstrap_median, compare_samples, round_orders
 from ..steps import LossFn, as_tensors, prepare_step, run_steps, sgd_lr_0_01, train_step
 from ..timing import timed_block, torch_threads
@@ -68,19 +68,7 @@ MAX_STEPS = 50
 
 
 def _load(factory: ModelFactory) -> Callable[[], nn.Module]:
-    if not isinstance(factory, str):
-        return factory
-    module_name, _, attr = factory.partition(":")
-    try:
-        found = getattr(importlib.import_module(module_name), attr, None) if attr else None
-    except ImportError as error:
-        raise ValueError(f"cannot import {module_name!r} for the model factory: {error}") from None
-    if not callable(found):
-        raise ValueError(
-            f"model_factory must be 'module:callable' (e.g. 'devicelab.models:MLP'), got "
-            f"{factory!r}"
-        )
-    return found
+    return load_factory(factory) if isinstance(factory, str) else factory
 
 
 def _check_factory(factory: ModelFactory) -> None:
