@@ -34,7 +34,7 @@ BUILD_PRODUCTS = [
     ROOT / "docs" / "sg_execution_times.rst",
 ]
 
-nox.options.sessions = ["lint", "tests", "docs", "site"]
+nox.options.sessions = ["lint", "tests", "docs", "course_code", "site"]
 nox.options.default_venv_backend = "virtualenv"
 
 
@@ -76,6 +76,17 @@ def translations(session: nox.Session) -> None:
             "this session runs in the docs venv: create it with `nox -s docs --install-only`"
         )
     session.run(str(python), "docs/_ext/catalogues.py", "update", *session.posargs, external=True)
+
+
+@nox.session(reuse_venv=True)
+def course_code(session: nox.Session) -> None:
+    """Run the course's marked cells from the built pages with only torch, scikit-learn and
+    matplotlib installed (after `nox -s docs`): the code a learner copies runs as shown."""
+    if not (ROOT / "build" / "html" / "index.html").is_file():
+        session.error("build/html is missing: run `nox -s docs` first")
+    # Deliberately not devicelab: the course's code must not need the package.
+    session.install(*CONSTRAINTS, "torch", "scikit-learn", "matplotlib")
+    session.run("python", "docs/_ext/course_code.py", "build/html")
 
 
 @nox.session(reuse_venv=True)
