@@ -55,6 +55,8 @@ extensions = [
     "wheel_download",  # docs/_ext: the package's wheel served by the site, and its install line
     "noise_log",  # docs/_ext: noise-meter readings through the build (build/noise.json)
     "translations",  # docs/_ext: the Chinese edition (language switch, execute once)
+    "course_code",  # docs/_ext: the course's cells keep their mark in the HTML
+    "lesson_path",  # docs/_ext: "Previous" and "Next" follow the course's order, each page once
 ]
 
 exclude_patterns = [

@@ -32,6 +32,9 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+from glossary_links import site_problems as glossary_problems  # docs/_ext, beside this file
+from lesson_path import path_problems
+
 RUN_TIME = re.compile(
     r"\*\*Total running time of the script:\*\*\s*\((\d+) minutes\s+([\d.]+) seconds\)"
 )
@@ -208,6 +211,8 @@ def main(argv: list[str]) -> int:
         return 1
     problems = [p for page in pages for p in page_problems(page, html_root, gallery_dir)]
     problems += negative_time_problems(html_root)
+    problems += [f"reading path: {p}" for p in path_problems(html_root)]
+    problems += glossary_problems(html_root)
     for problem in problems:
         print(f"verify_build: {problem}")
     if problems:
