@@ -5,8 +5,7 @@ below (``CONTRIBUTING.md`` and the API page describe them).
 
 1. Facts: :mod:`~devicelab.devices` (choosing a device; ``None`` means ``"auto"``
    everywhere), :mod:`~devicelab.data` (Iris), :mod:`~devicelab.models` (the course's MLP and
-   its initial weights), :mod:`~devicelab.zoo`, :mod:`~devicelab.callables` (``__call__``
-   made visible), :mod:`~devicelab.hardware` (the CPU and the GPUs),
+   its initial weights), :mod:`~devicelab.zoo`, :mod:`~devicelab.hardware` (the CPU and the GPUs),
    :mod:`~devicelab.results` (the recorded-results format) and :mod:`~devicelab.doctor` (what
    the machine lacks, and the fix).
 2. Tools: :mod:`~devicelab.steps` (the one training step), :mod:`~devicelab.timing` (the one

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from .cgroup import cgroup_cpu_limit
 from .cpu import CPUInfo, cpu_info, parse_cpuinfo
-from .gpu import GPUInfo, gpu_architecture, gpu_info, gpu_tier
+from .gpu import GPUInfo, gpu_architecture, gpu_info, gpu_tier, recorded_gpus
 from .report import machine_report
 
 # Importable from here as before this module became a package, though never in __all__.
@@ -38,4 +38,5 @@ __all__ = [
     "gpu_tier",
     "machine_report",
     "parse_cpuinfo",
+    "recorded_gpus",
 ]

@@ -16,7 +16,7 @@ import torch
 
 from .tables import CUDA_ARCHITECTURES, ROCM_ARCHITECTURES, TIER_PATTERNS
 
-__all__ = ["GPUInfo", "gpu_architecture", "gpu_info", "gpu_tier"]
+__all__ = ["GPUInfo", "gpu_architecture", "gpu_info", "gpu_tier", "recorded_gpus"]
 
 
 @dataclass(frozen=True)
@@ -200,3 +200,18 @@ def gpu_info() -> list[GPUInfo]:
     if torch.backends.mps.is_available():
         return [_mps_gpu()]
     return []
+
+
+def recorded_gpus(record: dict[str, Any]) -> list[GPUInfo]:
+    """The GPUs that a recorded-results file's hardware report lists (:mod:`devicelab.results`).
+
+    A page built on a machine without a GPU shows these instead of :func:`gpu_info`, labelled
+    as recorded. An empty list when the record lists no GPU.
+    """
+    gpus = []
+    for gpu in record.get("hardware", {}).get("gpus", []):
+        capability = gpu.get("compute_capability")
+        gpus.append(
+            GPUInfo(**{**gpu, "compute_capability": tuple(capability) if capability else None})
+        )
+    return gpus
