@@ -40,8 +40,8 @@ def test_course_step_parts_are_named_non_negative_and_reported(iris):
     assert "residual" in result.table() and "sum of parts" in result.table()
 
 
-@pytest.mark.parametrize(("measured", "words"), [(2e-5, "step took 5.0 us (25.0%) more than"),
-                                                  (1e-5, "parts add up to 5.0 us (50.0%) more")])  # fmt: skip
+@pytest.mark.parametrize(("measured", "words"), [(2e-5, "step took 5.0 µs (25.0%) more than"),
+                                                  (1e-5, "parts add up to 5.0 µs (50.0%) more")])  # fmt: skip
 def test_residual_is_told_in_words_never_as_a_negative_time(measured, words):
     result = StepBreakdown("cpu", {"forward": 1.5e-5}, measured, 0.0, 3, None, None, None, 3, 5, 1)
     assert words in result.residual_sentence()

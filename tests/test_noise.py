@@ -54,7 +54,7 @@ def test_drift_of_a_slowing_series():
     assert d.first_to_last == pytest.approx(0.2)
     sentence = d.sentence()
     assert "drifted by 1.50x during this build" in sentence
-    assert "3 readings" in sentence and "from 500 us to 750 us per step" in sentence
+    assert "3 readings" in sentence and "from 500 µs to 750 µs per step" in sentence
     assert "20% slower than the first" in sentence
     summary = d.to_dict()
     assert summary["max_over_min"] == pytest.approx(1.5) and len(summary["readings"]) == 3

@@ -163,34 +163,34 @@ class StepBreakdown:
         gap = abs(self.residual_s) * 1e6
         if self.residual_s >= 0:
             return (
-                f"residual: the step took {gap:.1f} us ({abs(self.residual_share):.1%}) "
+                f"residual: the step took {gap:.1f} µs ({abs(self.residual_share):.1%}) "
                 "more than its parts"
             )
         return (
-            f"residual: the parts add up to {gap:.1f} us ({abs(self.residual_share):.1%}) "
+            f"residual: the parts add up to {gap:.1f} µs ({abs(self.residual_share):.1%}) "
             "more than the step"
         )
 
     def table(self) -> str:
         """The breakdown as a plain-text table: part, microseconds, share of the step."""
         rows = [(name, seconds) for name, seconds in self.parts.items()]
-        lines = [f"{'part':<12} {'us/step':>10} {'share':>7}"]
+        lines = [f"{'part':<12} {'µs/step':>10} {'share':>7}"]
         for name, seconds in rows:
             lines.append(f"{name:<12} {seconds * 1e6:10.1f} {seconds / self.measured_s:7.1%}")
         lines += [
             f"{'sum of parts':<12} {self.parts_sum_s * 1e6:10.1f} "
             f"{self.parts_sum_s / self.measured_s:7.1%}",
             f"{'measured':<12} {self.measured_s * 1e6:10.1f} {1:7.1%}"
-            f"   (IQR {self.measured_iqr_s * 1e6:.1f} us, {self.rounds} rounds)",
+            f"   (IQR {self.measured_iqr_s * 1e6:.1f} µs, {self.rounds} rounds)",
             self.residual_sentence(),
         ]
         if self.device_busy_s is not None:
             lines.append(
-                f"device busy {self.device_busy_s * 1e6:10.1f} us per step; "
+                f"device busy {self.device_busy_s * 1e6:10.1f} µs per step; "
                 f"idle {self.idle_share:.1%} of the step"
             )
         if self.floor_s is not None:
-            lines.append(f"arithmetic floor (no framework) {self.floor_s * 1e6:.1f} us per step")
+            lines.append(f"arithmetic floor (no framework) {self.floor_s * 1e6:.1f} µs per step")
         return "\n".join(lines)
 
 
@@ -413,12 +413,14 @@ def explain_course_step(
     return result
 
 
-def plot_breakdowns(breakdowns: dict[str, StepBreakdown | dict[str, Any] | None], ax=None):
+def plot_breakdowns(breakdowns: dict[str, StepBreakdown | dict[str, Any] | float | None], ax=None):
     """Draw each breakdown as one horizontal bar of stacked parts, in microseconds per step.
 
     ``breakdowns`` maps a bar's label to a :class:`StepBreakdown`, its ``to_dict()`` (e.g.
-    read from a results file), or None for a device whose breakdown was not recorded: that
-    bar says so instead of being drawn. The residual is drawn hatched after the parts (or
+    read from a results file), a number of seconds for a device whose whole step was recorded
+    but not its parts (that bar is drawn whole, outlined and dotted, with a key that says its
+    parts were not recorded), or None for a device with nothing recorded: that bar says so
+    instead of being drawn. The residual is drawn hatched after the parts (or
     marked back from their end when negative), so the eye sees whether they add up; the
     measured step is a black tick and the arithmetic floor, where known, a dotted one.
     Returns the matplotlib Axes.
@@ -441,6 +443,9 @@ def plot_breakdowns(breakdowns: dict[str, StepBreakdown | dict[str, Any] | None]
                 style="italic",
                 color="#555555",
             )
+            continue
+        if isinstance(entry, (int, float)):
+            _whole_step_bar(ax, row, entry * 1e6, drawn)
             continue
         data = entry.to_dict() if isinstance(entry, StepBreakdown) else entry
         left = 0.0
@@ -468,15 +473,7 @@ def plot_breakdowns(breakdowns: dict[str, StepBreakdown | dict[str, Any] | None]
             label=None if "residual" in drawn else "residual (measured - parts)",
         )
         drawn.add("residual")
-        measured = data["measured_s"] * 1e6
-        ax.plot(
-            [measured, measured],
-            [row - 0.4, row + 0.4],
-            color="black",
-            lw=2,
-            label=None if "measured" in drawn else "whole step, timed on its own",
-        )
-        drawn.add("measured")
+        _measured_tick(ax, row, data["measured_s"] * 1e6, drawn)
         if data.get("floor_s"):
             floor = data["floor_s"] * 1e6
             ax.plot(
@@ -494,3 +491,30 @@ def plot_breakdowns(breakdowns: dict[str, StepBreakdown | dict[str, Any] | None]
     ax.set_xlabel("microseconds per training step")
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return ax
+
+
+def _measured_tick(ax, row: int, us: float, drawn: set[str]) -> None:
+    """The whole step, timed on its own: a black tick across the bar."""
+    ax.plot(
+        [us, us],
+        [row - 0.4, row + 0.4],
+        color="black",
+        lw=2,
+        label=None if "measured" in drawn else "whole step, timed on its own",
+    )
+    drawn.add("measured")
+
+
+def _whole_step_bar(ax, row: int, us: float, drawn: set[str]) -> None:
+    """A step recorded whole, its parts not: one outlined, dotted bar and the measured tick."""
+    ax.barh(
+        row,
+        us,
+        color="#eeeeee",
+        edgecolor="#555555",
+        hatch="..",
+        height=0.6,
+        label=None if "whole" in drawn else "parts not recorded (whole step only)",
+    )
+    drawn.add("whole")
+    _measured_tick(ax, row, us, drawn)

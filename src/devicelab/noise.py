@@ -230,7 +230,7 @@ class Drift:
 
 
 def _us(seconds: float) -> str:
-    return f"{seconds * 1e6:.0f} us"
+    return f"{seconds * 1e6:.0f} µs"
 
 
 def drift(readings: Sequence[NoiseReading]) -> Drift:

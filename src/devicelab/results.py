@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,10 @@ import jsonschema
 
 __all__ = [
     "READABLE_VERSIONS",
+    "RecordedCourseRuns",
+    "RecordedOverheads",
+    "RecordedRun",
+    "RecordedSyncSweep",
     "SCHEMA_VERSION",
     "ResultsError",
     "find_results",
@@ -32,8 +37,13 @@ __all__ = [
     "newest_record",
     "provenance",
     "record_frequency_epoch_times",
+    "recorded_course_runs",
+    "recorded_overheads",
+    "recorded_remedy_epoch_times",
     "recorded_results",
     "recorded_results_dir",
+    "recorded_sweep",
+    "recorded_sync_sweep",
     "results_schema",
     "save_results",
     "validate_results",
@@ -179,7 +189,11 @@ def recorded_results_dir() -> Path:
 
     In a checkout of the repository (including an editable install) that is its ``results/``
     folder; a wheel carries the same files inside the package, as ``devicelab/recorded``.
+    ``DEVICELAB_RESULTS_DIR``, when set, names another folder (the tests replay doctored
+    records through the pages that way, without touching ``results/``).
     """
+    if os.environ.get("DEVICELAB_RESULTS_DIR"):
+        return Path(os.environ["DEVICELAB_RESULTS_DIR"])
     bundled = Path(str(resources.files("devicelab"))) / "recorded"
     if bundled.is_dir():
         return bundled
@@ -207,9 +221,11 @@ def provenance(record: dict[str, Any]) -> str:
     versions = f"torch {software['torch']}" + (
         f", CUDA {software['cuda']}" if software.get("cuda") else ""
     )
+    partial = record.get("partial")  # a bench run that stopped: say so wherever it is shown
+    stopped = f", partial (stopped in section {partial['section']})" if partial else ""
     return (
         f"recorded on {record['device_name']} ({record['device']}), {versions}, "
-        f"{record['created'][:10]}, by `{record['command']}`"
+        f"{record['created'][:10]}, by `{record['command']}`{stopped}"
     )
 
 
@@ -238,3 +254,334 @@ def record_frequency_epoch_times(record: dict[str, Any]) -> dict[int | None, flo
             if v["syncs_per_block"] is not None
         }
     return {r["record_every"]: r["epoch_time_s"] for r in measured["runs"]}
+
+
+@dataclass(frozen=True)
+class RecordedOverheads:
+    """The course step's overheads as a record measured them on its device, any version.
+
+    A field the record lacks is None; a page that shows it must then say it is not recorded.
+
+    Attributes
+    ----------
+    device, device_name:
+        The recorded device (``"cuda:0"``) and its name.
+    sync_s:
+        One idle ``.item()`` round trip on the device (median).
+    launch_s, launches_per_step:
+        One tiny operator queued on the device (median), and the kernels (GPU) or operator
+        calls (CPU) of one course step, counted by the profiler.
+    peak_flops_per_s, course_flops:
+        The device's measured peak on a large matrix product, and the FLOPs of one course
+        epoch as the record counted them.
+    crossover_width, crossover_batch:
+        The hidden width (batch 120) and the batch (width 10) from which the device beat the
+        recorded CPU; None when it never did within the sweep, or when not recorded.
+    breakdown:
+        The device's step, part by part (:meth:`devicelab.explain.StepBreakdown.to_dict`).
+    """
+
+    device: str
+    device_name: str
+    sync_s: float | None
+    launch_s: float | None
+    launches_per_step: int | None
+    peak_flops_per_s: float | None
+    course_flops: int | None
+    crossover_width: int | None
+    crossover_batch: int | None
+    breakdown: dict[str, Any] | None
+
+    @property
+    def launch_floor_s(self) -> float | None:
+        """Launches per step times the cost of one: the step's time before any arithmetic."""
+        if self.launch_s is None or self.launches_per_step is None:
+            return None
+        return self.launches_per_step * self.launch_s
+
+    @property
+    def compute_s(self) -> float | None:
+        """The course epoch's arithmetic at the measured peak: its FLOPs over the peak."""
+        if self.peak_flops_per_s is None or self.course_flops is None:
+            return None
+        return self.course_flops / self.peak_flops_per_s
+
+
+def recorded_overheads(record: dict[str, Any]) -> RecordedOverheads:
+    """Read the course step's overheads on a record's device out of a record of any version.
+
+    Version 2 and later records carry the peak as a roofline ceiling. A version-1 record
+    stored the course epoch's arithmetic time instead (its FLOP count over the peak it
+    measured on a large matrix product), and the peak is read back from that.
+    """
+    measured, device = record["measurements"], record["device"]
+    launch = measured.get("launch", {})
+    utilization = measured.get("utilization", {})
+    sweep = utilization.get("sweeps", {}).get(device, {})
+    points = sweep.get("width", []) + sweep.get("batch", []) or utilization.get("points", [])
+    flops = next((p["flops"] for p in points if (p["hidden"], p["batch"]) == (10, 120)), None)
+    peak = measured.get("roofline", {}).get("ceilings", {}).get(device, {}).get("peak_flops_per_s")
+    old = measured.get("breakdown", {})
+    if peak is None and flops and old.get("compute_s"):  # a version-1 record
+        peak = flops / old["compute_s"]
+    return RecordedOverheads(
+        device=device,
+        device_name=record["device_name"],
+        sync_s=measured.get("sync", {}).get("median_s"),
+        launch_s=launch.get("per_op", {}).get("queued", {}).get("median_s"),
+        launches_per_step=launch.get("launches_per_step"),
+        peak_flops_per_s=peak,
+        course_flops=flops,
+        crossover_width=utilization.get("crossover_width"),
+        crossover_batch=utilization.get("crossover_batch"),
+        breakdown=next((b for b in old.get("runs", []) if b["device"] == device), None),
+    )
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """One recorded run of the course's loop (``loss.item()`` every epoch) on one device.
+
+    Attributes
+    ----------
+    device:
+        Where it ran (``"cuda:0"``, ``"cpu"``).
+    epochs:
+        Epochs it trained (20,000 in the course).
+    wall_s:
+        Seconds for the whole run.
+    epoch_s:
+        Median seconds per epoch over its timed blocks.
+    final_loss:
+        Training loss after the last epoch.
+    test_accuracy:
+        Accuracy on the test split after training.
+    """
+
+    device: str
+    epochs: int
+    wall_s: float
+    epoch_s: float
+    final_loss: float
+    test_accuracy: float
+
+
+@dataclass(frozen=True)
+class RecordedCourseRuns:
+    """The course's loop as a record ran it: on the recorded device and on that machine's CPU.
+
+    Attributes
+    ----------
+    device_name:
+        The recorded device's name (``"NVIDIA H100 80GB HBM3"``).
+    device:
+        The run on the recorded device.
+    host:
+        The same loop on the recorded machine's own CPU; None when the record has no CPU run
+        (or is itself a CPU record).
+    """
+
+    device_name: str
+    device: RecordedRun
+    host: RecordedRun | None
+
+    @property
+    def device_over_host(self) -> float | None:
+        """The device run's total time over the host CPU's (above 1: the device was slower)."""
+        return None if self.host is None else self.device.wall_s / self.host.wall_s
+
+
+def recorded_course_runs(record: dict[str, Any]) -> RecordedCourseRuns:
+    """The course's 20,000-epoch runs in a record of any version: its device's and its host's.
+
+    Parameters
+    ----------
+    record:
+        A validated results record, e.g. :func:`newest_record`'s.
+
+    Returns
+    -------
+    RecordedCourseRuns
+        The run on the record's device, and on its host CPU when the record has one.
+
+    Raises
+    ------
+    ResultsError
+        The record has no run of the course's loop on its own device.
+    """
+    runs = {
+        r["device"]: RecordedRun(
+            device=r["device"],
+            epochs=r["epochs"],
+            wall_s=r["wall_time_s"],
+            epoch_s=r["epoch_time_s"],
+            final_loss=r["final_loss"],
+            test_accuracy=r["test_accuracy"],
+        )
+        for r in record["measurements"].get("training", {}).get("runs", [])
+    }
+    device = record["device"]
+    if device not in runs:
+        raise ResultsError(
+            f"this record has no run of the course's loop on {device}; run "
+            "`python -m devicelab bench` with the training section"
+        )
+    host = runs.get("cpu") if device != "cpu" else None
+    return RecordedCourseRuns(device_name=record["device_name"], device=runs[device], host=host)
+
+
+@dataclass(frozen=True)
+class RecordedSyncSweep:
+    """The ``loss.item()`` homework as a record measured it, one point per frequency.
+
+    The points are ordered from the most syncs per epoch to the fewest.
+
+    Attributes
+    ----------
+    device_name:
+        The recorded device's name.
+    record_every:
+        Each point's frequency (None: the loss read once, after the run).
+    syncs_per_1000:
+        ``loss.item()`` calls per 1,000 epochs at each point.
+    epoch_s, low_s, high_s:
+        Median seconds per epoch at each point, and the ends of its error bar.
+    paired:
+        True when the points were timed in paired rounds, and ``low_s``/``high_s`` are a
+        bootstrap interval; False when each frequency was a separate full run, timed one after
+        the other in the order of the points, and the bar is the spread (IQR) of its blocks.
+    cost_per_sync_s:
+        The cost of one sync in the loop as ``(estimate, low, high)`` seconds, a slope fitted
+        round by round; None for separate runs, which give no such interval.
+    """
+
+    device_name: str
+    record_every: list[int | None]
+    syncs_per_1000: list[int]
+    epoch_s: list[float]
+    low_s: list[float]
+    high_s: list[float]
+    paired: bool
+    cost_per_sync_s: tuple[float, float, float] | None
+
+
+def recorded_sync_sweep(record: dict[str, Any]) -> RecordedSyncSweep:
+    """Read the ``loss.item()`` frequency points of a record of any version.
+
+    Version 1 timed each frequency as a separate full run (median and IQR of its blocks);
+    later versions time them in paired rounds, with intervals and a slope.
+
+    Parameters
+    ----------
+    record:
+        A validated results record.
+
+    Returns
+    -------
+    RecordedSyncSweep
+        The points, from the most syncs per epoch to the fewest.
+
+    Raises
+    ------
+    ResultsError
+        The record has no record-frequency measurement.
+    """
+    measured = record["measurements"].get("record_frequency")
+    if measured is None:
+        raise ResultsError(
+            "this record has no record_frequency measurement; run "
+            "`python -m devicelab bench` with that section"
+        )
+    rows: list[tuple[int | None, int, float, float, float]] = []
+    if "sweep" in measured:
+        sweep = measured["sweep"]
+        for v in sweep["variants"]:
+            if v.get("syncs_per_block") is None:  # an extra variant, not a frequency
+                continue
+            t = v["epoch_time_s"]
+            syncs = v["syncs_per_block"] * 1_000 // sweep["block_epochs"]
+            rows.append((v.get("record_every"), syncs, t["estimate"], t["low"], t["high"]))
+        c = sweep["cost_per_sync_s"]
+        cost: tuple[float, float, float] | None = (c["estimate"], c["low"], c["high"])
+    else:
+        for r in measured["runs"]:
+            every = r["record_every"]
+            syncs = 1_000 // every if every else 0
+            half = r["epoch_time_iqr_s"] / 2
+            mid = r["epoch_time_s"]
+            rows.append((every, syncs, mid, mid - half, mid + half))
+        cost = None
+    rows.sort(key=lambda row: -row[1])
+    return RecordedSyncSweep(
+        device_name=record["device_name"],
+        record_every=[row[0] for row in rows],
+        syncs_per_1000=[row[1] for row in rows],
+        epoch_s=[row[2] for row in rows],
+        low_s=[row[3] for row in rows],
+        high_s=[row[4] for row in rows],
+        paired="sweep" in measured,
+        cost_per_sync_s=cost,
+    )
+
+
+def recorded_remedy_epoch_times(record: dict[str, Any]) -> dict[str, float]:
+    """Median seconds per epoch per model of each remedy in a record, by the remedy's name.
+
+    Version 1 ran each remedy as a separate full run; later versions time them in paired
+    rounds (the median of the interval is used).
+
+    Raises
+    ------
+    ResultsError
+        The record has no remedies measurement.
+    """
+    measured = record["measurements"].get("remedies")
+    if measured is None:
+        raise ResultsError(
+            "this record has no remedies measurement; run `python -m devicelab bench` with "
+            "that section"
+        )
+    rows = measured.get("variants", measured.get("results", []))
+    times: dict[str, float] = {}
+    for row in rows:
+        t = row["epoch_time_per_model_s"]
+        times[row["name"]] = t["estimate"] if isinstance(t, dict) else t
+    return times
+
+
+def recorded_sweep(
+    record: dict[str, Any], axis: str = "batch", device: str | None = None
+) -> dict[int, float]:
+    """One utilisation sweep of a record: each size to the median seconds of one training step.
+
+    Parameters
+    ----------
+    record:
+        A validated results record, e.g. :func:`newest_record`'s.
+    axis:
+        ``"batch"`` (the course's width 10, the batch growing), ``"width"`` (batch 120, the
+        hidden width growing) or ``"deep"`` (the hidden-to-hidden model, version 2 and later).
+    device:
+        The device swept: the record's own (None) or ``"cpu"``, its host.
+
+    Returns
+    -------
+    dict
+        Batch size (``"batch"``) or hidden width (``"width"``, ``"deep"``) to seconds per step,
+        smallest first.
+
+    Raises
+    ------
+    ResultsError
+        The record has no such sweep.
+    """
+    device = record["device"] if device is None else device
+    sweeps = record["measurements"].get("utilization", {}).get("sweeps", {})
+    points = sweeps.get(device, {}).get(axis)
+    if not points:
+        raise ResultsError(
+            f"this record has no {axis!r} utilisation sweep on {device}; run "
+            "`python -m devicelab bench` with the utilization section"
+        )
+    key = "batch" if axis == "batch" else "hidden"
+    return {p[key]: p["median_s"] for p in sorted(points, key=lambda p: p[key])}

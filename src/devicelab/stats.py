@@ -39,8 +39,8 @@ __all__ = [
 
 
 def format_seconds(seconds: float) -> str:
-    """``seconds`` with a readable unit: ``"1.23 ms"``, ``"45.6 us"``."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+    """``seconds`` with a readable unit: ``"1.23 ms"``, ``"45.6 µs"``."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds / 1e-9:.3g} ns"

@@ -97,7 +97,7 @@ def summary_lines(section: dict[str, Any]) -> list[str]:
         busbw = run["sweep"]["points"][-1]["busbw_bytes_per_s"]
         lines.append(
             f"All-reduce between {run['world_size']} {run['backend']} processes: alpha "
-            f"{fit['alpha_s']['estimate'] * 1e6:,.1f} us, beta "
+            f"{fit['alpha_s']['estimate'] * 1e6:,.1f} µs, beta "
             f"{fit['beta_bytes_per_s']['estimate'] / 1e9:.2f} GB/s, busbw {busbw / 1e9:.2f} GB/s; "
             f"DDP on the course's MLP x{ratio['estimate']:.2f} one process "
             f"(interval x{ratio['low']:.2f} to x{ratio['high']:.2f})"
