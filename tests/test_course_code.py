@@ -94,3 +94,19 @@ def test_the_path_check_reports_a_next_link_that_leaves_the_path(tmp_path):
     assert problems == [
         "why_gpu_slower: right-next leads to auto_examples/index, the path says call_method"
     ]
+
+
+def test_a_lesson_page_showing_the_package_step_or_a_private_helper_fails(tmp_path):
+    shown = (
+        '<div class="course-code"><pre>print(1)</pre></div>'
+        '<div class="highlight"><pre>spec = StepSpec(model)\nrun_steps(spec, 0, 9, lap=_no_lap)'
+        "</pre></div>"
+    )
+    (tmp_path / "lesson.html").write_text(shown, encoding="utf-8")
+    (problem,) = course_code.check_page(tmp_path, "lesson", python=sys.executable)
+    assert "StepSpec" in problem and "_no_lap" in problem
+
+
+def test_dunder_methods_and_throwaway_names_are_not_private_helpers():
+    code = '<div class="highlight"><pre>def __call__(self):\n    for _ in range(3): pass</pre>'
+    assert course_code.lesson_code_problems("p", code) == []

@@ -10,7 +10,8 @@ prose before such a cell with ``.. rst-class:: course-code``, and a MyST page ta
 
 For every page in ``COURSE_PAGES`` this script takes the marked cells, in page order, exactly as
 the page shows them, pastes them into one file and runs it in a fresh process of the Python that
-runs this script. A page fails when it has no marked cell, when its cells import ``devicelab``
+runs this script. A page fails when it has no marked cell, when any of its visible code shows the package's
+``StepSpec``, ``lap(``, ``resolve_device`` or a private helper, when its cells import ``devicelab``
 (the lesson must not hide behind the package), when they exit with an error or print nothing,
 or when the Python running them could import ``devicelab`` at all (then "torch alone" would not
 be proven). Only the standard library is used here, so the runner's venv needs nothing else.
@@ -86,6 +87,26 @@ def marked_cells(page_html: str) -> list[str]:
 
 
 IMPORTS_DEVICELAB = re.compile(r"^\s*(?:import|from)\s+devicelab\b", re.M)
+# What a lesson page's visible code must not show: the package's instrumented step and device
+# resolver in place of the course's own lines, or a private helper (a name with one leading _).
+NOT_ON_A_LESSON = re.compile(
+    r"StepSpec|\blap\(|resolve_device|(?<![\w.])_(?!_)[A-Za-z]\w*|\._(?!_)\w+"
+)
+CODE_BLOCK = re.compile(r'<div class="highlight"><pre>(.*?)</pre>', re.S)
+TAG = re.compile(r"<[^>]+>")
+
+
+def visible_code(page_html: str) -> str:
+    """All the code a page shows (every highlighted block), as text."""
+    return "\n".join(html.unescape(TAG.sub("", block)) for block in CODE_BLOCK.findall(page_html))
+
+
+def lesson_code_problems(page: str, page_html: str) -> list[str]:
+    """What a course lesson page's visible code shows that the course's code would not."""
+    found = sorted({match.group(0) for match in NOT_ON_A_LESSON.finditer(visible_code(page_html))})
+    if not found:
+        return []
+    return [f"{page}: its visible code shows {', '.join(found)}: show the course's own lines"]
 
 
 def check_page(html_root: Path, page: str, python: str = sys.executable) -> list[str]:
@@ -93,9 +114,12 @@ def check_page(html_root: Path, page: str, python: str = sys.executable) -> list
     path = html_root / f"{page}.html"
     if not path.is_file():
         return [f"{page}: not built ({path} is missing)"]
-    cells = marked_cells(path.read_text(encoding="utf-8"))
+    page_html = path.read_text(encoding="utf-8")
+    cells = marked_cells(page_html)
     if not cells:
         return [f"{page}: no cell is marked as the course's code"]
+    if shown := lesson_code_problems(page, page_html):
+        return shown
     script = "\n".join(cells)
     if IMPORTS_DEVICELAB.search(script):
         return [f"{page}: a course-code cell imports devicelab; the course's code runs on torch"]
