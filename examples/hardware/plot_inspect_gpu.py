@@ -3,8 +3,8 @@ Reading a GPU: memory, architecture, tier and link
 ==================================================
 
 To judge a GPU, read its memory, its :term:`tier` and its architecture :term:`generation`;
-torch reports the first three in one call. For a model as small as the course's, look also
-at the link that connects the GPU to the CPU.
+torch reports the memory and the architecture in one call, and the name tells the tier. For a
+model as small as the course's, look also at the link that connects the GPU to the CPU.
 
 **What you will learn**
 

@@ -280,6 +280,7 @@ fig.tight_layout()
 #   the host whatever the size of the work (:doc:`../overheads/plot_launch_overhead`).
 # - **Overhead 3, an under-used GPU:** 120 flowers of four numbers leave almost all of the
 #   GPU idle (:doc:`../overheads/plot_utilization`).
+
 # %%
 # Summary
 # -------

@@ -3,17 +3,23 @@ Why the first epoch is slow
 ===========================
 
 The first training step of a run takes longer than the steps after it, on any device: torch
-sets things up the first time they are used, and keeps them. This page measures that on this
-machine's CPU, in a fresh Python process, and says why every timing on this site warms up
-first.
+sets things up the first time they are used, and keeps them. In a long run that set-up is a
+small share; in a short timing it can be most of what is measured.
+
+This page goes beyond the course. The course timed its 20,000 :term:`epochs <epoch>` as a
+whole; here the first of them is taken apart, so the page needs the package's instrumented
+step: a clock around each phase of the step, in a fresh Python process. It measures the
+first step on this machine's CPU, and says why every timing on this site starts with a
+:term:`warm-up`.
 
 **What you will learn**
 
 - how much longer the first step of the course's training takes than a warm one, and which
   phase of the step pays for it;
-- what a first call sets up: on the CPU, each operator's first call, BLAS and oneDNN; on a
-  GPU, the CUDA context, the cuBLAS handle and each kernel's module; and the first call of a
-  ``torch.compile``'d function, the largest of all;
+- what a first call sets up: on the CPU, each :term:`operator`'s first call, :term:`BLAS` and
+  :term:`oneDNN`; on a GPU, the CUDA context, the :term:`cuBLAS` handle and each
+  :term:`kernel`'s module; and the first call of a :term:`torch.compile`'d function, the
+  largest of all;
 - which of these the course's 20,000-epoch time includes, and why every timing on this site
   warms up first.
 """
@@ -27,24 +33,25 @@ first.
 # :doc:`plot_train_on_device` does), and times the course's steps one by one, each with
 # :func:`devicelab.timing.timed_block`. It uses one thread, as the step breakdown and the
 # noise meter do: the step's operators are too small to share, and a second thread on a busy
-# machine only waits.
+# machine only waits. A warm step is the :term:`median` of the steps after the first ten.
 import statistics
 
 import matplotlib.pyplot as plt
 import torch
 
+from devicelab.display import Collapsed
 from devicelab.first_step import FirstStep, measure_first_step
 from devicelab.results import newest_record, provenance, recorded_results
 
 cpu = measure_first_step("cpu", threads=1)
 steps = len(cpu.step_times_s)
 print(f"CPU, a fresh process, {cpu.threads} thread, torch {cpu.torch}:")
-print(f"  model and data to the CPU  {cpu.to_device_s * 1e6:8.1f} us")
-print(f"  first step                 {cpu.first_s * 1e6:8.1f} us")
-print(f"  second step                {cpu.second_s * 1e6:8.1f} us")
-print(f"  warm step                  {cpu.warm_s * 1e6:8.1f} us (median of steps "
+print(f"  model and data to the CPU  {cpu.to_device_s * 1e6:8.1f} µs")
+print(f"  first step                 {cpu.first_s * 1e6:8.1f} µs")
+print(f"  second step                {cpu.second_s * 1e6:8.1f} µs")
+print(f"  warm step                  {cpu.warm_s * 1e6:8.1f} µs (median of steps "
       f"{cpu.warmup_steps + 1} to {steps})")
-print(f"The first step took {cpu.ratio:.1f}x a warm one: {cpu.extra_s * 1e3:.2f} ms of "
+print(f"The first step took {cpu.ratio:.1f}× a warm one: {cpu.extra_s * 1e3:.2f} ms of "
       "set-up, paid once per process.")
 
 # sphinx_gallery_start_ignore
@@ -59,26 +66,28 @@ ax.plot(range(1, steps + 1), [t * 1e6 for t in cpu.step_times_s], marker="o", ma
 ax.axhline(cpu.warm_s * 1e6, color="#888888", linestyle="--", label="warm median")
 ax.set_yscale("log")
 ax.set_xlabel("training step of the course (1 = the first)")
-ax.set_ylabel("us per step (log)")
-ax.set_title("The first step pays for the set-up; the second is nearly warm")
+ax.set_ylabel("µs per step (log)")
+ax.set_title(f"The first step takes {cpu.ratio:.0f}× a warm one, the second "
+             f"{cpu.second_s / cpu.warm_s:.1f}×")
 ax.legend(fontsize=8)
 fig.tight_layout()
 
 # %%
 # Which phase pays for it
 # -----------------------
-# Each step is timed in its phases (:class:`devicelab.steps.Laps`): the forward pass, the
-# loss, the backward pass, the optimizer (``zero_grad`` and ``step``) and the sync
-# (``loss.item()``). The first step against the median warm one:
+# Each step is timed in its phases (:class:`devicelab.steps.Laps`): the
+# :term:`forward pass`, the loss, the :term:`backward pass`, the optimizer (``zero_grad`` and
+# ``step``) and the :term:`synchronisation` (``loss.item()``). The first step against the
+# median warm one:
 print(f"  {'phase':<10} {'first step':>12} {'warm step':>12} {'extra':>10}")
 extra = {}
 for phase, first in cpu.first_phases_s.items():
     warm = cpu.warm_phases_s[phase]
     extra[phase] = first - warm
-    print(f"  {phase:<10} {first * 1e6:9.1f} us {warm * 1e6:9.1f} us {extra[phase] * 1e6:7.1f} us")
+    print(f"  {phase:<10} {first * 1e6:9.1f} µs {warm * 1e6:9.1f} µs {extra[phase] * 1e6:7.1f} µs")
 ranked = sorted(extra, key=extra.get, reverse=True)
-print(f"Most of the extra time is in the {ranked[0]} ({extra[ranked[0]] * 1e6:.0f} us) and the "
-      f"{ranked[1]} ({extra[ranked[1]] * 1e6:.0f} us).")
+print(f"Most of the extra time is in the {ranked[0]} ({extra[ranked[0]] * 1e6:.0f} µs) and the "
+      f"{ranked[1]} ({extra[ranked[1]] * 1e6:.0f} µs).")
 
 # sphinx_gallery_start_ignore
 assert extra[ranked[0]] >= extra[ranked[1]] > 0, extra
@@ -87,7 +96,7 @@ assert extra[ranked[0]] >= extra[ranked[1]] > 0, extra
 # %%
 # Every phase pays on its first call, for its own operators: the first call of an operator
 # looks up its kernel and fills caches that later calls find; the first matrix product sets up
-# BLAS; the first backward sets up autograd's engine. None of it is arithmetic: the arithmetic
+# :term:`BLAS`; the first backward sets up the :term:`autograd engine`. None of it is arithmetic: the arithmetic
 # of the first step is the same as that of every other step.
 #
 # One first call at a time
@@ -97,18 +106,20 @@ assert extra[ranked[0]] >= extra[ranked[1]] > 0, extra
 # shape, a small convolution (which goes through oneDNN, the library torch uses for
 # convolutions on the CPU: it creates a *primitive* for each new shape on its first call, then
 # reuses it), one course step, and the first call of a ``torch.compile``'d epoch. Each pays
-# only for what the calls before it have not set up already.
-print(cpu.table())
-
+# only for what the calls before it have not set up already. The table of all of them, with
+# what each one set up, is folded below the largest.
 rows = [c for c in cpu.calls if c.name != "torch.compile"]
 slowest = max(rows, key=lambda c: c.first_s - c.warm_s)
 print(f"Without torch.compile, the largest one-off cost here is the {slowest.name}'s: "
-      f"{(slowest.first_s - slowest.warm_s) * 1e6:.0f} us.")
+      f"{(slowest.first_s - slowest.warm_s) * 1e6:,.0f} µs, {slowest.ratio:,.0f}× its warm call.")
 
 # sphinx_gallery_start_ignore
 assert cpu.call("course step").first_s > cpu.call("course step").warm_s
 assert cpu.call("matmul").first_s > cpu.call("matmul").warm_s
 # sphinx_gallery_end_ignore
+
+Collapsed("Every first call: its first time, its warm time, their ratio and what it set up",
+          cpu.table())
 
 # %%
 # The first compiled call
@@ -124,7 +135,7 @@ if "torch.compile" in cpu.skipped:
 else:
     compiled = cpu.call("torch.compile")
     print(f"The first call of the compiled epoch took {compiled.first_s:.2f} s; a warm call "
-          f"takes {compiled.warm_s * 1e6:.1f} us, against {cpu.warm_s * 1e6:.1f} us for an eager "
+          f"takes {compiled.warm_s * 1e6:.1f} µs, against {cpu.warm_s * 1e6:.1f} µs for an eager "
           "step.")
     print(f"That first call alone is worth {compiled.first_s / cpu.warm_s:,.0f} warm eager "
           "steps: compiling pays only in a run long enough to earn it back.")
@@ -147,12 +158,11 @@ gpu, source = None, None
 if torch.cuda.is_available():
     gpu, source = measure_first_step("cuda"), f"live: {torch.cuda.get_device_name(0)}"
 else:
-    record = next((r for r in recorded_results("cuda")
-                   if "first_step" in r["measurements"]), None)
-    if record is not None:
-        runs = record["measurements"]["first_step"]["runs"]
-        gpu = FirstStep.from_dict(next(r for r in runs if r["device"] != "cpu"))
-        source = f"RECORDED, not live: {provenance(record)}"
+    for record in recorded_results("cuda"):
+        gpu = FirstStep.from_record(record)
+        if gpu is not None:
+            source = f"RECORDED, not live: {provenance(record)}"
+            break
 if gpu is None:
     newest = newest_record("cuda")
     print("No GPU on this machine. The GPU's first step: not recorded yet"
@@ -162,8 +172,8 @@ else:
     print(f"GPU, {source}")
     print(f"  model and data to the GPU (the context is created here): "
           f"{gpu.to_device_s * 1e3:.1f} ms")
-    print(f"  first step {gpu.first_s * 1e3:.2f} ms, warm {gpu.warm_s * 1e6:.1f} us "
-          f"({gpu.ratio:.0f}x)")
+    print(f"  first step {gpu.first_s * 1e3:.2f} ms, warm {gpu.warm_s * 1e6:.1f} µs "
+          f"({gpu.ratio:.0f}×)")
     print(gpu.table())
 
 # %%
@@ -187,12 +197,15 @@ if gpu is not None:
           f"{gpu.extra_s / gpu_loop:.2%} of it.")
 per_epoch_first_100 = (cpu.extra_s + 100 * cpu.warm_s) / 100
 print(f"Timed over its first 100 epochs instead, the same loop would seem to take "
-      f"{per_epoch_first_100 * 1e6:.1f} us per epoch, not {cpu.warm_s * 1e6:.1f} us.")
+      f"{per_epoch_first_100 * 1e6:.1f} µs per epoch, not {cpu.warm_s * 1e6:.1f} µs.")
 
 # sphinx_gallery_start_ignore
-# The paragraph below: small in a long run, large in a short one.
+# The paragraph below: small in a long run, large in a short one ("most of what is measured"
+# in a benchmark of a few steps: more than half of five steps' time).
 assert share < 0.05, share
 assert per_epoch_first_100 > cpu.warm_s
+assert cpu.extra_s > 0.5 * (cpu.extra_s + 5 * cpu.warm_s), (cpu.extra_s, cpu.warm_s)
+assert statistics.median(cpu.step_times_s[-10:]) < cpu.first_s
 # sphinx_gallery_end_ignore
 
 # %%
@@ -204,7 +217,24 @@ assert per_epoch_first_100 > cpu.warm_s
 #
 # On your own machine, ``python -m devicelab doctor`` checks what the compiled parts need (a
 # C++ compiler, Triton on a GPU); :doc:`/your_machine` explains each finding.
-
-# sphinx_gallery_start_ignore
-assert statistics.median(cpu.step_times_s[-10:]) < cpu.first_s
-# sphinx_gallery_end_ignore
+#
+# Summary
+# -------
+# - The first step of a process pays a one-off set-up: each operator's first call, BLAS,
+#   oneDNN and the autograd engine on the CPU; the CUDA context, cuBLAS and each kernel's
+#   module on a GPU. None of it is arithmetic.
+# - The first call of a ``torch.compile``'d function is the largest one-off cost of all: a
+#   compiled loop pays off only in a run long enough to earn it back.
+# - In a long run the set-up is a small share; in a benchmark of a few steps it is most of what
+#   is measured. So time warm steps, after a warm-up, and measure the set-up on its own.
+#
+# Exercises
+# ---------
+# 1. Time the course's loop as a learner would, with ``time.perf_counter()`` around all of it,
+#    for 10, 100 and 20,000 epochs in fresh processes. How does the time per epoch change with
+#    the epoch count, and why?
+# 2. Run ``measure_first_step("cpu", threads=2)`` and compare the matmul's first call with the
+#    one-thread run above: what does a second thread add to the set-up?
+# 3. On a machine with a GPU, run ``measure_first_step("cuda")`` and find which first call pays
+#    for the CUDA context. Then move the model to the GPU before starting your clock, as
+#    :doc:`plot_train_on_device` does, and check that the context is out of your timing.

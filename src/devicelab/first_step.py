@@ -224,12 +224,19 @@ class FirstStep:
             skipped=dict(data["skipped"]),
         )
 
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> FirstStep | None:
+        """The GPU run in a results record's ``first_step`` section (None: not recorded)."""
+        runs = record.get("measurements", {}).get("first_step", {}).get("runs", [])
+        run = next((r for r in runs if r["device"] != "cpu"), None)
+        return None if run is None else cls.from_dict(run)
+
     def table(self) -> str:
         """The first calls as a plain-text table: first, warm, ratio, what was set up."""
         lines = [f"  {'first call':<14} {'first':>10} {'warm':>10} {'ratio':>8}  what it set up"]
         for c in self.calls:
             lines.append(
-                f"  {c.name:<14} {c.first_s * 1e3:8.3f} ms {c.warm_s * 1e6:7.1f} us "
+                f"  {c.name:<14} {c.first_s * 1e3:8.3f} ms {c.warm_s * 1e6:7.1f} µs "
                 f"{c.ratio:7.0f}x  {c.what}"
             )
         for name, why in self.skipped.items():

@@ -8,10 +8,10 @@ __all__ = ["format_step", "reasons_for"]
 
 
 def format_step(seconds: float) -> str:
-    """Seconds per step in ms or us, as the reasons print them."""
+    """Seconds per step in ms or µs, as the reasons print them."""
     if seconds >= 1e-3:
         return f"{seconds * 1e3:,.2f} ms"
-    return f"{seconds * 1e6:,.1f} us"
+    return f"{seconds * 1e6:,.1f} µs"
 
 
 _us = format_step
