@@ -274,3 +274,64 @@ def test_torch_threads_sets_the_count_and_restores_it_even_on_error():
     assert torch.get_num_threads() == before
     with torch_threads(None) as threads:
         assert threads == before
+
+
+def test_recorded_remedies_reads_both_record_versions():
+    from devicelab.remedies import recorded_remedies, remedy_table
+    from devicelab.results import ResultsError
+
+    old = {
+        "measurements": {
+            "remedies": {
+                "results": [
+                    {
+                        "name": "course loop (item every epoch)",
+                        "models": 1,
+                        "epoch_time_per_model_s": 1e-3,
+                        "speedup": 1.0,
+                        "setup_s": 0.0,
+                        "final_loss": 0.5,
+                    }
+                ],
+                "skipped": {"NumPy": "CPU only"},
+            }
+        }
+    }
+    rows, skipped = recorded_remedies(old)
+    assert rows[0].speedup_interval is None and skipped == {"NumPy": "CPU only"}
+    paired = {
+        "measurements": {
+            "remedies": {
+                "variants": [
+                    {
+                        "name": "32 models batched",
+                        "models": 32,
+                        "setup_s": 0.0,
+                        "final_loss": 0.5,
+                        "epoch_time_per_model_s": {"estimate": 2e-5, "low": 1e-5, "high": 3e-5},
+                        "speedup": {"estimate": 20.0, "low": 15.0, "high": 25.0},
+                    }
+                ],
+                "skipped": {},
+            }
+        }
+    }
+    (row,), _ = recorded_remedies(paired)
+    assert row.models == 32 and row.epoch_time_interval_s == (1e-5, 3e-5)
+    assert row.speedup_interval == (15.0, 25.0)
+    assert "µs/epoch/model" in remedy_table([row], "GPU") and "20.00x" in remedy_table([row], "")
+    with pytest.raises(ResultsError, match="no remedies"):
+        recorded_remedies({"device_name": "X", "measurements": {}})
+
+
+@pytest.mark.slow
+def test_remedy_comparison_rows_match_its_intervals(iris):
+    result = compare_remedies(iris, initial_weights(0), block_epochs=10, rounds=2, unroll=5,
+                              models=2)  # fmt: skip
+    rows = {r.name: r for r in result.rows()}
+    assert list(rows) == list(result.comparison.samples)
+    batched = rows["2 models batched"]
+    assert batched.speedup == result.speedup("2 models batched").estimate
+    assert (
+        batched.epoch_time_interval_s[0] <= batched.epoch_time_s <= batched.epoch_time_interval_s[1]
+    )

@@ -25,6 +25,9 @@ variant in short blocks of epochs, in paired rounds (:func:`devicelab.timing.com
 machine's drift cancels out of the speed-ups and each comes with an interval.
 :func:`record_frequency_sweep` does the same for the ``loss.item()`` homework: blocks at each
 record frequency, and the cost of one sync as a slope with its interval.
+:func:`recorded_remedies` reads a record's comparison as rows (:class:`RemedyRow`, as
+:meth:`RemedyComparison.rows` gives a live one), and :func:`remedy_table` and
+:func:`plot_remedies` show them.
 """
 
 from __future__ import annotations
@@ -35,11 +38,14 @@ from .runs import (
     RECORD_EVERY,
     RemedyComparison,
     RemedyResult,
+    RemedyRow,
     SyncSweep,
     compare_remedies,
     record_frequency_sweep,
+    recorded_remedies,
     train_remedy,
 )
+from .show import plot_remedies, remedy_table
 from .variants import REMEDIES, Remedy, remedy
 
 __all__ = [
@@ -49,11 +55,15 @@ __all__ = [
     "Remedy",
     "RemedyComparison",
     "RemedyResult",
+    "RemedyRow",
     "Setting",
     "SyncSweep",
     "compare_remedies",
     "manual_step",
+    "plot_remedies",
     "record_frequency_sweep",
+    "recorded_remedies",
     "remedy",
+    "remedy_table",
     "train_remedy",
 ]

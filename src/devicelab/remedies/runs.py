@@ -10,6 +10,7 @@ import torch
 
 from ..data import IrisData
 from ..devices import resolve_device
+from ..results import ResultsError
 from ..stats import Comparison, Interval, slope_interval
 from ..timing import BlockTimes, compare, timed_blocks
 from .prepared import Prepared, Setting, check_unroll
@@ -19,9 +20,11 @@ __all__ = [
     "RECORD_EVERY",
     "RemedyComparison",
     "RemedyResult",
+    "RemedyRow",
     "SyncSweep",
     "compare_remedies",
     "record_frequency_sweep",
+    "recorded_remedies",
     "train_remedy",
 ]
 
@@ -147,6 +150,40 @@ def _block_units(units: list[Prepared], block_epochs: int) -> dict[str, Callable
 
 
 @dataclass(frozen=True)
+class RemedyRow:
+    """One variant of a remedies comparison, live or recorded, as a page shows it.
+
+    Attributes
+    ----------
+    name:
+        The variant's label.
+    models:
+        Models it trains at once.
+    epoch_time_s:
+        Median seconds per epoch per model.
+    epoch_time_interval_s:
+        Its interval, or None for a record that timed each variant once (no rounds).
+    speedup:
+        Times faster per model than the course's loop.
+    speedup_interval:
+        Its interval, or None as above.
+    setup_s:
+        One-off cost before the first epoch (compilation, graph capture).
+    final_loss:
+        The final training loss (model 0 when several train at once).
+    """
+
+    name: str
+    models: int
+    epoch_time_s: float
+    epoch_time_interval_s: tuple[float, float] | None
+    speedup: float
+    speedup_interval: tuple[float, float] | None
+    setup_s: float
+    final_loss: float
+
+
+@dataclass(frozen=True)
 class RemedyComparison:
     """The remedies timed in paired rounds of short blocks (:func:`compare_remedies`).
 
@@ -192,6 +229,25 @@ class RemedyComparison:
     def speedup(self, name: str) -> Interval:
         """How many times faster per model than the course's loop, paired by round."""
         return self.comparison.speedups[name].scaled(self.models[name])
+
+    def rows(self) -> list[RemedyRow]:
+        """One :class:`RemedyRow` per variant, the course's loop first."""
+        out = []
+        for name in self.comparison.samples:
+            time, speedup = self.epoch_time(name), self.speedup(name)
+            out.append(
+                RemedyRow(
+                    name,
+                    self.models[name],
+                    time.estimate,
+                    (time.low, time.high),
+                    speedup.estimate,
+                    (speedup.low, speedup.high),
+                    self.setup_s[name],
+                    self.final_losses[name],
+                )
+            )
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the comparison and, per variant, epoch time and speed-up."""
@@ -278,6 +334,41 @@ def compare_remedies(
         final_losses={u.label: u.final_loss() for u in units},
         skipped=skipped,
     )
+
+
+def recorded_remedies(record: dict[str, Any]) -> tuple[list[RemedyRow], dict[str, str]]:
+    """A record's remedies, whatever its version: one :class:`RemedyRow` per variant, and the
+    remedies it skipped with the reason.
+
+    A record made in paired rounds (:meth:`RemedyComparison.to_dict`) gives intervals; an older
+    one timed each variant as one full run (:meth:`RemedyResult.to_dict`), so its rows have
+    none.
+
+    Raises
+    ------
+    ResultsError
+        The record has no remedies measurement.
+    """
+    measured = record.get("measurements", {}).get("remedies")
+    if measured is None:
+        raise ResultsError(f"{record.get('device_name', 'this record')} has no remedies measured")
+    rows = []
+    for v in measured.get("variants", measured.get("results", [])):
+        time, speedup = v["epoch_time_per_model_s"], v["speedup"]
+        paired = isinstance(time, dict)
+        rows.append(
+            RemedyRow(
+                v["name"],
+                v["models"],
+                time["estimate"] if paired else time,
+                (time["low"], time["high"]) if paired else None,
+                speedup["estimate"] if paired else speedup,
+                (speedup["low"], speedup["high"]) if paired else None,
+                v["setup_s"],
+                v["final_loss"],
+            )
+        )
+    return rows, dict(measured.get("skipped", {}))
 
 
 # -- the loss.item() homework: record frequencies in paired rounds -----------------------------
