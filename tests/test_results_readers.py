@@ -6,6 +6,8 @@ import copy
 
 import pytest
 
+from devicelab.counts import mlp_step_counts
+from devicelab.overheads import recorded_utilization_sweep
 from devicelab.recorded import (
     recorded_ceilings,
     recorded_launches_per_step,
@@ -157,3 +159,16 @@ def test_launches_per_step_of_both_models(h100):
     del record["measurements"]["launch"]
     assert recorded_launches_per_step(record, deep=True) == 31
     assert recorded_launches_per_step(record) is None
+
+
+def test_recorded_utilization_sweep_counts_like_a_live_sweep(h100):
+    points = recorded_utilization_sweep(h100, "width")
+    stored = h100["measurements"]["utilization"]["sweeps"][h100["device"]]["width"]
+    assert [p.hidden for p in points] == sorted(p["hidden"] for p in stored)
+    assert all(p.device == h100["device"] and p.model == "MLP" for p in points)
+    first = points[0]
+    counts = mlp_step_counts(first.hidden, first.batch)
+    assert (first.flops, first.bytes_moved) == (counts.flops, counts.bytes_moved)
+    host = recorded_utilization_sweep(h100, "batch", "cpu")
+    assert host and all(p.device == "cpu" and p.hidden == 10 for p in host)
+    assert recorded_utilization_sweep(h100, "deep") == []  # a version 1 record has none

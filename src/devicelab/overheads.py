@@ -38,6 +38,7 @@ __all__ = [
     "count_step_ops",
     "launch_cost",
     "pcie_bandwidth_gb_s",
+    "recorded_utilization_sweep",
     "sync_cost",
     "transfer_sweep",
     "utilization_sweep",
@@ -328,4 +329,48 @@ def utilization_sweep(
                     type(spec.model).__name__,
                 )
             )
+    return points
+
+
+def recorded_utilization_sweep(
+    record: dict[str, Any], axis: str, device: str | None = None
+) -> list[SweepPoint]:
+    """A recorded utilisation sweep, as the points :func:`utilization_sweep` returns.
+
+    A step's FLOPs and bytes depend on its shapes only, so they are counted here
+    (:func:`devicelab.counts.mlp_step_counts`), the same way for a record of any version.
+
+    Parameters
+    ----------
+    record:
+        A validated results record (:func:`devicelab.results.newest_record`'s).
+    axis:
+        ``"width"``, ``"batch"`` or ``"deep"`` (the 4-h-h-3 model, version 2 and later).
+    device:
+        The record's own device (None) or ``"cpu"``, its host.
+
+    Returns
+    -------
+    list of SweepPoint
+        Smallest first; empty when the record has no such sweep.
+    """
+    device = record["device"] if device is None else device
+    sweeps = record["measurements"].get("utilization", {}).get("sweeps", {})
+    found = sorted(sweeps.get(device, {}).get(axis) or [], key=lambda p: (p["hidden"], p["batch"]))
+    deep = axis == "deep"
+    points = []
+    for p in found:
+        counts = mlp_step_counts(p["hidden"], p["batch"], deep=deep)
+        points.append(
+            SweepPoint(
+                device,
+                p["hidden"],
+                p["batch"],
+                p["median_s"],
+                p.get("iqr_s", 0.0),
+                counts.flops,
+                counts.bytes_moved,
+                "DeepMLP" if deep else "MLP",
+            )
+        )
     return points
