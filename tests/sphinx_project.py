@@ -17,7 +17,8 @@ GOOD_EXAMPLE = '''"""
 A passing example
 =================
 
-Prints one line.
+Prints one line. Like every example page, it says more than it prints: code and output are at
+most 60% of the text the page shows (docs/_ext/page_balance.py).
 """
 
 print("hello from the example")

@@ -11,12 +11,18 @@ nothing: it reuses the gallery pages and the notebook cache that the English bui
 
 SPHINX_ARGS = ["-T", "-W", "--keep-going", "-b", "html", "-c", ".", "-d", "build/doctrees",
                "docs", "build/html"]  # fmt: skip
-VERIFY_ARGS = ["docs/_ext/verify_build.py", "docs/auto_examples", "build/html"]
+VERIFY_ARGS = [
+    "docs/_ext/verify_build.py",
+    "docs/auto_examples",
+    "build/html",
+    "--page-balance",
+    "--site",
+]
 
 TRANSLATION_ARGS = ["-T", "-W", "--keep-going", "-b", "html", "-c", ".",
                     "-d", "build/doctrees-zh_CN", "-D", "language=zh_CN",
                     "docs", "build/html/zh_CN"]  # fmt: skip
 VERIFY_TRANSLATION_ARGS = [
-    ["docs/_ext/verify_build.py", "docs/auto_examples", "build/html/zh_CN"],
+    ["docs/_ext/verify_build.py", "docs/auto_examples", "build/html/zh_CN", "--site"],
     ["docs/_ext/verify_translation.py", "build/html", "zh_CN"],
 ]

@@ -1,6 +1,14 @@
 """Post-build truth checks: every gallery page really ran and shows what it printed.
 
-Usage: ``python docs/_ext/verify_build.py docs/auto_examples build/html``
+Usage: ``python docs/_ext/verify_build.py docs/auto_examples build/html [--page-balance] [--site]``
+
+Every page of the English build also fails when it uses a term of jargon without linking its
+first use to the glossary, or writes microseconds as "us" (docs/_ext/glossary_links.py). With
+``--site`` (devicelab's own site, both languages), every page on the reading path must be built,
+and its "Previous" and "Next" must follow the path (docs/_ext/lesson_path.py).
+
+With ``--page-balance`` (the English build), an example page also fails when its code and
+printed output are over 60% of the text it shows (docs/_ext/page_balance.py).
 
 A page fails when its example:
 - has no generated page, or no HTML page;
@@ -34,6 +42,7 @@ from pathlib import Path
 
 from glossary_links import site_problems as glossary_problems  # docs/_ext, beside this file
 from lesson_path import path_problems
+from page_balance import check_pages  # code + output <= 60% of a page's text
 
 RUN_TIME = re.compile(
     r"\*\*Total running time of the script:\*\*\s*\((\d+) minutes\s+([\d.]+) seconds\)"
@@ -204,6 +213,13 @@ def page_problems(rst_path: Path, html_root: Path, gallery_dir: Path) -> list[st
 
 
 def main(argv: list[str]) -> int:
+    # --page-balance: the English build's example pages show at most 60% code and output
+    # (docs/_ext/page_balance.py); the Chinese pages' character counts are not comparable.
+    balance = "--page-balance" in argv
+    # --site: this is devicelab's own site, so its reading path must be built and followed
+    # (docs/_ext/lesson_path.py); a throw-away test project has none of those pages.
+    site = "--site" in argv
+    argv = [arg for arg in argv if arg not in {"--page-balance", "--site"}]
     gallery_dir, html_root = Path(argv[0]), Path(argv[1])
     pages = example_pages(gallery_dir)
     if not pages:
@@ -211,8 +227,11 @@ def main(argv: list[str]) -> int:
         return 1
     problems = [p for page in pages for p in page_problems(page, html_root, gallery_dir)]
     problems += negative_time_problems(html_root)
-    problems += [f"reading path: {p}" for p in path_problems(html_root)]
+    if site:
+        problems += [f"reading path: {p}" for p in path_problems(html_root)]
     problems += glossary_problems(html_root)
+    if balance:
+        problems += check_pages(html_root)
     for problem in problems:
         print(f"verify_build: {problem}")
     if problems:
