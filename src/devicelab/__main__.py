@@ -125,12 +125,14 @@ def _parser() -> argparse.ArgumentParser:
     advise.add_argument(
         "--record",
         metavar="FILE",
-        help="a GPU results file to predict from (default: the recorded GPU)",
+        help="a GPU results file to predict from (default: the recorded GPU); ignored when a "
+        "CUDA GPU is present: that GPU is measured, not predicted",
     )
     advise.add_argument(
         "--gpu",
         metavar="NAME",
-        help="a GPU from the datasheet table to predict, e.g. 'RTX 3080 Ti' or 'H100 SXM'",
+        help="a GPU from the datasheet table to predict, e.g. 'RTX 3080 Ti' or 'H100 SXM'; "
+        "ignored when a CUDA GPU is present: that GPU is measured, not predicted",
     )
     doctor = commands.add_parser(
         "doctor",
@@ -190,7 +192,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import SECTIONS, run_bench, summary_table
+    from .bench import SECTIONS, BenchError, run_bench, summary_table
     from .devices import resolve_device
     from .results import save_results
 
@@ -203,6 +205,13 @@ def _bench(args: argparse.Namespace) -> int:
             sections=sections,
             progress=lambda m: print(f"[bench] {m}", file=sys.stderr, flush=True),
         )
+    except BenchError as error:  # what was measured before the failure is kept
+        print(f"error: {error}", file=sys.stderr)
+        if args.out:
+            print(
+                f"wrote a partial record: {save_results(error.record, args.out)}", file=sys.stderr
+            )
+        return 2
     except (ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

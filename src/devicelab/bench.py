@@ -38,7 +38,14 @@ from .results import SCHEMA_VERSION, validate_results
 from .roofline import crossover, measure_ceilings
 from .training import TrainResult, course_run
 
-__all__ = ["SECTIONS", "SECTION_RUNNERS", "BenchPlan", "run_bench", "summary_table"]
+__all__ = [
+    "SECTIONS",
+    "SECTION_RUNNERS",
+    "BenchError",
+    "BenchPlan",
+    "run_bench",
+    "summary_table",
+]
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,9 @@ class BenchPlan:
     deep_batch: int
     rounds: int
     min_run_time: float
+    #: A GPU's roofline ceilings: (matrix side, bytes copied); None: the device's defaults
+    #: (:func:`devicelab.roofline.measure_ceilings`).
+    gpu_ceilings: tuple[int, int] | None = None
 
     @classmethod
     def full(cls) -> BenchPlan:
@@ -81,6 +91,7 @@ class BenchPlan:
             deep_batch=1_024,
             rounds=3,
             min_run_time=0.05,
+            gpu_ceilings=(2_048, 2**27),  # short of a large GPU's peak: quick, not the site's
         )
 
 
@@ -213,7 +224,12 @@ def _roofline(run: _Run) -> dict[str, Any]:
     ceilings = {}
     for where in run.devices:
         run.progress(f"roofline: peak FLOP/s (large matmul) and bandwidth (large copy) on {where}")
-        ceilings[str(where)] = measure_ceilings(where, min_run_time=run.plan.min_run_time).to_dict()
+        n, nbytes = (
+            run.plan.gpu_ceilings if run.plan.gpu_ceilings and where.type != "cpu" else (None, None)
+        )
+        ceilings[str(where)] = measure_ceilings(
+            where, matmul_n=n, copy_bytes=nbytes, min_run_time=run.plan.min_run_time
+        ).to_dict()
     deep_ops = count_step_ops(run.device, deep=True)
     return {
         "ceilings": ceilings,
@@ -312,6 +328,8 @@ def run_bench(
     ------
     ValueError
         ``sections`` is empty or names an unknown section.
+    BenchError
+        A section raised or broke the schema; its ``record`` keeps the sections before it.
     """
     unknown = sorted(set(sections) - set(SECTIONS))
     if not sections or unknown:
@@ -320,18 +338,65 @@ def run_bench(
             f"unknown: {', '.join(unknown) or '(none given)'}"
         )
     run = _Run(resolve_device(device), BenchPlan.quick() if quick else BenchPlan.full(), progress)
+    report = machine_report()
     # The same small workload at the start and the end: how much the machine drifted.
     noise = [measure_noise("bench start")]
-    measurements = {
-        name: measure(run) for name, measure in SECTION_RUNNERS.items() if name in sections
-    }
+    measurements: dict[str, Any] = {}
+    for name, measure in SECTION_RUNNERS.items():
+        if name not in sections:
+            continue
+        # Each section is checked against the schema as soon as it is measured: a failure
+        # then costs that section, not the sections already measured (BenchError.record).
+        try:
+            section = measure(run)
+            validate_results(
+                _record(run, quick, command, {**measurements, name: section}, report),
+                source=f"bench section {name}",
+            )
+        except Exception as error:
+            measurements["noise"] = drift(noise).to_dict()
+            partial = _record(run, quick, command, measurements, report)
+            partial["partial"] = {
+                "section": name,
+                "error": f"{type(error).__name__}: {error}",
+                "not_measured": [s for s in SECTIONS if s in sections and s not in measurements],
+            }
+            raise BenchError(
+                f"bench section {name!r} failed ({type(error).__name__}: {error}); the sections "
+                f"before it are kept in a record marked partial",
+                validate_results(partial, source="partial bench record"),
+            ) from error
+        measurements[name] = section
     noise.append(measure_noise("bench end"))
     measurements["noise"] = drift(noise).to_dict()
-    return validate_results(_record(run, quick, command, measurements), source="bench record")
+    return validate_results(
+        _record(run, quick, command, measurements, report), source="bench record"
+    )
 
 
-def _record(run: _Run, quick: bool, command: str | None, measurements: dict[str, Any]) -> dict:
-    report = machine_report()
+class BenchError(RuntimeError):
+    """A bench section failed (it raised, or its measurement broke the schema).
+
+    Attributes
+    ----------
+    record:
+        What was measured before it: a valid results record with a ``"partial"`` field that
+        names the section, its error, and the sections not measured. ``python -m devicelab
+        bench --out FILE`` writes it, then exits non-zero.
+    """
+
+    def __init__(self, message: str, record: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.record = record
+
+
+def _record(
+    run: _Run,
+    quick: bool,
+    command: str | None,
+    measurements: dict[str, Any],
+    report: dict[str, Any],
+) -> dict:
     gpus, device = report["gpus"], run.device
     device_name = (
         gpus[device.index or 0]["name"]
@@ -360,7 +425,7 @@ def _record(run: _Run, quick: bool, command: str | None, measurements: dict[str,
 
 
 def _us(seconds: float) -> str:
-    return f"{seconds * 1e6:,.1f} us"
+    return f"{seconds * 1e6:,.1f} µs"
 
 
 def _first_step_lines(measurements: dict[str, Any]) -> list[str]:
@@ -408,9 +473,9 @@ def summary_table(record: dict[str, Any]) -> str:
                 f"(interval {_us(t['low'])} to {_us(t['high'])})"
             )
         cost = sweep["cost_per_sync_s"]
-        span = f"{cost['low'] * 1e6:.2f} to {cost['high'] * 1e6:.2f} us"
+        span = f"{cost['low'] * 1e6:.2f} to {cost['high'] * 1e6:.2f} µs"
         lines.append(
-            f"  cost of one sync: {cost['estimate'] * 1e6:.2f} us (interval {span})"
+            f"  cost of one sync: {cost['estimate'] * 1e6:.2f} µs (interval {span})"
             if cost["low"] > 0
             else f"  no measurable cost per sync on this machine (interval {span})"
         )

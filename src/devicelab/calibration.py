@@ -139,7 +139,10 @@ class _HostTimings:
     def costs(self) -> dict[str, float]:
         """Host seconds per operator call of each kind and phase, and per step's extras."""
         t = self.least
-        base = t["backward_base"] - t["sum_base"]
+        # The backward call's own host cost: a sum and its backward, less the sum alone. Two
+        # least times that nearly agree can come out in either order, so a reading below zero
+        # is noise, clamped at zero like every other cost (the schema requires >= 0).
+        base = max(t["backward_base"] - t["sum_base"], 0.0)
         host: dict[str, float] = {}
         for kind, (forward_ops, backward_ops) in self.ops.items():
             host[f"forward:{kind}"] = t[f"forward:{kind}"] / max(forward_ops, 1)
@@ -367,7 +370,8 @@ def _calibrate(device: str, threads: int, quick: bool) -> Calibration:
                 probe.time()
         host.timing_pass()  # outside no_grad: the backward costs need autograd
         with torch.no_grad():
-            grids = {"matmul": _matmul_grid(where, (16, 128, 1024, 4096), 2e12 if on_gpu else 5e9)}
+            levels = (16, 128, 1024) + (() if quick else (4096,))
+            grids = {"matmul": _matmul_grid(where, levels, 2e12 if on_gpu else 5e9)}
             probe.time()
             grids["conv"], grids["conv_backward"] = _conv_grid(where, 64 if on_gpu else 32)
             curves["conv"] = _grid_curve("conv", grids["conv"])
@@ -381,7 +385,12 @@ def _calibrate(device: str, threads: int, quick: bool) -> Calibration:
             curves=curves,
             sync_s=sync_cost(where, min_run_time=MIN_RUN_TIME).median_s,
             overlap=on_gpu,
-            kernel_floor_s=curves["elementwise"].points[0][1] if on_gpu else 0.0,
+            # no point above the smallest call's time: no kernel floor was seen
+            kernel_floor_s=(
+                curves["elementwise"].points[0][1]
+                if on_gpu and curves["elementwise"].points
+                else 0.0
+            ),
             source="measured",
             shape_grids=grids,
         )

@@ -25,6 +25,7 @@ from torch import nn
 
 from .calibration import calibrate
 from .costmodel import Calibration, Curve, StepPrediction, price
+from .devices import resolve_device
 from .operators import operator_list
 from .results import load_results, newest_record, provenance, validate_results
 from .steps import LossFn, OptimizerFactory, as_tensors, sgd_lr_0_01
@@ -63,8 +64,8 @@ def _launch_and_sync(record: dict[str, Any] | None, cpu: Calibration) -> tuple[f
             DEFAULT_LAUNCH_S,
             DEFAULT_SYNC_S,
             (
-                f"launch {DEFAULT_LAUNCH_S * 1e6:.0f} us per kernel and sync "
-                f"{DEFAULT_SYNC_S * 1e6:.0f} us assumed (no recorded GPU)"
+                f"launch {DEFAULT_LAUNCH_S * 1e6:.0f} µs per kernel and sync "
+                f"{DEFAULT_SYNC_S * 1e6:.0f} µs assumed (no recorded GPU)"
             ),
         )
     m = record["measurements"]
@@ -74,9 +75,9 @@ def _launch_and_sync(record: dict[str, Any] | None, cpu: Calibration) -> tuple[f
         launch,
         m["sync"]["median_s"],
         (
-            f"launch {launch * 1e6:.1f} us per kernel (the recorded {record['device_name']}'s "
-            f"tiny operator, {queued * 1e6:.1f} us, less this CPU's, "
-            f"{cpu.host_s['tiny_op'] * 1e6:.1f} us) and sync {m['sync']['median_s'] * 1e6:.1f} us "
+            f"launch {launch * 1e6:.1f} µs per kernel (the recorded {record['device_name']}'s "
+            f"tiny operator, {queued * 1e6:.1f} µs, less this CPU's, "
+            f"{cpu.host_s['tiny_op'] * 1e6:.1f} µs) and sync {m['sync']['median_s'] * 1e6:.1f} µs "
             "from its record"
         ),
     )
@@ -128,6 +129,7 @@ def device_calibration(
     device: str | torch.device | dict[str, Any] | Path | Calibration | None,
     *,
     num_threads: int | None = None,
+    quick: bool = False,
 ) -> Calibration:
     """The calibration that prices a step on ``device``.
 
@@ -136,6 +138,7 @@ def device_calibration(
     has one, else its GPU's datasheet with its launch and sync costs), a GPU name from the
     datasheet table (:func:`devicelab.gpus.datasheet`), priced with the recorded GPU's launch
     and sync costs, or a :class:`~devicelab.costmodel.Calibration` (returned as it is).
+    ``quick`` measures whatever is measured here with :func:`calibrate`'s ``quick`` sweeps.
 
     Raises
     ------
@@ -159,15 +162,19 @@ def device_calibration(
             return replace(Calibration.from_dict(recorded), source="record")
         from .gpus import datasheet
 
-        cpu = calibrate("cpu", num_threads=1)  # one host thread issues a GPU's operators
+        # one host thread issues a GPU's operators
+        cpu = calibrate("cpu", num_threads=1, quick=quick)
         return replace(
             _gpu_calibration(datasheet(record["device_name"]), record, cpu), source="record"
         )
     if isinstance(device, torch.device) or device is None or _is_device_name(str(device)):
-        return calibrate(device, num_threads=num_threads)
+        where = resolve_device(device)
+        # one thread issues a GPU's operators: its host side is this CPU's at one thread
+        threads = num_threads if where.type == "cpu" else 1
+        return calibrate(where, num_threads=threads, quick=quick)
     from .gpus import datasheet
 
-    cpu = calibrate("cpu", num_threads=1)  # one host thread issues a GPU's operators
+    cpu = calibrate("cpu", num_threads=1, quick=quick)  # one host thread issues its operators
     return _gpu_calibration(datasheet(str(device)), newest_record("cuda"), cpu)
 
 
@@ -186,6 +193,7 @@ def predict_step(
     device: str | torch.device | dict[str, Any] | Path | Calibration | None = "cpu",
     syncs: int = 1,
     num_threads: int | None = None,
+    quick_calibration: bool = False,
 ) -> StepPrediction:
     """Predict one step of ``model`` on ``device``, without timing it.
 
@@ -206,6 +214,12 @@ def predict_step(
     num_threads:
         The CPU thread count a CPU's calibration is measured at (None: the current one). A
         GPU's host side is always this CPU's at one thread: one thread issues its operators.
+    quick_calibration:
+        Calibrate what is measured here with :func:`~devicelab.calibration.calibrate`'s
+        ``quick`` sweeps, which stop at smaller sizes. For dry runs and tests, where the
+        device is far slower than its sizes assume (a CPU standing in for a GPU): the
+        prediction of large operators is then less exact. A calibration passed as ``device``
+        is used as it is.
 
     Raises
     ------
@@ -225,7 +239,7 @@ def predict_step(
         loss_fn=loss_fn,
         optimizer=optimizer,
     )
-    cal = device_calibration(device, num_threads=num_threads)
+    cal = device_calibration(device, num_threads=num_threads, quick=quick_calibration)
     line = _provenance(device, cal)
     return price(
         ops,
@@ -289,7 +303,9 @@ def check_prediction(
     """Predict the step on ``device`` (a device here), then measure it: the cost model's check.
 
     The prediction comes first and never sees the measurement, which is the least of two
-    :func:`devicelab.explain.explain_step` runs. Both use ``num_threads`` threads (one by
+    :func:`devicelab.explain.explain_step` runs of a copy of ``model`` moved to ``device``,
+    with the inputs and targets moved there too (the caller's stay where they are: a model on
+    the CPU can be checked on a GPU). Both use ``num_threads`` threads (one by
     default: the site's CPU figures are at one thread). The measurement's plan (steps per
     block, rounds) is sized from the prediction, so a slow model costs a bounded time.
 
@@ -301,6 +317,7 @@ def check_prediction(
     """
     if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
         raise ValueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
+    where = resolve_device(device)
     inputs = as_tensors("example_inputs", example_inputs)
     predictions: list[StepPrediction] = []
     measured: list[float] = []
@@ -310,7 +327,7 @@ def check_prediction(
             predict_step(model, inputs, targets=targets, loss_fn=loss_fn, device=cal)
         )
         predicted = min(predictions, key=lambda p: p.step_s)
-        plan = (model, inputs, targets, loss_fn, device, num_threads, predicted.step_s)
+        plan = (model, inputs, targets, loss_fn, where, num_threads, predicted.step_s)
         measured.append(min(_measure(*plan) for _ in range(2)))
         check = PredictionCheck(predicted, min(measured), attempt + 1)
         if SETTLED_BAND[0] <= check.ratio <= SETTLED_BAND[1]:
@@ -319,15 +336,15 @@ def check_prediction(
 
 
 def _measure(model, inputs, targets, loss_fn, device, num_threads, predicted_s: float) -> float:
-    """One :func:`~devicelab.explain.explain_step` of a copy of ``model``, sized to take about
-    20 ms a block."""
+    """One :func:`~devicelab.explain.explain_step` of a copy of ``model`` on ``device`` (the
+    copy, the inputs and the targets moved there), sized to take about 20 ms a block."""
     from .explain import explain_step
 
     steps = max(1, min(40, round(0.02 / max(predicted_s, 1e-9))))
     return explain_step(
-        copy.deepcopy(model),
-        inputs,
-        targets,
+        copy.deepcopy(model).to(device),
+        tuple(t.to(device) for t in inputs),
+        None if targets is None else targets.to(device),
         loss_fn=loss_fn,
         device=device,
         steps=steps,

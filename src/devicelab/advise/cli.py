@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,6 +42,8 @@ def advise_command(
     """What ``python -m devicelab advise`` runs: build the model from ``MODULE:CALLABLE``,
     random float32 inputs of each shape and random class targets, then :func:`advise`.
     ``gpu`` is a GPU name from the datasheet table; ``record`` a results file to predict from.
+    Both are ignored when a CUDA GPU is present (it is measured, not predicted), and a note on
+    stderr says so.
 
     Raises
     ------
@@ -70,6 +73,12 @@ def advise_command(
         if classes < 1:
             raise ValueError(f"--classes must be at least 1, got {classes}")
         targets = torch.randint(0, classes, (inputs[0].shape[0],), generator=generator)
+    if (gpu is not None or record is not None) and torch.cuda.is_available():
+        given = "--gpu" if gpu is not None else "--record"
+        print(
+            f"note: {given} is ignored: this machine's CUDA GPU is measured, not predicted",
+            file=sys.stderr,
+        )
     loaded = None
     if record is not None:
         from ..results import load_results

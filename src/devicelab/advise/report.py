@@ -216,6 +216,7 @@ class _Workload:
     targets: torch.Tensor | None
     loss_fn: LossFn | None
     optimizer: OptimizerFactory | None
+    quick_calibration: bool = False
 
     def placed(self, device: torch.device, batch: int):
         """A copy of the model, the inputs and the targets, resized to ``batch``, on ``device``."""
@@ -347,6 +348,7 @@ def _predict(work: _Workload, batch: int, device) -> StepPrediction:
         optimizer=work.optimizer,
         device=device,
         syncs=SYNCS_PER_STEP,
+        quick_calibration=work.quick_calibration,
     )
 
 
@@ -377,6 +379,7 @@ def advise(
     batch_sizes: Sequence[int] | None = None,
     gpu: str | dict[str, Any] | None = None,
     record: dict[str, Any] | None = None,
+    quick_calibration: bool = False,
 ) -> Advice:
     """Measure ``model`` on each device, name its bound, predict the recorded GPU, and advise.
 
@@ -408,6 +411,10 @@ def advise(
         its path. None: the newest recorded GPU shipped with devicelab.
     record:
         The same as ``gpu`` for a results record (kept for older callers); pass one of them.
+    quick_calibration:
+        Calibrate the devices here with the quick sweeps
+        (:func:`devicelab.predict.predict_step`'s ``quick_calibration``): for dry runs and
+        tests, where a CPU stands in for a GPU and the full sweeps, sized for a GPU, are slow.
 
     Raises
     ------
@@ -421,9 +428,8 @@ def advise(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    work = _Workload(
-        model, as_tensors("example_inputs", example_inputs), targets, loss_fn, optimizer
-    )
+    inputs = as_tensors("example_inputs", example_inputs)
+    work = _Workload(model, inputs, targets, loss_fn, optimizer, quick_calibration)
     resolved = _checked_devices(devices)
     _check_workload(work, resolved, batch_sizes)
     target = _gpu_to_predict(gpu, record, resolved)

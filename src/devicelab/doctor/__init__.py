@@ -8,7 +8,8 @@
 - an NVIDIA GPU that torch cannot see: a CPU-only torch (the default ``pip install torch`` on
   Windows is one) on a machine whose ``nvidia-smi``, NVML or PCI device list shows a GPU;
 - the GPU's driver model on Windows (WDDM or TCC), which sets the cost of every launch;
-- what ``torch.compile`` needs: a working C++ compiler on the CPU, Triton on a GPU;
+- what ``torch.compile`` needs: a working C++ compiler on the CPU; on a GPU, Triton and a C
+  compiler for its launchers (a tiny compiled function is run on the GPU to check both);
 - numba, which compiles the arithmetic floor (:mod:`devicelab.floor`);
 - the CPUs this process may use against torch's intra-op thread count;
 - this devicelab's version and where it was imported from.
@@ -41,6 +42,7 @@ from .checks import (
     _triton_version,
     compile_unavailable,
     cxx_compiler,
+    gpu_compile_error,
     numba_unavailable,
     nvidia_gpus,
     see,
@@ -55,6 +57,7 @@ __all__ = [
     "Finding",
     "compile_unavailable",
     "cxx_compiler",
+    "gpu_compile_error",
     "diagnose",
     "format_diagnosis",
     "numba_unavailable",
@@ -167,6 +170,11 @@ def format_diagnosis(diagnosis: Diagnosis) -> str:
         + " (torch.compile on the CPU)",
         "  Triton        "
         + (d.triton["version"] if d.triton["installed"] else "not installed")
+        + (
+            f", but a compiled function fails on the GPU: {d.triton['gpu_compile_error']}"
+            if d.triton.get("gpu_compile_error")
+            else ""
+        )
         + " (torch.compile on a GPU)",
         "  numba         "
         + (f"{numba['version']} works" if numba["works"] else f"NOT working: {numba['error']}")
@@ -198,13 +206,15 @@ def diagnose() -> Diagnosis:
     models = _driver_models()
     compiler = cxx_compiler()
     triton = _triton_version()
+    # Triton importable is not enough: a tiny compiled function must run on the GPU
+    gpu_compile = gpu_compile_error() if facts.get("cuda_available") and triton else None
     numba_version, numba_error = _numba_status()
     threads = _threads(facts["importable"])
     gpu_problems, notes = accelerator_findings(facts, nvidia, models)
     problems = (
         torch_findings(facts, torch_floor())
         + gpu_problems
-        + tool_findings(compiler, facts, triton, threads)
+        + tool_findings(compiler, facts, triton, threads, gpu_compile=gpu_compile)
     )
     if threads["usable_cpus"] == 1:
         notes.append(
@@ -222,7 +232,11 @@ def diagnose() -> Diagnosis:
         torch=facts,
         gpus={"nvidia": nvidia, "seen_by": seen_by, "driver_models": models},
         compiler=compiler,
-        triton={"installed": triton is not None, "version": triton},
+        triton={
+            "installed": triton is not None,
+            "version": triton,
+            "gpu_compile_error": gpu_compile,
+        },
         numba={
             "installed": importlib.util.find_spec("numba") is not None,
             "version": numba_version,

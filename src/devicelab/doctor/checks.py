@@ -27,6 +27,7 @@ __all__ = [
     "Compiler",
     "compile_unavailable",
     "cxx_compiler",
+    "gpu_compile_error",
     "numba_unavailable",
     "nvidia_gpus",
     "see",
@@ -176,6 +177,46 @@ def compile_unavailable(device: Any) -> str | None:
             f"Fix: {_triton_fix()}. See {see('torch-compile')}; `python -m devicelab doctor` "
             "checks it."
         )
+    if kind == "cuda":
+        error = gpu_compile_error()
+        if error is not None:
+            return (
+                f"torch.compile fails on a tiny function on the GPU ({error}): Triton is "
+                f"installed, but it builds each kernel's launcher with a C compiler. Fix: "
+                f"{_gpu_compile_fix()}. See {see('torch-compile')}; `python -m devicelab "
+                "doctor` checks it."
+            )
+    return None
+
+
+def _gpu_compile_fix() -> str:
+    if sys.platform == "win32":
+        return "install the MSVC build tools, or run on Linux"
+    return "install a C compiler (Debian/Ubuntu: apt install gcc; or set CC to one)"
+
+
+@functools.cache
+def gpu_compile_error() -> str | None:
+    """Why a tiny ``torch.compile``-d function fails on the first GPU, or None when it runs.
+
+    Triton importable is not enough: without a C compiler it cannot build the launcher of
+    the kernels it writes, and the first compiled call raises. Cached for the process (the
+    first compiled call takes seconds); None on a machine without a CUDA GPU.
+    """
+    import torch  # here, not at the top: the doctor also runs where torch does not import
+
+    if not torch.cuda.is_available():
+        return None
+    try:
+        compiled = torch.compile(lambda x: x * 2.0 + 1.0)
+        x = torch.ones(8, device="cuda")
+        out = compiled(x)
+        torch.cuda.synchronize()
+        if not torch.equal(out, torch.full_like(x, 3.0)):
+            return "it ran, but returned a wrong result"
+    except Exception as error:  # any failure of the compiled call is the answer
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return f"{type(error).__name__}: {first[:200]}"
     return None
 
 

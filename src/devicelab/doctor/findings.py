@@ -158,8 +158,16 @@ def accelerator_findings(
 
 
 def tool_findings(
-    compiler: Compiler, facts: dict[str, Any], triton: str | None, threads: dict[str, Any]
+    compiler: Compiler,
+    facts: dict[str, Any],
+    triton: str | None,
+    threads: dict[str, Any],
+    *,
+    gpu_compile: str | None = None,
 ) -> list[Finding]:
+    """Problems with the tools: the C++ compiler, Triton (``gpu_compile``: why a tiny compiled
+    function failed on the GPU, :func:`~devicelab.doctor.checks.gpu_compile_error`), numba,
+    and the thread count."""
     problems = []
     if not compiler.works:
         problems.append(
@@ -178,6 +186,17 @@ def tool_findings(
                 "torch.compile writes Triton kernels for a GPU; without Triton it fails, and "
                 "the pages skip their compiled GPU parts",
                 _triton_fix(),
+                see("torch-compile"),
+            )
+        )
+    if facts.get("cuda_available") and triton is not None and gpu_compile is not None:
+        problems.append(
+            Finding(
+                f"torch.compile fails on the GPU although Triton {triton} is installed: "
+                f"{gpu_compile}",
+                "Triton builds each kernel's launcher with a C compiler; without one the first "
+                "compiled call raises, and the pages skip their compiled GPU parts",
+                "install a C compiler (Debian/Ubuntu: apt install gcc), or set CC to one",
                 see("torch-compile"),
             )
         )
