@@ -16,7 +16,8 @@ GALLERY_PAGE = """<html><body><article>
 <div class="highlight-Python notranslate"><div class="highlight"><pre>from devicelab import timing</pre></div></div>
 <div class="cell tag_course-code docutils container"><div class="cell_input docutils container">
 <div class="highlight-python3 notranslate"><div class="highlight"><pre>print(&quot;x is&quot;, x)
-</pre></div></div></div></div>
+</pre></div></div></div>
+<div class="cell_output docutils container"><div class="output stream highlight-myst-ansi notranslate"><div class="highlight"><pre>x is True</pre></div></div></div></div>
 </article></body></html>"""
 
 

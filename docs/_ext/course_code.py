@@ -61,6 +61,8 @@ class _MarkedCells(HTMLParser):
             return
         classes = (dict(attrs).get("class") or "").split()
         marked = any(mark in classes for mark in MARKS) or (bool(self._stack) and self._stack[-1])
+        if "cell_output" in classes:  # a notebook cell's printed result, not its code
+            marked = False
         self._stack.append(marked)
         if tag == "pre" and marked:
             self._pre_depth += 1

@@ -60,7 +60,7 @@ class _Prose(HTMLParser):
             self._in_article += 1
         if tag in {"pre", "code", "script", "style"} or "highlight" in classes:
             kind = "code" if kind != "output" else kind
-        if "sphx-glr-script-out" in classes or "cell_output" in classes:
+        if {"sphx-glr-script-out", "cell_output", "rendered_html"} & set(classes):
             kind = "output"
         if tag in {"h1", "h2", "h3", "h4", "h5", "h6", "figcaption"}:
             kind = "heading"

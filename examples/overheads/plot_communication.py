@@ -421,7 +421,8 @@ ax.barh(labels, [t.estimate * 1e6 for t in times], xerr=bars(times, 1e6),
 ax.set_xlabel("µs per step (per micro-batch for accumulation), 95% interval")
 ax.set_title(f"DDP on the course's MLP: {verdict} one process (×{r.estimate:.2f} its step)")
 ax.legend([Patch(color=c) for c in ("#8c8c8c", "#c44e3a", "#4c72b0")],
-          ["one process", "DDP", "DDP with a remedy"], fontsize=7, loc="lower right")
+          ["one process", "DDP", "DDP with a remedy"], fontsize=7, ncol=3,
+          loc="upper center", bbox_to_anchor=(0.5, -0.22))
 ax.invert_yaxis()
 fig.tight_layout()
 

@@ -204,12 +204,12 @@ within = sum(0.75 <= c.ratio <= 1.25 for c in checks.values())
 print(f"{within} of {len(checks)} predictions within 25% of the measured step; all within "
       f"{max(max(c.ratio, 1 / c.ratio) for c in checks.values()):.2f}x.")
 
-fig, ax = plt.subplots(figsize=(5.6, 4.8))
-for i, (name, c) in enumerate(checks.items()):
-    ax.loglog(c.measured_s * 1e3, c.predicted.step_s * 1e3, "o", color="C0",
-              label="one model (named beside it)" if i == 0 else None)
-    ax.annotate(CHECKED[name], (c.measured_s * 1e3, c.predicted.step_s * 1e3), fontsize=7,
-                xytext=(6, -10), textcoords="offset points")
+fig, ax = plt.subplots(figsize=(7.6, 4.8))
+# One marker per model, named in the key: two models of similar cost sit on top of each
+# other, where names written beside the points would collide.
+for (name, c), marker in zip(checks.items(), "osD^vP<>", strict=False):
+    ax.loglog(c.measured_s * 1e3, c.predicted.step_s * 1e3, marker, color="C0",
+              markerfacecolor="none", label=CHECKED[name])
 lims = [min(min(c.measured_s, c.predicted.step_s) for c in checks.values()) * 1e3 / 2,
         max(max(c.measured_s, c.predicted.step_s) for c in checks.values()) * 1e3 * 2]
 ax.plot(lims, lims, "k-", lw=0.8, label="y = x")
@@ -219,7 +219,7 @@ ax.set_xlabel("measured ms per step (this CPU, 1 thread)")
 ax.set_ylabel("predicted ms per step")
 ax.set_title(f"{within} of {len(checks)} predictions land within 25% of this CPU's step",
              fontsize=10)
-ax.legend(fontsize=8, loc="upper left")
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
 fig.tight_layout()
 
 # sphinx_gallery_start_ignore
