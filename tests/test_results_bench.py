@@ -198,3 +198,31 @@ def test_validate_cli_accepts_the_shipped_records_and_names_a_broken_one(tmp_pat
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2
     assert "mine.json: invalid at (top level)" in bad.stderr
+
+
+def test_the_mixed_device_section_says_why_a_cpu_run_has_no_error():
+    record = run_bench("cpu", quick=True, sections=("mixed_device",))
+    section = record["measurements"]["mixed_device"]
+    assert section["error"] is None and "no GPU" in section["why"]
+
+
+def test_the_mixed_device_section_keeps_the_error_torch_raised(monkeypatch):
+    # A real GPU raises on the first layer; stand in for it with an nn.Linear that raises the
+    # CUDA message, and check the record keeps it verbatim and still validates.
+    import torch
+
+    message = "Expected all tensors to be on the same device, but got mat1 is on cpu"
+
+    def refuse(self, inputs):
+        raise RuntimeError(message)
+
+    monkeypatch.setattr(torch.nn.Linear, "forward", refuse)
+    monkeypatch.setattr(torch.nn.Linear, "to", lambda self, device: self)
+    from devicelab import bench
+
+    run = bench._Run.__new__(bench._Run)
+    object.__setattr__(run, "device", torch.device("meta"))
+    assert bench.SECTION_RUNNERS["mixed_device"](run) == {
+        "error": f"RuntimeError: {message}",
+        "why": "nn.Linear on the GPU, input on the CPU",
+    }

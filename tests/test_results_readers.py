@@ -172,3 +172,14 @@ def test_recorded_utilization_sweep_counts_like_a_live_sweep(h100):
     host = recorded_utilization_sweep(h100, "batch", "cpu")
     assert host and all(p.device == "cpu" and p.hidden == 10 for p in host)
     assert recorded_utilization_sweep(h100, "deep") == []  # a version 1 record has none
+
+
+def test_the_mixed_device_error_is_read_verbatim_or_none():
+    from devicelab.recorded import recorded_mixed_device_error
+
+    message = "RuntimeError: Expected all tensors to be on the same device, but got mat1 is on cpu"
+    record = {"measurements": {"mixed_device": {"error": message, "why": "nn.Linear"}}}
+    assert recorded_mixed_device_error(record) == message
+    assert recorded_mixed_device_error({"measurements": {}}) is None
+    no_gpu = {"measurements": {"mixed_device": {"error": None, "why": "no GPU"}}}
+    assert recorded_mixed_device_error(no_gpu) is None

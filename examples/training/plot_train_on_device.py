@@ -172,7 +172,8 @@ fig.tight_layout()
 # inside ``nn.Linear`` stops.
 #
 # A CPU-only machine has one device, so it cannot make this mistake at all. There the page
-# quotes the message instead of running it, and says where the quote comes from: the
+# shows the message that a recorded GPU raised (``bench`` keeps it verbatim), or, for a
+# record made before that, quotes the message and says where the quote comes from: the
 # message template is in torch's source (``aten/src/ATen/core/adaption.cpp``), and the
 # argument and method names are those of the matrix product ``nn.Linear`` calls on a
 # two-dimensional input, ``addmm``, whose second argument ``mat1`` is the input. A hidden
@@ -191,9 +192,19 @@ if device.type == "cuda":
     fixed = model(stray.to(device))  # the fix: move the batch where the model is
     print("after stray.to(device):", tuple(fixed.shape), "on", fixed.device)
 else:
-    print(f"Quoted, not run here (no GPU): torch {torch.__version__.split('+')[0]}, "
-          "aten/src/ATen/core/adaption.cpp, for the model on cuda:0 and its input on the CPU:")
-    print(f"  {QUOTED_CUDA_ERROR}")
+    from devicelab.recorded import recorded_mixed_device_error
+    from devicelab.results import newest_record, provenance
+
+    record = newest_record("cuda")
+    recorded_error = recorded_mixed_device_error(record) if record else None
+    if recorded_error:
+        print(f"Recorded, not run here (no GPU): {provenance(record)}")
+        print(f"  {recorded_error}")
+    else:
+        print(f"Quoted, not run here (no GPU; the record predates this capture): torch "
+              f"{torch.__version__.split('+')[0]}, aten/src/ATen/core/adaption.cpp, for the "
+              "model on cuda:0 and its input on the CPU:")
+        print(f"  {QUOTED_CUDA_ERROR}")
 
 # sphinx_gallery_start_ignore
 # The quote's template is the one this torch raises: its fixed words are in libtorch_cpu.

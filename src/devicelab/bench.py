@@ -278,6 +278,25 @@ def _first_step(run: _Run) -> dict[str, Any]:
     return {"runs": runs}
 
 
+def _mixed_device(run: _Run) -> dict[str, Any]:
+    # The error a learner meets when the model is on the GPU and a batch is still on the host,
+    # kept verbatim so the "Training on a device" page can show the real one.
+    if run.device.type == "cpu":
+        return {"error": None, "why": "the run had no GPU, so there was nothing to mix"}
+    model = torch.nn.Linear(4, 3).to(run.device)
+    try:
+        model(torch.zeros(2, 4))
+    except RuntimeError as error:
+        return {
+            "error": f"{type(error).__name__}: {error}",
+            "why": "nn.Linear on the GPU, input on the CPU",
+        }
+    return {
+        "error": None,
+        "why": "no error was raised (a stand-in device keeps every tensor on the CPU)",
+    }
+
+
 def _distributed(run: _Run) -> dict[str, Any]:
     # gloo between CPU processes always; NCCL too when the device is a GPU and there are two.
     return record_distributed(run.device, quick=run.quick, progress=run.progress)
@@ -297,6 +316,7 @@ SECTION_RUNNERS: dict[str, Callable[[_Run], dict[str, Any]]] = {
     "calibration": _calibration,
     "first_step": _first_step,
     "distributed": _distributed,
+    "mixed_device": _mixed_device,
 }
 SECTIONS = tuple(SECTION_RUNNERS)
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["recorded_ceilings", "recorded_launches_per_step", "recorded_transfer"]
+__all__ = [
+    "recorded_ceilings",
+    "recorded_launches_per_step",
+    "recorded_mixed_device_error",
+    "recorded_transfer",
+]
 
 
 def recorded_transfer(
@@ -81,3 +86,21 @@ def recorded_launches_per_step(record: dict[str, Any], deep: bool = False) -> in
     if deep:
         return measured.get("roofline", {}).get("launches_per_step_deep")
     return measured.get("launch", {}).get("launches_per_step")
+
+
+def recorded_mixed_device_error(record: dict[str, Any]) -> str | None:
+    """The error a record's GPU raised for a model on the GPU fed a batch on the CPU.
+
+    Parameters
+    ----------
+    record:
+        A validated results record.
+
+    Returns
+    -------
+    str or None
+        ``"RuntimeError: Expected all tensors to be on the same device, ..."`` verbatim, as the
+        recorded torch raised it; None when the record predates the capture or had no GPU.
+    """
+    section = record.get("measurements", {}).get("mixed_device") or {}
+    return section.get("error")
