@@ -32,8 +32,9 @@ What it cannot show:
 - **The mixing of CPU and GPU tensors.** An operator given a marked and an unmarked tensor
   runs (on a GPU it raises "Expected all tensors to be on the same device"); only the
   package's own placement checks, which read ``tensor.device``, see the difference.
-- torch.compile on "cuda" (no Triton here: the package skips it, as on a GPU without
-  Triton), NCCL, several GPUs, pinned memory (``pin_memory`` returns a copy), and the CUDA
+- torch.compile, on "cuda" or on the CPU: it traces with fake tensors that the stand-in's
+  mode cannot mark, so while the stand-in is installed ``devicelab.doctor.compile_unavailable``
+  says so, and the pages and the package skip their compiled parts with that reason. NCCL, several GPUs, pinned memory (``pin_memory`` returns a copy), and the CUDA
   version (``torch.version.cuda`` stays as this build has it).
 
 From a script or a subprocess: put ``tests/standin_site`` on ``PYTHONPATH`` and set
@@ -360,6 +361,12 @@ def _patches() -> dict[str, Any]:
         "reset_peak_memory_stats": nothing(),
         "manual_seed": nothing(),
         "manual_seed_all": nothing(),
+        # The CUDA generator's state (torch.compile saves and restores it around a trace): the
+        # CPU generator's stands in for it.
+        "get_rng_state": lambda device="cuda": torch.get_rng_state(),
+        "set_rng_state": lambda new_state, device="cuda": None,
+        "get_rng_state_all": lambda: [torch.get_rng_state()],
+        "set_rng_state_all": lambda new_states: None,
     }
 
 
@@ -398,6 +405,25 @@ def install() -> None:
     mode = _Mode()
     mode.__enter__()
     _STATE.update(mode=mode, saved=saved)
+    _refuse_compile()
+
+
+COMPILE_REFUSED = (
+    "the CUDA stand-in (tests/cuda_standin.py) is installed: torch.compile cannot trace through "
+    "its tensor mode, on the CPU or on the stand-in GPU"
+)
+
+
+def _refuse_compile() -> None:
+    # torch.compile traces with fake tensors, which the stand-in's mode cannot mark; the pages
+    # and the package ask the doctor first, so the doctor says why it is skipped.
+    import devicelab.doctor
+    import devicelab.doctor.checks
+
+    saved = _STATE["saved"]
+    saved["_compile_unavailable"] = devicelab.doctor.checks.compile_unavailable
+    for module in (devicelab.doctor, devicelab.doctor.checks):
+        module.compile_unavailable = lambda device: COMPILE_REFUSED
 
 
 def uninstall() -> None:
@@ -409,6 +435,12 @@ def uninstall() -> None:
     nn.Module.cuda = saved.pop("_module_cuda")
     nn.Parameter.__new__ = saved.pop("_parameter_new")
     nn.Parameter.__deepcopy__ = saved.pop("_parameter_deepcopy")
+    import devicelab.doctor
+    import devicelab.doctor.checks
+
+    compile_unavailable = saved.pop("_compile_unavailable")
+    for module in (devicelab.doctor, devicelab.doctor.checks):
+        module.compile_unavailable = compile_unavailable
     for name, value in saved.items():
         if value is None:
             delattr(torch.cuda, name)

@@ -131,6 +131,10 @@ gpu = None  # (name, live?, seconds per tiny op, kernels per step)
 if torch.cuda.is_available():
     gpu = (torch.cuda.get_device_name(0), True, launch_cost("cuda").queued.median_s,
            count_step_ops("cuda").kernels)
+    if not gpu[3]:  # the profiler saw no kernel: it has no CUPTI here, so it cannot count them
+        print(f"The profiler recorded no CUDA kernel on {gpu[0]} (no CUPTI in this torch or "
+              "container): the GPU's launch floor is skipped.")
+        gpu = None
 elif record is not None and recorded_overheads(record).launch_s is not None:
     recorded = recorded_overheads(record)
     gpu = (recorded.device_name, False, recorded.launch_s, recorded.launches_per_step)
