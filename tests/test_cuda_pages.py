@@ -66,6 +66,10 @@ STAND_IN_CANNOT = {
         "its hidden checks compare the live GPU's remedies (a CUDA graph fastest on the GPU); "
         "under the stand-in the 'GPU' times are the CPU's, so the claim cannot hold"
     ),
+    "examples/your_model/plot_advise.py": (
+        "its hidden check compares each prediction with the measured step; under the stand-in "
+        "the 'GPU' step is measured on the CPU, so a GPU-priced prediction can miss by > 2x"
+    ),
     "examples/overheads/plot_utilization.py": (
         "predict_step traces the step on the meta device, and the stand-in's tensor mode "
         "breaks that trace (operators._trace then falls back to a copy it cannot make)"
