@@ -229,6 +229,16 @@ def provenance(record: dict[str, Any]) -> str:
     )
 
 
+def _record_frequency(record: dict[str, Any]) -> dict[str, Any]:
+    measured = record["measurements"].get("record_frequency")
+    if measured is None:
+        raise ResultsError(
+            "this record has no record_frequency measurement; run "
+            "`python -m devicelab bench` with that section"
+        )
+    return measured
+
+
 def record_frequency_epoch_times(record: dict[str, Any]) -> dict[int | None, float]:
     """Median seconds per epoch at each ``loss.item()`` frequency of a record, whatever its
     version: ``record_every`` (None: the loss read once, at the end) to seconds.
@@ -241,12 +251,7 @@ def record_frequency_epoch_times(record: dict[str, Any]) -> dict[int | None, flo
     ResultsError
         The record has no record-frequency measurement.
     """
-    measured = record["measurements"].get("record_frequency")
-    if measured is None:
-        raise ResultsError(
-            "this record has no record_frequency measurement; run "
-            "`python -m devicelab bench` with that section"
-        )
+    measured = _record_frequency(record)
     if "sweep" in measured:
         return {
             v["record_every"]: v["epoch_time_s"]["estimate"]
@@ -486,12 +491,7 @@ def recorded_sync_sweep(record: dict[str, Any]) -> RecordedSyncSweep:
     ResultsError
         The record has no record-frequency measurement.
     """
-    measured = record["measurements"].get("record_frequency")
-    if measured is None:
-        raise ResultsError(
-            "this record has no record_frequency measurement; run "
-            "`python -m devicelab bench` with that section"
-        )
+    measured = _record_frequency(record)
     rows: list[tuple[int | None, int, float, float, float]] = []
     if "sweep" in measured:
         sweep = measured["sweep"]
