@@ -48,6 +48,7 @@ import contextlib
 import os
 import time
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -423,7 +424,28 @@ def _refuse_compile() -> None:
     saved = _STATE["saved"]
     saved["_compile_unavailable"] = devicelab.doctor.checks.compile_unavailable
     for module in (devicelab.doctor, devicelab.doctor.checks):
-        module.compile_unavailable = lambda device: COMPILE_REFUSED
+        module.compile_unavailable = _refused
+
+
+def _refused(device: object) -> str:
+    return COMPILE_REFUSED
+
+
+@contextlib.contextmanager
+def doctor_compile_check() -> Iterator[None]:
+    """Inside this block the doctor's own ``compile_unavailable`` is back (it is refused while
+    the stand-in is installed): for the tests that probe that check itself."""
+    import devicelab.doctor
+    import devicelab.doctor.checks
+
+    modules = (devicelab.doctor, devicelab.doctor.checks)
+    for module in modules:
+        module.compile_unavailable = _STATE["saved"]["_compile_unavailable"]
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.compile_unavailable = _refused
 
 
 def uninstall() -> None:

@@ -72,7 +72,8 @@ def test_triton_without_a_c_compiler_is_not_a_usable_compile(cuda_standin, monke
     monkeypatch.setattr(torch, "compile", _broken_compile)
     checks.gpu_compile_error.cache_clear()
     try:
-        reason = checks.compile_unavailable("cuda")
+        with cuda_standin.doctor_compile_check():
+            reason = checks.compile_unavailable("cuda")
         problems = findings.tool_findings(
             checks.Compiler("gcc", "/usr/bin/gcc", True, ""),
             {"cuda_available": True, "hip_version": None},
@@ -91,7 +92,8 @@ def test_a_compiled_function_that_runs_on_the_gpu_is_usable(cuda_standin, monkey
     monkeypatch.setattr(torch, "compile", lambda fn=None, **kwargs: fn)
     checks.gpu_compile_error.cache_clear()
     try:
-        assert checks.compile_unavailable("cuda") is None
+        with cuda_standin.doctor_compile_check():
+            assert checks.compile_unavailable("cuda") is None
     finally:
         checks.gpu_compile_error.cache_clear()
 
