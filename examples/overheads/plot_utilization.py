@@ -115,8 +115,9 @@ if gpu is not None:  # a recorded deep sweep must be this page's sweep
 for name, points in (("this CPU (live)", cpu), (gpu_label, gpu)):
     if points is not None and points["batch"]:
         t = {p["batch"]: p["median_s"] for p in points["batch"]}
-        ratio = t[1_200] / t[120]
-        print(f"{name}: batch 1,200 takes x{ratio:.2f} the time of batch 120: "
+        small, large = min(t), max(t)  # a quick record sweeps fewer sizes
+        ratio = t[large] / t[small]
+        print(f"{name}: batch {large:,} takes x{ratio:.2f} the time of batch {small:,}: "
               + ("overhead-bound" if ratio < 2 else "the arithmetic counts"))
 
 # %%
