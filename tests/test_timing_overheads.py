@@ -27,6 +27,7 @@ from devicelab.timing import measure
 
 
 # -- timing --------------------------------------------------------------------------------------
+@pytest.mark.slow  # wall-clock: a sleep's length
 def test_measure_reports_median_spread_and_samples():
     t = measure(lambda: time.sleep(0.002), label="sleep", min_run_time=0.05, warmup=1)
     # a sleep lasts at least what was asked; a loaded machine may stretch it, so the upper
@@ -101,6 +102,7 @@ def test_transfer_sweep_unknown_or_missing_device(monkeypatch):
         transfer_sweep([4], "cuda")
 
 
+@pytest.mark.slow  # wall-clock
 def test_sync_cost_on_cpu_is_sub_microsecond_scale():
     t = sync_cost("cpu", min_run_time=0.02)
     assert 0 < t.median_s < 1e-4
@@ -116,6 +118,7 @@ def test_pcie_bandwidth():
 
 
 # -- launch --------------------------------------------------------------------------------------
+@pytest.mark.slow  # wall-clock
 def test_launch_cost_on_cpu():
     cost = launch_cost("cpu", min_run_time=0.02)
     assert 0 < cost.queued.median_s < 1e-3
