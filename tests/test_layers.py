@@ -1,6 +1,6 @@
 """The package's shape: no import cycle, small modules and functions, one step, one clock.
 
-These are the rules of docs/contributing.md ("The layers"), checked on the source text, so a
+These are the rules of CONTRIBUTING.md ("The layers"), checked on the source text, so a
 change that breaks one fails here with the place to look.
 """
 

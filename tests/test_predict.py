@@ -3,6 +3,9 @@ check that a prediction for this CPU lands near the step measured on it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -166,3 +169,11 @@ def test_check_prediction_rejects_a_bad_number_of_attempts(bad):
         check_prediction(
             zoo.iris_mlp(), torch.randn(4, 4), torch.zeros(4, dtype=torch.long), max_attempts=bad
         )
+
+
+@pytest.mark.slow  # a subprocess that imports torch
+def test_importing_predict_leaves_scikit_learn_unimported():
+    """predict_step prices a step; only loading Iris needs scikit-learn (over a second)."""
+    code = "import sys, devicelab.predict; print(sorted(m for m in sys.modules if 'sklearn' in m))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

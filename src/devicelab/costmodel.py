@@ -1,12 +1,8 @@
-"""The cost model: a step's operators, priced by a device's calibration.
+"""The cost model: what a device's :class:`Calibration` holds, and :func:`price`, which turns a
+step's operator list (:func:`devicelab.operators.operator_list`) into a
+:class:`StepPrediction`. :mod:`devicelab.predict` builds the list and picks the calibration.
 
-:func:`devicelab.predict.predict_step` never times the reader's step. It lists the step's operators once, on the
-``meta`` device (:func:`devicelab.operators.operator_list`: kind, phase, FLOPs and bytes of
-each), and prices each with a device's :class:`Calibration`, measured
-here on tiny tensors, read from a recorded GPU, or built from a datasheet
-(:mod:`devicelab.gpus`).
-
-The cost model, one for every device. Operator ``i`` of kind ``k`` in phase ``p``, with ``F``
+One model for every device. Operator ``i`` of kind ``k`` in phase ``p``, with ``F``
 FLOPs and ``B`` bytes, costs the host and the device::
 
     host_i   = H[p, k]                         # host seconds per call (the calibration's)

@@ -8,9 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from sklearn.datasets import load_iris as _sklearn_iris
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import MinMaxScaler
 
 __all__ = ["IrisData", "load_iris"]
 
@@ -59,7 +56,13 @@ def load_iris(
     """
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be strictly between 0 and 1, got {test_size}")
-    features, labels = _sklearn_iris(return_X_y=True)
+    # scikit-learn costs over a second to import: only the pages that load Iris pay it, not
+    # every importer of this module (the calibration, predict_step)
+    from sklearn.datasets import load_iris as sklearn_iris
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import MinMaxScaler
+
+    features, labels = sklearn_iris(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         features, labels, test_size=test_size, random_state=random_state
     )

@@ -40,7 +40,8 @@ __all__ = [
 
 #: The share of a datasheet's float32 peak that a large matrix product reaches, when no
 #: recorded GPU has measured ceilings: a float32 8,192-cubed matmul on an H100 80GB HBM3 with
-#: TF32 off reached 51.6 TFLOP/s of 66.9 (shared/notes/field-facts.md).
+#: TF32 off reached 51.6 TFLOP/s of the datasheet's 66.9. A record with a roofline section
+#: uses its own measured ceilings instead.
 DEFAULT_COMPUTE_SHARE = 0.77
 #: The share of a datasheet's bandwidth that a large device copy reaches (assumed).
 DEFAULT_BANDWIDTH_SHARE = 0.8

@@ -100,8 +100,8 @@ class Spread:
         The range the values spread over.
     kind:
         Where the range comes from: ``"iqr"`` (the interquartile range of the measured values,
-        centred on ``centre``) or ``"record"`` (a recorded run's relative IQR carried over to a
-        prediction).
+        centred on ``centre``) or ``"prediction"`` (a predicted step's range,
+        :attr:`devicelab.costmodel.StepPrediction.spread`).
 
     Raises
     ------

@@ -1,7 +1,7 @@
 """CPU or GPU for *your* model: measure it here, explain it, and predict a recorded GPU.
 
 :func:`advise` takes any ``nn.Module`` and example inputs and answers the site's question for
-that model. The package has four parts, each importing only the ones before it:
+that model. The package has three parts, each importing only the ones before it:
 
 - :mod:`devicelab.advise.bounds`: the remedies for each bound, and the verdict rule
   (:func:`decide`, which compares spreads);

@@ -50,8 +50,8 @@ def decide(cpu: Spread, gpu: Spread) -> str:
     """``"cpu"`` or ``"gpu"`` for the faster, ``"either"`` when their spreads overlap.
 
     The rule compares *spreads*, not confidence intervals: a live step's interquartile range
-    around its interquartile mean (:attr:`devicelab.advise.report.DeviceReport.spread`), or a prediction's range
-    carried over from its record (:attr:`devicelab.advise.prediction.Prediction.spread`). A
+    around its interquartile mean (:attr:`devicelab.advise.report.DeviceReport.spread`), or a
+    prediction's range (:attr:`devicelab.costmodel.StepPrediction.spread`). A
     device wins only when its whole range lies below the other's: a step that varies by more
     than the gap between the devices gives "either".
 

@@ -2,10 +2,9 @@
 
 :func:`advise` reuses the site's pieces rather than timing anything new: each device present is
 measured with :func:`devicelab.explain.explain_step`; FLOPs and bytes come from
-:func:`devicelab.counts.count_on_meta`; the device's own costs from
-:func:`~devicelab.advise.bounds.device_costs`; the GPU that is not here from
-:func:`~devicelab.advise.prediction.predict_from_record`. Every step it times is the package's
-one step (:mod:`devicelab.steps`), at the example batch and at every batch of the batch test.
+:func:`devicelab.counts.count_on_meta`; each device's prediction, and the GPU that is not here,
+from :func:`devicelab.predict.predict_step`. Every step it times is the package's one step
+(:mod:`devicelab.steps`), at the example batch and at every batch of the batch test.
 """
 
 from __future__ import annotations
@@ -123,7 +122,7 @@ class BatchPoint:
 @dataclass(frozen=True)
 class Advice:
     """What :func:`advise` found. ``to_dict()`` is what ``python -m devicelab advise --json``
-    prints, and validates against ``schema/advice-v1.schema.json``.
+    prints, and validates against ``schema/advice-v2.schema.json``.
 
     Attributes
     ----------
@@ -137,8 +136,8 @@ class Advice:
     devices:
         Device name to its :class:`DeviceReport`, for every device measured live.
     predicted:
-        The recorded GPU's :class:`~devicelab.advise.prediction.Prediction`; None when a GPU was measured live or no record
-        was given.
+        The GPU that is not here, predicted (:class:`~devicelab.costmodel.StepPrediction`);
+        None when a GPU was measured live or no record was given.
     batch_test:
         :class:`BatchPoint` s at each batch size, on every device (predicted ones marked), and
         the winner at each batch.
