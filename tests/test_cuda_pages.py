@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import cuda_standin
 import pytest
+from page_runner import fired_guard, run_page
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("examples/**/plot_*.py"))
@@ -32,31 +30,6 @@ RECORD_PAGES = [p for p in EXAMPLES if _reads_records(ROOT / p)] + [
     if _reads_records(p)
 ]
 pytestmark = pytest.mark.slow
-
-
-def _code_cells(markdown: str) -> str:
-    """A MyST notebook page's code cells, in order, as one script."""
-    cells = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", markdown, flags=re.M | re.S)
-    return "\n\n".join(
-        "\n".join(line for line in cell.splitlines() if not line.startswith(":")) for cell in cells
-    )
-
-
-def _run_page(page: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
-    path = ROOT / page
-    script = path
-    if path.suffix == ".md":
-        script = tmp_path / f"{path.stem}_cells.py"
-        script.write_text(_code_cells(path.read_text(encoding="utf-8")), encoding="utf-8")
-    env = {**env, "MPLBACKEND": "agg", "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT / ("docs" if path.suffix == ".md" else "."),
-        timeout=900,
-    )
 
 
 # Examples whose live GPU branch the stand-in cannot carry to the end, and why. Listed, not
@@ -87,7 +60,7 @@ STAND_IN_CANNOT = {
     ],
 )
 def test_every_example_runs_live_on_the_stand_in_gpu(example, tmp_path):
-    done = _run_page(example, cuda_standin.site_env(), tmp_path)
+    done = run_page(example, cuda_standin.site_env(), tmp_path)
     assert done.returncode == 0, (
         f"{example} on the stand-in GPU:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     )
@@ -230,13 +203,12 @@ def test_every_record_page_reads_a_doctored_v3_gpu_record(page, breakdown, gpu_r
     (folder / "doctored-gpu.json").write_text(json.dumps(record), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != cuda_standin.ENV}
     env["DEVICELAB_RESULTS_DIR"] = str(folder)
-    done = _run_page(page, env, tmp_path)
+    done = run_page(page, env, tmp_path)
     output = f"{page} on a doctored record:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     if page in EXPECTED_GUARDS:
         guard, why = EXPECTED_GUARDS[page]
         assert done.returncode != 0, f"the guard `{guard}` did not fire ({why})\n{output}"
-        last_lines = done.stderr.strip().splitlines()[-4:]
-        assert any(guard in line for line in last_lines), output
-        assert last_lines[-1].startswith("AssertionError"), output
+        fired = fired_guard(done)
+        assert fired is not None and fired.startswith(guard), output
     else:
         assert done.returncode == 0, output

@@ -1,0 +1,158 @@
+"""Guards shown to fire: each page's hidden assertions on a recorded GPU's numbers stop the page
+when the record says otherwise.
+
+Each case copies the shipped H100 record, doctors the one value a sentence rests on so that the
+sentence becomes false, and runs that one page against it (``DEVICELAB_RESULTS_DIR``; the docs
+build reads the same record undoctored, so the page passing there is the other half of the
+proof). The page must stop at that sentence's guard, not at another, and not pass. Slow: each
+case runs a page in a fresh process (about 15 s).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from page_runner import ROOT, fired_guard, run_page
+
+pytestmark = pytest.mark.slow
+
+H100 = json.loads((ROOT / "results" / "nvidia-h100-80gb-hbm3.json").read_text(encoding="utf-8"))
+
+
+def _runs(record: dict, section: str) -> list[dict]:
+    return record["measurements"][section]["runs"]
+
+
+def gpu_as_fast_as_its_host(record: dict) -> None:
+    """The GPU's course loop takes half its host CPU's time."""
+    gpu, host = _runs(record, "training")
+    gpu["epoch_time_s"], gpu["wall_time_s"] = host["epoch_time_s"] / 2, host["wall_time_s"] / 2
+
+
+def epochs_of_tens_of_microseconds(record: dict) -> None:
+    """Both course loops take tens of µs an epoch, not hundreds (the GPU still the slower)."""
+    gpu, host = _runs(record, "training")
+    gpu["epoch_time_s"], host["epoch_time_s"] = 60e-6, 40e-6
+
+
+def _record_every(record: dict, every: int | None) -> dict:
+    return next(r for r in _runs(record, "record_frequency") if r["record_every"] == every)
+
+
+def no_sync_is_slower(record: dict) -> None:
+    """The loop that never reads the loss takes longer than the one that reads it every epoch."""
+    _record_every(record, None)["epoch_time_s"] = 1.1 * _record_every(record, 1)["epoch_time_s"]
+
+
+def no_sync_saves_most_of_the_epoch(record: dict) -> None:
+    """Without per-epoch syncs the epoch keeps only 30% of its time."""
+    _record_every(record, None)["epoch_time_s"] = 0.3 * _record_every(record, 1)["epoch_time_s"]
+
+
+def fewer_syncs_cost_more_at_first(record: dict) -> None:
+    """Reading the loss every 10 epochs is slower than every epoch."""
+    _record_every(record, 10)["epoch_time_s"] = 1.05 * _record_every(record, 1)["epoch_time_s"]
+
+
+def _batch_sweep(record: dict, device: str) -> list[dict]:
+    return record["measurements"]["utilization"]["sweeps"][device]["batch"]
+
+
+def gpu_step_grows_with_the_batch(record: dict) -> None:
+    """The GPU's step grows in proportion to the batch: no longer overhead-bound."""
+    points = _batch_sweep(record, record["device"])
+    first = points[0]
+    for p in points:
+        p["median_s"] = first["median_s"] * p["batch"] / first["batch"]
+
+
+def host_step_stays_flat(record: dict) -> None:
+    """The host CPU's step does not grow with the batch."""
+    points = _batch_sweep(record, "cpu")
+    for p in points:
+        p["median_s"] = points[0]["median_s"]
+
+
+def loss_log_on_device_is_faster(record: dict) -> None:
+    """The on-device loss log beats reading loss.item() every epoch."""
+    rows = {r["name"]: r for r in record["measurements"]["remedies"]["results"]}
+    course = rows["course loop (item every epoch)"]
+    rows["loss log kept on device"]["epoch_time_per_model_s"] = (
+        0.8 * course["epoch_time_per_model_s"]
+    )
+
+
+def _copies(record: dict, memory: str) -> list[dict]:
+    return [p for p in record["measurements"]["transfer"]["points"] if p["memory"] == memory]
+
+
+def pinned_copies_are_slower(record: dict) -> None:
+    """Pinned copies reach a quarter of their bandwidth: pageable ones are faster."""
+    for p in _copies(record, "pinned"):
+        p["median_s"] *= 4
+        p["bandwidth_gb_s"] /= 4
+
+
+def every_byte_costs_from_the_first(record: dict) -> None:
+    """A pinned host->device copy's time grows with its bytes from 4 B on: no flat start."""
+    copies = [p for p in _copies(record, "pinned") if p["direction"] == "host->device"]
+    least = min(p["median_s"] for p in copies)
+    for p in copies:
+        p["median_s"] = least * p["size_bytes"] / 4
+
+
+def launches_outlast_the_epoch(record: dict) -> None:
+    """Each launch costs 1 ms: the launch floor is longer than the whole recorded epoch."""
+    launch = record["measurements"]["launch"]
+    launch["per_op"]["queued"]["median_s"] = 1e-3
+    launch["floor_s"] = 1e-3 * launch["launches_per_step"]
+
+
+# (page, the guard's assertion as it appears in the page, how the record contradicts it)
+CASES: list[tuple[str, str, Callable[[dict], None]]] = [
+    ("docs/why_gpu_slower.md", "assert runs.device.epoch_s > runs.host.epoch_s", gpu_as_fast_as_its_host),
+    ("docs/why_gpu_slower.md", "assert min(runs.device.epoch_s, runs.host.epoch_s) >= 100e-6", epochs_of_tens_of_microseconds),
+    ("docs/why_gpu_slower.md", "assert per_epoch[None] < per_epoch[1]", no_sync_is_slower),
+    ("docs/why_gpu_slower.md", "assert per_epoch[None] > 0.5 * per_epoch[1]", no_sync_saves_most_of_the_epoch),
+    ("docs/why_gpu_slower.md", "assert ratio < 2", gpu_step_grows_with_the_batch),
+    ("docs/why_gpu_slower.md", "assert cpu_batch[large] / cpu_batch[small] > max(ratio, 1)", host_step_stays_flat),
+    ("examples/training/plot_record_frequency.py", "assert min(drops) > 0", fewer_syncs_cost_more_at_first),
+    ("examples/training/plot_record_frequency.py", "assert us[-1] / us[0] > 0.5", no_sync_saves_most_of_the_epoch),
+    ("examples/training/plot_record_frequency.py", "assert log_s > item_s", loss_log_on_device_is_faster),
+    ("examples/training/plot_cpu_vs_gpu.py", "assert recorded.device_over_host > 1", gpu_as_fast_as_its_host),
+    ("examples/overheads/plot_transfer_cost.py", 'assert best["pinned"] > best["pageable"]', pinned_copies_are_slower),
+    ("examples/overheads/plot_transfer_cost.py", "assert edge >= 1024", every_byte_costs_from_the_first),
+    ("examples/overheads/plot_launch_overhead.py", "assert 0 < floor < epoch", launches_outlast_the_epoch),
+]  # fmt: skip
+
+
+def _run_with(page: str, record: dict, tmp_path: Path):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "doctored.json").write_text(json.dumps(record), encoding="utf-8")
+    env = {**os.environ, "DEVICELAB_RESULTS_DIR": str(folder)}
+    return run_page(page, env, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("page", "guard", "doctor"),
+    CASES,
+    ids=[f"{p.split('/')[-1]}:{d.__name__}" for p, _, d in CASES],
+)
+def test_the_guard_fires_when_the_record_contradicts_its_sentence(page, guard, doctor, tmp_path):
+    source = (ROOT / page).read_text(encoding="utf-8")
+    assert guard in source, f"{page} no longer has the guard {guard!r}: update this case"
+    record = copy.deepcopy(H100)
+    doctor(record)
+    done = _run_with(page, record, tmp_path)
+    fired = fired_guard(done)
+    assert fired is not None and fired.startswith(guard), (
+        f"{page} with the record doctored by {doctor.__name__} ({doctor.__doc__.strip()}) "
+        f"should stop at `{guard}`; it stopped at {fired!r} (exit {done.returncode}):\n"
+        f"{done.stdout[-1500:]}\n{done.stderr[-2500:]}"
+    )
