@@ -221,3 +221,20 @@ def test_cli_json_validates_against_the_schema(capsys):
 def test_cli_bad_arguments_exit_2_with_a_message(argv, message, capsys):
     assert main(["advise", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("gpu_name", ["cuda:0", "mps"])
+def test_a_gpu_measured_here_decides_the_verdict_whatever_its_maker(gpu_name):
+    """Apple's MPS counts as the GPU: measured here, it is compared with the CPU, not with a
+    predicted NVIDIA record (faked devices: the verdict only reads their spreads)."""
+    from types import SimpleNamespace
+
+    from devicelab.advise.report import _verdict
+
+    cpu = SimpleNamespace(
+        device="cpu", spread=Spread(5e-4, 4e-4, 6e-4), bound="launch/dispatch-bound"
+    )
+    gpu = SimpleNamespace(device=gpu_name, spread=Spread(1e-4, 0.9e-4, 1.1e-4), bound="sync-bound")
+    slower_record = SimpleNamespace(spread=Spread(9e-4, 8e-4, 1e-3), bound="sync-bound")
+    assert _verdict({"cpu": cpu, gpu_name: gpu}, slower_record) == ("gpu", "sync-bound")
+    assert _verdict({gpu_name: gpu}, None) == ("gpu", "sync-bound")

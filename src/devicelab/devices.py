@@ -17,10 +17,27 @@ import re
 
 import torch
 
-__all__ = ["DeviceNotAvailableError", "available_devices", "resolve_device", "synchronize"]
+__all__ = [
+    "GPU_TYPES",
+    "DeviceNotAvailableError",
+    "available_devices",
+    "is_gpu",
+    "resolve_device",
+    "synchronize",
+]
 
 VALID_FORMS = '"auto", "cpu", "cuda", "cuda:N", "mps", a torch.device, or None (same as "auto")'
 _SPEC = re.compile(r"^(cpu|cuda|mps)(?::(\d+))?$")
+
+
+#: Device types that are a GPU: NVIDIA's and AMD's (ROCm reports ``cuda``) and Apple's.
+GPU_TYPES = ("cuda", "mps")
+
+
+def is_gpu(device: str | torch.device) -> bool:
+    """Whether ``device`` (``"cuda:1"``, ``"mps"``, a :class:`torch.device`) is a GPU."""
+    kind = device.type if isinstance(device, torch.device) else str(device).split(":")[0]
+    return kind in GPU_TYPES
 
 
 class DeviceNotAvailableError(RuntimeError):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..devices import is_gpu
+
 __all__ = ["format_step", "reasons_for"]
 
 
@@ -90,7 +92,7 @@ def _prediction_sentence(p: Any) -> str:
 
 def _verdict_sentences(reports: dict[str, Any], predicted: Any, verdict: str) -> list[str]:
     cpu = reports.get("cpu")
-    gpu_here = next((r.step_s for n, r in reports.items() if n.startswith("cuda")), None)
+    gpu_here = next((r.step_s for n, r in reports.items() if is_gpu(n)), None)
     if gpu_here is not None:
         other, other_name = gpu_here, "the GPU here"
     elif predicted is not None:

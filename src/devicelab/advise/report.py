@@ -20,7 +20,7 @@ from torch import nn
 
 from ..costmodel import StepPrediction, StepTerms
 from ..counts import StepCounts, count_on_meta
-from ..devices import available_devices, resolve_device
+from ..devices import available_devices, is_gpu, resolve_device
 from ..explain import StepBreakdown, explain_step, time_step
 from ..predict import predict_step
 from ..stats import Spread
@@ -459,10 +459,10 @@ def advise(
 
 def _verdict(reports: dict[str, DeviceReport], predicted: StepPrediction | None) -> tuple[str, str]:
     cpu = reports.get("cpu")
-    gpu = next((r for name, r in reports.items() if name.startswith("cuda")), None)
+    gpu = next((r for name, r in reports.items() if is_gpu(name)), None)  # Apple's MPS too
     if cpu is None or (gpu is None and predicted is None):
         only = next(iter(reports.values()))
-        return ("gpu" if only.device.startswith("cuda") else "cpu"), only.bound
+        return ("gpu" if is_gpu(only.device) else "cpu"), only.bound
     if gpu is not None:
         verdict = decide(cpu.spread, gpu.spread)
         return verdict, (gpu.bound if verdict == "gpu" else cpu.bound)
