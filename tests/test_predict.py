@@ -177,3 +177,16 @@ def test_importing_predict_leaves_scikit_learn_unimported():
     code = "import sys, devicelab.predict; print(sorted(m for m in sys.modules if 'sklearn' in m))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_a_prediction_prints_as_a_short_table():
+    torch.manual_seed(0)
+    p = predict_step(MLP(), torch.randn(120, 4), targets=torch.randint(0, 3, (120,)), device="H100")
+    text = str(p)
+    lines = text.splitlines()
+    assert lines[0].startswith("predicted step on ") and f"{p.step_s * 1e6:.1f} µs" in lines[0]
+    assert p.bound in lines[1] and "host" in lines[1] and "compute" in lines[1]
+    assert len(lines) == 4 + len(p.per_op)  # one row per operator kind and phase
+    assert all(c.kind in line for c, line in zip(p.per_op, lines[3:-1], strict=True))
+    rows_host = sum(float(line.split()[-2]) for line in lines[3:-1]) + float(lines[-1].split()[-1])
+    assert rows_host == pytest.approx(p.terms.host_s * 1e6, abs=0.1 * len(lines))  # they add up

@@ -327,6 +327,29 @@ class StepPrediction:
         data["assumptions"] = list(self.assumptions)
         return {"kind": "prediction", **data}
 
+    def __str__(self) -> str:
+        """A short table, like ``torch.utils.benchmark``'s ``Measurement``: the step and its
+        range, the four terms and the bound, then one row per operator kind and phase."""
+
+        def us(seconds: float | None) -> str:
+            return "-" if seconds is None else f"{seconds * 1e6:.1f}"
+
+        t = self.terms
+        lines = [
+            f"predicted step on {self.device}: {us(self.step_s)} µs "
+            f"(range {us(self.low_s)} to {us(self.high_s)} µs; calibration: {self.source})",
+            f"terms (µs): host {us(t.host_s)}, sync {us(t.sync_s)}, memory {us(t.memory_s)}, "
+            f"compute {us(t.compute_s)}: {self.bound}",
+            f"{'kind':<14}{'phase':<11}{'calls':>6}{'host µs':>10}{'device µs':>11}",
+        ]
+        for c in self.per_op:
+            lines.append(
+                f"{c.kind:<14}{c.phase:<11}{c.count:>6}{us(c.host_s):>10}{us(c.device_s):>11}"
+            )
+        per_step = t.host_s - sum(c.host_s for c in self.per_op)
+        lines.append(f"{'per step (modules, optimizer)':<31}{us(per_step):>10}")
+        return "\n".join(lines)
+
 
 def _host(call: OperatorCall, cal: Calibration) -> float:
     if call.phase == "optimizer":  # priced per step and per parameter (see price)
