@@ -192,7 +192,7 @@ def test_every_bad_input_raises_a_clear_error():
     with pytest.raises(ValueError, match="not a GPU"):
         advise(MLP(), x, targets=y, devices=["cpu"], record=cpu_record)
     with pytest.raises(ValueError, match="targets are required"):
-        advise(MLP(), x, devices=["cpu"])
+        advise(MLP(), x, devices=["cpu"], loss_fn=F.cross_entropy)  # no targets: inference
     with pytest.raises(TypeError, match="nn.Module"):
         advise(lambda t: t, x, targets=y)
 

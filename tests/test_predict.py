@@ -96,7 +96,7 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="syncs"):
         predict_step(MLP(), x, targets=y, syncs=-1)
     with pytest.raises(ValueError, match="targets are required"):
-        predict_step(MLP(), x)
+        predict_step(MLP(), x, loss_fn=F.cross_entropy)  # no targets: inference, unless a loss
     with pytest.raises(TypeError, match="nn.Module"):
         predict_step(lambda t: t, x, targets=y)
 
@@ -190,3 +190,19 @@ def test_a_prediction_prints_as_a_short_table():
     assert all(c.kind in line for c, line in zip(p.per_op, lines[3:-1], strict=True))
     rows_host = sum(float(line.split()[-2]) for line in lines[3:-1]) + float(lines[-1].split()[-1])
     assert rows_host == pytest.approx(p.terms.host_s * 1e6, abs=0.1 * len(lines))  # they add up
+
+
+def test_without_targets_predict_step_predicts_inference():
+    """No targets: a forward pass only (no loss, no backward, no optimizer), and cheaper."""
+    torch.manual_seed(0)
+    model, x, y = MLP(), torch.randn(120, 4), torch.randint(0, 3, (120,))
+    inference = predict_step(model, x, device="H100")
+    training = predict_step(model, x, targets=y, device="H100")
+    assert {c.phase for c in inference.per_op} == {"forward"}
+    assert {"loss", "backward", "optimizer"} <= {c.phase for c in training.per_op}
+    assert inference.step_s < training.step_s and inference.ops < training.ops
+
+
+def test_an_explicit_loss_without_targets_still_says_what_is_missing():
+    with pytest.raises(ValueError, match="targets are required"):
+        predict_step(MLP(), torch.randn(8, 4), loss_fn=F.cross_entropy, device="H100")

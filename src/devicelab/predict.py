@@ -28,7 +28,7 @@ from .costmodel import Calibration, Curve, StepPrediction, price
 from .devices import resolve_device
 from .operators import operator_list
 from .results import load_results, newest_record, provenance, validate_results
-from .steps import LossFn, OptimizerFactory, as_tensors, sgd_lr_0_01
+from .steps import AUTO, LossFn, OptimizerFactory, as_tensors, step_kind
 
 __all__ = [
     "SETTLED_BAND",
@@ -186,11 +186,11 @@ def _is_device_name(text: str) -> bool:
 
 def predict_step(
     model: nn.Module,
-    example_inputs: torch.Tensor | Sequence[torch.Tensor],
+    inputs: torch.Tensor | Sequence[torch.Tensor],
     *,
     targets: torch.Tensor | None = None,
-    loss_fn: LossFn | None = F.cross_entropy,
-    optimizer: OptimizerFactory | None = sgd_lr_0_01,
+    loss_fn: LossFn | None | str = AUTO,
+    optimizer: OptimizerFactory | None | str = AUTO,
     device: str | torch.device | dict[str, Any] | Path | Calibration | None = "cpu",
     syncs: int = 1,
     num_threads: int | None = None,
@@ -198,15 +198,17 @@ def predict_step(
 ) -> StepPrediction:
     """Predict one step of ``model`` on ``device``, without timing it.
 
-    The step is :func:`devicelab.steps.train_step` (cross-entropy and SGD by default;
-    ``loss_fn=None``: inference) with ``syncs`` syncs (1: ``loss.item()`` every step). Its
+    The step is :func:`devicelab.steps.train_step` with ``syncs`` syncs (1: ``loss.item()``
+    every step): given ``targets``, training with cross-entropy and SGD by default; without
+    them, or with ``loss_fn=None``, inference (:func:`devicelab.steps.step_kind`). Its
     operators are listed once on ``meta`` (:func:`devicelab.operators.operator_list`) and
     priced with :func:`device_calibration` (see the module's docstring for the cost model).
 
     Parameters
     ----------
-    model, example_inputs, targets, loss_fn, optimizer:
-        As in :func:`devicelab.explain.explain_step`; ``model`` is neither moved nor run.
+    model, inputs, targets, loss_fn, optimizer:
+        As in :func:`devicelab.explain.explain_step`, with ``"auto"`` defaults for
+        ``loss_fn`` and ``optimizer`` (above); ``model`` is neither moved nor run.
     device:
         A device here, a results record (dict or path), a GPU name from the datasheet table,
         or a calibration (:func:`device_calibration`).
@@ -233,9 +235,10 @@ def predict_step(
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(syncs, bool) or not isinstance(syncs, int) or syncs < 0:
         raise ValueError(f"syncs must be a non-negative integer, got {syncs!r}")
+    loss_fn, optimizer = step_kind(targets, loss_fn, optimizer)
     ops = operator_list(
         model,
-        as_tensors("example_inputs", example_inputs),
+        as_tensors("inputs", inputs),
         targets,
         loss_fn=loss_fn,
         optimizer=optimizer,

@@ -34,6 +34,8 @@ __all__ = [
     "prepare_step",
     "run_steps",
     "sgd_lr_0_01",
+    "step_kind",
+    "AUTO",
     "train_step",
 ]
 
@@ -47,6 +49,26 @@ PHASES = ("forward", "loss", "backward", "optimizer", "sync")
 def sgd_lr_0_01(params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
     """The default optimizer factory: plain SGD with learning rate 0.01, as in the course."""
     return torch.optim.SGD(params, lr=0.01)
+
+
+#: The default of ``loss_fn`` and ``optimizer`` where a step may be training or inference:
+#: training (cross-entropy and :func:`sgd_lr_0_01`) when targets are given, else inference.
+AUTO = "auto"
+
+
+def step_kind(
+    targets: torch.Tensor | None,
+    loss_fn: LossFn | None | str,
+    optimizer: OptimizerFactory | None | str,
+) -> tuple[LossFn | None, OptimizerFactory | None]:
+    """Resolve :data:`AUTO`: with targets, the course's training step (cross-entropy, SGD at
+    lr 0.01); without, inference (no loss, no optimizer). Anything else is kept as given, so
+    an explicit loss with no targets still fails where the step is prepared."""
+    if loss_fn == AUTO:
+        loss_fn = F.cross_entropy if targets is not None else None
+    if optimizer == AUTO:
+        optimizer = sgd_lr_0_01 if loss_fn is not None else None
+    return loss_fn, optimizer
 
 
 @dataclass(frozen=True)

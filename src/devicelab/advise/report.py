@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..costmodel import StepPrediction, StepTerms
@@ -25,13 +24,14 @@ from ..explain import StepBreakdown, explain_step, time_step
 from ..predict import predict_step
 from ..stats import Spread
 from ..steps import (
+    AUTO,
     LossFn,
     OptimizerFactory,
     StepSpec,
     as_tensors,
     prepare_step,
     run_steps,
-    sgd_lr_0_01,
+    step_kind,
 )
 from ..timing import timed_block
 from .bounds import REMEDIES, REMEDIES_PAGE, decide
@@ -286,7 +286,7 @@ def _check_workload(work: _Workload, resolved: list[torch.device], batch_sizes) 
             "loss_fn=None to advise on inference only"
         )
     allowed = {torch.device("cpu"), *resolved}
-    placed = {f"example_inputs[{i}]": t for i, t in enumerate(work.inputs)}
+    placed = {f"inputs[{i}]": t for i, t in enumerate(work.inputs)}
     if work.loss_fn is not None:
         placed["targets"] = work.targets
     placed |= {f"parameter {n!r}": p for n, p in work.model.named_parameters()}
@@ -303,7 +303,7 @@ def _check_workload(work: _Workload, resolved: list[torch.device], batch_sizes) 
             raise ValueError(f"batch sizes must be integers of at least 1, got {list(batch_sizes)}")
     if work.inputs[0].dim() == 0 or work.inputs[0].shape[0] < 1:
         raise ValueError(
-            f"example_inputs need a batch dimension of at least 1 row, got shape "
+            f"inputs need a batch dimension of at least 1 row, got shape "
             f"{tuple(work.inputs[0].shape)}"
         )
 
@@ -369,11 +369,11 @@ def _gpu_to_predict(gpu, record, resolved: list[torch.device]):
 
 def advise(
     model: nn.Module,
-    example_inputs: torch.Tensor | Sequence[torch.Tensor],
+    inputs: torch.Tensor | Sequence[torch.Tensor],
     *,
     targets: torch.Tensor | None = None,
-    loss_fn: LossFn | None = F.cross_entropy,
-    optimizer: OptimizerFactory | None = sgd_lr_0_01,
+    loss_fn: LossFn | None | str = AUTO,
+    optimizer: OptimizerFactory | None | str = AUTO,
     devices: str | Sequence[str] = "available",
     batch_sizes: Sequence[int] | None = None,
     gpu: str | dict[str, Any] | None = None,
@@ -382,22 +382,23 @@ def advise(
 ) -> Advice:
     """Measure ``model`` on each device, name its bound, predict the recorded GPU, and advise.
 
-    The step is :func:`devicelab.steps.train_step` with cross-entropy and SGD (lr 0.01) by
-    default and ``loss.item()`` every step; ``loss_fn=None`` advises on inference;
-    ``optimizer=None`` leaves the optimizer out. The model is copied to each device, so
+    The step is :func:`devicelab.steps.train_step` with ``loss.item()`` every step: given
+    ``targets``, training with cross-entropy and SGD (lr 0.01) by default; without them, or
+    with ``loss_fn=None``, inference (:func:`devicelab.steps.step_kind`). The model is copied
+    to each device, so
     ``model`` itself is neither moved nor trained.
 
     Parameters
     ----------
     model:
         Any module with parameters.
-    example_inputs:
+    inputs:
         A tensor (or sequence of tensors, passed as ``model(*inputs)``) with the batch along
         dimension 0, on the CPU or on one of ``devices``.
     targets:
-        What ``loss_fn`` compares the output with; required unless ``loss_fn`` is None.
+        What ``loss_fn`` compares the output with; required for an explicit ``loss_fn``.
     loss_fn, optimizer:
-        As in :func:`~devicelab.explain.explain_step`.
+        As in :func:`~devicelab.explain.explain_step`, with ``"auto"`` defaults (above).
     devices:
         ``"available"`` (this machine's CPU and first GPU, if any) or a list of device names.
     batch_sizes:
@@ -409,11 +410,10 @@ def advise(
         live: a name from the datasheet table (:mod:`devicelab.gpus`), a results record, or
         its path. None: the newest recorded GPU shipped with devicelab.
     record:
-        The same as ``gpu`` for a results record (kept for older callers); pass one of them.
+        ``gpu`` for a results record (kept for older callers); pass one of them.
     quick_calibration:
-        Calibrate the devices here with the quick sweeps
-        (:func:`devicelab.predict.predict_step`'s ``quick_calibration``): for dry runs and
-        tests, where a CPU stands in for a GPU and the full sweeps, sized for a GPU, are slow.
+        As in :func:`devicelab.predict.predict_step`: quick sweeps, for dry runs and tests
+        where a CPU stands in for a GPU and the full sweeps, sized for a GPU, are slow.
 
     Raises
     ------
@@ -427,8 +427,10 @@ def advise(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    inputs = as_tensors("example_inputs", example_inputs)
-    work = _Workload(model, inputs, targets, loss_fn, optimizer, quick_calibration)
+    loss_fn, optimizer = step_kind(targets, loss_fn, optimizer)
+    work = _Workload(
+        model, as_tensors("inputs", inputs), targets, loss_fn, optimizer, quick_calibration
+    )
     resolved = _checked_devices(devices)
     _check_workload(work, resolved, batch_sizes)
     target = _gpu_to_predict(gpu, record, resolved)
