@@ -252,10 +252,31 @@ class _SweepJob:
         orders = round_orders(list(range(len(self.sizes))), self.rounds, seed=self.seed)
         for row, order in zip(seconds, orders, strict=True):
             for i in order:
-                rank.barrier()  # every rank starts together: the round measures the call
-                row[i] = timed_block(lambda b=buffers[i]: dist.all_reduce(b), rank.device)
+                calls = calls_per_block(self.sizes[i])
+                rank.barrier()  # every rank starts together: the round measures the calls
+                block = timed_block(lambda b=buffers[i], n=calls: _all_reduces(b, n), rank.device)
+                row[i] = block / calls
         slowest = rank.slowest(seconds)
         return slowest if rank.rank == 0 else None
+
+
+#: Bytes per rank that one timed block of all-reduces moves at least (see calls_per_block).
+BLOCK_BYTES = 2**18
+#: The most all-reduces in one timed block.
+MAX_CALLS_PER_BLOCK = 32
+
+
+def calls_per_block(size_bytes: int) -> int:
+    """All-reduces of ``size_bytes`` timed back to back in one block: enough that a small one's
+    block lasts milliseconds, so one wake-up of a rank is shared by many calls instead of
+    deciding one call's time; a large one is timed alone (its bytes already take that long).
+    The same on every rank, so every rank makes the same calls."""
+    return max(1, min(MAX_CALLS_PER_BLOCK, BLOCK_BYTES // size_bytes))
+
+
+def _all_reduces(buffer: torch.Tensor, calls: int) -> None:
+    for _ in range(calls):
+        dist.all_reduce(buffer)
 
 
 def _zeros(size_bytes: int, rank: Rank) -> torch.Tensor:
@@ -289,10 +310,11 @@ def allreduce_sweep(
     """Time ``torch.distributed.all_reduce`` of each size between ``world_size`` processes.
 
     The processes are spawned for this call (:func:`~devicelab.distributed.run_ranks`),
-    one thread each. Every size is all-reduced ``warmup`` times, untimed. Then each round
-    times every size once, in a shuffled order: all ranks wait at a barrier, each times its
-    call with :func:`devicelab.timing.timed_block`, and the round keeps the slowest rank's
-    time (a collective ends for everybody when it ends for the last rank).
+    one thread each. Every size is all-reduced ``warmup`` times, untimed. Then each round times every size
+    once, in a shuffled order: all ranks wait at a barrier, each times a block of
+    :func:`calls_per_block` back-to-back calls with :func:`devicelab.timing.timed_block`,
+    and the round keeps the slowest rank's seconds per call (a collective ends for everybody
+    when it ends for the last rank).
 
     Parameters
     ----------
