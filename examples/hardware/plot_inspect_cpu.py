@@ -207,7 +207,8 @@ Collapsed("Median and IQR of each workload at each thread count", "\n".join(
     for (name, threads), t in timings.items()))
 
 # %%
-# The figure draws the same medians on a log scale: a bar twice as long is ten times slower.
+# The figure draws the same medians on a log scale: each labelled tick is ten times the one
+# before it.
 
 
 def speed_words(gain):

@@ -221,8 +221,8 @@ print(f"One .item(): CPU {cpu_sync * 1e6:.2f} µs (live)" + (
     if gpu_sync else "; GPU: none here and none recorded"))
 
 # %%
-# That is the round-trip on an idle GPU. Inside a training loop a sync costs more, because it
-# also stops the CPU from queueing the next epoch's work while the GPU finishes this one: see
+# That is the round-trip on an idle GPU. Inside a training loop a sync can cost more, because
+# it also stops the CPU from queueing the next epoch's work while the GPU finishes this one: see
 # the homework, :doc:`../training/plot_record_frequency`.
 #
 # Summary

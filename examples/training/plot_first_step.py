@@ -229,8 +229,8 @@ assert statistics.median(cpu.step_times_s[-10:]) < cpu.first_s
 #   module on a GPU. None of it is arithmetic.
 # - The first call of a ``torch.compile``'d function is the largest one-off cost of all: a
 #   compiled loop pays off only in a run long enough to earn it back.
-# - In a long run the set-up is a small share; in a benchmark of a few steps it is most of what
-#   is measured. So time warm steps, after a warm-up, and measure the set-up on its own.
+# - In a long run the set-up is a small share; in a benchmark of a few steps it is a large share
+#   of what is measured. So time warm steps, after a warm-up, and measure the set-up on its own.
 #
 # Exercises
 # ---------
