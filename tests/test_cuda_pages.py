@@ -50,6 +50,17 @@ STAND_IN_CANNOT = {
 }
 
 
+# Examples whose live GPU branch the stand-in carries, but whose guard of a real GPU's claim it
+# may trip by chance: the page must then stop at that guard and no other.
+STAND_IN_MAY_STOP = {
+    "examples/overheads/plot_transfer_cost.py": (
+        'assert best["pinned"] > best["pageable"]',
+        "the stand-in's host->device copies are CPU memcpys, so whether a pinned or a "
+        "pageable copy is faster is chance, not the DMA engine the prose describes",
+    ),
+}
+
+
 @pytest.mark.parametrize(
     "example",
     [
@@ -61,9 +72,13 @@ STAND_IN_CANNOT = {
 )
 def test_every_example_runs_live_on_the_stand_in_gpu(example, tmp_path):
     done = run_page(example, cuda_standin.site_env(), tmp_path)
-    assert done.returncode == 0, (
-        f"{example} on the stand-in GPU:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-    )
+    output = f"{example} on the stand-in GPU:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    if done.returncode != 0 and example in STAND_IN_MAY_STOP:
+        guard, why = STAND_IN_MAY_STOP[example]
+        fired = fired_guard(done)
+        assert fired is not None and fired.startswith(guard), output
+        pytest.xfail(f"stopped at `{guard}`: {why}")  # reported, not silent (-ra)
+    assert done.returncode == 0, output
 
 
 # A whole v3 record of `bench --device cuda --quick` under the stand-in (every section, made by
