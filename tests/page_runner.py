@@ -4,12 +4,22 @@ page against other data (a stand-in GPU, a doctored record) without building the
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The shipped record of a real H100 (schema v1): the tests doctor copies of it.
+H100_RECORD = ROOT / "results" / "nvidia-h100-80gb-hbm3.json"
+
+
+def shipped_h100() -> dict[str, Any]:
+    """A fresh copy of the shipped H100 record, free to doctor."""
+    return json.loads(H100_RECORD.read_text(encoding="utf-8"))
 
 
 def code_cells(markdown: str) -> str:
@@ -37,6 +47,19 @@ def run_page(page: str, env: dict[str, str], tmp_path: Path) -> subprocess.Compl
         cwd=ROOT / ("docs" if path.suffix == ".md" else "."),
         timeout=900,
     )
+
+
+def run_page_with_record(
+    page: str, record: dict[str, Any], tmp_path: Path, *, drop_env: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``page`` with ``record`` as the only recorded result (``DEVICELAB_RESULTS_DIR``),
+    without the environment variable ``drop_env`` (e.g. the stand-in's switch)."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "doctored.json").write_text(json.dumps(record), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != drop_env}
+    env["DEVICELAB_RESULTS_DIR"] = str(folder)
+    return run_page(page, env, tmp_path)
 
 
 def fired_guard(done: subprocess.CompletedProcess) -> str | None:

@@ -10,18 +10,12 @@ case runs a page in a fresh process (about 15 s).
 
 from __future__ import annotations
 
-import copy
-import json
-import os
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from page_runner import ROOT, fired_guard, run_page
+from page_runner import ROOT, fired_guard, run_page_with_record, shipped_h100
 
 pytestmark = pytest.mark.slow
-
-H100 = json.loads((ROOT / "results" / "nvidia-h100-80gb-hbm3.json").read_text(encoding="utf-8"))
 
 
 def _runs(record: dict, section: str) -> list[dict]:
@@ -131,14 +125,6 @@ CASES: list[tuple[str, str, Callable[[dict], None]]] = [
 ]  # fmt: skip
 
 
-def _run_with(page: str, record: dict, tmp_path: Path):
-    folder = tmp_path / "results"
-    folder.mkdir()
-    (folder / "doctored.json").write_text(json.dumps(record), encoding="utf-8")
-    env = {**os.environ, "DEVICELAB_RESULTS_DIR": str(folder)}
-    return run_page(page, env, tmp_path)
-
-
 @pytest.mark.parametrize(
     ("page", "guard", "doctor"),
     CASES,
@@ -147,9 +133,9 @@ def _run_with(page: str, record: dict, tmp_path: Path):
 def test_the_guard_fires_when_the_record_contradicts_its_sentence(page, guard, doctor, tmp_path):
     source = (ROOT / page).read_text(encoding="utf-8")
     assert guard in source, f"{page} no longer has the guard {guard!r}: update this case"
-    record = copy.deepcopy(H100)
+    record = shipped_h100()
     doctor(record)
-    done = _run_with(page, record, tmp_path)
+    done = run_page_with_record(page, record, tmp_path)
     fired = fired_guard(done)
     assert fired is not None and fired.startswith(guard), (
         f"{page} with the record doctored by {doctor.__name__} ({doctor.__doc__.strip()}) "

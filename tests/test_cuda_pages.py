@@ -8,12 +8,11 @@ crossover. All slow: each runs a page in a fresh process. A failure here may be 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import cuda_standin
 import pytest
-from page_runner import fired_guard, run_page
+from page_runner import fired_guard, run_page, run_page_with_record, shipped_h100
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("examples/**/plot_*.py"))
@@ -87,8 +86,6 @@ def test_every_example_runs_live_on_the_stand_in_gpu(example, tmp_path):
 STANDIN_RECORD = Path(__file__).parent / "data" / "standin-gpu-v3.json"
 
 
-# The shipped record of a real H100 (schema v1): its timings replace the stand-in's below.
-H100_RECORD = ROOT / "results" / "nvidia-h100-80gb-hbm3.json"
 # Three paired rounds at a real run's time: a spread, but the real run's order.
 JITTER = (0.98, 1.0, 1.02)
 
@@ -173,7 +170,7 @@ def gpu_record() -> dict:
     """The stand-in's v3 record, doctored: named as a real GPU, with that GPU's timings
     (:func:`_retimed`) and ``None`` crossovers."""
     record = json.loads(STANDIN_RECORD.read_text(encoding="utf-8"))
-    record = _retimed(record, json.loads(H100_RECORD.read_text(encoding="utf-8")))
+    record = _retimed(record, shipped_h100())  # the H100's timings replace the stand-in's
     record["device_name"] = "NVIDIA H100 80GB HBM3"  # a name the datasheet table knows
     record["created"] = "2099-01-01T00:00:00+00:00"  # the newest, whatever else is recorded
     for axis in ("width", "batch", "deep"):
@@ -213,12 +210,7 @@ def test_every_record_page_reads_a_doctored_v3_gpu_record(page, breakdown, gpu_r
     record = json.loads(json.dumps(gpu_record))
     if not breakdown:
         del record["measurements"]["breakdown"]
-    folder = tmp_path / "results"
-    folder.mkdir()
-    (folder / "doctored-gpu.json").write_text(json.dumps(record), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != cuda_standin.ENV}
-    env["DEVICELAB_RESULTS_DIR"] = str(folder)
-    done = run_page(page, env, tmp_path)
+    done = run_page_with_record(page, record, tmp_path, drop_env=cuda_standin.ENV)
     output = f"{page} on a doctored record:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     if page in EXPECTED_GUARDS:
         guard, why = EXPECTED_GUARDS[page]

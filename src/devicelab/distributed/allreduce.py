@@ -260,7 +260,8 @@ class _SweepJob:
         return slowest if rank.rank == 0 else None
 
 
-#: Bytes per rank that one timed block of all-reduces moves at least (see calls_per_block).
+#: Bytes per rank a timed block aims to move: ``BLOCK_BYTES // size`` calls, capped at
+#: :data:`MAX_CALLS_PER_BLOCK` (so a block of tiny all-reduces moves far less).
 BLOCK_BYTES = 2**18
 #: The most all-reduces in one timed block.
 MAX_CALLS_PER_BLOCK = 32
