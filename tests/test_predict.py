@@ -150,7 +150,9 @@ def test_a_disturbed_check_is_repeated_and_each_side_keeps_its_least(monkeypatch
     cal = device_calibration(H100_RECORD)
     calls = []
     monkeypatch.setattr(
-        predict, "calibrate", lambda device, num_threads, fresh=False: calls.append(fresh) or cal
+        predict,
+        "calibrate",
+        lambda device, num_threads, fresh=False, max_age_s=None: calls.append(fresh) or cal,
     )
     model, x, y = zoo.iris_mlp(), torch.randn(120, 4), torch.randint(0, 3, (120,))
     step_s = predict.predict_step(model, x, targets=y, device=cal).step_s
@@ -206,3 +208,21 @@ def test_without_targets_predict_step_predicts_inference():
 def test_an_explicit_loss_without_targets_still_says_what_is_missing():
     with pytest.raises(ValueError, match="targets are required"):
         predict_step(MLP(), torch.randn(8, 4), loss_fn=F.cross_entropy, device="H100")
+
+
+def test_a_kept_calibration_older_than_max_age_is_measured_again(monkeypatch):
+    """check_prediction asks for a calibration of the same minute as its measurement: one
+    kept from earlier in the process is reused while young and replaced once old."""
+    from devicelab import calibration
+
+    clock = iter([100.0, 130.0, 200.0, 200.0])  # made; asked; asked and made again
+    made = []
+    monkeypatch.setattr(calibration.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(calibration, "_calibrate", lambda *key: made.append(key) or len(made))
+    monkeypatch.setattr(calibration, "_MEASURED", {})
+    first = calibration.calibrate("cpu", num_threads=1, max_age_s=60)  # made at 100
+    young = calibration.calibrate("cpu", num_threads=1, max_age_s=60)  # asked at 130
+    old = calibration.calibrate("cpu", num_threads=1, max_age_s=60)  # asked at 200: 100 s old
+    assert (first, young, old) == (1, 1, 2) and len(made) == 2
+    with pytest.raises(ValueError, match="max_age_s must be a non-negative"):
+        calibration.calibrate("cpu", num_threads=1, max_age_s=-1)

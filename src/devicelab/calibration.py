@@ -23,6 +23,7 @@ so a GPU measured once can be predicted for on any machine.
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import replace
 
 import torch
@@ -346,7 +347,8 @@ def _context(cal: Calibration, probe_s: float, ops) -> float:
 
 
 #: The calibrations this process has measured, by device, thread count and ``quick``.
-_MEASURED: dict[tuple[str, int, bool], Calibration] = {}
+#: Each kept calibration with the ``time.monotonic()`` it was made at.
+_MEASURED: dict[tuple[str, int, bool], tuple[float, Calibration]] = {}
 
 
 def _calibrate(device: str, threads: int, quick: bool) -> Calibration:
@@ -404,11 +406,16 @@ def calibrate(
     num_threads: int | None = None,
     quick: bool = False,
     fresh: bool = False,
+    max_age_s: float | None = None,
 ) -> Calibration:
     """Measure ``device``'s calibration, once per process for each device and thread count.
 
     A few seconds on a CPU. ``quick`` stops the size sweeps earlier (for ``bench --quick``);
-    ``fresh`` measures again, and the new calibration replaces the one this process kept.
+    ``fresh`` measures again, and the new calibration replaces the one this process kept;
+    ``max_age_s`` measures again only when the kept one is older than that. A machine's speed
+    can drift over minutes (a neighbour's load, a clock that boosts and throttles), so a
+    prediction checked against a measurement should be made from a calibration of the same
+    minute (:func:`devicelab.predict.check_prediction`).
 
     Parameters
     ----------
@@ -420,7 +427,12 @@ def calibrate(
     """
     where = resolve_device(device)
     threads = num_threads if num_threads is not None else torch.get_num_threads()
+    if max_age_s is not None and not max_age_s >= 0:
+        raise ValueError(f"max_age_s must be a non-negative number of seconds, got {max_age_s!r}")
     key = (str(where), threads, quick)
-    if fresh or key not in _MEASURED:
-        _MEASURED[key] = _calibrate(*key)
-    return _MEASURED[key]
+    kept = _MEASURED.get(key)
+    stale = kept is not None and max_age_s is not None and time.monotonic() - kept[0] > max_age_s
+    if fresh or kept is None or stale:
+        made_at = time.monotonic()
+        _MEASURED[key] = (made_at, _calibrate(*key))
+    return _MEASURED[key][1]

@@ -31,6 +31,7 @@ from .results import load_results, newest_record, provenance, validate_results
 from .steps import AUTO, LossFn, OptimizerFactory, as_tensors, step_kind
 
 __all__ = [
+    "CALIBRATION_MAX_AGE_S",
     "SETTLED_BAND",
     "PredictionCheck",
     "check_prediction",
@@ -266,6 +267,10 @@ def _provenance(device, cal: Calibration) -> str:
 #: A check whose ratio is within this band is done; outside it, the machine may have been
 #: busy, and the check is repeated (see :func:`check_prediction`).
 SETTLED_BAND = (0.75, 1.25)
+#: A check's first attempt reuses this process's calibration only when it is younger than
+#: this: one made minutes earlier may have seen a faster (or slower) machine than the one the
+#: step is measured on now.
+CALIBRATION_MAX_AGE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -317,7 +322,10 @@ def check_prediction(
     prediction) or to the measurement. So while the ratio is outside :data:`SETTLED_BAND`,
     the check is made again, up to ``max_attempts`` times, with a fresh calibration, and each
     side keeps its least: the least prediction and the least measurement, never the best
-    ratio. :attr:`PredictionCheck.attempts` says how many it took.
+    ratio. :attr:`PredictionCheck.attempts` says how many it took. A machine's base speed
+    can also drift over minutes, which a least-of cannot undo, so every calibration the check
+    uses is of the same minute as its measurements: the first attempt reuses this process's
+    calibration only when it is younger than :data:`CALIBRATION_MAX_AGE_S`.
     """
     if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
         raise ValueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
@@ -326,7 +334,9 @@ def check_prediction(
     predictions: list[StepPrediction] = []
     measured: list[float] = []
     for attempt in range(max_attempts):
-        cal = calibrate(device, num_threads=num_threads, fresh=attempt > 0)
+        cal = calibrate(
+            device, num_threads=num_threads, fresh=attempt > 0, max_age_s=CALIBRATION_MAX_AGE_S
+        )
         predictions.append(
             predict_step(model, inputs, targets=targets, loss_fn=loss_fn, device=cal)
         )
