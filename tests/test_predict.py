@@ -129,6 +129,37 @@ def test_a_recorded_gpu_is_priced_from_its_record_and_a_cpu_record_is_refused(to
         device_calibration(cpu_record)
 
 
+def test_a_recorded_gpu_has_its_own_host_and_a_datasheet_gpu_this_one(toy_cpu):
+    """The toy CPU runs a tiny operator in 1 µs; the recorded H100's host issued one to its GPU
+    in 9.13 µs. So the recorded H100's host costs are the toy's times 9.13, while a datasheet
+    H100 keeps the toy's host and adds the launch (9.13 - 1 µs) per kernel."""
+    recorded = device_calibration(H100_RECORD)
+    datasheet_gpu = device_calibration("H100 SXM")
+    toy = _calibration()
+    assert recorded.host_s["forward:matmul"] == pytest.approx(9.1253e-6, rel=1e-3)
+    assert recorded.host_s["backward_call"] == pytest.approx(10e-6 * 9.1253, rel=1e-3)
+    assert recorded.host_s["context"] == toy.host_s["context"]
+    assert datasheet_gpu.host_s["forward:matmul"] == pytest.approx(9.1253e-6, rel=1e-3)
+    assert datasheet_gpu.host_s["backward_call"] == toy.host_s["backward_call"]
+    assert any("recorded machine's" in a for a in recorded.assumptions)
+    assert not any("recorded machine's" in a for a in datasheet_gpu.assumptions)
+
+
+@pytest.mark.slow  # a calibration of this CPU
+def test_the_recorded_h100s_course_step_is_predicted_within_25_percent():
+    """The course's step (Iris 4-10-3, batch 120, loss.item() every epoch) on the recorded
+    H100, predicted from its record with this CPU's calibration, against the epoch the record
+    measured (884 µs) in its 20,000-epoch run."""
+    from devicelab.results import load_results
+
+    record = load_results(H100_RECORD)
+    gpu_run = next(r for r in record["measurements"]["training"]["runs"] if r["device"] != "cpu")
+    torch.manual_seed(0)
+    model, x, y = MLP(), torch.randn(120, 4), torch.randint(0, 3, (120,))
+    predicted = predict_step(model, x, targets=y, device=record, syncs=1)
+    assert 0.75 <= predicted.step_s / gpu_run["epoch_time_s"] <= 1.25, predicted
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["iris_mlp", "wide_mlp"])
 def test_cpu_prediction_lands_within_25_percent_of_the_measured_step(name):

@@ -261,8 +261,11 @@ if gpu_share is not None:
 # :term:`meta device` and prices them with each device's :term:`calibration` (the same cost
 # model as ``devicelab.advise``; the "Your own model" page checks it against measured steps).
 # This CPU is calibrated here. A GPU is calibrated live when there is one; otherwise the
-# prediction takes the recorded GPU's datasheet and its record's launch and sync costs, and
-# **its host side is this machine's CPU**: it predicts that GPU in a machine with this CPU.
+# prediction takes the recorded GPU's datasheet, its record's sync cost and **its recorded
+# host**: this CPU's host costs, scaled by the time that host took to issue a tiny operator to
+# its GPU over the time this CPU takes to run one. So it predicts the recorded machine, the
+# one whose points are drawn below (the "Your own model" page checks it against the course's
+# step that the record measured).
 #
 # The measurement is :func:`devicelab.roofline.crossover`: the first measured size from
 # which the GPU is faster and stays faster, so the true crossing lies between it and the
@@ -349,16 +352,35 @@ if record is not None and not gpu_live:
 # --------------------------
 # A prediction within 2x of the measured crossover is a usable answer. When it misses by more,
 # the GPU's smallest step tells which term is off, since all of its predicted time is host
-# time. Predicted above its measured time, the predicted host is too slow, and the prediction
-# sees the GPU win too late. Below it, the recorded host paid more per operator than this CPU
-# plus a launch, and the GPU wins later than predicted.
+# time. And at the measured crossover, each predicted curve is set beside its measured point:
+# the one further from 1.0 is the curve the miss comes from. Each recorded GPU point is also set
+# beside its prediction: how many land within 25%, and how far the worst is off. The record
+# measured one step twice, since the width sweep's narrowest point and the batch sweep's
+# smallest are the same 4-10-3 step at batch 120; how far apart those two are is as close as
+# any prediction can come to both.
 for axis, guess in predicted_crossover.items():
     measured, key = measured_crossover[axis], SWEEPS[axis][0]
     if guess and measured:
         smallest = gpu[axis][0]
         host = predicted_step(axis, smallest[key], GPU_TARGET).step_s / smallest["median_s"]
+        at = {name: predicted_step(axis, measured, device).step_s / next(
+                  p["median_s"] for p in points if p[key] == measured)
+              for name, device, points in (("CPU", "cpu", cpu[axis]),
+                                           ("GPU", GPU_TARGET, gpu[axis]))}
         print(f"{axis}: predicted x{guess / measured:.2f} the measured crossover; smallest "
-              f"GPU step predicted at x{host:.2f} its measured time")
+              f"GPU step predicted at x{host:.2f} its measured time; at {key} {measured:,}, "
+              f"CPU predicted at x{at['CPU']:.2f} and GPU at x{at['GPU']:.2f} their measured "
+              "steps")
+for axis in predicted_gpu:
+    key = SWEEPS[axis][0]
+    ratios = [predicted_step(axis, p[key], GPU_TARGET).step_s / p["median_s"] for p in gpu[axis]]
+    print(f"{axis}: {sum(0.75 <= r <= 1.25 for r in ratios)} of {len(ratios)} GPU points "
+          f"predicted within 25%; predicted/measured from {min(ratios):.2f} to {max(ratios):.2f}")
+twins = [p["median_s"] for axis, key, size in (("width", "hidden", 10), ("batch", "batch", 120))
+         for p in (gpu or {}).get(axis, []) if p[key] == size]
+if len(twins) == 2:
+    print(f"The same step in both sweeps (4-10-3, batch 120): {twins[0] * 1e6:.0f} and "
+          f"{twins[1] * 1e6:.0f} µs, x{max(twins) / min(twins):.2f} apart")
 
 # %%
 # The time per step, measured and predicted
@@ -378,7 +400,8 @@ for ax, (axis, (key, fixed, _)) in zip(axes, SWEEPS.items(), strict=True):
     for name, predicted in (("CPU", predicted_cpu), ("GPU", predicted_gpu)):
         if axis in predicted:
             ax.plot(DENSE[axis], [t * 1e6 for t in predicted[axis]], ":", color=COLORS[name],
-                    label=f"{name}, predicted (host: this CPU)")
+                    label=f"{name}, predicted" + (" (its recorded host)" if name == "GPU"
+                                                   and not gpu_live else ""))
     ax.set(xscale="log", yscale="log", xlabel=f"{key} ({fixed})", ylabel="µs per training step",
            title=f"{axis} sweep")
 handles = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels(), strict=True)}

@@ -85,26 +85,61 @@ def _launch_and_sync(record: dict[str, Any] | None, cpu: Calibration) -> tuple[f
     )
 
 
-def _gpu_calibration(spec, record: dict[str, Any] | None, cpu: Calibration) -> Calibration:
-    """A GPU's calibration from its datasheet, with a recorded GPU's launch and sync costs."""
+def _recorded_host(record: dict[str, Any], cpu: Calibration) -> tuple[dict[str, float], str]:
+    """The recorded GPU's host side: this CPU's host costs, each scaled by how much longer the
+    recorded host took to issue one tiny operator to its GPU than this CPU takes to run one.
+
+    Both tiny operators are measured the same way (``tiny_op`` here, the record's queued
+    ``add_``), so this machine's own speed cancels: the scaled costs describe the recorded
+    machine wherever they are computed. The record's CPU course step is no measure of this:
+    that host runs the CPU loop faster than most build machines, while it issues a CUDA
+    operator several times slower than it runs a CPU one (dispatch, the caching allocator,
+    the launch itself).
+    """
+    queued = record["measurements"]["launch"]["per_op"]["queued"]["median_s"]
+    scale = queued / cpu.host_s["tiny_op"]
+    host = {k: v if k == "context" else v * scale for k, v in cpu.host_s.items()}
+    return host, (
+        f"host: the recorded machine's, as this CPU's host costs scaled by {scale:.2f}: its "
+        f"host issued a tiny operator to its GPU in {queued * 1e6:.1f} µs, this CPU runs one "
+        f"in {cpu.host_s['tiny_op'] * 1e6:.1f} µs"
+    )
+
+
+def _gpu_calibration(
+    spec, record: dict[str, Any] | None, cpu: Calibration, *, recorded_host: bool = False
+) -> Calibration:
+    """A GPU's calibration from its datasheet, with a recorded GPU's launch and sync costs.
+
+    The host side is this CPU's plus a launch per kernel (a GPU in a machine with this CPU),
+    or, with ``recorded_host``, the recorded machine's own host (:func:`_recorded_host`).
+    """
     launch, sync, launch_note = _launch_and_sync(record, cpu)
     flops = spec.peak_flops_per_s * DEFAULT_COMPUTE_SHARE
     bandwidth = spec.peak_bytes_per_s * DEFAULT_BANDWIDTH_SHARE
     compute = Curve("matmul", "flops", ((1e12, 1e12 / flops),))
     memory = Curve("elementwise", "bytes", ((1e9, 1e9 / bandwidth),))
-    host = {
-        k: v + (launch if k.split(":")[-1] not in ("view",) and ":" in k else 0.0)
-        for k, v in cpu.host_s.items()
-    }
-    # SGD launches one update per parameter tensor (foreach kernels group them: an upper bound)
-    host["optimizer_per_parameter"] = cpu.host_s["optimizer_per_parameter"] + launch
+    if recorded_host and record is not None:
+        host, host_note = _recorded_host(record, cpu)
+        host_note += f"; sync {sync * 1e6:.1f} µs from the record"
+    else:
+        host = {
+            k: v + (launch if k.split(":")[-1] not in ("view",) and ":" in k else 0.0)
+            for k, v in cpu.host_s.items()
+        }
+        # SGD launches one update per parameter tensor (foreach kernels group them: an upper
+        # bound)
+        host["optimizer_per_parameter"] = cpu.host_s["optimizer_per_parameter"] + launch
+        host_note = (
+            f"host: this machine's CPU issues the operators, as measured here, plus {launch_note}"
+        )
     assumptions = (
         f"compute: {DEFAULT_COMPUTE_SHARE:.0%} of the datasheet's {spec.fp32_tflops} TFLOP/s "
         "float32 peak (a measured 8,192-cubed matmul on an H100; no recorded GPU has ceilings "
         "yet), for every matrix product and convolution, whatever its size",
         f"memory: {DEFAULT_BANDWIDTH_SHARE:.0%} of the datasheet's "
         f"{spec.memory_bandwidth_gb_s:,.0f} GB/s (assumed)",
-        f"host: this machine's CPU issues the operators, as measured here, plus {launch_note}",
+        host_note,
         "the host queues while the GPU computes (full overlap)",
     )
     return Calibration(
@@ -137,9 +172,12 @@ def device_calibration(
 
     ``device`` is a device here (``"cpu"``, ``"cuda:0"``: measured, :func:`calibrate`), a
     results record (a dict, or the path of a ``.json`` file: its recorded calibration when it
-    has one, else its GPU's datasheet with its launch and sync costs), a GPU name from the
-    datasheet table (:func:`devicelab.gpus.datasheet`), priced with the recorded GPU's launch
-    and sync costs, or a :class:`~devicelab.costmodel.Calibration` (returned as it is).
+    has one, else its GPU's datasheet with its sync cost and **its own host**: this CPU's host
+    costs scaled by the record's cost of issuing a tiny operator, so the prediction is of the
+    recorded machine), a GPU name from the datasheet table (:func:`devicelab.gpus.datasheet`),
+    priced with this CPU as its host plus the recorded GPU's launch and sync costs (that GPU
+    in a machine with this CPU), or a :class:`~devicelab.costmodel.Calibration` (returned as
+    it is).
     ``quick`` measures whatever is measured here with :func:`calibrate`'s ``quick`` sweeps.
 
     Raises
@@ -167,7 +205,9 @@ def device_calibration(
         # one host thread issues a GPU's operators
         cpu = calibrate("cpu", num_threads=1, quick=quick)
         return replace(
-            _gpu_calibration(datasheet(record["device_name"]), record, cpu), source="record"
+            _gpu_calibration(datasheet(record["device_name"]), record, cpu, recorded_host=True),
+            device=record["device_name"],  # the recorded GPU, not its datasheet's model name
+            source="record",
         )
     if isinstance(device, torch.device) or device is None or _is_device_name(str(device)):
         where = resolve_device(device)
@@ -217,7 +257,8 @@ def predict_step(
         Syncs per step.
     num_threads:
         The CPU thread count a CPU's calibration is measured at (None: the current one). A
-        GPU's host side is always this CPU's at one thread: one thread issues its operators.
+        GPU's host side is measured on this CPU at one thread, since one thread issues its
+        operators (for a recorded GPU, then scaled to its own host: :func:`device_calibration`).
     quick_calibration:
         Calibrate what is measured here with :func:`~devicelab.calibration.calibrate`'s
         ``quick`` sweeps, which stop at smaller sizes. For dry runs and tests, where the
