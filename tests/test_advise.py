@@ -204,7 +204,7 @@ def test_cli_json_validates_against_the_schema(capsys):
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     jsonschema.Draft202012Validator(advice_schema()).validate(data)
-    assert data["predicted"]["device"] == "NVIDIA H100 SXM"
+    assert data["predicted"]["device"] == "NVIDIA H100 80GB HBM3"  # the record's GPU by name
     assert data["batch_test"]["batches"] == [120, 240]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 import torch
@@ -12,7 +13,7 @@ import torch.nn.functional as F
 
 from devicelab import predict as predict_module
 from devicelab import zoo
-from devicelab.costmodel import BOUNDS, Calibration, Curve, price
+from devicelab.costmodel import BOUNDS, Calibration, Curve, HostCosts, price
 from devicelab.models import MLP
 from devicelab.operators import OperatorCall, OperatorList, kind_of, operator_list
 from devicelab.predict import check_prediction, device_calibration, predict_step
@@ -23,15 +24,18 @@ H100_RECORD = recorded_results_dir() / "nvidia-h100-80gb-hbm3.json"
 
 def _calibration(*, overlap: bool = False, source: str = "measured") -> Calibration:
     """Round numbers, so the model's arithmetic can be checked by hand."""
-    host = {f"{phase}:{kind}": 1e-6 for phase in ("forward", "backward")
-            for kind in ("view", "matmul", "conv", "pool", "reduction", "loss", "elementwise")}  # fmt: skip
-    host |= {"module_call": 0.0, "backward_call": 10e-6, "optimizer_fixed": 20e-6,
-             "optimizer_per_parameter": 2e-6, "tiny_op": 1e-6, "context": 1.0}  # fmt: skip
+    host = HostCosts(
+        per_call={(phase, kind): 1e-6 for phase in ("forward", "backward")
+                  for kind in ("view", "matmul", "conv", "pool", "reduction", "loss", "elementwise")},
+        module_call=0.0, backward_call=10e-6, optimizer_fixed=20e-6,
+        optimizer_per_parameter=2e-6, tiny_op=1e-6,
+    )  # fmt: skip
     flops = Curve("matmul", "flops", ((1e9, 1e-3),))  # 1 TFLOP/s at every size
     memory = Curve("elementwise", "bytes", ((1e9, 1e-2),))  # 100 GB/s
     curves = {"matmul": flops, "conv": flops, "conv_backward": flops, "elementwise": memory,
               "reduction": memory, "pool": memory, "pool_backward": memory}  # fmt: skip
-    return Calibration("toy", 1, host, curves, 5e-6, overlap, 0.0, source)
+    return Calibration(device="toy", threads=1, host=host, curves=curves, sync_s=5e-6,
+                       overlap=overlap, source=source)  # fmt: skip
 
 
 CALLS = OperatorList(
@@ -136,11 +140,12 @@ def test_a_recorded_gpu_has_its_own_host_and_a_datasheet_gpu_this_one(toy_cpu):
     recorded = device_calibration(H100_RECORD)
     datasheet_gpu = device_calibration("H100 SXM")
     toy = _calibration()
-    assert recorded.host_s["forward:matmul"] == pytest.approx(9.1253e-6, rel=1e-3)
-    assert recorded.host_s["backward_call"] == pytest.approx(10e-6 * 9.1253, rel=1e-3)
-    assert recorded.host_s["context"] == toy.host_s["context"]
-    assert datasheet_gpu.host_s["forward:matmul"] == pytest.approx(9.1253e-6, rel=1e-3)
-    assert datasheet_gpu.host_s["backward_call"] == toy.host_s["backward_call"]
+    assert recorded.host.call("forward", "matmul") == pytest.approx(9.1253e-6, rel=1e-3)
+    assert recorded.host.backward_call == pytest.approx(10e-6 * 9.1253, rel=1e-3)
+    assert recorded.context == toy.context
+    assert datasheet_gpu.host.call("forward", "matmul") == pytest.approx(9.1253e-6, rel=1e-3)
+    assert datasheet_gpu.host.call("forward", "view") == toy.host.call("forward", "view")
+    assert datasheet_gpu.host.backward_call == toy.host.backward_call
     assert any("recorded machine's" in a for a in recorded.assumptions)
     assert not any("recorded machine's" in a for a in datasheet_gpu.assumptions)
 
@@ -257,3 +262,12 @@ def test_a_kept_calibration_older_than_max_age_is_measured_again(monkeypatch):
     assert (first, young, old) == (1, 1, 2) and len(made) == 2
     with pytest.raises(ValueError, match="max_age_s must be a non-negative"):
         calibration.calibrate("cpu", num_threads=1, max_age_s=-1)
+
+
+def test_a_calibration_round_trips_through_the_records_layout():
+    """A calibration written as a record stores its host costs under "<phase>:<kind>" keys with
+    the context beside them (results schema v3), and reads back equal."""
+    cal = replace(_calibration(), context=1.7)
+    written = cal.to_dict()
+    assert written["host_s"]["backward:matmul"] == 1e-6 and written["host_s"]["context"] == 1.7
+    assert Calibration.from_dict(written) == replace(cal, source="measured")

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .costmodel import Calibration, Curve, price
+from .costmodel import Calibration, Curve, HostCosts, price
 from .devices import resolve_device
 from .operators import OperatorList, OperatorRecorder, operator_list
 from .overheads import sync_cost
@@ -43,6 +43,9 @@ __all__ = ["calibrate"]
 MIN_RUN_TIME = 0.05
 #: The largest context factor a calibration accepts (see :func:`_context`).
 CONTEXT_LIMIT = 4.0
+#: The two optimizers timed for the update's cost: one over this few parameter tensors, one
+#: over this many; the difference prices one more tensor.
+FEW_PARAMETERS, MANY_PARAMETERS = 2, 10
 
 
 def _seconds(fn, device: torch.device, repeats: int = 2) -> float:
@@ -137,25 +140,30 @@ class _HostTimings:
             seconds = _seconds(fn, self.device)
             self.least[name] = min(seconds, self.least.get(name, seconds))
 
-    def costs(self) -> dict[str, float]:
+    def costs(self) -> HostCosts:
         """Host seconds per operator call of each kind and phase, and per step's extras."""
         t = self.least
         # The backward call's own host cost: a sum and its backward, less the sum alone. Two
         # least times that nearly agree can come out in either order, so a reading below zero
         # is noise, clamped at zero like every other cost (the schema requires >= 0).
         base = max(t["backward_base"] - t["sum_base"], 0.0)
-        host: dict[str, float] = {}
+        per_call: dict[tuple[str, str], float] = {}
         for kind, (forward_ops, backward_ops) in self.ops.items():
-            host[f"forward:{kind}"] = t[f"forward:{kind}"] / max(forward_ops, 1)
+            per_call["forward", kind] = t[f"forward:{kind}"] / max(forward_ops, 1)
             both = t[f"both:{kind}"] - t[f"summed:{kind}"] - base
-            host[f"backward:{kind}"] = max(both, 0.0) / max(backward_ops, 1)
-        host["backward_call"] = base
-        per_parameter = max(t["update:10"] - t["grads:10"] - t["update:2"] + t["grads:2"], 0) / 8
-        host["tiny_op"] = t["tiny_op"]
-        host["module_call"] = t["module_call"]
-        host["optimizer_per_parameter"] = per_parameter
-        host["optimizer_fixed"] = max(t["update:2"] - t["grads:2"] - 2 * per_parameter, 0.0)
-        return host
+            per_call["backward", kind] = max(both, 0.0) / max(backward_ops, 1)
+        # The update's cost per parameter tensor: the difference between updating MANY and
+        # FEW tensors (each less setting their gradients), over the tensors between them.
+        few, many = (t[f"update:{n}"] - t[f"grads:{n}"] for n in (FEW_PARAMETERS, MANY_PARAMETERS))
+        per_parameter = max(many - few, 0.0) / (MANY_PARAMETERS - FEW_PARAMETERS)
+        return HostCosts(
+            per_call=per_call,
+            module_call=t["module_call"],
+            backward_call=base,
+            optimizer_fixed=max(few - FEW_PARAMETERS * per_parameter, 0.0),
+            optimizer_per_parameter=per_parameter,
+            tiny_op=t["tiny_op"],
+        )
 
 
 def _per_step_calls(device: torch.device) -> dict[str, object]:
@@ -165,7 +173,7 @@ def _per_step_calls(device: torch.device) -> dict[str, object]:
     x = torch.ones(2, 2, device=device)
     tiny = torch.zeros(1, device=device)
     calls: dict[str, object] = {"tiny_op": lambda: tiny.add_(1.0), "module_call": lambda: layer(x)}
-    for count in (2, 10):
+    for count in (FEW_PARAMETERS, MANY_PARAMETERS):
         params = [torch.zeros(4, 4, device=device, requires_grad=True) for _ in range(count)]
         sgd = torch.optim.SGD(params, lr=0.01)
 
@@ -383,7 +391,7 @@ def _calibrate(device: str, threads: int, quick: bool) -> Calibration:
         cal = Calibration(
             device=device,
             threads=threads,
-            host_s=host.costs(),
+            host=host.costs(),
             curves=curves,
             sync_s=sync_cost(where, min_run_time=MIN_RUN_TIME).median_s,
             overlap=on_gpu,
@@ -397,7 +405,7 @@ def _calibrate(device: str, threads: int, quick: bool) -> Calibration:
             shape_grids=grids,
         )
         context = _context(cal, min(probe.times), probe.ops)
-        return replace(cal, host_s={**cal.host_s, "context": context})
+        return replace(cal, context=context)
 
 
 def calibrate(

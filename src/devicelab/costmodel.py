@@ -25,7 +25,7 @@ compute-bound device time) names the bound.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .operators import OperatorCall, OperatorList
@@ -34,8 +34,10 @@ from .stats import Spread
 __all__ = [
     "BOUNDS",
     "UNCERTAINTY",
+    "HOST_PHASES",
     "Calibration",
     "Curve",
+    "HostCosts",
     "OperatorCost",
     "StepPrediction",
     "StepTerms",
@@ -83,7 +85,98 @@ class Curve:
         return {"kind": self.kind, "unit": self.unit, "points": [list(p) for p in self.points]}
 
 
-@dataclass(frozen=True)
+#: The phases whose host cost a calibration keeps per operator call (the optimizer's is priced
+#: per parameter tensor instead).
+HOST_PHASES = ("forward", "backward")
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostCosts:
+    """Host seconds: per operator call by phase and kind, and per step.
+
+    Attributes
+    ----------
+    per_call:
+        Seconds per call, keyed ``(phase, kind)``: a phase of :data:`HOST_PHASES` and a kind
+        of :data:`devicelab.operators.KINDS`.
+    module_call:
+        One ``nn.Module`` call's own cost (the hooks and the dispatch to ``forward``).
+    backward_call:
+        Starting one backward pass.
+    optimizer_fixed, optimizer_per_parameter:
+        ``zero_grad`` and the SGD update: once per step, and per parameter tensor.
+    tiny_op:
+        One in-place add on one element with no autograd: what a GPU's launch cost is
+        compared with.
+    """
+
+    per_call: dict[tuple[str, str], float]
+    module_call: float
+    backward_call: float
+    optimizer_fixed: float
+    optimizer_per_parameter: float
+    tiny_op: float
+
+    def call(self, phase: str, kind: str) -> float:
+        """Host seconds of one call; a kind the calibration did not measure costs an
+        elementwise call's."""
+        return self.per_call.get((phase, kind), self.per_call[(phase, "elementwise")])
+
+    def scaled(self, factor: float) -> HostCosts:
+        """Every cost times ``factor`` (a slower or faster host)."""
+        return HostCosts(
+            per_call={key: v * factor for key, v in self.per_call.items()},
+            module_call=self.module_call * factor,
+            backward_call=self.backward_call * factor,
+            optimizer_fixed=self.optimizer_fixed * factor,
+            optimizer_per_parameter=self.optimizer_per_parameter * factor,
+            tiny_op=self.tiny_op * factor,
+        )
+
+    def plus_launch(self, launch_s: float) -> HostCosts:
+        """The same host issuing to a GPU: every call that runs a kernel (all but views) and
+        the update of each parameter tensor pay ``launch_s`` more (foreach kernels group the
+        updates, so this is an upper bound)."""
+        return replace(
+            self,
+            per_call={
+                (phase, kind): v + (0.0 if kind == "view" else launch_s)
+                for (phase, kind), v in self.per_call.items()
+            },
+            optimizer_per_parameter=self.optimizer_per_parameter + launch_s,
+        )
+
+    def to_dict(self) -> dict[str, float]:
+        """The results record's layout: ``"<phase>:<kind>"`` keys and the per-step names."""
+        named = {f"{phase}:{kind}": v for (phase, kind), v in self.per_call.items()}
+        return named | {
+            "module_call": self.module_call,
+            "backward_call": self.backward_call,
+            "optimizer_fixed": self.optimizer_fixed,
+            "optimizer_per_parameter": self.optimizer_per_parameter,
+            "tiny_op": self.tiny_op,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float]) -> HostCosts:
+        """The costs that :meth:`to_dict` wrote (other keys, such as a record's
+        ``"context"``, are not host costs and are left out)."""
+        per_call = {}
+        for key, value in data.items():
+            phase, _, kind = key.partition(":")  # the file's layout, read once here
+            if kind and phase in HOST_PHASES:
+                per_call[phase, kind] = value
+        return cls(
+            per_call=per_call,
+            module_call=data["module_call"],
+            backward_call=data["backward_call"],
+            optimizer_fixed=data["optimizer_fixed"],
+            optimizer_per_parameter=data["optimizer_per_parameter"],
+            tiny_op=data["tiny_op"],
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Calibration:
     """What one device charges: host seconds per operator, device seconds against size, a sync.
 
@@ -93,13 +186,12 @@ class Calibration:
         The device, e.g. ``"cpu"`` or ``"cuda:0"``, or a GPU's name for a datasheet.
     threads:
         torch intra-op threads during the measurement.
-    host_s:
-        Host seconds per operator call, keyed ``"forward:<kind>"`` and ``"backward:<kind>"``;
-        per-step costs ``"module_call"``, ``"backward_call"``, ``"optimizer_fixed"`` and
-        ``"optimizer_per_parameter"`` (``zero_grad`` and the SGD update); ``"tiny_op"``: one
-        in-place add on one element with no autograd (what a launch cost is compared with);
-        and ``"context"``: the factor that turns host costs measured one call at a time into
-        the same calls' cost in a step (measured on a fixed mixed probe; usually above 1).
+    host:
+        Host seconds per operator call and per step (:class:`HostCosts`).
+    context:
+        The factor that turns host costs measured one call at a time into the same calls'
+        cost in a step (measured on a fixed mixed probe; usually above 1). A factor, not a
+        cost, so it is kept apart from them.
     curves:
         Device seconds against size, keyed ``"matmul"``, ``"conv"``, ``"conv_backward"``
         (FLOPs), ``"elementwise"``, ``"reduction"``, ``"pool"`` and ``"pool_backward"``
@@ -122,7 +214,8 @@ class Calibration:
 
     device: str
     threads: int
-    host_s: dict[str, float]
+    host: HostCosts
+    context: float = 1.0
     curves: dict[str, Curve]
     sync_s: float
     overlap: bool
@@ -165,7 +258,8 @@ class Calibration:
         return {
             "device": self.device,
             "threads": self.threads,
-            "host_s": dict(self.host_s),
+            # the record keeps the context factor beside the costs (results schema v3)
+            "host_s": self.host.to_dict() | {"context": self.context},
             "curves": {name: c.to_dict() for name, c in self.curves.items()},
             "sync_s": self.sync_s,
             "overlap": self.overlap,
@@ -183,16 +277,19 @@ class Calibration:
             for name, c in data["curves"].items()
         }
         return cls(
-            data["device"],
-            data["threads"],
-            dict(data["host_s"]),
-            curves,
-            data["sync_s"],
-            data["overlap"],
-            data.get("kernel_floor_s", 0.0),
-            data.get("source", "record"),
-            tuple(data.get("assumptions", ())),
-            {k: tuple(tuple(r) for r in rows) for k, rows in data.get("shape_grids", {}).items()},
+            device=data["device"],
+            threads=data["threads"],
+            host=HostCosts.from_dict(data["host_s"]),
+            context=data["host_s"].get("context", 1.0),
+            curves=curves,
+            sync_s=data["sync_s"],
+            overlap=data["overlap"],
+            kernel_floor_s=data.get("kernel_floor_s", 0.0),
+            source=data.get("source", "record"),
+            assumptions=tuple(data.get("assumptions", ())),
+            shape_grids={
+                k: tuple(tuple(r) for r in rows) for k, rows in data.get("shape_grids", {}).items()
+            },
         )
 
 
@@ -354,8 +451,8 @@ class StepPrediction:
 def _host(call: OperatorCall, cal: Calibration) -> float:
     if call.phase == "optimizer":  # priced per step and per parameter (see price)
         return 0.0
-    phase = "backward" if call.phase == "backward" else "forward"
-    return cal.host_s.get(f"{phase}:{call.kind}", cal.host_s[f"{phase}:elementwise"])
+    # the loss is issued like a forward call
+    return cal.host.call("backward" if call.phase == "backward" else "forward", call.kind)
 
 
 def _device(call: OperatorCall, cal: Calibration) -> tuple[float, bool]:
@@ -405,11 +502,11 @@ def price(
         )
     training = any(c.phase == "backward" for c in ops.calls)
     optimized = any(c.phase == "optimizer" for c in ops.calls)
-    host += module_calls * cal.host_s["module_call"]
-    host += cal.host_s["backward_call"] if training else 0.0
+    host += module_calls * cal.host.module_call
+    host += cal.host.backward_call if training else 0.0
     if optimized:
-        host += cal.host_s["optimizer_fixed"] + parameters * cal.host_s["optimizer_per_parameter"]
-    host *= cal.host_s.get("context", 1.0)
+        host += cal.host.optimizer_fixed + parameters * cal.host.optimizer_per_parameter
+    host *= cal.context
     device = compute + memory
     sync = syncs * cal.sync_s
     step = (max(host, device) if cal.overlap else host + device) + sync

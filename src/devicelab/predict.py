@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .calibration import calibrate
-from .costmodel import Calibration, Curve, StepPrediction, price
+from .costmodel import Calibration, Curve, HostCosts, StepPrediction, price
 from .devices import resolve_device
 from .operators import operator_list
 from .results import load_results, newest_record, provenance, validate_results
@@ -72,20 +72,20 @@ def _launch_and_sync(record: dict[str, Any] | None, cpu: Calibration) -> tuple[f
         )
     m = record["measurements"]
     queued = m["launch"]["per_op"]["queued"]["median_s"]
-    launch = max(queued - cpu.host_s["tiny_op"], 0.0)
+    launch = max(queued - cpu.host.tiny_op, 0.0)
     return (
         launch,
         m["sync"]["median_s"],
         (
             f"launch {launch * 1e6:.1f} µs per kernel (the recorded {record['device_name']}'s "
             f"tiny operator, {queued * 1e6:.1f} µs, less this CPU's, "
-            f"{cpu.host_s['tiny_op'] * 1e6:.1f} µs) and sync {m['sync']['median_s'] * 1e6:.1f} µs "
+            f"{cpu.host.tiny_op * 1e6:.1f} µs) and sync {m['sync']['median_s'] * 1e6:.1f} µs "
             "from its record"
         ),
     )
 
 
-def _recorded_host(record: dict[str, Any], cpu: Calibration) -> tuple[dict[str, float], str]:
+def _recorded_host(record: dict[str, Any], cpu: Calibration) -> tuple[HostCosts, str]:
     """The recorded GPU's host side: this CPU's host costs, each scaled by how much longer the
     recorded host took to issue one tiny operator to its GPU than this CPU takes to run one.
 
@@ -97,12 +97,11 @@ def _recorded_host(record: dict[str, Any], cpu: Calibration) -> tuple[dict[str, 
     the launch itself).
     """
     queued = record["measurements"]["launch"]["per_op"]["queued"]["median_s"]
-    scale = queued / cpu.host_s["tiny_op"]
-    host = {k: v if k == "context" else v * scale for k, v in cpu.host_s.items()}
-    return host, (
+    scale = queued / cpu.host.tiny_op
+    return cpu.host.scaled(scale), (
         f"host: the recorded machine's, as this CPU's host costs scaled by {scale:.2f}: its "
         f"host issued a tiny operator to its GPU in {queued * 1e6:.1f} µs, this CPU runs one "
-        f"in {cpu.host_s['tiny_op'] * 1e6:.1f} µs"
+        f"in {cpu.host.tiny_op * 1e6:.1f} µs"
     )
 
 
@@ -123,13 +122,7 @@ def _gpu_calibration(
         host, host_note = _recorded_host(record, cpu)
         host_note += f"; sync {sync * 1e6:.1f} µs from the record"
     else:
-        host = {
-            k: v + (launch if k.split(":")[-1] not in ("view",) and ":" in k else 0.0)
-            for k, v in cpu.host_s.items()
-        }
-        # SGD launches one update per parameter tensor (foreach kernels group them: an upper
-        # bound)
-        host["optimizer_per_parameter"] = cpu.host_s["optimizer_per_parameter"] + launch
+        host = cpu.host.plus_launch(launch)
         host_note = (
             f"host: this machine's CPU issues the operators, as measured here, plus {launch_note}"
         )
@@ -143,10 +136,11 @@ def _gpu_calibration(
         "the host queues while the GPU computes (full overlap)",
     )
     return Calibration(
-        spec.name,
-        cpu.threads,
-        host,
-        {
+        device=spec.name,
+        threads=cpu.threads,
+        host=host,
+        context=cpu.context,
+        curves={
             "matmul": compute,
             "conv": compute,
             "conv_backward": compute,
@@ -154,11 +148,11 @@ def _gpu_calibration(
             "reduction": memory,
             "pool": memory,
         },
-        sync,
-        True,
-        0.0,
-        "datasheet",
-        assumptions,
+        sync_s=sync,
+        overlap=True,
+        kernel_floor_s=0.0,
+        source="datasheet",
+        assumptions=assumptions,
     )
 
 
