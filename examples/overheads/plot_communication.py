@@ -80,9 +80,10 @@ def bars(intervals, scale=1.0):
 # One all-reduce, from 4 bytes to 16 MiB
 # --------------------------------------
 # :func:`~devicelab.distributed.allreduce_sweep` all-reduces float32 tensors of each size.
-# In every round, each size is timed once, in a shuffled order: the ranks meet at a barrier,
-# each times its own call, and the round keeps the slowest rank's time, because a collective
-# is over only when it is over for everybody. Each size gets a :term:`median` over the rounds,
+# In every round, the sizes come in a shuffled order, and each is called several times (up to
+# 32 for the small ones, once for the largest): before each call the ranks meet at a barrier,
+# then each times its own call. Each rank keeps its median call, and the round keeps the
+# slowest rank's, because a collective is over only when it is over for everybody. Each size gets a :term:`median` over the rounds,
 # with a :term:`bootstrap interval`. The Hockney model fits them with two numbers, the time of
 # an all-reduce of ``S`` bytes being ``t(S) = α + S / β``: a latency ``α`` paid by every call,
 # and a bandwidth ``β`` at which the bytes then flow.

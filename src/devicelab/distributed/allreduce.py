@@ -15,6 +15,7 @@ link, so that runs on different numbers of ranks compare.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -252,32 +253,31 @@ class _SweepJob:
         orders = round_orders(list(range(len(self.sizes))), self.rounds, seed=self.seed)
         for row, order in zip(seconds, orders, strict=True):
             for i in order:
-                calls = calls_per_block(self.sizes[i])
-                rank.barrier()  # every rank starts together: the round measures the calls
-                block = timed_block(lambda b=buffers[i], n=calls: _all_reduces(b, n), rank.device)
-                row[i] = block / calls
+                calls = []
+                for _ in range(calls_per_round(self.sizes[i])):
+                    rank.barrier()  # every rank starts together: the time is the call's
+                    calls.append(timed_block(lambda b=buffers[i]: dist.all_reduce(b), rank.device))
+                row[i] = statistics.median(calls)
         slowest = rank.slowest(seconds)
         return slowest if rank.rank == 0 else None
 
 
-#: Bytes per rank a timed block aims to move: ``BLOCK_BYTES // size`` calls, capped at
-#: :data:`MAX_CALLS_PER_BLOCK` (so a block of tiny all-reduces moves far less).
-BLOCK_BYTES = 2**18
-#: The most all-reduces in one timed block.
-MAX_CALLS_PER_BLOCK = 32
+#: Bytes per rank a round aims to move in one size's calls: ``ROUND_BYTES // size`` calls,
+#: capped at :data:`MAX_CALLS_PER_ROUND` (so the calls of a tiny size move far less).
+ROUND_BYTES = 2**18
+#: The most calls of one size in one round.
+MAX_CALLS_PER_ROUND = 32
 
 
-def calls_per_block(size_bytes: int) -> int:
-    """All-reduces of ``size_bytes`` timed back to back in one block: enough that a small one's
-    block lasts milliseconds, so one wake-up of a rank is shared by many calls instead of
-    deciding one call's time; a large one is timed alone (its bytes already take that long).
-    The same on every rank, so every rank makes the same calls."""
-    return max(1, min(MAX_CALLS_PER_BLOCK, BLOCK_BYTES // size_bytes))
-
-
-def _all_reduces(buffer: torch.Tensor, calls: int) -> None:
-    for _ in range(calls):
-        dist.all_reduce(buffer)
+def calls_per_round(size_bytes: int) -> int:
+    """All-reduces of ``size_bytes`` timed in each round, each alone after a barrier, of which
+    the round keeps the median: a small call lasts less than a rank's wake-up from the
+    scheduler, so one call alone would time the scheduler; a large one is timed once (its
+    bytes already take milliseconds). Timing calls back to back instead was measured three
+    times slower per call here than calls after a barrier: a rank that waits on its peer
+    every call sleeps and wakes every call. The same on every rank, so every rank makes the
+    same calls."""
+    return max(1, min(MAX_CALLS_PER_ROUND, ROUND_BYTES // size_bytes))
 
 
 def _zeros(size_bytes: int, rank: Rank) -> torch.Tensor:
@@ -312,10 +312,10 @@ def allreduce_sweep(
 
     The processes are spawned for this call (:func:`~devicelab.distributed.run_ranks`),
     one thread each. Every size is all-reduced ``warmup`` times, untimed. Then each round times every size
-    once, in a shuffled order: all ranks wait at a barrier, each times a block of
-    :func:`calls_per_block` back-to-back calls with :func:`devicelab.timing.timed_block`,
-    and the round keeps the slowest rank's seconds per call (a collective ends for everybody
-    when it ends for the last rank).
+    in a shuffled order, :func:`calls_per_round` times: all ranks wait at a barrier, then
+    each times the call alone with :func:`devicelab.timing.timed_block`. The round keeps each
+    rank's median call, and of those the slowest rank's (a collective ends for everybody when
+    it ends for the last rank).
 
     Parameters
     ----------
