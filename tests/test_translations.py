@@ -43,6 +43,30 @@ def test_translations_keep_the_markup(page: str) -> None:
     assert not REPORT.broken[page], f"{page}.po:\n" + _listing(REPORT.broken[page])
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_translations_use_the_term_tables_words(page: str) -> None:
+    assert not REPORT.synonyms[page], f"{page}.po:\n" + _listing(REPORT.synonyms[page])
+
+
+def test_the_term_table_and_the_glossary_agree() -> None:
+    problems = catalogues.glossary_problems(
+        catalogues.DOCS / "glossary.md", catalogues.read_terms()
+    )
+    assert not problems, "\n".join(problems)
+
+
+def test_an_avoided_word_is_named_unless_quoted_or_code() -> None:
+    terms = catalogues.read_terms()
+    found = catalogues.term_problems("先做一次标定，再看性能浪费。", terms)
+    assert len(found) == 2, found
+    assert any("'标定' where the term table (docs/terms.csv) says '校准'" in f for f in found)
+    assert any(
+        "'性能浪费' where the term table (docs/terms.csv) says 'GPU 利用不足'" in f for f in found
+    )
+    # citing the course's word, and a code literal, are not uses of it
+    assert catalogues.term_problems("课程里称之为“性能浪费”，见 ``标定``。", terms) == []
+
+
 @pytest.mark.slow
 def test_catalogues_match_the_english_sources(tmp_path: Path) -> None:
     """A fresh extraction (no execution, seconds) against the catalogues: nothing missing."""

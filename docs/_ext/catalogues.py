@@ -15,6 +15,7 @@ takes seconds and leaves ``docs/auto_examples`` of the last real build alone.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import shutil
@@ -222,17 +223,74 @@ def is_rst(page: str) -> bool:
     return not (DOCS / f"{page}.md").exists()
 
 
+#: The term table (``docs/terms.csv``): each glossary term's one Chinese word, the course's own
+#: word where its notes have one, and the words a translation must not use for the term.
+TERMS = DOCS / "terms.csv"
+#: Where a page may name an avoided word: quoting it (“性能浪费”), e.g. to cite the course.
+QUOTED = re.compile(r"“[^”]*”")
+#: Code literals hold identifiers, not Chinese words.
+LITERAL = re.compile(r"``[^`]*``")
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    chinese: str
+    course: str
+    avoid: tuple[str, ...]
+
+
+def read_terms(path: Path = TERMS) -> list[Term]:
+    """The term table, one :class:`Term` per glossary term."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [
+            Term(row["term"], row["chinese"], row["course"],
+                 tuple(w for w in row["avoid"].split("|") if w))
+            for row in csv.DictReader(f)
+        ]  # fmt: skip
+
+
+def term_problems(translation: str, terms: list[Term]) -> list[str]:
+    """The avoided words a translation uses outside quotation marks and code literals."""
+    text = LITERAL.sub("", QUOTED.sub("", translation))
+    return [
+        f"{word!r} where the term table (docs/terms.csv) says {t.chinese!r} for {t.term!r}"
+        for t in terms
+        for word in t.avoid
+        if word in text
+    ]
+
+
+def glossary_problems(glossary: Path, terms: list[Term]) -> list[str]:
+    """Where the glossary's "中文：..." words and the term table disagree."""
+    words = {}
+    for block in re.findall(r"```\{glossary\}\n(.*?)```", glossary.read_text("utf-8"), re.S):
+        term = None
+        for line in block.splitlines():
+            if line and not line.startswith(" "):
+                term = line.strip()
+            elif term and (found := re.search(r"中文：(.+?)。", line)):
+                words[term] = found.group(1)
+    table = {t.term: t.chinese for t in terms}
+    problems = [f"{term!r}: the glossary says {w!r}, the table {table.get(term)!r}"
+                for term, w in words.items() if table.get(term) != w]  # fmt: skip
+    problems += [f"{term!r}: in the table, not in the glossary" for term in table.keys() - words]
+    return problems
+
+
 @dataclass
 class Report:
     untranslated: dict[str, list[str]]
     fuzzy: dict[str, list[str]]
     broken: dict[str, list[str]]
     counts: dict[str, tuple[int, int]]  # page: (translated, total)
+    synonyms: dict[str, list[str]]  # page: avoided words its translations use
 
 
 def review(catalogues: Path = CATALOGUES) -> Report:
     """Untranslated, fuzzy and markup-breaking messages of every catalogue, per page."""
-    report = Report({}, {}, {}, {})
+    report = Report({}, {}, {}, {}, {})
+    terms = read_terms()
     for po in sorted(catalogues.rglob("*.po")):
         page = docname(po, catalogues)
         entries = messages(read_catalogue(po))
@@ -243,6 +301,12 @@ def review(catalogues: Path = CATALOGUES) -> Report:
             for m in entries
             if m.string and not m.fuzzy
             for problem in markup_problems(m.id, m.string, is_rst(page))
+        ]
+        report.synonyms[page] = [
+            f"{m.id[:60]!r}: {problem}"
+            for m in entries
+            if m.string
+            for problem in term_problems(m.string, terms)
         ]
         done = len(entries) - len(report.untranslated[page]) - len(report.fuzzy[page])
         report.counts[page] = (done, len(entries))
@@ -300,8 +364,15 @@ def main(argv: list[str]) -> int:
     for page, problems in report.broken.items():
         for problem in problems:
             print(f"broken {page}: {problem}")
+    for page, problems in report.synonyms.items():
+        for problem in problems:
+            print(f"term {page}: {problem}")
+    glossary = glossary_problems(DOCS / "glossary.md", read_terms())
+    for problem in glossary:
+        print(f"term table: {problem}")
     print(f"catalogues: {done}/{total} messages translated in {len(report.counts)} catalogues")
     clean = done == total and not out_of_date and not any(report.broken.values())
+    clean = clean and not any(report.synonyms.values()) and not glossary
     return 0 if clean else 1
 
 
