@@ -152,7 +152,9 @@ def test_the_batch_test_times_the_same_step_as_the_breakdown():
         batch_test.append(point["step_s"])
         x2 = data.X_train.repeat(2, 1)
         y2 = data.y_train.repeat(2)
-        breakdown.append(explain_step(copy.deepcopy(model), x2, y2, steps=40, rounds=7).measured_s)
+        breakdown.append(
+            explain_step(copy.deepcopy(model), x2, targets=y2, steps=40, rounds=7).measured_s
+        )
         ratio = min(batch_test) / min(breakdown)
         if len(batch_test) >= 3 and 0.7 <= ratio <= 1.4:
             break

@@ -54,7 +54,7 @@ def calibrations_asked(monkeypatch):
 def test_check_prediction_on_a_gpu_takes_a_model_on_the_cpu(cuda_standin, cpu_calibration):
     torch.manual_seed(0)
     model, x, y = nn.Linear(4, 3), torch.randn(8, 4), torch.randint(0, 3, (8,))
-    check = predict.check_prediction(model, x, y, device="cuda", max_attempts=1)
+    check = predict.check_prediction(model, x, targets=y, device="cuda", max_attempts=1)
     assert check.measured_s > 0 and check.predicted.step_s > 0
     assert model.weight.device.type == "cpu" and x.device.type == "cpu"  # the caller's stay
 

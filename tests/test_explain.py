@@ -21,7 +21,9 @@ def iris():
 
 
 def _quick(model, iris, **kwargs) -> StepBreakdown:
-    return explain_step(model, iris.X_train, iris.y_train, steps=5, rounds=3, warmup=1, **kwargs)
+    return explain_step(
+        model, iris.X_train, targets=iris.y_train, steps=5, rounds=3, warmup=1, **kwargs
+    )
 
 
 def test_course_step_parts_are_named_non_negative_and_reported(iris):
@@ -72,7 +74,7 @@ def test_the_step_really_trains(iris):
     model = MLP()
     with torch.no_grad():
         start = F.cross_entropy(model(iris.X_train), iris.y_train).item()
-    explain_step(model, iris.X_train, iris.y_train, steps=20, rounds=3, warmup=0)
+    explain_step(model, iris.X_train, targets=iris.y_train, steps=20, rounds=3, warmup=0)
     with torch.no_grad():
         assert F.cross_entropy(model(iris.X_train), iris.y_train).item() < start
 
@@ -108,20 +110,20 @@ def test_idle_share_follows_busy_time():
 def test_bad_arguments_raise_clear_errors(iris, kwargs, error, match):
     arguments = {"model": MLP(), "inputs": iris.X_train, "targets": iris.y_train} | kwargs
     with pytest.raises(error, match=match):
-        explain_step(arguments.pop("model"), arguments.pop("inputs"), arguments.pop("targets"),
+        explain_step(arguments.pop("model"), arguments.pop("inputs"), targets=arguments.pop("targets"),
                      steps=arguments.pop("steps", 2), rounds=arguments.pop("rounds", 1),
                      **arguments)  # fmt: skip
 
 
 def test_a_model_that_raises_is_named_with_the_input_shapes(iris):
     with pytest.raises(RuntimeError, match=r"MLP raised on inputs of shape \(120, 3\)"):
-        explain_step(MLP(), iris.X_train[:, :3], iris.y_train, steps=1, rounds=1)
+        explain_step(MLP(), iris.X_train[:, :3], targets=iris.y_train, steps=1, rounds=1)
 
 
 def test_parameters_on_another_device_are_named(iris):
     model = MLP().to("meta")
     with pytest.raises(ValueError, match="model.to"):
-        explain_step(model, iris.X_train, iris.y_train, steps=1, rounds=1)
+        explain_step(model, iris.X_train, targets=iris.y_train, steps=1, rounds=1)
 
 
 @pytest.mark.slow

@@ -174,7 +174,7 @@ def test_cpu_prediction_lands_within_25_percent_of_the_measured_step(name):
     torch.manual_seed(0)
     model = getattr(zoo, name)()
     x, y = torch.randn(*shape), torch.randint(0, classes, (shape[0],))
-    check = check_prediction(model, x, y, loss_fn=F.cross_entropy)
+    check = check_prediction(model, x, targets=y, loss_fn=F.cross_entropy)
     assert 0.75 <= check.ratio <= 1.25, (check.ratio, check.attempts)
 
 
@@ -194,7 +194,7 @@ def test_a_disturbed_check_is_repeated_and_each_side_keeps_its_least(monkeypatch
     step_s = predict.predict_step(model, x, targets=y, device=cal).step_s
     measured = iter([2 * step_s, 2.1 * step_s, 1.05 * step_s, 1.1 * step_s])
     monkeypatch.setattr(predict, "_measure", lambda *plan: next(measured))
-    check = check_prediction(model, x, y)
+    check = check_prediction(model, x, targets=y)
     assert check.attempts == 2 and calls == [False, True]
     assert check.measured_s == pytest.approx(1.05 * step_s) and check.ratio == pytest.approx(
         1 / 1.05
@@ -205,7 +205,10 @@ def test_a_disturbed_check_is_repeated_and_each_side_keeps_its_least(monkeypatch
 def test_check_prediction_rejects_a_bad_number_of_attempts(bad):
     with pytest.raises(ValueError, match="max_attempts must be a positive integer"):
         check_prediction(
-            zoo.iris_mlp(), torch.randn(4, 4), torch.zeros(4, dtype=torch.long), max_attempts=bad
+            zoo.iris_mlp(),
+            torch.randn(4, 4),
+            targets=torch.zeros(4, dtype=torch.long),
+            max_attempts=bad,
         )
 
 

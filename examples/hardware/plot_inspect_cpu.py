@@ -282,7 +282,7 @@ if usable > 1:
     busy = {1: [], usable: []}
     pool = compare({"1 thread": course_epochs_at(1, busy[1]),
                     f"{usable} threads": course_epochs_at(usable, busy[usable])},
-                   baseline="1 thread", rounds=8)
+                   baseline="1 thread", rounds=8, device="cpu")
     ratio = pool.ratios[f"{usable} threads"]
     cores_busy = {n: statistics.median(b) for n, b in busy.items()}
     print(f"course epoch: {usable} threads take x{ratio.estimate:.2f} the time of 1 thread "

@@ -223,7 +223,7 @@ plt.show()
 # across threads.
 from devicelab.explain import explain_step
 
-step = explain_step(cpu_model, X, y, rounds=11, num_threads=1)
+step = explain_step(cpu_model, X, targets=y, rounds=11, num_threads=1)
 host_s = sum(seconds for name, seconds in step.parts.items() if name != "sync")
 print(f"Host time per operator in a real step: {host_s / step.ops * 1e6:.2f} µs "
       f"({step.ops} operators), against {cpu_per_op * 1e6:.2f} µs for a tiny add_.")

@@ -195,7 +195,7 @@ for name, (shape, classes) in zoo.VALIDATION_SHAPES.items():
     torch.manual_seed(0)
     model = getattr(zoo, name)()
     x, y = torch.randn(*shape), torch.randint(0, classes, (shape[0],))
-    checks[name] = check_prediction(model, x, y, loss_fn=F.cross_entropy)
+    checks[name] = check_prediction(model, x, targets=y, loss_fn=F.cross_entropy)
 print(f"{'model':<18} {'predicted':>11} {'measured':>11} {'ratio':>6} {'tries':>5}  "
       "bound (predicted)")
 for name, c in checks.items():

@@ -244,8 +244,8 @@ def _check_counts(steps: int, rounds: int, warmup: int, num_threads: int | None)
 def explain_step(
     model: nn.Module,
     inputs: torch.Tensor | Sequence[torch.Tensor],
-    targets: torch.Tensor | None = None,
     *,
+    targets: torch.Tensor | None = None,
     loss_fn: LossFn | None = F.cross_entropy,
     optimizer: OptimizerFactory | None = sgd_lr_0_01,
     device: str | torch.device | None = "cpu",
@@ -401,7 +401,7 @@ def explain_course_step(
     result = explain_step(
         model,
         data.X_train,
-        data.y_train,
+        targets=data.y_train,
         device=device,
         sync=sync,
         steps=steps,

@@ -336,9 +336,9 @@ class PredictionCheck:
 
 def check_prediction(
     model: nn.Module,
-    example_inputs: torch.Tensor | Sequence[torch.Tensor],
-    targets: torch.Tensor | None = None,
+    inputs: torch.Tensor | Sequence[torch.Tensor],
     *,
+    targets: torch.Tensor | None = None,
     loss_fn: LossFn | None = F.cross_entropy,
     device: str | torch.device | None = "cpu",
     num_threads: int | None = 1,
@@ -365,7 +365,7 @@ def check_prediction(
     if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
         raise ValueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
     where = resolve_device(device)
-    inputs = as_tensors("example_inputs", example_inputs)
+    inputs = as_tensors("inputs", inputs)
     predictions: list[StepPrediction] = []
     measured: list[float] = []
     for attempt in range(max_attempts):
@@ -393,7 +393,7 @@ def _measure(model, inputs, targets, loss_fn, device, num_threads, predicted_s: 
     return explain_step(
         copy.deepcopy(model).to(device),
         tuple(t.to(device) for t in inputs),
-        None if targets is None else targets.to(device),
+        targets=None if targets is None else targets.to(device),
         loss_fn=loss_fn,
         device=device,
         steps=steps,

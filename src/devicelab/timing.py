@@ -219,7 +219,7 @@ def compare(
     warmup: int = 1,
     number: int = 1,
     num_threads: int | None = None,
-    device: str | torch.device | None = "cpu",
+    device: str | torch.device | None = None,
     seed: int = 0,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Comparison:

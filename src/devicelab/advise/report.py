@@ -316,7 +316,13 @@ def _report(
     bound from the prediction's terms."""
     model, xs, y = work.placed(device, batch)
     b: StepBreakdown = explain_step(
-        model, xs, y, loss_fn=work.loss_fn, optimizer=work.optimizer, device=device, **_plan(warm_s)
+        model,
+        xs,
+        targets=y,
+        loss_fn=work.loss_fn,
+        optimizer=work.optimizer,
+        device=device,
+        **_plan(warm_s),
     )
     predicted = _predict(work, batch, device)
     busy = None if b.device_busy_s is None else b.device_busy_s / b.measured_s
