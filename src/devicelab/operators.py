@@ -6,8 +6,12 @@ records each operator as it reaches the dispatcher below autograd: the forward's
 the loss's, the backward's (the autograd engine calls them) and the optimizer's. Nothing is
 computed and nothing is timed: shapes are all the counts need. FLOPs come from the formulas of
 :mod:`torch.utils.flop_counter`, bytes from the sizes of the tensors an operator reads and
-writes. A model that cannot run on ``meta`` (a custom kernel without a meta implementation) is
-traced once on the CPU instead, and the list says so.
+writes. The same trace finds the least bytes any implementation of the step must move
+(:class:`StepBytes`, the roofline's intensity). A model that cannot run on ``meta`` (a custom
+kernel without a meta implementation) is traced once on the CPU instead, and the list says so.
+
+This is the package's one count of what a step *is*; :mod:`devicelab.profiling` measures what
+a step *did* when it ran (e.g. the kernels a GPU launched).
 
 Each operator gets a *kind* (:data:`KINDS`), which is what a device's calibration prices.
 """
@@ -24,6 +28,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.multiprocessing.reductions import StorageWeakRef
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry, sdpa_backward_flop_count, sdpa_flop_count
@@ -35,6 +40,7 @@ __all__ = [
     "OperatorCall",
     "OperatorList",
     "OperatorRecorder",
+    "StepBytes",
     "kind_of",
     "operator_list",
 ]
@@ -244,6 +250,49 @@ class OperatorRecorder(TorchDispatchMode):
 
 
 @dataclass(frozen=True)
+class StepBytes:
+    """The least bytes one step must move to and from memory, by kind (each storage once).
+
+    Attributes
+    ----------
+    inputs_read:
+        The inputs and targets, read once by the forward.
+    parameters_read:
+        Every parameter, read once by the forward.
+    saved_written:
+        The activations autograd saves for the backward (exactly what this model's operators
+        keep), written once by the forward; for inference, the output.
+    saved_read:
+        Everything saved for the backward, read once by it: those activations, and the inputs
+        and parameters it needs.
+    gradients_written:
+        One gradient per trainable parameter, written once by the backward.
+
+    Any implementation of the step, however fused, must read its inputs and parameters, write
+    each gradient, and keep what the backward needs from the forward somewhere between the two,
+    which for anything larger than the caches means writing it to memory and reading it back.
+    Everything else is left out (intermediates a fused kernel keeps in registers, the
+    gradients between layers, the optimizer's update), so ``bytes / bandwidth`` is a time a
+    step cannot beat unless its working set stays in cache.
+    """
+
+    inputs_read: int = 0
+    parameters_read: int = 0
+    saved_written: int = 0
+    saved_read: int = 0
+    gradients_written: int = 0
+
+    @property
+    def total(self) -> int:
+        """All the bytes above."""
+        return sum(asdict(self).values())
+
+
+def _storage_bytes(tensors) -> int:
+    return sum(t.untyped_storage().nbytes() for t in tensors)
+
+
+@dataclass(frozen=True)
 class OperatorList:
     """Every operator call of one step, in order, and where they were traced.
 
@@ -257,12 +306,15 @@ class OperatorList:
         ``nn.Module`` calls in the forward (each costs the host a Python call).
     parameters:
         Trainable parameter tensors (each costs ``zero_grad`` a little).
+    least:
+        The least bytes the step must move (:class:`StepBytes`).
     """
 
     calls: tuple[OperatorCall, ...]
     traced_on: str
     module_calls: int = 0
     parameters: int = 0
+    least: StepBytes = StepBytes()
 
     @property
     def flops(self) -> int:
@@ -274,6 +326,16 @@ class OperatorList:
         """Bytes read and written by all the step's operators (an upper bound on traffic)."""
         return sum(c.bytes for c in self.calls)
 
+    @property
+    def least_bytes(self) -> int:
+        """The least bytes the step must move (a lower bound on traffic: :class:`StepBytes`)."""
+        return self.least.total
+
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity: FLOPs per byte the step must move (:attr:`least_bytes`)."""
+        return self.flops / self.least_bytes
+
     def counts(self) -> dict[tuple[str, str], int]:
         """How many calls of each ``(phase, kind)``."""
         return dict(Counter((c.phase, c.kind) for c in self.calls))
@@ -284,6 +346,7 @@ class OperatorList:
             "traced_on": self.traced_on,
             "module_calls": self.module_calls,
             "parameters": self.parameters,
+            "least": asdict(self.least),
             "calls": [asdict(c) for c in self.calls],
         }
 
@@ -295,15 +358,42 @@ def _trace(model, inputs, targets, loss_fn, optimizer, device: str) -> OperatorL
     opt = optimizer(copied.parameters()) if (optimizer and loss_fn) else None
     spec = StepSpec(copied, xs, y, loss_fn, opt, None, torch.device(device))
     recorder = OperatorRecorder()
-    module_calls = []
+    module_calls, outputs = [], []
+    saved: dict[StorageWeakRef, torch.Tensor] = {}  # by storage: a tensor saved twice, once
+
+    def keep(tensor: torch.Tensor) -> torch.Tensor:
+        saved[StorageWeakRef(tensor.untyped_storage())] = tensor
+        return tensor
+
     hook = nn.modules.module.register_module_forward_pre_hook(lambda *_: module_calls.append(1))
+    output_hook = copied.register_forward_hook(lambda _m, _i, out: outputs.append(out))
     try:
-        with recorder, torch.no_grad() if loss_fn is None else contextlib.nullcontext():
+        with (
+            recorder,
+            torch.no_grad() if loss_fn is None else contextlib.nullcontext(),
+            torch.autograd.graph.saved_tensors_hooks(keep, lambda tensor: tensor),
+        ):
             train_step(spec, recorder.lap)
     finally:
         hook.remove()
-    trainable = sum(p.requires_grad for p in copied.parameters())
-    return OperatorList(tuple(recorder.calls), device, len(module_calls), trainable)
+        output_hook.remove()
+    parameters = list(copied.parameters())
+    trainable = [p for p in parameters if p.requires_grad]
+    read = _storage_bytes([*xs] + ([y] if y is not None else []))
+    if loss_fn is None:  # inference: inputs and parameters read, the output written
+        outs = [t for t in tree_flatten(outputs)[0] if isinstance(t, torch.Tensor)]
+        least = StepBytes(read, _storage_bytes(parameters), _storage_bytes(outs))
+    else:
+        given = {StorageWeakRef(t.untyped_storage()) for t in [*parameters, *xs, y]}
+        activations = [t for key, t in saved.items() if key not in given]
+        least = StepBytes(
+            read,
+            _storage_bytes(parameters),
+            _storage_bytes(activations),
+            _storage_bytes(saved.values()),
+            _storage_bytes(trainable),
+        )
+    return OperatorList(tuple(recorder.calls), device, len(module_calls), len(trainable), least)
 
 
 def operator_list(
