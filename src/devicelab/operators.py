@@ -13,7 +13,9 @@ kernel without a meta implementation) is traced once on the CPU instead, and the
 This is the package's one count of what a step *is*; :mod:`devicelab.profiling` measures what
 a step *did* when it ran (e.g. the kernels a GPU launched).
 
-Each operator gets a *kind* (:data:`KINDS`), which is what a device's calibration prices.
+Each operator gets a *kind* (:data:`KINDS`), which is what a device's calibration prices:
+from torch's own metadata where it answers (``OpOverload.is_view``, ``torch.Tag.pointwise``,
+``torch.Tag.reduction``), from short lists of names where it does not (:func:`kind_of`).
 """
 
 from __future__ import annotations
@@ -48,37 +50,18 @@ __all__ = [
 #: The kinds of operator a calibration prices, each with its own host cost and device rate.
 KINDS = ("view", "matmul", "conv", "pool", "reduction", "loss", "elementwise")
 
-_VIEWS = {
-    "t",
-    "view",
-    "_unsafe_view",
-    "reshape",
-    "expand",
-    "transpose",
-    "transpose_",
-    "permute",
-    "unsqueeze",
-    "squeeze",
-    "detach",
-    "alias",
-    "as_strided",
-    "slice",
-    "select",
-    "split",
-    "split_with_sizes",
+# What torch's own operator metadata does not say. Views are ``OpOverload.is_view`` and
+# reductions carry ``torch.Tag.reduction``; these sets hold only what no tag marks:
+# - views that alias or restride without the view flag, and the profiler's markers, which
+#   move no data;
+_UNTAGGED_VIEWS = {
+    "_unsafe_view",  # a view whose result autograd does not track as one
+    "transpose_",  # restrides in place
     "unsafe_split",
-    "unbind",
-    "chunk",
-    "narrow",
-    "_reshape_alias",
-    "lift_fresh",
-    "view_as",
-    "expand_as",
-    "flatten",
-    "unflatten",
     "_record_function_enter_new",
     "_record_function_exit",
 }
+# - matrix products, convolutions, pooling and losses: there is no tag for any of them;
 _MATMUL = {"mm", "addmm", "bmm", "baddbmm", "addmv", "mv", "dot", "matmul", "linear"}
 _CONV = {
     "convolution",
@@ -99,28 +82,6 @@ _POOL = {
     "adaptive_max_pool2d",
     "adaptive_max_pool2d_backward",
 }
-_REDUCTION = {
-    "sum",
-    "mean",
-    "amax",
-    "amin",
-    "max",
-    "min",
-    "var",
-    "std",
-    "var_mean",
-    "norm",
-    "_softmax",
-    "_log_softmax",
-    "_softmax_backward_data",
-    "logsumexp",
-    "native_layer_norm",
-    "native_layer_norm_backward",
-    "native_batch_norm",
-    "native_batch_norm_backward",
-    "argmax",
-    "cumsum",
-}
 _LOSS = {
     "nll_loss_forward",
     "nll_loss_backward",
@@ -132,22 +93,39 @@ _LOSS = {
     "binary_cross_entropy",
     "binary_cross_entropy_backward",
 }
+# - operators that reduce along a dimension (softmax, normalisation, a running sum) but carry
+#   no reduction tag.
+_UNTAGGED_REDUCTIONS = {
+    "_softmax",
+    "_log_softmax",
+    "_softmax_backward_data",
+    "cumsum",
+    "native_layer_norm",
+    "native_layer_norm_backward",
+    "native_batch_norm",
+    "native_batch_norm_backward",
+}
 # Attention kernels that flop_counter knows under their CUDA names only: counted with the same
 # formulas (query, key and value are their first three arguments).
 _SDPA_FORWARD = {"_scaled_dot_product_flash_attention_for_cpu"}
 _SDPA_BACKWARD = {"_scaled_dot_product_flash_attention_for_cpu_backward"}
 
 
-def kind_of(name: str) -> str:
-    """The kind (one of :data:`KINDS`) of the ATen operator ``name`` (e.g. ``"addmm"``)."""
-    if name in _VIEWS:
+def kind_of(func: torch._ops.OpOverload) -> str:
+    """The kind (one of :data:`KINDS`) of the ATen operator ``func`` (e.g.
+    ``torch.ops.aten.addmm.default``), from its own metadata where it has any
+    (``is_view``, ``torch.Tag.pointwise``, ``torch.Tag.reduction``)."""
+    name = func.overloadpacket.__name__
+    if func.is_view or name in _UNTAGGED_VIEWS:
         return "view"
     if name in _MATMUL or name in _SDPA_FORWARD or name in _SDPA_BACKWARD:
         return "matmul"
     for kind, names in (("conv", _CONV), ("pool", _POOL), ("loss", _LOSS)):
         if name in names:
             return kind
-    if name in _REDUCTION:
+    if torch.Tag.pointwise in func.tags:  # before reductions: max.other is a pointwise max
+        return "elementwise"
+    if torch.Tag.reduction in func.tags or name in _UNTAGGED_REDUCTIONS:
         return "reduction"
     return "elementwise"
 
@@ -232,20 +210,20 @@ class OperatorRecorder(TorchDispatchMode):
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[OperatorCall] = []
-        self._pending: list[tuple[str, int, int, tuple[int, ...]]] = []
+        self._pending: list[tuple[str, str, int, int, tuple[int, ...]]] = []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
-        name = func.overloadpacket.__name__
-        moved = 0 if kind_of(name) == "view" else _nbytes((args, kwargs, out))
+        name, kind = func.overloadpacket.__name__, kind_of(func)
+        moved = 0 if kind == "view" else _nbytes((args, kwargs, out))
         flops = _flops(func.overloadpacket, name, args, kwargs, out)
-        self._pending.append((name, flops, moved, _dims(name, args, out)))
+        self._pending.append((name, kind, flops, moved, _dims(name, args, out)))
         return out
 
     def lap(self, phase: str) -> None:
         """Name the phase of the calls recorded since the last lap."""
-        self.calls += [OperatorCall(n, kind_of(n), phase, f, b, d) for n, f, b, d in self._pending]
+        self.calls += [OperatorCall(n, k, phase, f, b, d) for n, k, f, b, d in self._pending]
         self._pending = []
 
 
