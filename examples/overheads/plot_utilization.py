@@ -241,11 +241,6 @@ assert bounds["CPU", "deep"][-1][0] == "compute-bound", bounds["CPU", "deep"]
 # 7 multiply-adds, stored and read back); the deep one goes far past every ridge printed.
 assert plateau < 4.3, plateau
 assert top_cpu["intensity"] > 3 * cpu_ceilings.ridge_intensity, (top_cpu, cpu_ceilings)
-# "never compute-bound there" is printed only where the data shows it
-for (name, axis), found in bounds.items():
-    roof = cpu_ceilings if name == "CPU" else gpu_ceilings
-    if roof is not None and axis != "deep" and plateau < roof.ridge_intensity:
-        assert all(b != "compute-bound" for b, _, _ in found), (name, axis, found)
 if gpu_share is not None:
     # issue 10: the deep sweep's largest point reaches half the GPU's measured FLOP/s ceiling
     assert gpu_share >= 0.5, gpu_share

@@ -223,7 +223,11 @@ class OpCount:
 def count_step_ops(
     device: str | torch.device | None = "auto", *, hidden: int = 10, deep: bool = False
 ) -> OpCount:
-    """Count, with :mod:`torch.profiler`, the operators and kernels of one Iris training step.
+    """What one Iris training step dispatched and launched when it ran on ``device``, seen by
+    :mod:`torch.profiler`: a measurement of a run, which depends on the device (SGD's update
+    is one ``add_`` per tensor on a CPU, one multi-tensor kernel on CUDA) and on the profiler
+    (no CUPTI, no kernels). What a step *is*, its operators, FLOPs and bytes, is counted by
+    :func:`devicelab.operators.operator_list`.
 
     The model is :class:`~devicelab.models.MLP`, or :class:`~devicelab.models.DeepMLP` with
     ``deep`` (one more layer: more operators and kernels per step).
