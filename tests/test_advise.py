@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from devicelab import zoo
 from devicelab.__main__ import main
 from devicelab.advise import (
     BOUNDS,
@@ -22,10 +21,10 @@ from devicelab.advise import (
     decide,
     name_bound,
 )
-from devicelab.counts import count_flops, count_on_meta
 from devicelab.data import load_iris
 from devicelab.explain import explain_step
 from devicelab.models import MLP
+from devicelab.operators import operator_list
 from devicelab.results import load_results, recorded_results_dir
 from devicelab.stats import Interval, Spread
 
@@ -69,19 +68,19 @@ def test_verdict_refuses_a_confidence_interval_where_a_spread_is_meant():
         decide(Spread(1.5e-4, 1e-4, 2e-4), (5e-4, 6e-4))
 
 
-# -- FLOP counts -------------------------------------------------------------------------------
-def test_meta_counts_equal_flop_counter_mode_on_real_data():
-    torch.manual_seed(0)
-    model, x = zoo.lenet5(), torch.randn(8, 1, 28, 28)
-    y = torch.randint(0, 10, (8,))
-    counts = count_on_meta(model, (x,), y, loss_fn=F.cross_entropy)
-    assert counts.flops == count_flops(lambda: F.cross_entropy(model(x), y).backward())
-    # parameters and more
-    assert counts.bytes_moved > sum(p.numel() * 4 for p in model.parameters())
-    # inference: the forward only, a third of a training step's matrix work
-    forward = count_on_meta(model, (x,), None, loss_fn=None).flops
-    with torch.no_grad():
-        assert forward == count_flops(lambda: model(x))
+# -- FLOP counts (the one count: the operator list advise reports and prices) ------------------
+def test_a_linear_layers_flops_and_bytes_as_by_hand():
+    # one Linear layer, batch 32, 64 in, 16 out: forward 2*b*in*out; the backward computes the
+    # weight's gradient (another 2*b*in*out) but not the input's, which needs none
+    batch, n_in, n_out = 32, 64, 16
+    model, x = nn.Linear(n_in, n_out), torch.randn(batch, n_in)
+    y = torch.randint(0, n_out, (batch,))
+    assert operator_list(model, x, y).flops == 2 * (2 * batch * n_in * n_out)
+    inference = operator_list(model, x, loss_fn=None)
+    assert inference.flops == 2 * batch * n_in * n_out
+    # inference's least bytes: the input, the weight and the bias read, the output written
+    weights = (n_in * n_out + n_out) * 4
+    assert inference.least_bytes == (batch * n_in + batch * n_out) * 4 + weights
 
 
 # -- advise end to end (one small model; the device's costs are measured once) ----------------
@@ -99,7 +98,8 @@ def test_advice_reports_the_cpu_and_predicts_the_recorded_gpu(iris_advice):
     advice, model, before, x, y = iris_advice
     cpu = advice.devices["cpu"]
     assert cpu.step_s > 0 and cpu.kernels is None and cpu.busy_share is None
-    assert cpu.flops == count_flops(lambda: F.cross_entropy(MLP()(x), y).backward())
+    # forward 2*120*(4*10 + 10*3); backward: fc2's two gradients and fc1's weight gradient
+    assert cpu.flops == 2 * 120 * (4 * 10 + 10 * 3) + 2 * (2 * 120 * 10 * 3) + 2 * 120 * 4 * 10
     assert cpu.predicted.flops == cpu.flops
     assert set(cpu.breakdown["parts"]) == {"forward", "loss", "backward", "optimizer", "sync"}
     assert cpu.bound in BOUNDS and advice.bound in BOUNDS

@@ -264,6 +264,20 @@ def _batch_test(*points):
     return {"points": rows}
 
 
+def test_the_predicted_crossover_batch_by_hand():
+    from devicelab.distributed import predicted_crossover_batch
+
+    # 10 us of compute a row, a 100 us all-reduce: two ranks save 5 us a row, so from 20 rows
+    assert predicted_crossover_batch(1e-5, 1e-4, 2) == 20
+    # four ranks save 7.5 us a row: 13 rows save 97.5 us (DDP slower), 14 rows 105 us (faster)
+    assert predicted_crossover_batch(1e-5, 1e-4, 4) == 14
+    assert predicted_crossover_batch(0.0, 1e-4, 2) is None  # no compute to share
+    assert predicted_crossover_batch(1e-5, 0.0, 2) == 1
+    for bad in ((1e-5, 1e-4, 1), (1e-5, -1.0, 2)):
+        with pytest.raises(ValueError, match="world_size must be at least 2"):
+            predicted_crossover_batch(*bad)
+
+
 def test_the_data_parallel_line_by_hand():
     from devicelab.advise.data_parallel import data_parallel_advice
 

@@ -34,7 +34,7 @@ LAYERS = [
         "doctor",
         "display",
     },
-    {"stats", "timing", "steps", "counts", "profiling", "operators"},
+    {"stats", "timing", "steps", "profiling", "operators"},
     {
         "overheads",
         "roofline",

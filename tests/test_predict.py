@@ -90,7 +90,37 @@ def test_operator_list_of_the_course_step():
     assert counts[("backward", "matmul")] == 3  # fc2's two gradients, fc1's weight gradient
     assert ops.flops == 2 * 120 * (4 * 10 + 10 * 3) * 3 - 2 * 120 * 4 * 10  # no grad to x
     assert ops.parameters == 4 and ops.module_calls == 4
-    assert kind_of("convolution_backward") == "conv" and kind_of("view") == "view"
+    aten = torch.ops.aten
+    assert kind_of(aten.convolution_backward.default) == "conv"
+    assert kind_of(aten.view.default) == "view"  # is_view
+    assert kind_of(aten.sum.dim_IntList) == "reduction"  # torch.Tag.reduction
+    assert kind_of(aten.max.other) == "elementwise"  # torch.Tag.pointwise: an elementwise max
+    assert kind_of(aten.max.dim) == "reduction"
+
+
+#: Every operator of a LeNet-5 and a transformer layer's training steps, with the kind the
+#: hand-written name lists gave it before the kinds came from torch's tags.
+KNOWN_KINDS = {
+    **dict.fromkeys(["addmm", "mm", "bmm"], "matmul"),
+    **dict.fromkeys(["convolution", "convolution_backward"], "conv"),
+    **dict.fromkeys(["max_pool2d_with_indices", "max_pool2d_with_indices_backward"], "pool"),
+    **dict.fromkeys(["nll_loss_forward", "nll_loss_backward", "_log_softmax_backward_data"], "loss"),
+    **dict.fromkeys(["_log_softmax", "_softmax_backward_data", "sum", "mean", "native_layer_norm",
+                     "native_layer_norm_backward"], "reduction"),
+    **dict.fromkeys(["view", "t", "detach", "expand", "permute", "select", "squeeze",
+                     "unsqueeze", "transpose", "_unsafe_view", "_record_function_enter_new",
+                     "_record_function_exit"], "view"),
+    **dict.fromkeys(["add", "add_", "mul", "div", "relu", "threshold_backward", "ones_like",
+                     "clone", "select_backward", "_safe_softmax"], "elementwise"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["lenet5", "transformer_layer"])
+def test_the_kinds_of_known_steps_are_unchanged(name):
+    shape, classes = zoo.EXAMPLE_SHAPES[name]
+    x, y = torch.randn(*shape), torch.randint(0, classes, (shape[0],))
+    calls = operator_list(getattr(zoo, name)(), x, y).calls
+    assert {c.name: c.kind for c in calls} == {c.name: KNOWN_KINDS[c.name] for c in calls}
 
 
 def test_bad_input_is_refused():

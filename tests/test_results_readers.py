@@ -6,8 +6,7 @@ import copy
 
 import pytest
 
-from devicelab.counts import mlp_step_counts
-from devicelab.overheads import recorded_utilization_sweep
+from devicelab.overheads import recorded_utilization_sweep, sweep_step_operators
 from devicelab.recorded import (
     recorded_ceilings,
     recorded_launches_per_step,
@@ -167,8 +166,8 @@ def test_recorded_utilization_sweep_counts_like_a_live_sweep(h100):
     assert [p.hidden for p in points] == sorted(p["hidden"] for p in stored)
     assert all(p.device == h100["device"] and p.model == "MLP" for p in points)
     first = points[0]
-    counts = mlp_step_counts(first.hidden, first.batch)
-    assert (first.flops, first.bytes_moved) == (counts.flops, counts.bytes_moved)
+    counts = sweep_step_operators(first.hidden, first.batch)
+    assert (first.flops, first.bytes_moved) == (counts.flops, counts.least_bytes)
     host = recorded_utilization_sweep(h100, "batch", "cpu")
     assert host and all(p.device == "cpu" and p.hidden == 10 for p in host)
     assert recorded_utilization_sweep(h100, "deep") == []  # a version 1 record has none

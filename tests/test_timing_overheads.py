@@ -8,7 +8,6 @@ import pytest
 import torch
 import torch.utils.benchmark as benchmark
 
-from devicelab.counts import mlp_step_counts
 from devicelab.data import load_iris
 from devicelab.devices import DeviceNotAvailableError
 from devicelab.models import initial_weights
@@ -141,7 +140,8 @@ def test_profiler_counts_one_course_step_on_cpu():
 def test_utilization_sweep_points_and_flops():
     points = utilization_sweep("cpu", hiddens=[10, 20], batches=[8, 16], min_run_time=0.01)
     assert [(p.hidden, p.batch) for p in points] == [(10, 8), (10, 16), (20, 8), (20, 16)]
-    assert points[0].flops == mlp_step_counts(10, 8).flops  # FlopCounterMode, not step_flops
+    # forward 2*8*(4*10 + 10*3); backward: fc2's two gradients and fc1's weight gradient
+    assert points[0].flops == 2 * 8 * (4 * 10 + 10 * 3) + 2 * (2 * 8 * 10 * 3) + 2 * 8 * 4 * 10
     assert all(p.flops_per_s == pytest.approx(p.flops / p.median_s) for p in points)
 
 

@@ -39,11 +39,11 @@ an :term:`under-used GPU`.
 # - **deep**: a 4-h-h-3 model (:class:`~devicelab.models.DeepMLP`), whose hidden-to-hidden
 #   layer is a real matrix product, the width grows at a batch of 1,024.
 #
-# Every point also carries its FLOPs, counted by PyTorch's
-# :class:`~torch.utils.flop_counter.FlopCounterMode`, and the bytes it must move at least
-# (:func:`devicelab.counts.count_step_bytes`): inputs and parameters read, what autograd saves
-# for the backward written and read back, gradients written. Both depend on the shapes only,
-# so a recorded sweep's are counted here too, by
+# Every point also carries its FLOPs and the bytes it must move at least, both from its
+# operator list (:func:`devicelab.operators.operator_list`, traced on the :term:`meta device`):
+# FLOPs by the formulas of PyTorch's :mod:`torch.utils.flop_counter`, and bytes as inputs and
+# parameters read, what autograd saves for the backward written and read back, gradients
+# written. Both depend on the shapes only, so a recorded sweep's are counted here too, by
 # :func:`devicelab.overheads.recorded_utilization_sweep`.
 # The deep sweep's largest points would cost a small CPU far more than this site's build
 # budget, so the live CPU run stops before them; a GPU, live or recorded, runs them all.
@@ -54,15 +54,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from devicelab.costmodel import price
 from devicelab.overheads import (
-    count_step_ops,
-    launch_cost,
     recorded_utilization_sweep,
+    sweep_step_operators,
     utilization_sweep,
 )
-from devicelab.recorded import recorded_ceilings, recorded_launches_per_step
+from devicelab.predict import device_calibration
+from devicelab.recorded import recorded_ceilings
 from devicelab.results import newest_record, provenance, recorded_overheads
-from devicelab.roofline import Ceilings, StepCostModel, crossover, measure_ceilings
+from devicelab.roofline import Ceilings, crossover, measure_ceilings
 
 HIDDENS = [10, 32, 100, 320, 1_000, 3_200, 10_000, 32_000]
 BATCHES = [120, 1_200, 12_000, 120_000, 1_200_000]
@@ -185,42 +186,40 @@ plt.show()
 # %%
 # Which limit binds, region by region
 # -----------------------------------
-# :class:`devicelab.roofline.StepCostModel` puts the three limits of one device side by side:
-# the launch floor (operators per step times the measured cost of one tiny operator), the
-# bandwidth time (bytes over the bandwidth ceiling) and the compute time (FLOPs over the
-# compute ceiling). The longest one binds. On a CPU the same cores dispatch and compute, one
-# after the other; a GPU computes while its host queues the next kernels, so there the limits
-# overlap. Each line below reads left to right as the size grows: the course's size sits
-# under the launch floor, and the size at which bandwidth or compute takes over is where the
+# The cost model (:func:`devicelab.costmodel.price`, behind
+# :func:`~devicelab.predict.predict_step`, the crossover's prediction in the next section, and
+# ``devicelab.advise``) prices each swept step from its operator list and the device's
+# :term:`calibration`, in four terms: the host issuing the operators (launch/dispatch), the
+# syncs (none in these sweeps), the device's time on memory-bound operators, and on matrix
+# products. The largest term names the bound. On a CPU the same cores dispatch and compute,
+# one after the other; a GPU computes while its host queues the next kernels, so there the
+# terms overlap. Each line below reads left to right as the size grows: the course's size is
+# launch/dispatch-bound, and the size at which memory or compute takes over is where the
 # arithmetic starts to count.
-cpu_per_op = launch_cost("cpu").queued.median_s
-cpu_model = {deep: StepCostModel("cpu", cpu_ceilings, count_step_ops("cpu", deep=deep)
-                                 .operator_calls, cpu_per_op, overlap=False)
-             for deep in (False, True)}
-gpu_model = {}
-if gpu_ceilings is not None:
-    per_op = launch_cost("cuda").queued.median_s if gpu_live else recorded_overheads(record).launch_s
-    for deep in (False, True):
-        ops = (count_step_ops("cuda", deep=deep).kernels if gpu_live
-               else recorded_launches_per_step(record, deep=deep))
-        if ops is not None:
-            gpu_model[deep] = StepCostModel("gpu", gpu_ceilings, ops, per_op)
+calibrations = {"CPU": device_calibration("cpu")}
+if gpu is not None:  # a recorded GPU's own calibration, or its datasheet and record's costs
+    calibrations["GPU"] = device_calibration("cuda" if gpu_live else record)
 
 
-def regions(points, key, model):
-    """[(bound, first size, last size)] for runs of points under the same limit."""
-    runs = groupby(sorted(points, key=lambda p: p[key]),
-                   key=lambda p: model.bound(p["flops"], p["bytes_moved"]))
+def regions(points, key, deep, calibration):
+    """[(bound, first size, last size)] for runs of points under the same bound; each point's
+    step as swept, with no ``loss.item()``."""
+    def bound(p):
+        ops = sweep_step_operators(p["hidden"], p["batch"], deep=deep)
+        return price(ops, calibration, syncs=0, parameters=ops.parameters,
+                     module_calls=ops.module_calls).bound
+
+    runs = groupby(sorted(points, key=lambda p: p[key]), key=bound)
     return [(bound, run[0][key], run[-1][key]) for bound, run in ((b, [*r]) for b, r in runs)]
 
 
 bounds = {}
-for name, points, models in (("CPU", cpu, cpu_model), ("GPU", gpu, gpu_model)):
+for name, points in (("CPU", cpu), ("GPU", gpu)):
     for axis, (key, _, deep) in SWEEPS.items():
-        if points is not None and points[axis] and deep in models:
-            bounds[name, axis] = regions(points[axis], key, models[deep])
+        if points is not None and points[axis]:
+            bounds[name, axis] = regions(points[axis], key, deep, calibrations[name])
             print(f"{name} {axis} sweep: " + "; ".join(
-                f"{b} binds {key} {lo:,}" + (f" to {hi:,}" if hi != lo else "")
+                f"{b} at {key} {lo:,}" + (f" to {hi:,}" if hi != lo else "")
                 for b, lo, hi in bounds[name, axis]))
 
 gpu_share = None
@@ -233,24 +232,20 @@ if gpu is not None and gpu["deep"] and gpu_ceilings is not None:
 # sphinx_gallery_start_ignore
 plateau = max(p["intensity"] for axis in ("width", "batch") for p in cpu[axis])
 top_cpu = max(cpu["deep"], key=lambda p: p["hidden"])
-# The 4-h-3 sweeps start at the course's step, under the launch floor: all overhead.
-assert all(bounds["CPU", axis][0][0] == "launch floor" for axis in ("width", "batch")), bounds
-# The deep sweep ends compute-bound on the CPU, by its counts and this CPU's ceilings.
-assert bounds["CPU", "deep"][-1][0] == "compute", bounds["CPU", "deep"]
+# The 4-h-3 sweeps start at the course's step, launch/dispatch-bound: all overhead.
+assert all(bounds["CPU", axis][0][0] == "launch/dispatch-bound" for axis in ("width", "batch")
+           ), bounds
+# The deep sweep ends compute-bound on the CPU, by its operators and this CPU's calibration.
+assert bounds["CPU", "deep"][-1][0] == "compute-bound", bounds["CPU", "deep"]
 # Shapes alone: the 4-h-3 intensity levels off at a few FLOP/byte (each hidden activation:
 # 7 multiply-adds, stored and read back); the deep one goes far past every ridge printed.
 assert plateau < 4.3, plateau
 assert top_cpu["intensity"] > 3 * cpu_ceilings.ridge_intensity, (top_cpu, cpu_ceilings)
-# "never compute-bound there" is printed only where the data shows it
-for (name, axis), found in bounds.items():
-    ridge = (cpu_ceilings if name == "CPU" else gpu_ceilings).ridge_intensity
-    if axis != "deep" and plateau < ridge:
-        assert all(b != "compute" for b, _, _ in found), (name, axis, found)
 if gpu_share is not None:
     # issue 10: the deep sweep's largest point reaches half the GPU's measured FLOP/s ceiling
     assert gpu_share >= 0.5, gpu_share
     assert top_gpu["intensity"] > gpu_ceilings.ridge_intensity, (top_gpu, gpu_ceilings)
-    assert bounds["GPU", "deep"][-1][0] == "compute", bounds["GPU", "deep"]
+    assert bounds["GPU", "deep"][-1][0] == "compute-bound", bounds["GPU", "deep"]
 # sphinx_gallery_end_ignore
 
 # %%
@@ -467,8 +462,8 @@ for axis, at in measured_crossover.items():
 # ---------
 # 1. Run ``utilization_sweep("cpu", hiddens=[10], batches=[120, 240, 480, 960])`` and print each
 #    point's ``median_s``. From which batch does doubling it double the step time?
-# 2. Print ``mlp_step_counts(h, 120).intensity`` for ``h`` in 10, 100 and 1,000, then the same
-#    with ``deep=True``. Which of the two models can ever pass this CPU's ridge point?
+# 2. Print ``sweep_step_operators(h, 120).intensity`` for ``h`` in 10, 100 and 1,000, then
+#    the same with ``deep=True``. Which of the two models can ever pass this CPU's ridge point?
 # 3. Predict your own model's step on the recorded GPU with
 #    ``predict_step(model, x, targets=y, device=newest_record("cuda"))`` and on ``"cpu"``.
 #    Which device does the prediction choose at your batch size?

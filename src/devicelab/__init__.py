@@ -10,8 +10,9 @@ below (``CONTRIBUTING.md`` and the API page describe them).
    the machine lacks, and the fix).
 2. Tools: :mod:`~devicelab.steps` (the one training step), :mod:`~devicelab.timing` (the one
    timed block, the thread setting, ``measure`` and ``compare``), :mod:`~devicelab.stats`
-   (intervals and spreads), :mod:`~devicelab.counts` (FLOPs and bytes) and
-   :mod:`~devicelab.profiling` (operators, kernels, busy time).
+   (intervals and spreads), :mod:`~devicelab.operators` (what a step is: its operators,
+   FLOPs and bytes) and :mod:`~devicelab.profiling` (what a step did: operators, kernels,
+   busy time).
 3. Measurements: :mod:`~devicelab.training` (the course's loop), :mod:`~devicelab.overheads`
    (transfer, launch, utilisation), :mod:`~devicelab.roofline` (ceilings and the crossover),
    :mod:`~devicelab.explain` (a step in parts that add up), :mod:`~devicelab.floor` (the

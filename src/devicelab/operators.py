@@ -6,10 +6,16 @@ records each operator as it reaches the dispatcher below autograd: the forward's
 the loss's, the backward's (the autograd engine calls them) and the optimizer's. Nothing is
 computed and nothing is timed: shapes are all the counts need. FLOPs come from the formulas of
 :mod:`torch.utils.flop_counter`, bytes from the sizes of the tensors an operator reads and
-writes. A model that cannot run on ``meta`` (a custom kernel without a meta implementation) is
-traced once on the CPU instead, and the list says so.
+writes. The same trace finds the least bytes any implementation of the step must move
+(:class:`StepBytes`, the roofline's intensity). A model that cannot run on ``meta`` (a custom
+kernel without a meta implementation) is traced once on the CPU instead, and the list says so.
 
-Each operator gets a *kind* (:data:`KINDS`), which is what a device's calibration prices.
+This is the package's one count of what a step *is*; :mod:`devicelab.profiling` measures what
+a step *did* when it ran (e.g. the kernels a GPU launched).
+
+Each operator gets a *kind* (:data:`KINDS`), which is what a device's calibration prices:
+from torch's own metadata where it answers (``OpOverload.is_view``, ``torch.Tag.pointwise``,
+``torch.Tag.reduction``), from short lists of names where it does not (:func:`kind_of`).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.multiprocessing.reductions import StorageWeakRef
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry, sdpa_backward_flop_count, sdpa_flop_count
@@ -35,6 +42,7 @@ __all__ = [
     "OperatorCall",
     "OperatorList",
     "OperatorRecorder",
+    "StepBytes",
     "kind_of",
     "operator_list",
 ]
@@ -42,37 +50,18 @@ __all__ = [
 #: The kinds of operator a calibration prices, each with its own host cost and device rate.
 KINDS = ("view", "matmul", "conv", "pool", "reduction", "loss", "elementwise")
 
-_VIEWS = {
-    "t",
-    "view",
-    "_unsafe_view",
-    "reshape",
-    "expand",
-    "transpose",
-    "transpose_",
-    "permute",
-    "unsqueeze",
-    "squeeze",
-    "detach",
-    "alias",
-    "as_strided",
-    "slice",
-    "select",
-    "split",
-    "split_with_sizes",
+# What torch's own operator metadata does not say. Views are ``OpOverload.is_view`` and
+# reductions carry ``torch.Tag.reduction``; these sets hold only what no tag marks:
+# - views that alias or restride without the view flag, and the profiler's markers, which
+#   move no data;
+_UNTAGGED_VIEWS = {
+    "_unsafe_view",  # a view whose result autograd does not track as one
+    "transpose_",  # restrides in place
     "unsafe_split",
-    "unbind",
-    "chunk",
-    "narrow",
-    "_reshape_alias",
-    "lift_fresh",
-    "view_as",
-    "expand_as",
-    "flatten",
-    "unflatten",
     "_record_function_enter_new",
     "_record_function_exit",
 }
+# - matrix products, convolutions, pooling and losses: there is no tag for any of them;
 _MATMUL = {"mm", "addmm", "bmm", "baddbmm", "addmv", "mv", "dot", "matmul", "linear"}
 _CONV = {
     "convolution",
@@ -93,28 +82,6 @@ _POOL = {
     "adaptive_max_pool2d",
     "adaptive_max_pool2d_backward",
 }
-_REDUCTION = {
-    "sum",
-    "mean",
-    "amax",
-    "amin",
-    "max",
-    "min",
-    "var",
-    "std",
-    "var_mean",
-    "norm",
-    "_softmax",
-    "_log_softmax",
-    "_softmax_backward_data",
-    "logsumexp",
-    "native_layer_norm",
-    "native_layer_norm_backward",
-    "native_batch_norm",
-    "native_batch_norm_backward",
-    "argmax",
-    "cumsum",
-}
 _LOSS = {
     "nll_loss_forward",
     "nll_loss_backward",
@@ -126,22 +93,39 @@ _LOSS = {
     "binary_cross_entropy",
     "binary_cross_entropy_backward",
 }
+# - operators that reduce along a dimension (softmax, normalisation, a running sum) but carry
+#   no reduction tag.
+_UNTAGGED_REDUCTIONS = {
+    "_softmax",
+    "_log_softmax",
+    "_softmax_backward_data",
+    "cumsum",
+    "native_layer_norm",
+    "native_layer_norm_backward",
+    "native_batch_norm",
+    "native_batch_norm_backward",
+}
 # Attention kernels that flop_counter knows under their CUDA names only: counted with the same
 # formulas (query, key and value are their first three arguments).
 _SDPA_FORWARD = {"_scaled_dot_product_flash_attention_for_cpu"}
 _SDPA_BACKWARD = {"_scaled_dot_product_flash_attention_for_cpu_backward"}
 
 
-def kind_of(name: str) -> str:
-    """The kind (one of :data:`KINDS`) of the ATen operator ``name`` (e.g. ``"addmm"``)."""
-    if name in _VIEWS:
+def kind_of(func: torch._ops.OpOverload) -> str:
+    """The kind (one of :data:`KINDS`) of the ATen operator ``func`` (e.g.
+    ``torch.ops.aten.addmm.default``), from its own metadata where it has any
+    (``is_view``, ``torch.Tag.pointwise``, ``torch.Tag.reduction``)."""
+    name = func.overloadpacket.__name__
+    if func.is_view or name in _UNTAGGED_VIEWS:
         return "view"
     if name in _MATMUL or name in _SDPA_FORWARD or name in _SDPA_BACKWARD:
         return "matmul"
     for kind, names in (("conv", _CONV), ("pool", _POOL), ("loss", _LOSS)):
         if name in names:
             return kind
-    if name in _REDUCTION:
+    if torch.Tag.pointwise in func.tags:  # before reductions: max.other is a pointwise max
+        return "elementwise"
+    if torch.Tag.reduction in func.tags or name in _UNTAGGED_REDUCTIONS:
         return "reduction"
     return "elementwise"
 
@@ -226,21 +210,64 @@ class OperatorRecorder(TorchDispatchMode):
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[OperatorCall] = []
-        self._pending: list[tuple[str, int, int, tuple[int, ...]]] = []
+        self._pending: list[tuple[str, str, int, int, tuple[int, ...]]] = []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
-        name = func.overloadpacket.__name__
-        moved = 0 if kind_of(name) == "view" else _nbytes((args, kwargs, out))
+        name, kind = func.overloadpacket.__name__, kind_of(func)
+        moved = 0 if kind == "view" else _nbytes((args, kwargs, out))
         flops = _flops(func.overloadpacket, name, args, kwargs, out)
-        self._pending.append((name, flops, moved, _dims(name, args, out)))
+        self._pending.append((name, kind, flops, moved, _dims(name, args, out)))
         return out
 
     def lap(self, phase: str) -> None:
         """Name the phase of the calls recorded since the last lap."""
-        self.calls += [OperatorCall(n, kind_of(n), phase, f, b, d) for n, f, b, d in self._pending]
+        self.calls += [OperatorCall(n, k, phase, f, b, d) for n, k, f, b, d in self._pending]
         self._pending = []
+
+
+@dataclass(frozen=True)
+class StepBytes:
+    """The least bytes one step must move to and from memory, by kind (each storage once).
+
+    Attributes
+    ----------
+    inputs_read:
+        The inputs and targets, read once by the forward.
+    parameters_read:
+        Every parameter, read once by the forward.
+    saved_written:
+        The activations autograd saves for the backward (exactly what this model's operators
+        keep), written once by the forward; for inference, the output.
+    saved_read:
+        Everything saved for the backward, read once by it: those activations, and the inputs
+        and parameters it needs.
+    gradients_written:
+        One gradient per trainable parameter, written once by the backward.
+
+    Any implementation of the step, however fused, must read its inputs and parameters, write
+    each gradient, and keep what the backward needs from the forward somewhere between the two,
+    which for anything larger than the caches means writing it to memory and reading it back.
+    Everything else is left out (intermediates a fused kernel keeps in registers, the
+    gradients between layers, the optimizer's update), so ``bytes / bandwidth`` is a time a
+    step cannot beat unless its working set stays in cache.
+    """
+
+    inputs_read: int = 0
+    parameters_read: int = 0
+    saved_written: int = 0
+    saved_read: int = 0
+    gradients_written: int = 0
+
+    @property
+    def total(self) -> int:
+        """All the bytes above."""
+        return sum(asdict(self).values())
+
+
+def _storage_bytes(tensors) -> int:
+    return sum(t.untyped_storage().nbytes() for t in tensors)
 
 
 @dataclass(frozen=True)
@@ -257,12 +284,15 @@ class OperatorList:
         ``nn.Module`` calls in the forward (each costs the host a Python call).
     parameters:
         Trainable parameter tensors (each costs ``zero_grad`` a little).
+    least:
+        The least bytes the step must move (:class:`StepBytes`).
     """
 
     calls: tuple[OperatorCall, ...]
     traced_on: str
     module_calls: int = 0
     parameters: int = 0
+    least: StepBytes = StepBytes()
 
     @property
     def flops(self) -> int:
@@ -274,6 +304,16 @@ class OperatorList:
         """Bytes read and written by all the step's operators (an upper bound on traffic)."""
         return sum(c.bytes for c in self.calls)
 
+    @property
+    def least_bytes(self) -> int:
+        """The least bytes the step must move (a lower bound on traffic: :class:`StepBytes`)."""
+        return self.least.total
+
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity: FLOPs per byte the step must move (:attr:`least_bytes`)."""
+        return self.flops / self.least_bytes
+
     def counts(self) -> dict[tuple[str, str], int]:
         """How many calls of each ``(phase, kind)``."""
         return dict(Counter((c.phase, c.kind) for c in self.calls))
@@ -284,6 +324,7 @@ class OperatorList:
             "traced_on": self.traced_on,
             "module_calls": self.module_calls,
             "parameters": self.parameters,
+            "least": asdict(self.least),
             "calls": [asdict(c) for c in self.calls],
         }
 
@@ -295,15 +336,42 @@ def _trace(model, inputs, targets, loss_fn, optimizer, device: str) -> OperatorL
     opt = optimizer(copied.parameters()) if (optimizer and loss_fn) else None
     spec = StepSpec(copied, xs, y, loss_fn, opt, None, torch.device(device))
     recorder = OperatorRecorder()
-    module_calls = []
+    module_calls, outputs = [], []
+    saved: dict[StorageWeakRef, torch.Tensor] = {}  # by storage: a tensor saved twice, once
+
+    def keep(tensor: torch.Tensor) -> torch.Tensor:
+        saved[StorageWeakRef(tensor.untyped_storage())] = tensor
+        return tensor
+
     hook = nn.modules.module.register_module_forward_pre_hook(lambda *_: module_calls.append(1))
+    output_hook = copied.register_forward_hook(lambda _m, _i, out: outputs.append(out))
     try:
-        with recorder, torch.no_grad() if loss_fn is None else contextlib.nullcontext():
+        with (
+            recorder,
+            torch.no_grad() if loss_fn is None else contextlib.nullcontext(),
+            torch.autograd.graph.saved_tensors_hooks(keep, lambda tensor: tensor),
+        ):
             train_step(spec, recorder.lap)
     finally:
         hook.remove()
-    trainable = sum(p.requires_grad for p in copied.parameters())
-    return OperatorList(tuple(recorder.calls), device, len(module_calls), trainable)
+        output_hook.remove()
+    parameters = list(copied.parameters())
+    trainable = [p for p in parameters if p.requires_grad]
+    read = _storage_bytes([*xs] + ([y] if y is not None else []))
+    if loss_fn is None:  # inference: inputs and parameters read, the output written
+        outs = [t for t in tree_flatten(outputs)[0] if isinstance(t, torch.Tensor)]
+        least = StepBytes(read, _storage_bytes(parameters), _storage_bytes(outs))
+    else:
+        given = {StorageWeakRef(t.untyped_storage()) for t in [*parameters, *xs, y]}
+        activations = [t for key, t in saved.items() if key not in given]
+        least = StepBytes(
+            read,
+            _storage_bytes(parameters),
+            _storage_bytes(activations),
+            _storage_bytes(saved.values()),
+            _storage_bytes(trainable),
+        )
+    return OperatorList(tuple(recorder.calls), device, len(module_calls), len(trainable), least)
 
 
 def operator_list(

@@ -5,7 +5,7 @@
 2. **Launch/dispatch**: the fixed cost of every operator call and GPU kernel launch, and how
    many of them one Iris training step makes (:func:`launch_cost`, :func:`count_step_ops`).
 3. **Under-use**: time per step as the model and batch grow, the achieved FLOP/s and
-   arithmetic intensity (counted by :mod:`devicelab.counts`), and where the GPU overtakes
+   arithmetic intensity (counted by :func:`devicelab.operators.operator_list`), and where the GPU overtakes
    the CPU (:func:`utilization_sweep`, then :func:`devicelab.roofline.crossover`).
 
 Every timing goes through :func:`devicelab.timing.measure`. Where one step's time goes, part
@@ -14,6 +14,7 @@ by part, is :mod:`devicelab.explain`'s job.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -22,10 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch.autograd import DeviceType
 
-from .counts import mlp_step_counts
 from .data import load_iris
 from .devices import resolve_device, synchronize
 from .models import MLP, DeepMLP
+from .operators import OperatorList, operator_list
 from .profiling import profiled_events, top_level_operators
 from .steps import StepSpec, run_steps, train_step
 from .timing import Timing, measure
@@ -36,6 +37,7 @@ __all__ = [
     "SweepPoint",
     "TransferPoint",
     "count_step_ops",
+    "sweep_step_operators",
     "launch_cost",
     "pcie_bandwidth_gb_s",
     "recorded_utilization_sweep",
@@ -221,7 +223,11 @@ class OpCount:
 def count_step_ops(
     device: str | torch.device | None = "auto", *, hidden: int = 10, deep: bool = False
 ) -> OpCount:
-    """Count, with :mod:`torch.profiler`, the operators and kernels of one Iris training step.
+    """What one Iris training step dispatched and launched when it ran on ``device``, seen by
+    :mod:`torch.profiler`: a measurement of a run, which depends on the device (SGD's update
+    is one ``add_`` per tensor on a CPU, one multi-tensor kernel on CUDA) and on the profiler
+    (no CUPTI, no kernels). What a step *is*, its operators, FLOPs and bytes, is counted by
+    :func:`devicelab.operators.operator_list`.
 
     The model is :class:`~devicelab.models.MLP`, or :class:`~devicelab.models.DeepMLP` with
     ``deep`` (one more layer: more operators and kernels per step).
@@ -249,13 +255,32 @@ def _sweep_step(model_class, hidden, X, y, device) -> StepSpec:
 
 
 # -- 3. under-use: the model and batch grow ----------------------------------------------------
+@functools.lru_cache(maxsize=256)  # pages count the same shapes for several devices
+def sweep_step_operators(hidden: int, batch: int, *, deep: bool = False) -> OperatorList:
+    """The operator list (:func:`~devicelab.operators.operator_list`) of one step of the sweeps'
+    model: :class:`~devicelab.models.MLP` (4 -> hidden -> 3) or, with ``deep``,
+    :class:`~devicelab.models.DeepMLP` (4 -> hidden -> hidden -> 3), cross-entropy and SGD, on
+    ``batch`` rows, built on the ``meta`` device: whatever the size, nothing is allocated.
+
+    Raises
+    ------
+    ValueError
+        ``hidden`` or ``batch`` is not a positive integer.
+    """
+    _check_sizes("hidden", [hidden])
+    _check_sizes("batch", [batch])
+    with torch.device("meta"):
+        model = (DeepMLP if deep else MLP)(hidden)
+        inputs, targets = torch.empty(batch, 4), torch.empty(batch, dtype=torch.long)
+    return operator_list(model, inputs, targets)
+
+
 @dataclass(frozen=True)
 class SweepPoint:
     """Time of one training step at one model width and batch size on one device.
 
-    ``flops`` are counted by :class:`~torch.utils.flop_counter.FlopCounterMode` over the step's
-    forward, loss and backward, and ``bytes_moved`` is the step's minimum memory traffic
-    (:func:`devicelab.roofline.mlp_step_counts`). ``model`` is ``"MLP"`` (4 -> h -> 3) or
+    ``flops`` and ``bytes_moved`` (the least bytes the step must move) come from its operator
+    list (:func:`sweep_step_operators`). ``model`` is ``"MLP"`` (4 -> h -> 3) or
     ``"DeepMLP"`` (4 -> h -> h -> 3).
     """
 
@@ -316,7 +341,7 @@ def utilization_sweep(
             y = torch.randint(0, 3, (batch,), generator=generator).to(device)
             spec = _sweep_step(DeepMLP if deep else MLP, hidden, X, y, device)
             t = measure(lambda s=spec: train_step(s), min_run_time=min_run_time)
-            counts = mlp_step_counts(hidden, batch, deep=deep)
+            counts = sweep_step_operators(hidden, batch, deep=deep)
             points.append(
                 SweepPoint(
                     str(device),
@@ -325,7 +350,7 @@ def utilization_sweep(
                     t.median_s,
                     t.iqr_s,
                     counts.flops,
-                    counts.bytes_moved,
+                    counts.least_bytes,
                     type(spec.model).__name__,
                 )
             )
@@ -338,7 +363,7 @@ def recorded_utilization_sweep(
     """A recorded utilisation sweep, as the points :func:`utilization_sweep` returns.
 
     A step's FLOPs and bytes depend on its shapes only, so they are counted here
-    (:func:`devicelab.counts.mlp_step_counts`), the same way for a record of any version.
+    (:func:`sweep_step_operators`), the same way for a record of any version.
 
     Parameters
     ----------
@@ -360,7 +385,7 @@ def recorded_utilization_sweep(
     deep = axis == "deep"
     points = []
     for p in found:
-        counts = mlp_step_counts(p["hidden"], p["batch"], deep=deep)
+        counts = sweep_step_operators(p["hidden"], p["batch"], deep=deep)
         points.append(
             SweepPoint(
                 device,
@@ -369,7 +394,7 @@ def recorded_utilization_sweep(
                 p["median_s"],
                 p.get("iqr_s", 0.0),
                 counts.flops,
-                counts.bytes_moved,
+                counts.least_bytes,
                 "DeepMLP" if deep else "MLP",
             )
         )

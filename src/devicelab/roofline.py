@@ -1,16 +1,15 @@
-"""The roofline: which ceiling bounds a training step, and where the GPU should start to win.
+"""The roofline's ceilings, measured, and where the GPU starts to win, measured.
 
 A device has two ceilings (:func:`measure_ceilings`): the FLOP/s of a large matrix product and
 the bytes/s of a large copy. A step that does ``F`` floating-point operations and moves ``B``
-bytes cannot take less than ``max(F / peak_flops, B / peak_bytes)`` (:func:`roofline_time_s`).
-Its arithmetic intensity ``F / B`` says which of the two binds: below the ridge
-(``peak_flops / peak_bytes``) bandwidth does, above it compute does. A tiny step meets a third
-limit first: the host issues one operator (or kernel) at a time, so ``ops * per_op_s`` is a
-floor too, the launch floor (:func:`predict_step_s`, :func:`binding_ceiling`).
+bytes cannot take less than ``max(F / peak_flops, B / peak_bytes)``; its arithmetic intensity
+``F / B`` says which of the two caps it: below the ridge (``peak_flops / peak_bytes``)
+bandwidth does, above it compute does. :func:`crossover` finds where a GPU's measured steps
+overtake a CPU's.
 
-FLOPs and bytes are counted by :mod:`devicelab.counts`. :func:`predict_crossover` combines the
-three limits of two devices into a predicted crossover, to set beside the measured one
-(:func:`crossover`).
+A step's FLOPs and bytes are counted by :func:`devicelab.operators.operator_list`; pricing a
+step, and naming the bound it sits under, is the cost model's job
+(:mod:`devicelab.costmodel`, behind :func:`devicelab.predict.predict_step`).
 """
 
 from __future__ import annotations
@@ -25,34 +24,18 @@ from .devices import resolve_device
 from .timing import Timing, measure
 
 __all__ = [
-    "BOUNDS",
     "Ceilings",
-    "CrossoverPrediction",
-    "StepCostModel",
-    "binding_ceiling",
     "crossover",
     "measure_ceilings",
     "peak_bytes_per_s",
     "peak_flops_per_s",
-    "predict_crossover",
-    "predict_step_s",
-    "roofline_time_s",
     "tf32_enabled",
 ]
-
-#: The three limits a step can sit under, in the order :func:`binding_ceiling` names them.
-BOUNDS = ("launch floor", "bandwidth", "compute")
 
 # Default ceiling sizes per device type: (matrix side, bytes per copy buffer). Large enough to
 # leave the caches (a CPU's last-level cache is tens of MiB) and to fill a GPU, small enough to
 # time in about a second.
 _CEILING_SIZES = {"cpu": (1024, 256 * 2**20), "gpu": (8192, 2**30)}
-
-
-def _check_non_negative(**values: float) -> None:
-    for name, value in values.items():
-        if not value >= 0:  # also refuses NaN
-            raise ValueError(f"{name} must be zero or more, got {value}")
 
 
 def _check_positive(**values: float) -> None:
@@ -252,187 +235,7 @@ def measure_ceilings(
     )
 
 
-# -- the roofline and the prediction -----------------------------------------------------------
-def roofline_time_s(flops: float, bytes_moved: float, ceilings: Ceilings) -> float:
-    """The least time ``flops`` and ``bytes_moved`` can take under ``ceilings``:
-    ``max(flops / peak_flops_per_s, bytes_moved / peak_bytes_per_s)``.
-
-    Raises
-    ------
-    ValueError
-        A negative count.
-    """
-    _check_non_negative(flops=flops, bytes_moved=bytes_moved)
-    return max(flops / ceilings.peak_flops_per_s, bytes_moved / ceilings.peak_bytes_per_s)
-
-
-def predict_step_s(
-    *,
-    ops: int,
-    per_op_s: float,
-    flops: float,
-    bytes_moved: float,
-    ceilings: Ceilings,
-    syncs: int = 0,
-    sync_s: float = 0.0,
-    overlap: bool = True,
-) -> float:
-    """Predicted seconds per step from the host's launch floor and the device's roofline.
-
-    ``host = ops * per_op_s`` (the launch floor), ``device = roofline_time_s(flops,
-    bytes_moved, ceilings)``. A GPU works while its host queues the next kernels, so the two
-    overlap: ``step = max(host, device) + syncs * sync_s``. On a CPU the same cores dispatch
-    and compute, one after the other: pass ``overlap=False`` for ``host + device + syncs *
-    sync_s``.
-
-    Raises
-    ------
-    ValueError
-        A negative count or time.
-    """
-    _check_non_negative(ops=ops, per_op_s=per_op_s, syncs=syncs, sync_s=sync_s)
-    host = ops * per_op_s
-    device = roofline_time_s(flops, bytes_moved, ceilings)
-    return (max(host, device) if overlap else host + device) + syncs * sync_s
-
-
-def binding_ceiling(*, flops: float, bytes_moved: float, ceilings: Ceilings, host_s: float) -> str:
-    """Which of :data:`BOUNDS` limits a step: the one whose time is the longest.
-
-    ``"launch floor"`` when ``host_s`` (the host's time to issue the step's operators) exceeds
-    both roofline times, else ``"bandwidth"`` or ``"compute"`` as the intensity falls below or
-    above the ridge.
-
-    Raises
-    ------
-    ValueError
-        A negative count or time.
-    """
-    _check_non_negative(flops=flops, bytes_moved=bytes_moved, host_s=host_s)
-    times = {
-        "launch floor": host_s,
-        "bandwidth": bytes_moved / ceilings.peak_bytes_per_s,
-        "compute": flops / ceilings.peak_flops_per_s,
-    }
-    return max(times, key=times.__getitem__)
-
-
-@dataclass(frozen=True)
-class StepCostModel:
-    """What one device's step costs apart from its arithmetic: the inputs to
-    :func:`predict_step_s` that do not change along a sweep.
-
-    Attributes
-    ----------
-    device:
-        The device, for labels.
-    ceilings:
-        Its roofline ceilings; None when they were not measured (a results file recorded
-        before they existed). The prediction is then the host's part alone, a lower bound,
-        and says nothing about bandwidth or compute.
-    ops:
-        Operators (CPU) or kernels (GPU) the host issues per step.
-    per_op_s:
-        Measured host cost of one of them.
-    syncs, sync_s:
-        Synchronisations per step and the measured cost of one.
-    overlap:
-        Whether host and device work overlap (True on a GPU, False on a CPU).
-
-    Raises
-    ------
-    ValueError
-        A negative count or time.
-    """
-
-    device: str
-    ceilings: Ceilings | None
-    ops: int
-    per_op_s: float
-    syncs: int = 0
-    sync_s: float = 0.0
-    overlap: bool = True
-
-    def __post_init__(self) -> None:
-        _check_non_negative(
-            ops=self.ops, per_op_s=self.per_op_s, syncs=self.syncs, sync_s=self.sync_s
-        )
-
-    @property
-    def host_s(self) -> float:
-        """The launch floor: ``ops * per_op_s``."""
-        return self.ops * self.per_op_s
-
-    def step_s(self, flops: float, bytes_moved: float) -> float:
-        """Predicted seconds per step (:func:`predict_step_s`)."""
-        if self.ceilings is None:
-            _check_non_negative(flops=flops, bytes_moved=bytes_moved)
-            return self.host_s + self.syncs * self.sync_s
-        return predict_step_s(
-            ops=self.ops,
-            per_op_s=self.per_op_s,
-            flops=flops,
-            bytes_moved=bytes_moved,
-            ceilings=self.ceilings,
-            syncs=self.syncs,
-            sync_s=self.sync_s,
-            overlap=self.overlap,
-        )
-
-    def bound(self, flops: float, bytes_moved: float) -> str | None:
-        """The binding ceiling (:func:`binding_ceiling`); None without ceilings."""
-        if self.ceilings is None:
-            return None
-        return binding_ceiling(
-            flops=flops, bytes_moved=bytes_moved, ceilings=self.ceilings, host_s=self.host_s
-        )
-
-
-@dataclass(frozen=True)
-class CrossoverPrediction:
-    """Predicted seconds per step of two devices along a sweep, and where the GPU should win."""
-
-    sizes: list[float]
-    cpu_s: list[float]
-    gpu_s: list[float]
-    crossover: float | None
-
-    def ratio_to(self, measured: float | None) -> float | None:
-        """``predicted / measured`` crossover; None when either is missing."""
-        if self.crossover is None or measured is None:
-            return None
-        return self.crossover / measured
-
-
-def predict_crossover(
-    sizes: Sequence[float],
-    flops: Sequence[float],
-    bytes_moved: Sequence[float],
-    *,
-    cpu: StepCostModel,
-    gpu: StepCostModel,
-) -> CrossoverPrediction:
-    """Predict each device's step time at every sweep point, and the crossover.
-
-    The crossover follows :func:`crossover`: the first size from which the
-    GPU is predicted faster and stays faster; None when it never is. The counts are cheap
-    (:func:`mlp_step_counts`), so ``sizes`` can be much denser than a measured sweep.
-
-    Raises
-    ------
-    ValueError
-        The sweep is empty, the three sequences differ in length, or a count is negative.
-    """
-    if not (len(sizes) == len(flops) == len(bytes_moved)) or len(sizes) == 0:
-        raise ValueError(
-            "sizes, flops and bytes_moved must be non-empty and of equal length; "
-            f"got {len(sizes)}, {len(flops)} and {len(bytes_moved)}"
-        )
-    cpu_s = [cpu.step_s(f, b) for f, b in zip(flops, bytes_moved, strict=True)]
-    gpu_s = [gpu.step_s(f, b) for f, b in zip(flops, bytes_moved, strict=True)]
-    return CrossoverPrediction(list(sizes), cpu_s, gpu_s, crossover(sizes, cpu_s, gpu_s))
-
-
+# -- the crossover ------------------------------------------------------------------------------
 def crossover(
     sizes: Sequence[float], cpu_s: Sequence[float], gpu_s: Sequence[float]
 ) -> float | None:

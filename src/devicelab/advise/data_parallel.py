@@ -1,12 +1,11 @@
 """The advice's data-parallel line: would ``world_size`` processes speed up *your* model?
 
-Under ``DistributedDataParallel`` each process computes its share of the batch, then
-all-reduces the gradients. With the step measured at several batches (the advice's batch test,
-``step(B) = fixed + per_sample * B``) and the all-reduce's latency ``alpha`` and bandwidth
-``beta`` measured between processes on this machine, a DDP step costs about
-``step(B / p) + alpha + gradient_bytes / beta``. It beats one process when the compute it
-saves, ``per_sample * B * (1 - 1/p)``, exceeds the all-reduce: from the batch
-``(alpha + gradient_bytes / beta) / (per_sample * (1 - 1/p))`` on.
+The model is :mod:`devicelab.distributed.crossover`'s, which the communication page checks
+against measured DDP steps: a DDP step costs one rank's share of the compute plus the
+all-reduce, ``step(B / p) + alpha + gradient_bytes / beta``, and beats one process from
+:func:`~devicelab.distributed.predicted_crossover_batch` on. Here the step comes from the
+advice's batch test (``step(B) = fixed + per_sample * B``, fitted), and the all-reduce's
+latency ``alpha`` and bandwidth ``beta`` are measured between processes on this machine.
 
 ``alpha`` and ``beta`` come from a quick sweep (two sizes, five rounds, two gloo processes:
 seconds, mostly starting the processes), measured once per process and cached
@@ -20,7 +19,6 @@ gives is a lower bound.
 from __future__ import annotations
 
 import functools
-import math
 import os
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -28,7 +26,13 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from ..distributed import HockneyFit, WorkerError, allreduce_sweep, check_world
+from ..distributed import (
+    HockneyFit,
+    WorkerError,
+    allreduce_sweep,
+    check_world,
+    predicted_crossover_batch,
+)
 from ..stats import Interval
 from .reasons import format_step
 
@@ -233,13 +237,12 @@ def data_parallel_advice(
             reason=f"Data parallel: not estimated for {name}: the all-reduce could not be "
             f"measured here ({error}).",
         )
-    talk = costs.alpha_s.estimate + grads / costs.beta_bytes_per_s.estimate
+    talk = costs.seconds(grads)  # one all-reduce of every gradient
     ddp = speeds_up = start = None
     if per_sample is not None:
         ddp = fixed + per_sample * batch / world_size + talk
-        speeds_up = per_sample * batch * (1 - 1 / world_size) > talk  # ddp < the fitted step
-        if per_sample > 0:
-            start = max(1, math.ceil(talk / (per_sample * (1 - 1 / world_size))))
+        start = predicted_crossover_batch(per_sample, talk, world_size)
+        speeds_up = start is not None and batch >= start
     return DataParallelAdvice(
         **known,
         alpha_s=costs.alpha_s.estimate,

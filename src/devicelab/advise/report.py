@@ -1,9 +1,9 @@
 """The advice: measure a model on each device here, predict the recorded GPU, and decide.
 
 :func:`advise` reuses the site's pieces rather than timing anything new: each device present is
-measured with :func:`devicelab.explain.explain_step`; FLOPs and bytes come from
-:func:`devicelab.counts.count_on_meta`; each device's prediction, and the GPU that is not here,
-from :func:`devicelab.predict.predict_step`. Every step it times is the package's one step
+measured with :func:`devicelab.explain.explain_step`; FLOPs and bytes come from the step's operator list
+(:func:`devicelab.operators.operator_list`, the one count); each device's prediction, and the
+GPU that is not here, from :func:`devicelab.predict.predict_step`, which prices that list. Every step it times is the package's one step
 (:mod:`devicelab.steps`), at the example batch and at every batch of the batch test.
 """
 
@@ -18,9 +18,9 @@ import torch
 from torch import nn
 
 from ..costmodel import StepPrediction, StepTerms
-from ..counts import StepCounts, count_on_meta
 from ..devices import available_devices, is_gpu, resolve_device
 from ..explain import StepBreakdown, explain_step, time_step
+from ..operators import OperatorList, operator_list
 from ..predict import predict_step
 from ..stats import Spread
 from ..steps import (
@@ -230,11 +230,11 @@ class _Workload:
             model, xs, y, loss_fn=self.loss_fn, optimizer=self.optimizer, device=device, sync=True
         )
 
-    def counts(self, batch: int) -> StepCounts:
-        """FLOPs and minimum bytes of the step at ``batch`` (shapes only, on ``meta``)."""
+    def counts(self, batch: int) -> OperatorList:
+        """The step's operators, FLOPs and least bytes at ``batch`` (shapes only, on ``meta``)."""
         xs = tuple(_resize(t, batch) for t in self.inputs)
         y = _resize(self.targets, batch) if self.targets is not None else None
-        return count_on_meta(self.model, xs, y, loss_fn=self.loss_fn)
+        return operator_list(self.model, xs, y, loss_fn=self.loss_fn, optimizer=self.optimizer)
 
 
 def _warm_step_s(spec: StepSpec) -> float:
@@ -309,7 +309,7 @@ def _check_workload(work: _Workload, resolved: list[torch.device], batch_sizes) 
 
 
 def _report(
-    work: _Workload, device: torch.device, batch: int, counts: StepCounts, warm_s: float
+    work: _Workload, device: torch.device, batch: int, counts: OperatorList, warm_s: float
 ) -> DeviceReport:
     """Measure the step on ``device`` (:func:`~devicelab.explain.explain_step`), predict it
     from the device's calibration (:func:`~devicelab.predict.predict_step`), and name its
@@ -333,7 +333,7 @@ def _report(
         b.ops,
         b.kernels,
         counts.flops,
-        counts.bytes_moved,
+        counts.least_bytes,
         b.to_dict(),
         busy,
         predicted.terms,

@@ -25,7 +25,13 @@ from .allreduce import (
     bus_bandwidth,
     hockney_fit,
 )
-from .crossover import Bracket, CrossoverPoint, DataParallelCrossover, data_parallel_crossover
+from .crossover import (
+    Bracket,
+    CrossoverPoint,
+    DataParallelCrossover,
+    data_parallel_crossover,
+    predicted_crossover_batch,
+)
 from .data_parallel import DataParallelComparison, ModelFactory, compare_data_parallel
 from .launch import BACKENDS, WorkerError, check_world, run_ranks
 
@@ -46,5 +52,6 @@ __all__ = [
     "compare_data_parallel",
     "data_parallel_crossover",
     "hockney_fit",
+    "predicted_crossover_batch",
     "run_ranks",
 ]

@@ -7,7 +7,8 @@ batch the saved compute pays for the talking. :func:`data_parallel_crossover` me
 three times at growing batches (the rounds of :func:`~devicelab.distributed.compare_data_parallel`
 without the remedies), and brackets the crossover twice: where the measured DDP step starts to
 win, and where the Hockney prediction (the measured share's compute plus the fitted all-reduce)
-says it should.
+says it should. :func:`predicted_crossover_batch` is the same model with the compute as a line
+in the batch, the form ``devicelab.advise`` reads a model's data-parallel line from.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "DataParallelCrossover",
     "bracket",
     "data_parallel_crossover",
+    "predicted_crossover_batch",
 ]
 
 
@@ -211,6 +213,32 @@ class DataParallelCrossover:
             "measured": self.measured.to_dict(),
             "predicted": self.predicted.to_dict(),
         }
+
+
+def predicted_crossover_batch(
+    per_sample_s: float, allreduce_s: float, world_size: int
+) -> int | None:
+    """The smallest batch from which ``world_size`` DDP ranks should beat one process.
+
+    A DDP step is one rank's share of the compute plus the all-reduce, ``compute(B / p) +
+    allreduce_s``, against ``compute(B)`` for one process. With the compute growing by
+    ``per_sample_s`` a row, sharing the batch saves ``per_sample_s * B * (1 - 1/p)``, which
+    pays for the all-reduce from ``B = allreduce_s / (per_sample_s * (1 - 1/p))`` on (rounded
+    up). None when the compute does not grow with the batch: there is nothing to share.
+
+    Raises
+    ------
+    ValueError
+        ``world_size`` is below 2, or ``allreduce_s`` is negative.
+    """
+    if world_size < 2 or not allreduce_s >= 0:
+        raise ValueError(
+            f"world_size must be at least 2 and allreduce_s zero or more, got {world_size} "
+            f"and {allreduce_s}"
+        )
+    if not per_sample_s > 0:
+        return None
+    return max(1, math.ceil(allreduce_s / (per_sample_s * (1 - 1 / world_size))))
 
 
 def _check_batches(batches: Sequence[int], world_size: int) -> tuple[int, ...]:
