@@ -196,6 +196,7 @@ class Calibration:
         )
 
 
+#: The four bounds a step can be under, the names :func:`name_bound` gives.
 BOUNDS = ("launch/dispatch-bound", "sync-bound", "memory-bound", "compute-bound")
 _TERM_BOUND = {
     "host_s": BOUNDS[0],
@@ -203,7 +204,7 @@ _TERM_BOUND = {
     "memory_s": BOUNDS[2],
     "compute_s": BOUNDS[3],
 }
-#: The factor a prediction may be off by, by where its calibration came from: on this machine
+#: The factor a prediction may be off by, by where its calibration came from. On this machine
 #: the page checks that predictions land within 25% of measured steps; a recorded or a
 #: datasheet GPU is priced partly from assumptions, so its band is wider.
 UNCERTAINTY = {"measured": 1.25, "record": 1.5, "datasheet": 2.0}
@@ -234,7 +235,7 @@ class StepTerms:
 
 
 def name_bound(terms: StepTerms) -> str:
-    """The bound: the name (one of :data:`BOUNDS`) of the largest known term.
+    """The bound: the name (one of :data:`~devicelab.costmodel.BOUNDS`) of the largest known term.
 
     Raises
     ------

@@ -205,7 +205,7 @@ class StepCounts:
 
     @property
     def intensity(self) -> float:
-        """Arithmetic intensity: FLOPs per byte moved."""
+        """Arithmetic intensity, FLOPs per byte moved."""
         return self.flops / self.bytes_moved
 
 

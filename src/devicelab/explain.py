@@ -73,7 +73,7 @@ __all__ = [
     "time_step",
 ]
 
-#: The parts of a breakdown: the phases of :func:`devicelab.steps.train_step`.
+#: The parts of a breakdown, the phases of :func:`devicelab.steps.train_step`.
 PART_NAMES = PHASES
 PART_COLOURS = {
     "forward": "#4c72b0",
@@ -390,9 +390,9 @@ def explain_course_step(
 ) -> StepBreakdown:
     """:func:`explain_step` on the course's step: the seeded 4-10-3 MLP on Iris, full batch.
 
-    On the CPU, ``floor=True`` adds the arithmetic floor (:func:`devicelab.floor.
-    course_floor_s`): the same epoch compiled with numba, with no framework. It runs on one
-    thread by default, like the floor (see ``num_threads`` in :func:`explain_step`).
+    On the CPU, ``floor=True`` adds the arithmetic floor (:func:`devicelab.floor.course_floor_s`):
+    the same epoch compiled with numba, with no framework. It runs on one thread by default, like
+    the floor (see ``num_threads`` in :func:`explain_step`).
     """
     device = resolve_device(device)
     data = load_iris(device)

@@ -7,8 +7,9 @@ it, so that nothing this process already ran warms anything up:
 
 - **the course's order** (:func:`measure_first_step`'s ``step_times_s``): the model and the data
   moved to the device, then the course's steps one by one, each a
-  :func:`devicelab.timing.timed_block`, with the phases of each step (:class:`devicelab.steps.
-  Laps`). The first step against the median of the warm ones is the headline;
+  :func:`devicelab.timing.timed_block`, with the phases of each step
+  (:class:`devicelab.steps.Laps`). The first step against the median of the warm ones is the
+  headline;
 - **one first call at a time** (``calls``): the first tensor on the device, a large allocation,
   a matrix product of the course's shape, a small convolution, one course step, and the first
   call of a ``torch.compile``'d epoch, each timed on its first call and then warm. Each one
@@ -180,7 +181,7 @@ class FirstStep:
 
     @property
     def extra_s(self) -> float:
-        """What the first step costs on top of a warm one: the one-off set-up."""
+        """What the first step costs on top of a warm one, the one-off set-up."""
         return self.first_s - self.warm_s
 
     def call(self, name: str) -> FirstCall:

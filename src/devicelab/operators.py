@@ -221,7 +221,7 @@ class OperatorRecorder(TorchDispatchMode):
     OperatorRecorder() as r: ...``), with its FLOPs, bytes and sizes.
 
     :meth:`lap` names the phase of the calls made since the last lap and moves them to
-    :attr:`calls`; :func:`operator_list` laps after each phase of a training step."""
+    ``calls``; :func:`operator_list` laps after each phase of a training step."""
 
     def __init__(self) -> None:
         super().__init__()

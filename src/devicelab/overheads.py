@@ -255,7 +255,7 @@ class SweepPoint:
 
     ``flops`` are counted by :class:`~torch.utils.flop_counter.FlopCounterMode` over the step's
     forward, loss and backward, and ``bytes_moved`` is the step's minimum memory traffic
-    (:func:`devicelab.roofline.mlp_step_counts`). ``model`` is ``"MLP"`` (4 -> h -> 3) or
+    (:func:`devicelab.counts.mlp_step_counts`). ``model`` is ``"MLP"`` (4 -> h -> 3) or
     ``"DeepMLP"`` (4 -> h -> h -> 3).
     """
 
@@ -275,7 +275,7 @@ class SweepPoint:
 
     @property
     def intensity(self) -> float:
-        """Arithmetic intensity: FLOPs per byte moved."""
+        """Arithmetic intensity, FLOPs per byte moved."""
         return self.flops / self.bytes_moved
 
     def to_dict(self) -> dict[str, Any]:

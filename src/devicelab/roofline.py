@@ -112,7 +112,7 @@ class Ceilings:
 
     @property
     def ridge_intensity(self) -> float:
-        """FLOP per byte where the two ceilings meet: below it bandwidth binds, above it compute."""
+        """FLOP per byte where the two ceilings meet; below it bandwidth binds, above it compute."""
         return self.peak_flops_per_s / self.peak_bytes_per_s
 
     def to_dict(self) -> dict[str, Any]:
@@ -360,7 +360,7 @@ class StepCostModel:
 
     @property
     def host_s(self) -> float:
-        """The launch floor: ``ops * per_op_s``."""
+        """The launch floor, ``ops * per_op_s``."""
         return self.ops * self.per_op_s
 
     def step_s(self, flops: float, bytes_moved: float) -> float:
@@ -416,7 +416,8 @@ def predict_crossover(
 
     The crossover follows :func:`crossover`: the first size from which the
     GPU is predicted faster and stays faster; None when it never is. The counts are cheap
-    (:func:`mlp_step_counts`), so ``sizes`` can be much denser than a measured sweep.
+    (:func:`devicelab.counts.mlp_step_counts`), so ``sizes`` can be much denser than a measured
+    sweep.
 
     Raises
     ------

@@ -43,8 +43,9 @@ __all__ = [
     "given_costs",
 ]
 
-#: The quick sweep's sizes: one latency-bound, one bandwidth-bound.
+#: The quick sweep's sizes, one latency-bound and one bandwidth-bound.
 QUICK_SIZES = (4, 16 * 2**20)
+#: The quick sweep's rounds.
 QUICK_ROUNDS = 5
 WORLD_SIZE = 2
 BACKEND = "gloo"

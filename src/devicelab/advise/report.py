@@ -1,7 +1,7 @@
 """The advice: measure a model on each device here, predict the recorded GPU, and decide.
 
-:func:`advise` reuses the site's pieces rather than timing anything new: each device present is
-measured with :func:`devicelab.explain.explain_step`; FLOPs and bytes come from
+:func:`~devicelab.advise.advise` reuses the site's pieces rather than timing anything new: each
+device present is measured with :func:`devicelab.explain.explain_step`; FLOPs and bytes come from
 :func:`devicelab.counts.count_on_meta`; each device's prediction, and the GPU that is not here,
 from :func:`devicelab.predict.predict_step`. Every step it times is the package's one step
 (:mod:`devicelab.steps`), at the example batch and at every batch of the batch test.
@@ -60,7 +60,7 @@ class DeviceReport:
     flops, bytes_moved:
         FLOPs (FlopCounterMode) and minimum bytes per step.
     breakdown:
-        :meth:`StepBreakdown.to_dict` of the step.
+        :meth:`devicelab.explain.StepBreakdown.to_dict` of the step.
     busy_share:
         Share of the step the GPU was busy; None on a CPU.
     terms, bound:
@@ -85,12 +85,12 @@ class DeviceReport:
 
     @property
     def predicted_over_measured(self) -> float:
-        """The prediction over the measured step: 1.0 is a perfect prediction."""
+        """The prediction over the measured step; 1.0 is a perfect prediction."""
         return self.predicted.step_s / self.step_s
 
     @property
     def spread(self) -> Spread:
-        """The step and its IQR around it: what :func:`~devicelab.advise.bounds.decide`
+        """The step and its IQR around it, what :func:`~devicelab.advise.decide`
         compares."""
         return Spread.around(self.step_s, self.step_iqr_s, "iqr")
 
@@ -130,7 +130,7 @@ class Advice:
         What was advised on (``inference``: no loss, no backward, no optimizer).
     verdict:
         ``"cpu"`` or ``"gpu"``, or ``"either"`` when their spreads overlap
-        (:func:`~devicelab.advise.bounds.decide`).
+        (:func:`~devicelab.advise.decide`).
     bound:
         The bound on the device the verdict picks (the CPU's for ``"either"``).
     devices:
@@ -144,7 +144,8 @@ class Advice:
     reasons:
         Sentences, each with the number it rests on.
     remedies:
-        What helps at this bound, and the page that measures it (:data:`~devicelab.advise.bounds.REMEDIES_PAGE`).
+        What helps at this bound, and the page that measures it
+        (:data:`~devicelab.advise.bounds.REMEDIES_PAGE`).
     data_parallel:
         Whether two gloo processes would speed up the training step, and from which batch
         (:mod:`devicelab.advise.data_parallel`); None for inference, or without a CPU step.

@@ -217,7 +217,7 @@ class AllReduceSweep:
 
     @property
     def busbw_bytes_per_s(self) -> float:
-        """The bus bandwidth of the largest size: what nccl-tests would print last."""
+        """The bus bandwidth of the largest size, what nccl-tests would print last."""
         return self.points[-1].busbw_bytes_per_s
 
     def to_dict(self) -> dict[str, Any]:
@@ -311,11 +311,11 @@ def allreduce_sweep(
     """Time ``torch.distributed.all_reduce`` of each size between ``world_size`` processes.
 
     The processes are spawned for this call (:func:`~devicelab.distributed.run_ranks`),
-    one thread each. Every size is all-reduced ``warmup`` times, untimed. Then each round times every size
-    once, in a shuffled order: all ranks wait at a barrier, each times a block of
-    :func:`calls_per_block` back-to-back calls with :func:`devicelab.timing.timed_block`,
-    and the round keeps the slowest rank's seconds per call (a collective ends for everybody
-    when it ends for the last rank).
+    one thread each. Every size is all-reduced ``warmup`` times, untimed. Then each round times
+    every size once, in a shuffled order: all ranks wait at a barrier, each times a block of
+    :func:`~devicelab.distributed.allreduce.calls_per_block` back-to-back calls with
+    :func:`devicelab.timing.timed_block`, and the round keeps the slowest rank's seconds per call (a
+    collective ends for everybody when it ends for the last rank).
 
     Parameters
     ----------

@@ -42,7 +42,7 @@ class RemedyResult(BlockTimes):
     epochs:
         Epochs trained (per model).
     models:
-        Models trained at once (1 except for :func:`batched_models`).
+        Models trained at once (1 except for the ``batched_models`` remedy).
     wall_time_s:
         Seconds for all epochs, device synchronised.
     block_epoch_times_s:
