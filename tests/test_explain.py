@@ -43,7 +43,19 @@ def test_course_step_parts_are_named_non_negative_and_reported(iris):
 @pytest.mark.parametrize(("measured", "words"), [(2e-5, "step took 5.0 µs (25.0%) more than"),
                                                   (1e-5, "parts add up to 5.0 µs (50.0%) more")])  # fmt: skip
 def test_residual_is_told_in_words_never_as_a_negative_time(measured, words):
-    result = StepBreakdown("cpu", {"forward": 1.5e-5}, measured, 0.0, 3, None, None, None, 3, 5, 1)
+    result = StepBreakdown(
+        device="cpu",
+        parts={"forward": 1.5e-5},
+        measured_s=measured,
+        measured_iqr_s=0.0,
+        ops=3,
+        kernels=None,
+        device_busy_s=None,
+        floor_s=None,
+        rounds=3,
+        steps_per_block=5,
+        threads=1,
+    )
     assert words in result.residual_sentence()
     assert "-" not in result.table()
 
@@ -86,7 +98,19 @@ def test_busy_time_counts_overlaps_once():
 
 
 def test_idle_share_follows_busy_time():
-    result = StepBreakdown("cuda:0", {"forward": 1e-4}, 1e-3, 0.0, 12, 20, 1e-4, None, 3, 5, 1)
+    result = StepBreakdown(
+        device="cuda:0",
+        parts={"forward": 1e-4},
+        measured_s=1e-3,
+        measured_iqr_s=0.0,
+        ops=12,
+        kernels=20,
+        device_busy_s=1e-4,
+        floor_s=None,
+        rounds=3,
+        steps_per_block=5,
+        threads=1,
+    )
     assert result.idle_share == pytest.approx(0.9)
 
 

@@ -31,16 +31,27 @@ def _calibration(*, overlap: bool = False, source: str = "measured") -> Calibrat
     memory = Curve("elementwise", "bytes", ((1e9, 1e-2),))  # 100 GB/s
     curves = {"matmul": flops, "conv": flops, "conv_backward": flops, "elementwise": memory,
               "reduction": memory, "pool": memory, "pool_backward": memory}  # fmt: skip
-    return Calibration("toy", 1, host, curves, 5e-6, overlap, 0.0, source)
+    return Calibration(
+        device="toy",
+        threads=1,
+        host_s=host,
+        curves=curves,
+        sync_s=5e-6,
+        overlap=overlap,
+        kernel_floor_s=0.0,
+        source=source,
+    )
 
 
 CALLS = OperatorList(
     (
-        OperatorCall("addmm", "matmul", "forward", flops=2_000_000_000, bytes=1_000),
-        OperatorCall("t", "view", "forward", flops=0, bytes=0),
-        OperatorCall("relu", "elementwise", "forward", flops=0, bytes=100_000_000),
-        OperatorCall("mm", "matmul", "backward", flops=4_000_000_000, bytes=1_000),
-        OperatorCall("add_", "elementwise", "optimizer", flops=0, bytes=1_000),
+        OperatorCall(
+            name="addmm", kind="matmul", phase="forward", flops=2_000_000_000, bytes=1_000
+        ),
+        OperatorCall(name="t", kind="view", phase="forward", flops=0, bytes=0),
+        OperatorCall(name="relu", kind="elementwise", phase="forward", flops=0, bytes=100_000_000),
+        OperatorCall(name="mm", kind="matmul", phase="backward", flops=4_000_000_000, bytes=1_000),
+        OperatorCall(name="add_", kind="elementwise", phase="optimizer", flops=0, bytes=1_000),
     ),
     "meta",
     module_calls=0,

@@ -33,7 +33,7 @@ from devicelab.roofline import (
 )
 
 # A device with round ceilings: 100 FLOP/s and 10 B/s, so the ridge is at 10 FLOP/byte.
-TOY = Ceilings("toy", peak_flops_per_s=100.0, peak_bytes_per_s=10.0)
+TOY = Ceilings(device="toy", peak_flops_per_s=100.0, peak_bytes_per_s=10.0)
 
 
 def course_shapes(device="meta", batch=120):
@@ -101,7 +101,7 @@ def test_measure_ceilings_bad_sizes(kwargs):
 @pytest.mark.parametrize(("flops", "bandwidth"), [(0.0, 1.0), (1.0, -1.0), (float("nan"), 1.0)])
 def test_ceilings_must_be_positive(flops, bandwidth):
     with pytest.raises(ValueError, match="must be positive"):
-        Ceilings("x", peak_flops_per_s=flops, peak_bytes_per_s=bandwidth)
+        Ceilings(device="x", peak_flops_per_s=flops, peak_bytes_per_s=bandwidth)
 
 
 # -- counting ----------------------------------------------------------------------------------
@@ -228,11 +228,13 @@ def test_binding_ceiling_names():
 
 
 def test_step_cost_model():
-    gpu = StepCostModel("gpu", TOY, ops=20, per_op_s=1.0)
+    gpu = StepCostModel(device="gpu", ceilings=TOY, ops=20, per_op_s=1.0)
     assert gpu.host_s == 20.0
     assert gpu.step_s(1_000, 50) == 20.0 and gpu.bound(1_000, 50) == "launch floor"
     assert gpu.step_s(10_000, 50) == 100.0 and gpu.bound(10_000, 50) == "compute"
-    unmeasured = StepCostModel("gpu", None, ops=20, per_op_s=1.0, syncs=1, sync_s=2.0)
+    unmeasured = StepCostModel(
+        device="gpu", ceilings=None, ops=20, per_op_s=1.0, syncs=1, sync_s=2.0
+    )
     assert unmeasured.step_s(10**9, 10**9) == 22.0  # the host's part alone
     assert unmeasured.bound(10**9, 10**9) is None
 
@@ -240,8 +242,14 @@ def test_step_cost_model():
 def test_predict_crossover_by_hand():
     # CPU: no launch cost to speak of, ceilings 10x lower than the GPU's, dispatch in series.
     # GPU: a 10 s launch floor. Work of 0, 100, 1,000 and 10,000 FLOPs at 10 FLOP/byte.
-    cpu = StepCostModel("cpu", Ceilings("cpu", 10.0, 1.0), ops=1, per_op_s=1.0, overlap=False)
-    gpu = StepCostModel("gpu", TOY, ops=10, per_op_s=1.0)
+    cpu = StepCostModel(
+        device="cpu",
+        ceilings=Ceilings(device="cpu", peak_flops_per_s=10.0, peak_bytes_per_s=1.0),
+        ops=1,
+        per_op_s=1.0,
+        overlap=False,
+    )
+    gpu = StepCostModel(device="gpu", ceilings=TOY, ops=10, per_op_s=1.0)
     sizes, flops = [1, 2, 3, 4], [0, 100, 1_000, 10_000]
     prediction = predict_crossover(sizes, flops, [f / 10 for f in flops], cpu=cpu, gpu=gpu)
     assert prediction.cpu_s == [1.0, 11.0, 101.0, 1_001.0]
@@ -252,8 +260,8 @@ def test_predict_crossover_by_hand():
 
 
 def test_gpu_that_never_wins():
-    cpu = StepCostModel("cpu", TOY, ops=1, per_op_s=1.0, overlap=False)
-    gpu = StepCostModel("gpu", TOY, ops=100, per_op_s=1.0)
+    cpu = StepCostModel(device="cpu", ceilings=TOY, ops=1, per_op_s=1.0, overlap=False)
+    gpu = StepCostModel(device="gpu", ceilings=TOY, ops=100, per_op_s=1.0)
     prediction = predict_crossover([1, 2], [1, 2], [1, 2], cpu=cpu, gpu=gpu)
     assert prediction.crossover is None and prediction.ratio_to(1) is None
 
@@ -264,7 +272,7 @@ def test_gpu_that_never_wins():
         lambda: roofline_time_s(-1, 0, TOY),
         lambda: predict_step_s(ops=-1, per_op_s=1, flops=1, bytes_moved=1, ceilings=TOY),
         lambda: binding_ceiling(flops=1, bytes_moved=-1, ceilings=TOY, host_s=0),
-        lambda: StepCostModel("cpu", TOY, ops=1, per_op_s=-1e-6),
+        lambda: StepCostModel(device="cpu", ceilings=TOY, ops=1, per_op_s=-1e-6),
     ],
 )
 def test_negative_inputs_raise(call):
@@ -273,7 +281,7 @@ def test_negative_inputs_raise(call):
 
 
 def test_predict_crossover_bad_sweeps():
-    model = StepCostModel("cpu", TOY, ops=1, per_op_s=1.0)
+    model = StepCostModel(device="cpu", ceilings=TOY, ops=1, per_op_s=1.0)
     with pytest.raises(ValueError, match="non-empty and of equal length"):
         predict_crossover([], [], [], cpu=model, gpu=model)
     with pytest.raises(ValueError, match="got 2, 1 and 2"):

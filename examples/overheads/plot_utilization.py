@@ -194,8 +194,9 @@ plt.show()
 # under the launch floor, and the size at which bandwidth or compute takes over is where the
 # arithmetic starts to count.
 cpu_per_op = launch_cost("cpu").queued.median_s
-cpu_model = {deep: StepCostModel("cpu", cpu_ceilings, count_step_ops("cpu", deep=deep)
-                                 .operator_calls, cpu_per_op, overlap=False)
+cpu_model = {deep: StepCostModel(device="cpu", ceilings=cpu_ceilings,
+                                 ops=count_step_ops("cpu", deep=deep).operator_calls,
+                                 per_op_s=cpu_per_op, overlap=False)
              for deep in (False, True)}
 gpu_model = {}
 if gpu_ceilings is not None:
@@ -204,7 +205,8 @@ if gpu_ceilings is not None:
         ops = (count_step_ops("cuda", deep=deep).kernels if gpu_live
                else recorded_launches_per_step(record, deep=deep))
         if ops is not None:
-            gpu_model[deep] = StepCostModel("gpu", gpu_ceilings, ops, per_op)
+            gpu_model[deep] = StepCostModel(device="gpu", ceilings=gpu_ceilings, ops=ops,
+                                            per_op_s=per_op)
 
 
 def regions(points, key, model):

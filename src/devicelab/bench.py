@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BenchPlan:
     """Sizes of one bench run. :meth:`full` is what the site records; :meth:`quick` fits a
     minute on a laptop CPU."""

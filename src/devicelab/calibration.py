@@ -324,7 +324,15 @@ class _ProbeStep:
         y = torch.randint(0, 8, (4,), generator=gen).to(device)
         self.ops = operator_list(probe, x, y)
         optimizer = torch.optim.SGD(probe.parameters(), lr=0.01)
-        spec = StepSpec(probe, (x,), y, F.cross_entropy, optimizer, 1, device)
+        spec = StepSpec(
+            model=probe,
+            inputs=(x,),
+            targets=y,
+            loss_fn=F.cross_entropy,
+            optimizer=optimizer,
+            sync_every=1,
+            device=device,
+        )
         self.device = device
         self.step = lambda: run_steps(spec, 1, 1)
         self.times: list[float] = []

@@ -83,7 +83,7 @@ class Curve:
         return {"kind": self.kind, "unit": self.unit, "points": [list(p) for p in self.points]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Calibration:
     """What one device charges: host seconds per operator, device seconds against size, a sync.
 
@@ -183,16 +183,18 @@ class Calibration:
             for name, c in data["curves"].items()
         }
         return cls(
-            data["device"],
-            data["threads"],
-            dict(data["host_s"]),
-            curves,
-            data["sync_s"],
-            data["overlap"],
-            data.get("kernel_floor_s", 0.0),
-            data.get("source", "record"),
-            tuple(data.get("assumptions", ())),
-            {k: tuple(tuple(r) for r in rows) for k, rows in data.get("shape_grids", {}).items()},
+            device=data["device"],
+            threads=data["threads"],
+            host_s=dict(data["host_s"]),
+            curves=curves,
+            sync_s=data["sync_s"],
+            overlap=data["overlap"],
+            kernel_floor_s=data.get("kernel_floor_s", 0.0),
+            source=data.get("source", "record"),
+            assumptions=tuple(data.get("assumptions", ())),
+            shape_grids={
+                k: tuple(tuple(r) for r in rows) for k, rows in data.get("shape_grids", {}).items()
+            },
         )
 
 
@@ -249,7 +251,7 @@ def name_bound(terms: StepTerms) -> str:
     return _TERM_BOUND[max(known, key=known.__getitem__)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OperatorCost:
     """The predicted cost of every call of one kind of operator in one phase of the step."""
 
@@ -266,7 +268,7 @@ class OperatorCost:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StepPrediction:
     """A predicted step: a prediction, never a measurement.
 
@@ -417,25 +419,33 @@ def price(
     terms = StepTerms(host, sync, memory, compute)
     factor = UNCERTAINTY[cal.source]
     per_op = tuple(
-        OperatorCost(k, p, int(g[0]), int(g[1]), int(g[2]), g[3], g[4])
+        OperatorCost(
+            kind=k,
+            phase=p,
+            count=int(g[0]),
+            flops=int(g[1]),
+            bytes=int(g[2]),
+            host_s=g[3],
+            device_s=g[4],
+        )
         for (k, p), g in groups.items()
     )
     return StepPrediction(
-        cal.device,
-        step,
-        host,
-        device,
-        sync,
-        terms,
-        name_bound(terms),
-        per_op,
-        step / factor,
-        step * factor,
-        cal.source,
-        provenance_line or f"{cal.source} calibration of {cal.device}",
-        cal.assumptions,
-        syncs,
-        ops.flops,
-        ops.bytes,
-        len(ops.calls),
+        device=cal.device,
+        step_s=step,
+        host_s=host,
+        device_s=device,
+        sync_s=sync,
+        terms=terms,
+        bound=name_bound(terms),
+        per_op=per_op,
+        low_s=step / factor,
+        high_s=step * factor,
+        source=cal.source,
+        provenance=provenance_line or f"{cal.source} calibration of {cal.device}",
+        assumptions=cal.assumptions,
+        syncs=syncs,
+        flops=ops.flops,
+        bytes_moved=ops.bytes,
+        ops=len(ops.calls),
     )

@@ -66,7 +66,14 @@ def _run_counted_step(
     update is elementwise and not counted). Inference (no targets or no loss) runs under
     ``no_grad``."""
     inference = targets is None or loss_fn is None
-    spec = StepSpec(model, inputs, targets, None if inference else loss_fn, None, None)
+    spec = StepSpec(
+        model=model,
+        inputs=inputs,
+        targets=targets,
+        loss_fn=None if inference else loss_fn,
+        optimizer=None,
+        sync_every=None,
+    )
     with torch.no_grad() if inference else contextlib.nullcontext():
         train_step(spec)
 

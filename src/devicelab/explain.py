@@ -84,7 +84,7 @@ PART_COLOURS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StepBreakdown:
     """One training step, split into separately measured parts.
 
@@ -311,17 +311,17 @@ def explain_step(
     parts = {name: statistics.fmean(part_rounds[i][name] for i in kept) for name in spec.phases}
     measured = statistics.fmean(whole_rounds[i] for i in kept)
     return StepBreakdown(
-        str(device),
-        parts,
-        measured,
-        median_iqr(whole_rounds)[1],
-        profile.ops,
-        profile.kernels,
-        profile.device_busy_s,
-        None,
-        rounds,
-        steps,
-        threads,
+        device=str(device),
+        parts=parts,
+        measured_s=measured,
+        measured_iqr_s=median_iqr(whole_rounds)[1],
+        ops=profile.ops,
+        kernels=profile.kernels,
+        device_busy_s=profile.device_busy_s,
+        floor_s=None,
+        rounds=rounds,
+        steps_per_block=steps,
+        threads=threads,
     )
 
 

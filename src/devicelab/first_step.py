@@ -119,7 +119,7 @@ class FirstCall:
         return {**asdict(self), "ratio": self.ratio}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FirstStep:
     """The course's first steps in a fresh process, and the first calls one at a time.
 
@@ -262,7 +262,15 @@ def _course_spec(device: torch.device) -> tuple[StepSpec, float]:
     seconds = timed_block(move, torch.device("cpu"))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     d = moved[0]
-    return StepSpec(model, (d.X_train,), d.y_train, F.cross_entropy, optimizer, 1, device), seconds
+    return StepSpec(
+        model=model,
+        inputs=(d.X_train,),
+        targets=d.y_train,
+        loss_fn=F.cross_entropy,
+        optimizer=optimizer,
+        sync_every=1,
+        device=device,
+    ), seconds
 
 
 def _course_steps(device: torch.device, steps: int) -> dict[str, Any]:

@@ -68,7 +68,7 @@ class Source:
         return re.search(rf"\b{re.escape(field)}\b", self.what) is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GPUSpec:
     """One GPU's datasheet figures.
 

@@ -40,7 +40,7 @@ WORKLOAD_STEPS = 20  # about 10 ms of work per call on a slow CPU: short, yet fa
 WORKLOAD_SEED = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NoiseReading:
     """One timing of the meter's fixed workload.
 
@@ -140,7 +140,15 @@ def measure_noise(
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     cpu = torch.device("cpu")
     # The course's step with no loss.item(): the workload runs on the CPU only.
-    spec = StepSpec(model, (data.X_train,), data.y_train, F.cross_entropy, optimizer, None, cpu)
+    spec = StepSpec(
+        model=model,
+        inputs=(data.X_train,),
+        targets=data.y_train,
+        loss_fn=F.cross_entropy,
+        optimizer=optimizer,
+        sync_every=None,
+        device=cpu,
+    )
 
     def workload() -> None:
         run_steps(spec, 1, steps)

@@ -146,7 +146,7 @@ def kind_of(name: str) -> str:
     return "elementwise"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OperatorCall:
     """One ATen operator call of a step.
 
@@ -239,7 +239,10 @@ class OperatorRecorder(TorchDispatchMode):
 
     def lap(self, phase: str) -> None:
         """Name the phase of the calls recorded since the last lap."""
-        self.calls += [OperatorCall(n, kind_of(n), phase, f, b, d) for n, f, b, d in self._pending]
+        self.calls += [
+            OperatorCall(name=n, kind=kind_of(n), phase=phase, flops=f, bytes=b, dims=d)
+            for n, f, b, d in self._pending
+        ]
         self._pending = []
 
 
@@ -293,7 +296,15 @@ def _trace(model, inputs, targets, loss_fn, optimizer, device: str) -> OperatorL
     xs = tuple(t.to(device) for t in inputs)
     y = targets.to(device) if targets is not None else None
     opt = optimizer(copied.parameters()) if (optimizer and loss_fn) else None
-    spec = StepSpec(copied, xs, y, loss_fn, opt, None, torch.device(device))
+    spec = StepSpec(
+        model=copied,
+        inputs=xs,
+        targets=y,
+        loss_fn=loss_fn,
+        optimizer=opt,
+        sync_every=None,
+        device=torch.device(device),
+    )
     recorder = OperatorRecorder()
     module_calls = []
     hook = nn.modules.module.register_module_forward_pre_hook(lambda *_: module_calls.append(1))

@@ -245,11 +245,19 @@ def _sweep_step(model_class, hidden, X, y, device) -> StepSpec:
     these measurements are about compute and launch, not syncs."""
     model = model_class(hidden).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    return StepSpec(model, (X,), y, F.cross_entropy, optimizer, None, device)
+    return StepSpec(
+        model=model,
+        inputs=(X,),
+        targets=y,
+        loss_fn=F.cross_entropy,
+        optimizer=optimizer,
+        sync_every=None,
+        device=device,
+    )
 
 
 # -- 3. under-use: the model and batch grow ----------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SweepPoint:
     """Time of one training step at one model width and batch size on one device.
 
@@ -319,14 +327,14 @@ def utilization_sweep(
             counts = mlp_step_counts(hidden, batch, deep=deep)
             points.append(
                 SweepPoint(
-                    str(device),
-                    hidden,
-                    batch,
-                    t.median_s,
-                    t.iqr_s,
-                    counts.flops,
-                    counts.bytes_moved,
-                    type(spec.model).__name__,
+                    device=str(device),
+                    hidden=hidden,
+                    batch=batch,
+                    median_s=t.median_s,
+                    iqr_s=t.iqr_s,
+                    flops=counts.flops,
+                    bytes_moved=counts.bytes_moved,
+                    model=type(spec.model).__name__,
                 )
             )
     return points
@@ -363,14 +371,14 @@ def recorded_utilization_sweep(
         counts = mlp_step_counts(p["hidden"], p["batch"], deep=deep)
         points.append(
             SweepPoint(
-                device,
-                p["hidden"],
-                p["batch"],
-                p["median_s"],
-                p.get("iqr_s", 0.0),
-                counts.flops,
-                counts.bytes_moved,
-                "DeepMLP" if deep else "MLP",
+                device=device,
+                hidden=p["hidden"],
+                batch=p["batch"],
+                median_s=p["median_s"],
+                iqr_s=p.get("iqr_s", 0.0),
+                flops=counts.flops,
+                bytes_moved=counts.bytes_moved,
+                model="DeepMLP" if deep else "MLP",
             )
         )
     return points

@@ -108,10 +108,10 @@ def _gpu_calibration(spec, record: dict[str, Any] | None, cpu: Calibration) -> C
         "the host queues while the GPU computes (full overlap)",
     )
     return Calibration(
-        spec.name,
-        cpu.threads,
-        host,
-        {
+        device=spec.name,
+        threads=cpu.threads,
+        host_s=host,
+        curves={
             "matmul": compute,
             "conv": compute,
             "conv_backward": compute,
@@ -119,11 +119,11 @@ def _gpu_calibration(spec, record: dict[str, Any] | None, cpu: Calibration) -> C
             "reduction": memory,
             "pool": memory,
         },
-        sync,
-        True,
-        0.0,
-        "datasheet",
-        assumptions,
+        sync_s=sync,
+        overlap=True,
+        kernel_floor_s=0.0,
+        source="datasheet",
+        assumptions=assumptions,
     )
 
 

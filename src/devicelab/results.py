@@ -263,7 +263,7 @@ def record_frequency_epoch_times(record: dict[str, Any]) -> dict[int | None, flo
     return {r["record_every"]: r["epoch_time_s"] for r in measured["runs"]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RecordedOverheads:
     """The course step's overheads as a record measured them on its device, any version.
 
@@ -345,7 +345,7 @@ def recorded_overheads(record: dict[str, Any]) -> RecordedOverheads:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RecordedRun:
     """One recorded run of the course's loop (``loss.item()`` every epoch) on one device.
 
@@ -437,7 +437,7 @@ def recorded_course_runs(record: dict[str, Any]) -> RecordedCourseRuns:
     return RecordedCourseRuns(device_name=record["device_name"], device=runs[device], host=host)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RecordedSyncSweep:
     """The ``loss.item()`` homework as a record measured it, one point per frequency.
 

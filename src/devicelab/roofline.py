@@ -62,7 +62,7 @@ def _check_positive(**values: float) -> None:
 
 
 # -- ceilings ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Ceilings:
     """A device's two roofline ceilings, and how they were measured.
 
@@ -317,7 +317,7 @@ def binding_ceiling(*, flops: float, bytes_moved: float, ceilings: Ceilings, hos
     return max(times, key=times.__getitem__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StepCostModel:
     """What one device's step costs apart from its arithmetic: the inputs to
     :func:`predict_step_s` that do not change along a sweep.

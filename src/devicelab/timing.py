@@ -50,7 +50,7 @@ __all__ = [
 Clock = Callable[[], float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Timing:
     """Seconds per call of one measured function.
 

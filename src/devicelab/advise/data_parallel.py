@@ -97,7 +97,7 @@ def allreduce_costs(world_size: int = WORLD_SIZE, backend: str = BACKEND) -> Hoc
     return sweep.fit
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataParallelAdvice:
     """Whether ``world_size`` gloo processes would speed up the model's training step.
 

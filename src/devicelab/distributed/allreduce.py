@@ -174,7 +174,7 @@ class AllReducePoint:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AllReduceSweep:
     """All-reduces of growing size between ``world_size`` processes, and their fit.
 

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CrossoverPoint:
     """One batch of the crossover sweep (seconds per step).
 
@@ -172,7 +172,7 @@ def bracket(batches: Sequence[int], verdicts: Sequence[str], ratios: Sequence[fl
     return Bracket(low, high, estimate)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataParallelCrossover:
     """DDP against one process at growing batches, measured and predicted.
 

@@ -265,7 +265,7 @@ def _workload(model_factory, inputs, targets, loss_fn, seed, world_size) -> _Wor
     return _Workload(model_factory, xs, targets.detach().cpu(), loss_fn, seed)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataParallelComparison:
     """One process against ``world_size`` DDP processes, paired by round.
 

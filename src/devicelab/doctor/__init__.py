@@ -67,7 +67,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Diagnosis:
     """What :func:`diagnose` found. ``problems`` decide the exit status; ``notes`` inform.
 
