@@ -29,8 +29,6 @@ def test_course_step_parts_are_named_non_negative_and_reported(iris):
     assert list(result.parts) == ["forward", "loss", "backward", "optimizer", "sync"]
     assert all(seconds >= 0 for seconds in result.parts.values())
     assert result.measured_s > 0
-    assert result.residual_s == pytest.approx(result.measured_s - sum(result.parts.values()))
-    assert result.residual_share == pytest.approx(result.residual_s / result.measured_s)
     # a CPU has no device to be busy or idle
     assert result.device_busy_s is None and result.idle_share is None and result.kernels is None
     # forward (2 linears, relu) + loss + zero_grad + backward + step: a dozen or more ATen calls
@@ -38,6 +36,25 @@ def test_course_step_parts_are_named_non_negative_and_reported(iris):
     record = result.to_dict()
     assert record["residual_s"] == result.residual_s and record["parts"] == result.parts
     assert "residual" in result.table() and "sum of parts" in result.table()
+
+
+def test_the_residual_of_planted_parts():
+    """Parts of 15 and 25 µs in a 50 µs step leave 10 µs unexplained: a fifth of the step."""
+    result = StepBreakdown(
+        device="cpu",
+        parts={"forward": 1.5e-5, "backward": 2.5e-5},
+        measured_s=5e-5,
+        measured_iqr_s=0.0,
+        ops=3,
+        kernels=None,
+        device_busy_s=None,
+        floor_s=None,
+        rounds=3,
+        steps_per_block=5,
+        threads=1,
+    )
+    assert result.residual_s == pytest.approx(1e-5)
+    assert result.residual_share == pytest.approx(0.2)
 
 
 @pytest.mark.parametrize(("measured", "words"), [(2e-5, "step took 5.0 µs (25.0%) more than"),
