@@ -73,7 +73,7 @@ __all__ = [
     "time_step",
 ]
 
-#: The parts of a breakdown, the phases of :func:`devicelab.steps.train_step`.
+#: The parts of a breakdown (the phases of :func:`devicelab.steps.train_step`).
 PART_NAMES = PHASES
 PART_COLOURS = {
     "forward": "#4c72b0",

@@ -181,7 +181,7 @@ class FirstStep:
 
     @property
     def extra_s(self) -> float:
-        """What the first step costs on top of a warm one, the one-off set-up."""
+        """What the first step costs on top of a warm one (the one-off set-up)."""
         return self.first_s - self.warm_s
 
     def call(self, name: str) -> FirstCall:

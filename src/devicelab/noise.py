@@ -196,12 +196,12 @@ class Drift:
 
     @property
     def max_over_min(self) -> float:
-        """Slowest over fastest reading; 1.0 means no drift; 2.0, one moment twice as slow."""
+        """Slowest over fastest reading (1.0 means no drift; 2.0, one moment twice as slow)."""
         return self.slowest_s / self.fastest_s
 
     @property
     def first_to_last(self) -> float:
-        """Relative change from the first reading to the last; +0.10 means 10% slower."""
+        """Relative change from the first reading to the last (+0.10 means 10% slower)."""
         return self.readings[-1].step_s / self.readings[0].step_s - 1.0
 
     def sentence(self, during: str = "during this build") -> str:

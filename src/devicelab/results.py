@@ -301,14 +301,14 @@ class RecordedOverheads:
 
     @property
     def launch_floor_s(self) -> float | None:
-        """Launches per step times the cost of one, the step's time before any arithmetic."""
+        """Launches per step times the cost of one (the step's time before any arithmetic)."""
         if self.launch_s is None or self.launches_per_step is None:
             return None
         return self.launches_per_step * self.launch_s
 
     @property
     def compute_s(self) -> float | None:
-        """The course epoch's arithmetic at the measured peak, its FLOPs over the peak."""
+        """The course epoch's arithmetic at the measured peak (its FLOPs over the peak)."""
         if self.peak_flops_per_s is None or self.course_flops is None:
             return None
         return self.course_flops / self.peak_flops_per_s

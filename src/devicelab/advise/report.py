@@ -85,13 +85,13 @@ class DeviceReport:
 
     @property
     def predicted_over_measured(self) -> float:
-        """The prediction over the measured step; 1.0 is a perfect prediction."""
+        """The prediction over the measured step (1.0 is a perfect prediction)."""
         return self.predicted.step_s / self.step_s
 
     @property
     def spread(self) -> Spread:
-        """The step and its IQR around it, what :func:`~devicelab.advise.decide`
-        compares."""
+        """The step and its IQR around it (what :func:`~devicelab.advise.decide`
+        compares)."""
         return Spread.around(self.step_s, self.step_iqr_s, "iqr")
 
     def to_dict(self) -> dict[str, Any]:

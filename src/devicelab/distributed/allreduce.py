@@ -217,7 +217,7 @@ class AllReduceSweep:
 
     @property
     def busbw_bytes_per_s(self) -> float:
-        """The bus bandwidth of the largest size, what nccl-tests would print last."""
+        """The bus bandwidth of the largest size (what nccl-tests would print last)."""
         return self.points[-1].busbw_bytes_per_s
 
     def to_dict(self) -> dict[str, Any]:
