@@ -139,7 +139,9 @@ def _failing_section(run):
 def test_bench_writes_what_it_has_marked_partial(tmp_path, monkeypatch, capsys, second):
     from devicelab import noise
 
-    reading = noise.NoiseReading("bench", 1e-3, 1e-5, 5, 10, 1, 0.0)
+    reading = noise.NoiseReading(
+        label="bench", step_s=1e-3, iqr_s=1e-5, samples=5, steps=10, threads=1, taken_at=0.0
+    )
     monkeypatch.setattr(bench, "measure_noise", lambda label: reading)
     runners = {"sync": _sync_section, "launch": second, "transfer": _sync_section}
     monkeypatch.setattr(bench, "SECTION_RUNNERS", runners)

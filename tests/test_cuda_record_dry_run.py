@@ -70,7 +70,14 @@ def test_predict_step_on_a_gpu_calibrates_quickly_when_asked(cuda_standin, calib
 def test_advise_passes_its_quick_calibration_to_every_prediction(cuda_standin, calibrations):
     model, x, y = _linear()
     for quick in (False, True):
-        work = report._Workload(model, (x,), y, F.cross_entropy, sgd_lr_0_01, quick)
+        work = report._Workload(
+            model=model,
+            inputs=(x,),
+            targets=y,
+            loss_fn=F.cross_entropy,
+            optimizer=sgd_lr_0_01,
+            quick_calibration=quick,
+        )
         with pytest.raises(_Asked):
             report._predict(work, 8, torch.device("cuda", 0))
     assert calibrations == [("cuda:0", 1, False), ("cuda:0", 1, True)]

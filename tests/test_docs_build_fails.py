@@ -54,3 +54,25 @@ def test_a_broken_cross_reference_fails_the_build(tmp_path):
     result = build(make_project(tmp_path, page=page))
     assert result.returncode != 0
     assert "no_such_page" in result.stdout + result.stderr
+
+
+CITING_MODULE = '''"""A module whose docstring cites a devicelab name that does not exist."""
+
+import torch
+
+
+def step(model: torch.nn.Module) -> None:
+    """Runs :func:`devicelab.steps.no_such_step` on ``model``."""
+'''
+
+
+def test_a_docstring_citing_a_missing_name_fails_the_build(tmp_path):
+    """conf.py's nitpicky setting: a cited name must exist, and torch's types are exempt."""
+    page = GOOD_PAGE + "\n```{eval-rst}\n.. automodule:: citing\n```\n"
+    project = make_project(tmp_path, page=page)
+    (project / "citing.py").write_text(CITING_MODULE)  # `python -m sphinx` imports from cwd
+    result = build(project)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "reference target not found: devicelab.steps.no_such_step" in output
+    assert "torch.nn" not in output, "torch's types have no inventory offline: exempt"

@@ -31,8 +31,6 @@ def test_course_step_parts_are_named_non_negative_and_reported(iris):
     assert list(result.parts) == ["forward", "loss", "backward", "optimizer", "sync"]
     assert all(seconds >= 0 for seconds in result.parts.values())
     assert result.measured_s > 0
-    assert result.residual_s == pytest.approx(result.measured_s - sum(result.parts.values()))
-    assert result.residual_share == pytest.approx(result.residual_s / result.measured_s)
     # a CPU has no device to be busy or idle
     assert result.device_busy_s is None and result.idle_share is None and result.kernels is None
     # forward (2 linears, relu) + loss + zero_grad + backward + step: a dozen or more ATen calls
@@ -42,10 +40,41 @@ def test_course_step_parts_are_named_non_negative_and_reported(iris):
     assert "residual" in result.table() and "sum of parts" in result.table()
 
 
+def test_the_residual_of_planted_parts():
+    """Parts of 15 and 25 µs in a 50 µs step leave 10 µs unexplained: a fifth of the step."""
+    result = StepBreakdown(
+        device="cpu",
+        parts={"forward": 1.5e-5, "backward": 2.5e-5},
+        measured_s=5e-5,
+        measured_iqr_s=0.0,
+        ops=3,
+        kernels=None,
+        device_busy_s=None,
+        floor_s=None,
+        rounds=3,
+        steps_per_block=5,
+        threads=1,
+    )
+    assert result.residual_s == pytest.approx(1e-5)
+    assert result.residual_share == pytest.approx(0.2)
+
+
 @pytest.mark.parametrize(("measured", "words"), [(2e-5, "step took 5.0 µs (25.0%) more than"),
                                                   (1e-5, "parts add up to 5.0 µs (50.0%) more")])  # fmt: skip
 def test_residual_is_told_in_words_never_as_a_negative_time(measured, words):
-    result = StepBreakdown("cpu", {"forward": 1.5e-5}, measured, 0.0, 3, None, None, None, 3, 5, 1)
+    result = StepBreakdown(
+        device="cpu",
+        parts={"forward": 1.5e-5},
+        measured_s=measured,
+        measured_iqr_s=0.0,
+        ops=3,
+        kernels=None,
+        device_busy_s=None,
+        floor_s=None,
+        rounds=3,
+        steps_per_block=5,
+        threads=1,
+    )
     assert words in result.residual_sentence()
     assert "-" not in result.table()
 
@@ -88,7 +117,19 @@ def test_busy_time_counts_overlaps_once():
 
 
 def test_idle_share_follows_busy_time():
-    result = StepBreakdown("cuda:0", {"forward": 1e-4}, 1e-3, 0.0, 12, 20, 1e-4, None, 3, 5, 1)
+    result = StepBreakdown(
+        device="cuda:0",
+        parts={"forward": 1e-4},
+        measured_s=1e-3,
+        measured_iqr_s=0.0,
+        ops=12,
+        kernels=20,
+        device_busy_s=1e-4,
+        floor_s=None,
+        rounds=3,
+        steps_per_block=5,
+        threads=1,
+    )
     assert result.idle_share == pytest.approx(0.9)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
 import subprocess
 import sys
 
@@ -32,9 +31,26 @@ def test_the_record_has_every_step_phase_and_first_call(here):
     assert [c.name for c in here.calls] == CALLS
     assert here.skipped == {"torch.compile": "not requested"}
     assert here.threads == 1 and here.device == "cpu"
-    assert here.warm_s == statistics.median(here.step_times_s[2:])
-    assert here.ratio == pytest.approx(here.first_s / here.warm_s)
     assert all(c.what == first_step.WHAT[c.name]["cpu"] for c in here.calls)
+
+
+def test_the_headline_of_planted_step_times():
+    """A 500 ms first step against warm steps of 9, 10 and 11 ms (after two warm-up steps)."""
+    planted = FirstStep(
+        device="cpu",
+        torch="2.13.0",
+        threads=1,
+        to_device_s=0.0,
+        step_times_s=[0.5, 0.02, 0.011, 0.009, 0.010],
+        first_phases_s={},
+        warm_phases_s={},
+        warmup_steps=2,
+        calls=[],
+        skipped={},
+    )
+    assert planted.warm_s == pytest.approx(0.010)
+    assert planted.ratio == pytest.approx(50.0)
+    assert planted.extra_s == pytest.approx(0.490)
 
 
 def test_to_dict_round_trips_and_prints_a_table(here):

@@ -7,6 +7,7 @@ from importlib import resources
 
 import pytest
 
+from devicelab import gpus
 from devicelab.gpus import FIGURES, GPUSpec, datasheet, known_gpus
 
 SPECS = [datasheet(name) for name in known_gpus()]
@@ -183,3 +184,53 @@ def test_null_figures_give_null_peaks():
 def test_sources_for_rejects_a_non_figure():
     with pytest.raises(ValueError, match="not a figure"):
         datasheet("T4").sources_for("name")
+
+
+def _shipped_table() -> dict:
+    return json.loads(resources.files("devicelab").joinpath("gpus.json").read_text("utf-8"))
+
+
+def _corrupted(change) -> str:
+    """The message of the error that loading the shipped table after ``change`` raises."""
+    data = _shipped_table()
+    change(data)
+    with pytest.raises(ValueError) as error:
+        gpus._load(data)
+    return str(error.value)
+
+
+def test_the_shipped_table_loads():
+    table, _ = gpus._load(_shipped_table())
+    assert list(table) == known_gpus()
+
+
+def test_a_missing_field_is_named_with_its_gpu():
+    message = _corrupted(lambda data: data["gpus"][0].pop("memory_gb"))
+    name = _shipped_table()["gpus"][0]["name"]
+    assert f"gpus/0 ({name})" in message and "'memory_gb' is a required property" in message
+    assert "gpus-v1.schema.json" in message
+
+
+def test_a_negative_figure_is_refused():
+    message = _corrupted(lambda data: data["gpus"][2].update(fp32_tflops=-34.1))
+    assert "gpus/2/fp32_tflops" in message and "-34.1" in message
+
+
+def test_an_unknown_key_is_refused():
+    message = _corrupted(lambda data: data["gpus"][1].update(fp32_tflop=1.0))
+    assert "'fp32_tflop' was unexpected" in message
+
+
+def test_a_figure_without_a_source_is_refused():
+    def unsourced(data):
+        for source in data["gpus"][0]["sources"]:
+            source["what"] = source["what"].replace("sm_count", "SM count")
+
+    assert "no source for sm_count" in _corrupted(unsourced)
+
+
+def test_a_name_for_two_gpus_is_refused():
+    def ambiguous(data):
+        data["gpus"][1]["aliases"].append(data["gpus"][0]["name"])
+
+    assert "names both" in _corrupted(ambiguous)

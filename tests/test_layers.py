@@ -1,15 +1,18 @@
 """The package's shape: no import cycle, small modules and functions, one step, one clock.
 
-These are the rules of CONTRIBUTING.md ("The layers"), checked on the source text, so a
-change that breaks one fails here with the place to look.
+The layers are the package docstring's (``devicelab.LAYERS``); these rules are CONTRIBUTING.md's,
+checked on the source text, so a change that breaks one fails here with the place to look.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
+
+import devicelab
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "devicelab"
 MODULES = sorted(SRC.rglob("*.py"))
@@ -19,36 +22,9 @@ MAX_FUNCTION_LINES = 90
 MAX_FMT_SKIPS = 10
 MAX_BACKWARD_CALLS = 3
 
-#: Each layer may import only from layers below it (its own included). A module not named here
-#: fails the test: place it in a layer.
-LAYERS = [
-    {
-        "devices",
-        "data",
-        "models",
-        "zoo",
-        "hardware",
-        "results",
-        "recorded",
-        "gpus",
-        "doctor",
-        "display",
-    },
-    {"stats", "timing", "steps", "profiling", "operators"},
-    {
-        "overheads",
-        "roofline",
-        "floor",
-        "explain",
-        "noise",
-        "training",
-        "remedies",
-        "first_step",
-        "distributed",
-    },
-    {"costmodel", "calibration", "predict"},
-    {"advise", "bench", "__main__"},
-]
+#: Each layer may import only from layers below it (its own included), as the package docstring
+#: says (devicelab.LAYERS). A module not placed there fails the test.
+LAYERS = [{name for name, _ in layer.modules} for layer in devicelab.LAYERS]
 
 
 def _name(path: Path) -> str:
@@ -118,7 +94,7 @@ def test_no_import_cycle():
 def test_imports_flow_down_the_layers():
     layer_of = {name: i for i, layer in enumerate(LAYERS) for name in layer}
     unplaced = sorted({_top(m) for m in GRAPH if _top(m) and _top(m) not in layer_of})
-    assert not unplaced, f"modules in no layer (add them to LAYERS and the docs): {unplaced}"
+    assert not unplaced, f"modules in no layer (place them in devicelab.LAYERS): {unplaced}"
     upward = [
         f"{module} (layer {layer_of[_top(module)]}) imports {target} "
         f"(layer {layer_of[_top(target)]})"
@@ -128,6 +104,18 @@ def test_imports_flow_down_the_layers():
         if _top(target) and layer_of[_top(target)] > layer_of[_top(module)]
     ]
     assert not upward, "\n".join(upward)
+
+
+def test_the_api_page_groups_modules_by_the_same_layers():
+    """docs/api.md's "Layer N: title" sections hold the modules of devicelab.LAYERS' layer N."""
+    page = (SRC.parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+    sections = re.findall(r"^## Layer (\d): ([^\n]+)\n(.*?)(?=^## |\Z)", page, re.M | re.S)
+    assert [int(number) for number, _, _ in sections] == list(range(1, len(LAYERS) + 1))
+    for (_, title, body), layer in zip(sections, devicelab.LAYERS, strict=True):
+        assert title.lower() == layer.title.lower()
+        documented = set(re.findall(r"^\.\. automodule:: devicelab\.(\w+)$", body, re.M))
+        placed = {name for name, _ in layer.modules if not name.startswith("_")}
+        assert documented == placed, f"layer {title!r}: the page has {sorted(documented)}"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))

@@ -20,7 +20,15 @@ from devicelab.noise import (
 
 
 def reading(step_us: float, label: str = "r") -> NoiseReading:
-    return NoiseReading(label, step_us * 1e-6, 1e-6, 5, 20, 1, "2026-11-27T10:00:00+00:00")
+    return NoiseReading(
+        label=label,
+        step_s=step_us * 1e-6,
+        iqr_s=1e-6,
+        samples=5,
+        steps=20,
+        threads=1,
+        taken_at="2026-11-27T10:00:00+00:00",
+    )
 
 
 def test_a_reading_times_the_workload_on_one_thread_and_leaves_no_trace():

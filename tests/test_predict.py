@@ -40,11 +40,13 @@ def _calibration(*, overlap: bool = False, source: str = "measured") -> Calibrat
 
 CALLS = OperatorList(
     (
-        OperatorCall("addmm", "matmul", "forward", flops=2_000_000_000, bytes=1_000),
-        OperatorCall("t", "view", "forward", flops=0, bytes=0),
-        OperatorCall("relu", "elementwise", "forward", flops=0, bytes=100_000_000),
-        OperatorCall("mm", "matmul", "backward", flops=4_000_000_000, bytes=1_000),
-        OperatorCall("add_", "elementwise", "optimizer", flops=0, bytes=1_000),
+        OperatorCall(
+            name="addmm", kind="matmul", phase="forward", flops=2_000_000_000, bytes=1_000
+        ),
+        OperatorCall(name="t", kind="view", phase="forward", flops=0, bytes=0),
+        OperatorCall(name="relu", kind="elementwise", phase="forward", flops=0, bytes=100_000_000),
+        OperatorCall(name="mm", kind="matmul", phase="backward", flops=4_000_000_000, bytes=1_000),
+        OperatorCall(name="add_", kind="elementwise", phase="optimizer", flops=0, bytes=1_000),
     ),
     "meta",
     module_calls=0,

@@ -142,8 +142,8 @@ def test_transfer_without_a_sweep_or_a_gpu_report(h100):
 def test_ceilings_are_the_record_devices_and_rebuild(h100):
     assert recorded_ceilings(h100) is None  # version 1 predates the roofline section
     record = copy.deepcopy(h100)
-    mine = Ceilings("cuda:0", peak_flops_per_s=5e13, peak_bytes_per_s=2e12, tf32=True)
-    host = Ceilings("cpu", peak_flops_per_s=1e11, peak_bytes_per_s=1e10)
+    mine = Ceilings(device="cuda:0", peak_flops_per_s=5e13, peak_bytes_per_s=2e12, tf32=True)
+    host = Ceilings(device="cpu", peak_flops_per_s=1e11, peak_bytes_per_s=1e10)
     record["measurements"]["roofline"] = {
         "ceilings": {record["device"]: mine.to_dict(), "cpu": host.to_dict()}
     }

@@ -21,7 +21,7 @@ from devicelab.roofline import (
 )
 
 # A device with round ceilings: 100 FLOP/s and 10 B/s, so the ridge is at 10 FLOP/byte.
-TOY = Ceilings("toy", peak_flops_per_s=100.0, peak_bytes_per_s=10.0)
+TOY = Ceilings(device="toy", peak_flops_per_s=100.0, peak_bytes_per_s=10.0)
 
 
 def course_shapes(device="meta", batch=120):
@@ -89,7 +89,7 @@ def test_measure_ceilings_bad_sizes(kwargs):
 @pytest.mark.parametrize(("flops", "bandwidth"), [(0.0, 1.0), (1.0, -1.0), (float("nan"), 1.0)])
 def test_ceilings_must_be_positive(flops, bandwidth):
     with pytest.raises(ValueError, match="must be positive"):
-        Ceilings("x", peak_flops_per_s=flops, peak_bytes_per_s=bandwidth)
+        Ceilings(device="x", peak_flops_per_s=flops, peak_bytes_per_s=bandwidth)
 
 
 # -- counting: FLOPs and least bytes, from the operator list ----------------------------------

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,21 @@ def test_the_install_line(base, expected):
 
 def _venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_every_data_file_of_the_package(tmp_path):
+    """The schemas (results, advice, gpus) and the tables the package reads at run time."""
+    wheel = wheel_download.build_wheel(ROOT, tmp_path / "wheel")
+    src = ROOT / "src"
+    data = {
+        path.relative_to(src).as_posix()
+        for path in (src / "devicelab").rglob("*")
+        if path.is_file() and path.suffix not in (".py", ".pyc")
+    }
+    assert "devicelab/schema/gpus-v1.schema.json" in data
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    assert data <= shipped, f"missing from the wheel: {sorted(data - shipped)}"
 
 
 @pytest.mark.slow

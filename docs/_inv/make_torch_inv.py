@@ -15,8 +15,15 @@ BASE = "https://docs.pytorch.org/docs/stable/"
 OBJECTS = [
     ("torch.Tensor", "py:class", "tensors.html#$"),
     ("torch.device", "py:class", "tensor_attributes.html#$"),
+    ("torch.dtype", "py:class", "tensor_attributes.html#$"),
     ("torch.compile", "py:function", "generated/$.html#$"),
     ("torch.nn.Module", "py:class", "generated/$.html#$"),
+    # Where type hints name it: the class's defining module (its page is torch.nn.Module's).
+    (
+        "torch.nn.modules.module.Module",
+        "py:class",
+        "generated/torch.nn.Module.html#torch.nn.Module",
+    ),
     ("torch.nn.Linear", "py:class", "generated/$.html#$"),
     ("torch.nn.ReLU", "py:class", "generated/$.html#$"),
     ("torch.nn.functional.cross_entropy", "py:function", "generated/$.html#$"),

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BenchPlan:
     """Sizes of one bench run. :meth:`full` is what the site records; :meth:`quick` fits a
     minute on a laptop CPU."""
@@ -61,7 +61,7 @@ class BenchPlan:
     deep_batch: int
     rounds: int
     min_run_time: float
-    #: A GPU's roofline ceilings: (matrix side, bytes copied); None: the device's defaults
+    #: A GPU's roofline ceilings as (matrix side, bytes copied); None, the device's defaults
     #: (:func:`devicelab.roofline.measure_ceilings`).
     gpu_ceilings: tuple[int, int] | None = None
 
@@ -318,6 +318,7 @@ SECTION_RUNNERS: dict[str, Callable[[_Run], dict[str, Any]]] = {
     "distributed": _distributed,
     "mixed_device": _mixed_device,
 }
+#: The sections' names, in the order a run measures them.
 SECTIONS = tuple(SECTION_RUNNERS)
 
 

@@ -2,8 +2,8 @@
 :func:`devicelab.predict.predict_step`.
 
 A calibration is measured once per process for each device and thread count
-(:func:`calibrate`), on tiny tensors and on a few sizes of each kind of operator, never on the
-reader's model:
+(:func:`devicelab.calibration.calibrate`), on tiny tensors and on a few sizes of each kind of
+operator, never on the reader's model:
 
 - **host cost per operator**, by phase and kind (:data:`devicelab.operators.KINDS`): one tiny
   call with autograd recording for the forward; the same call followed by its backward, less a
@@ -12,12 +12,12 @@ reader's model:
 - **device time against size**, for matrix products and convolutions (forward and backward)
   against their FLOPs, and for elementwise, reduction and pooling operators against their
   bytes: the time above the tiny size's, so a small product reaches a small share of the
-  peak, as real ones do (:class:`Curve`);
+  peak, as real ones do (:class:`devicelab.costmodel.Curve`);
 - **the ceilings**, the best rates those curves reached;
 - **the sync**: one ``.item()``.
 
-The calibration's :meth:`Calibration.to_dict` is what ``bench`` records (results schema v3),
-so a GPU measured once can be predicted for on any machine.
+The calibration's :meth:`devicelab.costmodel.Calibration.to_dict` is what ``bench`` records (results
+schema v3), so a GPU measured once can be predicted for on any machine.
 """
 
 from __future__ import annotations
@@ -332,7 +332,15 @@ class _ProbeStep:
         y = torch.randint(0, 8, (4,), generator=gen).to(device)
         self.ops = operator_list(probe, x, y)
         optimizer = torch.optim.SGD(probe.parameters(), lr=0.01)
-        spec = StepSpec(probe, (x,), y, F.cross_entropy, optimizer, 1, device)
+        spec = StepSpec(
+            model=probe,
+            inputs=(x,),
+            targets=y,
+            loss_fn=F.cross_entropy,
+            optimizer=optimizer,
+            sync_every=1,
+            device=device,
+        )
         self.device = device
         self.step = lambda: run_steps(spec, 1, 1)
         self.times: list[float] = []

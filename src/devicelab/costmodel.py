@@ -293,6 +293,7 @@ class Calibration:
         )
 
 
+#: The four bounds a step can be under, the names :func:`name_bound` gives.
 BOUNDS = ("launch/dispatch-bound", "sync-bound", "memory-bound", "compute-bound")
 _TERM_BOUND = {
     "host_s": BOUNDS[0],
@@ -300,7 +301,7 @@ _TERM_BOUND = {
     "memory_s": BOUNDS[2],
     "compute_s": BOUNDS[3],
 }
-#: The factor a prediction may be off by, by where its calibration came from: on this machine
+#: The factor a prediction may be off by, by where its calibration came from. On this machine
 #: the page checks that predictions land within 25% of measured steps; a recorded or a
 #: datasheet GPU is priced partly from assumptions, so its band is wider.
 UNCERTAINTY = {"measured": 1.25, "record": 1.5, "datasheet": 2.0}
@@ -331,7 +332,7 @@ class StepTerms:
 
 
 def name_bound(terms: StepTerms) -> str:
-    """The bound: the name (one of :data:`BOUNDS`) of the largest known term.
+    """The bound: the name (one of :data:`~devicelab.costmodel.BOUNDS`) of the largest known term.
 
     Raises
     ------
@@ -345,7 +346,7 @@ def name_bound(terms: StepTerms) -> str:
     return _TERM_BOUND[max(known, key=known.__getitem__)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OperatorCost:
     """The predicted cost of every call of one kind of operator in one phase of the step."""
 
@@ -362,7 +363,7 @@ class OperatorCost:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StepPrediction:
     """A predicted step: a prediction, never a measurement.
 
@@ -513,25 +514,33 @@ def price(
     terms = StepTerms(host, sync, memory, compute)
     factor = UNCERTAINTY[cal.source]
     per_op = tuple(
-        OperatorCost(k, p, int(g[0]), int(g[1]), int(g[2]), g[3], g[4])
+        OperatorCost(
+            kind=k,
+            phase=p,
+            count=int(g[0]),
+            flops=int(g[1]),
+            bytes=int(g[2]),
+            host_s=g[3],
+            device_s=g[4],
+        )
         for (k, p), g in groups.items()
     )
     return StepPrediction(
-        cal.device,
-        step,
-        host,
-        device,
-        sync,
-        terms,
-        name_bound(terms),
-        per_op,
-        step / factor,
-        step * factor,
-        cal.source,
-        provenance_line or f"{cal.source} calibration of {cal.device}",
-        cal.assumptions,
-        syncs,
-        ops.flops,
-        ops.bytes,
-        len(ops.calls),
+        device=cal.device,
+        step_s=step,
+        host_s=host,
+        device_s=device,
+        sync_s=sync,
+        terms=terms,
+        bound=name_bound(terms),
+        per_op=per_op,
+        low_s=step / factor,
+        high_s=step * factor,
+        source=cal.source,
+        provenance=provenance_line or f"{cal.source} calibration of {cal.device}",
+        assumptions=cal.assumptions,
+        syncs=syncs,
+        flops=ops.flops,
+        bytes_moved=ops.bytes,
+        ops=len(ops.calls),
     )

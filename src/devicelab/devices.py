@@ -30,7 +30,7 @@ VALID_FORMS = '"auto", "cpu", "cuda", "cuda:N", "mps", a torch.device, or None (
 _SPEC = re.compile(r"^(cpu|cuda|mps)(?::(\d+))?$")
 
 
-#: Device types that are a GPU: NVIDIA's and AMD's (ROCm reports ``cuda``) and Apple's.
+#: Device types that are a GPU (NVIDIA's and AMD's, which ROCm reports as ``cuda``, and Apple's).
 GPU_TYPES = ("cuda", "mps")
 
 

@@ -73,7 +73,7 @@ __all__ = [
     "time_step",
 ]
 
-#: The parts of a breakdown: the phases of :func:`devicelab.steps.train_step`.
+#: The parts of a breakdown (the phases of :func:`devicelab.steps.train_step`).
 PART_NAMES = PHASES
 PART_COLOURS = {
     "forward": "#4c72b0",
@@ -84,7 +84,7 @@ PART_COLOURS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StepBreakdown:
     """One training step, split into separately measured parts.
 
@@ -311,17 +311,17 @@ def explain_step(
     parts = {name: statistics.fmean(part_rounds[i][name] for i in kept) for name in spec.phases}
     measured = statistics.fmean(whole_rounds[i] for i in kept)
     return StepBreakdown(
-        str(device),
-        parts,
-        measured,
-        median_iqr(whole_rounds)[1],
-        profile.ops,
-        profile.kernels,
-        profile.device_busy_s,
-        None,
-        rounds,
-        steps,
-        threads,
+        device=str(device),
+        parts=parts,
+        measured_s=measured,
+        measured_iqr_s=median_iqr(whole_rounds)[1],
+        ops=profile.ops,
+        kernels=profile.kernels,
+        device_busy_s=profile.device_busy_s,
+        floor_s=None,
+        rounds=rounds,
+        steps_per_block=steps,
+        threads=threads,
     )
 
 
@@ -390,9 +390,9 @@ def explain_course_step(
 ) -> StepBreakdown:
     """:func:`explain_step` on the course's step: the seeded 4-10-3 MLP on Iris, full batch.
 
-    On the CPU, ``floor=True`` adds the arithmetic floor (:func:`devicelab.floor.
-    course_floor_s`): the same epoch compiled with numba, with no framework. It runs on one
-    thread by default, like the floor (see ``num_threads`` in :func:`explain_step`).
+    On the CPU, ``floor=True`` adds the arithmetic floor (:func:`devicelab.floor.course_floor_s`):
+    the same epoch compiled with numba, with no framework. It runs on one thread by default, like
+    the floor (see ``num_threads`` in :func:`explain_step`).
     """
     device = resolve_device(device)
     data = load_iris(device)

@@ -7,8 +7,9 @@ it, so that nothing this process already ran warms anything up:
 
 - **the course's order** (:func:`measure_first_step`'s ``step_times_s``): the model and the data
   moved to the device, then the course's steps one by one, each a
-  :func:`devicelab.timing.timed_block`, with the phases of each step (:class:`devicelab.steps.
-  Laps`). The first step against the median of the warm ones is the headline;
+  :func:`devicelab.timing.timed_block`, with the phases of each step
+  (:class:`devicelab.steps.Laps`). The first step against the median of the warm ones is the
+  headline;
 - **one first call at a time** (``calls``): the first tensor on the device, a large allocation,
   a matrix product of the course's shape, a small convolution, one course step, and the first
   call of a ``torch.compile``'d epoch, each timed on its first call and then warm. Each one
@@ -118,7 +119,7 @@ class FirstCall:
         return {**asdict(self), "ratio": self.ratio}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FirstStep:
     """The course's first steps in a fresh process, and the first calls one at a time.
 
@@ -180,7 +181,7 @@ class FirstStep:
 
     @property
     def extra_s(self) -> float:
-        """What the first step costs on top of a warm one: the one-off set-up."""
+        """What the first step costs on top of a warm one (the one-off set-up)."""
         return self.first_s - self.warm_s
 
     def call(self, name: str) -> FirstCall:
@@ -261,7 +262,15 @@ def _course_spec(device: torch.device) -> tuple[StepSpec, float]:
     seconds = timed_block(move, torch.device("cpu"))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     d = moved[0]
-    return StepSpec(model, (d.X_train,), d.y_train, F.cross_entropy, optimizer, 1, device), seconds
+    return StepSpec(
+        model=model,
+        inputs=(d.X_train,),
+        targets=d.y_train,
+        loss_fn=F.cross_entropy,
+        optimizer=optimizer,
+        sync_every=1,
+        device=device,
+    ), seconds
 
 
 def _course_steps(device: torch.device, steps: int) -> dict[str, Any]:

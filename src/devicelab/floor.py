@@ -115,10 +115,11 @@ def floor_train(
 ) -> tuple[float, float]:
     """Train the course's model with the numba loop; return ``(final_loss, seconds)``.
 
-    It starts from the same initial weights as every remedy (:func:`~devicelab.models.
-    initial_weights`), and its final loss is computed the way theirs is (cross-entropy of the
-    final weights on the training split), so the two must agree within float32 rounding: the
-    proof that the floor does the same maths. Compilation happens before the clock starts.
+    It starts from the same initial weights as every remedy
+    (:func:`~devicelab.models.initial_weights`), and its final loss is computed the way theirs is
+    (cross-entropy of the final weights on the training split), so the two must agree within float32
+    rounding: the proof that the floor does the same maths. Compilation happens before the clock
+    starts.
 
     Raises
     ------

@@ -2,7 +2,8 @@
 
 The figures are the vendor's own: NVIDIA's architecture whitepapers, datasheets and product
 pages, and Apple's announcements. They live in ``gpus.json`` next to this module (read once,
-at import), so adding a GPU edits data, not code. A figure the vendor does not publish is
+at import, and checked against ``schema/gpus-v1.schema.json``), so adding a GPU edits data,
+not code. A figure the vendor does not publish is
 ``None``, never a guess, and the entry's :attr:`GPUSpec.notes` says why; a figure worked out
 from the vendor's own inputs (cores x clock, memory speed x bus width) says so there too.
 
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import jsonschema
+
 __all__ = ["FIGURES", "GPUSpec", "Source", "datasheet", "known_gpus"]
 
 #: The figure fields of a :class:`GPUSpec`: each one a GPU has (not ``None``) is backed by at
@@ -39,6 +42,9 @@ FIGURES = (
     "sm_count",
     "interconnect",
 )
+
+#: The JSON Schema that ``gpus.json`` must satisfy, in this package.
+SCHEMA = "schema/gpus-v1.schema.json"
 
 # Words in a device name that tell the GPUs apart no better than their absence does.
 _IGNORED_WORDS = frozenset({"nvidia", "geforce", "tesla"})
@@ -68,7 +74,7 @@ class Source:
         return re.search(rf"\b{re.escape(field)}\b", self.what) is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GPUSpec:
     """One GPU's datasheet figures.
 
@@ -203,15 +209,38 @@ def _key(name: str) -> str:
     return " ".join(word for word in text.split() if word not in _IGNORED_WORDS)
 
 
-def _load() -> tuple[dict[str, GPUSpec], dict[str, str]]:
+def _schema_error(data: Any) -> str | None:
+    """What is wrong with ``data`` against ``schema/gpus-v1.schema.json``: the first problem,
+    where it is (the GPU's name when it has one) and how many more; None when it is valid."""
+    schema = json.loads(resources.files("devicelab").joinpath(SCHEMA).read_text("utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return None
+    path = list(errors[0].absolute_path)
+    where = "/".join(map(str, path)) or "(top level)"
+    if len(path) >= 2 and path[0] == "gpus" and isinstance(data["gpus"][path[1]], dict):
+        where += f" ({data['gpus'][path[1]].get('name', 'an entry with no name')})"
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return f"invalid at {where}: {errors[0].message}{more}"
+
+
+def _load(data: Any) -> tuple[dict[str, GPUSpec], dict[str, str]]:
     """The table (canonical name -> spec) and the name index (key -> canonical name).
 
-    Checks what the tests check too, so that a broken edit of ``gpus.json`` fails at import:
-    names and aliases are unambiguous, every figure is positive or ``None``, and every figure
-    that is not ``None`` has a source.
+    ``data`` is ``gpus.json``'s content. Its shape, types, and figures that are positive or
+    ``None`` are the schema's (``schema/gpus-v1.schema.json``); what a schema cannot say is
+    checked here: names and aliases are unambiguous, every figure that is not ``None`` has a
+    source, and every default names a GPU. A broken edit of ``gpus.json`` fails at import.
+
+    Raises
+    ------
+    ValueError
+        ``data`` breaks one of these rules; the message says which entry, and what to fix.
     """
-    text = resources.files("devicelab").joinpath("gpus.json").read_text("utf-8")
-    data = json.loads(text)
+    problem = _schema_error(data)
+    if problem:
+        raise ValueError(f"gpus.json: {problem}. Fix it in devicelab/gpus.json ({SCHEMA}).")
     table = {entry["name"]: _spec(entry) for entry in data["gpus"]}
     index: dict[str, str] = {}
     for spec in table.values():
@@ -220,11 +249,11 @@ def _load() -> tuple[dict[str, GPUSpec], dict[str, str]]:
             if other != spec.name:
                 raise ValueError(f"gpus.json: {name!r} names both {other!r} and {spec.name!r}")
         for field in FIGURES:
-            value = getattr(spec, field)
-            if isinstance(value, (int, float)) and value <= 0:
-                raise ValueError(f"gpus.json: {spec.name} has {field} = {value}")
-            if value is not None and not spec.sources_for(field):
-                raise ValueError(f"gpus.json: {spec.name} has no source for {field}")
+            if getattr(spec, field) is not None and not spec.sources_for(field):
+                raise ValueError(
+                    f"gpus.json: {spec.name} has no source for {field}: add a source whose "
+                    f"'what' names it, or make {field} null"
+                )
     for short, target in data["defaults"]["entries"].items():
         if target not in table or _key(short) in index:
             raise ValueError(f"gpus.json: default {short!r} -> {target!r} is not usable")
@@ -232,7 +261,9 @@ def _load() -> tuple[dict[str, GPUSpec], dict[str, str]]:
     return table, index
 
 
-_TABLE, _INDEX = _load()
+_TABLE, _INDEX = _load(
+    json.loads(resources.files("devicelab").joinpath("gpus.json").read_text("utf-8"))
+)
 
 
 def _suggestions(key: str) -> list[str]:

@@ -40,7 +40,7 @@ WORKLOAD_STEPS = 20  # about 10 ms of work per call on a slow CPU: short, yet fa
 WORKLOAD_SEED = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NoiseReading:
     """One timing of the meter's fixed workload.
 
@@ -140,7 +140,15 @@ def measure_noise(
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     cpu = torch.device("cpu")
     # The course's step with no loss.item(): the workload runs on the CPU only.
-    spec = StepSpec(model, (data.X_train,), data.y_train, F.cross_entropy, optimizer, None, cpu)
+    spec = StepSpec(
+        model=model,
+        inputs=(data.X_train,),
+        targets=data.y_train,
+        loss_fn=F.cross_entropy,
+        optimizer=optimizer,
+        sync_every=None,
+        device=cpu,
+    )
 
     def workload() -> None:
         run_steps(spec, 1, steps)
@@ -188,12 +196,12 @@ class Drift:
 
     @property
     def max_over_min(self) -> float:
-        """Slowest over fastest reading: 1.0 means no drift; 2.0, one moment twice as slow."""
+        """Slowest over fastest reading (1.0 means no drift; 2.0, one moment twice as slow)."""
         return self.slowest_s / self.fastest_s
 
     @property
     def first_to_last(self) -> float:
-        """Relative change from the first reading to the last: +0.10 means 10% slower."""
+        """Relative change from the first reading to the last (+0.10 means 10% slower)."""
         return self.readings[-1].step_s / self.readings[0].step_s - 1.0
 
     def sentence(self, during: str = "during this build") -> str:

@@ -130,7 +130,7 @@ def kind_of(func: torch._ops.OpOverload) -> str:
     return "elementwise"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OperatorCall:
     """One ATen operator call of a step.
 
@@ -205,7 +205,7 @@ class OperatorRecorder(TorchDispatchMode):
     OperatorRecorder() as r: ...``), with its FLOPs, bytes and sizes.
 
     :meth:`lap` names the phase of the calls made since the last lap and moves them to
-    :attr:`calls`; :func:`operator_list` laps after each phase of a training step."""
+    ``calls``; :func:`operator_list` laps after each phase of a training step."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -223,7 +223,10 @@ class OperatorRecorder(TorchDispatchMode):
 
     def lap(self, phase: str) -> None:
         """Name the phase of the calls recorded since the last lap."""
-        self.calls += [OperatorCall(n, k, phase, f, b, d) for n, k, f, b, d in self._pending]
+        self.calls += [
+            OperatorCall(name=n, kind=k, phase=phase, flops=f, bytes=b, dims=d)
+            for n, k, f, b, d in self._pending
+        ]
         self._pending = []
 
 
@@ -306,12 +309,14 @@ class OperatorList:
 
     @property
     def least_bytes(self) -> int:
-        """The least bytes the step must move (a lower bound on traffic: :class:`StepBytes`)."""
+        """The least bytes the step must move, a lower bound on its traffic (see
+        :class:`StepBytes`)."""
         return self.least.total
 
     @property
     def intensity(self) -> float:
-        """Arithmetic intensity: FLOPs per byte the step must move (:attr:`least_bytes`)."""
+        """The arithmetic intensity, FLOPs per byte the step must move (see
+        :attr:`least_bytes`)."""
         return self.flops / self.least_bytes
 
     def counts(self) -> dict[tuple[str, str], int]:
@@ -334,7 +339,15 @@ def _trace(model, inputs, targets, loss_fn, optimizer, device: str) -> OperatorL
     xs = tuple(t.to(device) for t in inputs)
     y = targets.to(device) if targets is not None else None
     opt = optimizer(copied.parameters()) if (optimizer and loss_fn) else None
-    spec = StepSpec(copied, xs, y, loss_fn, opt, None, torch.device(device))
+    spec = StepSpec(
+        model=copied,
+        inputs=xs,
+        targets=y,
+        loss_fn=loss_fn,
+        optimizer=opt,
+        sync_every=None,
+        device=torch.device(device),
+    )
     recorder = OperatorRecorder()
     module_calls, outputs = [], []
     saved: dict[StorageWeakRef, torch.Tensor] = {}  # by storage: a tensor saved twice, once

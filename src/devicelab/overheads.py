@@ -251,7 +251,15 @@ def _sweep_step(model_class, hidden, X, y, device) -> StepSpec:
     these measurements are about compute and launch, not syncs."""
     model = model_class(hidden).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    return StepSpec(model, (X,), y, F.cross_entropy, optimizer, None, device)
+    return StepSpec(
+        model=model,
+        inputs=(X,),
+        targets=y,
+        loss_fn=F.cross_entropy,
+        optimizer=optimizer,
+        sync_every=None,
+        device=device,
+    )
 
 
 # -- 3. under-use: the model and batch grow ----------------------------------------------------
@@ -275,7 +283,7 @@ def sweep_step_operators(hidden: int, batch: int, *, deep: bool = False) -> Oper
     return operator_list(model, inputs, targets)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SweepPoint:
     """Time of one training step at one model width and batch size on one device.
 
@@ -300,7 +308,7 @@ class SweepPoint:
 
     @property
     def intensity(self) -> float:
-        """Arithmetic intensity: FLOPs per byte moved."""
+        """Arithmetic intensity, FLOPs per byte moved."""
         return self.flops / self.bytes_moved
 
     def to_dict(self) -> dict[str, Any]:
@@ -344,14 +352,14 @@ def utilization_sweep(
             counts = sweep_step_operators(hidden, batch, deep=deep)
             points.append(
                 SweepPoint(
-                    str(device),
-                    hidden,
-                    batch,
-                    t.median_s,
-                    t.iqr_s,
-                    counts.flops,
-                    counts.least_bytes,
-                    type(spec.model).__name__,
+                    device=str(device),
+                    hidden=hidden,
+                    batch=batch,
+                    median_s=t.median_s,
+                    iqr_s=t.iqr_s,
+                    flops=counts.flops,
+                    bytes_moved=counts.least_bytes,
+                    model=type(spec.model).__name__,
                 )
             )
     return points
@@ -388,14 +396,14 @@ def recorded_utilization_sweep(
         counts = sweep_step_operators(p["hidden"], p["batch"], deep=deep)
         points.append(
             SweepPoint(
-                device,
-                p["hidden"],
-                p["batch"],
-                p["median_s"],
-                p.get("iqr_s", 0.0),
-                counts.flops,
-                counts.least_bytes,
-                "DeepMLP" if deep else "MLP",
+                device=device,
+                hidden=p["hidden"],
+                batch=p["batch"],
+                median_s=p["median_s"],
+                iqr_s=p.get("iqr_s", 0.0),
+                flops=counts.flops,
+                bytes_moved=counts.least_bytes,
+                model="DeepMLP" if deep else "MLP",
             )
         )
     return points

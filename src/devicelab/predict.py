@@ -330,7 +330,7 @@ class PredictionCheck:
 
     @property
     def ratio(self) -> float:
-        """Predicted over measured: 1.0 is a perfect prediction."""
+        """Predicted over measured (1.0 is a perfect prediction)."""
         return self.predicted.step_s / self.measured_s
 
 

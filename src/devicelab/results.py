@@ -49,7 +49,9 @@ __all__ = [
     "validate_results",
 ]
 
+#: The version of the results files this package writes.
 SCHEMA_VERSION = 3
+#: The versions of the results files this package reads.
 READABLE_VERSIONS = (1, 2, 3)
 
 
@@ -261,7 +263,7 @@ def record_frequency_epoch_times(record: dict[str, Any]) -> dict[int | None, flo
     return {r["record_every"]: r["epoch_time_s"] for r in measured["runs"]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RecordedOverheads:
     """The course step's overheads as a record measured them on its device, any version.
 
@@ -299,14 +301,14 @@ class RecordedOverheads:
 
     @property
     def launch_floor_s(self) -> float | None:
-        """Launches per step times the cost of one: the step's time before any arithmetic."""
+        """Launches per step times the cost of one (the step's time before any arithmetic)."""
         if self.launch_s is None or self.launches_per_step is None:
             return None
         return self.launches_per_step * self.launch_s
 
     @property
     def compute_s(self) -> float | None:
-        """The course epoch's arithmetic at the measured peak: its FLOPs over the peak."""
+        """The course epoch's arithmetic at the measured peak (its FLOPs over the peak)."""
         if self.peak_flops_per_s is None or self.course_flops is None:
             return None
         return self.course_flops / self.peak_flops_per_s
@@ -343,7 +345,7 @@ def recorded_overheads(record: dict[str, Any]) -> RecordedOverheads:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RecordedRun:
     """One recorded run of the course's loop (``loss.item()`` every epoch) on one device.
 
@@ -392,7 +394,7 @@ class RecordedCourseRuns:
 
     @property
     def device_over_host(self) -> float | None:
-        """The device run's total time over the host CPU's (above 1: the device was slower)."""
+        """The device run's total time over the host CPU's (above 1, the device was slower)."""
         return None if self.host is None else self.device.wall_s / self.host.wall_s
 
 
@@ -435,7 +437,7 @@ def recorded_course_runs(record: dict[str, Any]) -> RecordedCourseRuns:
     return RecordedCourseRuns(device_name=record["device_name"], device=runs[device], host=host)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RecordedSyncSweep:
     """The ``loss.item()`` homework as a record measured it, one point per frequency.
 

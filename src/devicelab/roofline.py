@@ -45,7 +45,7 @@ def _check_positive(**values: float) -> None:
 
 
 # -- ceilings ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Ceilings:
     """A device's two roofline ceilings, and how they were measured.
 
@@ -95,7 +95,7 @@ class Ceilings:
 
     @property
     def ridge_intensity(self) -> float:
-        """FLOP per byte where the two ceilings meet: below it bandwidth binds, above it compute."""
+        """FLOP per byte where the two ceilings meet; below it bandwidth binds, above it compute."""
         return self.peak_flops_per_s / self.peak_bytes_per_s
 
     def to_dict(self) -> dict[str, Any]:

@@ -230,7 +230,7 @@ def bootstrap_median(
     return Interval(estimate, min(float(low), estimate), max(float(high), estimate), confidence)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Comparison:
     """Variants timed in paired rounds, and their ratios to a baseline.
 

@@ -71,7 +71,7 @@ def step_kind(
     return loss_fn, optimizer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StepSpec:
     """One step of training (or of inference), ready to run.
 

@@ -46,11 +46,11 @@ __all__ = [
     "torch_threads",
 ]
 
-#: A clock: returns seconds. :func:`time.perf_counter` unless a test injects a fake one.
+#: A clock, which returns seconds. :func:`time.perf_counter` unless a test injects a fake one.
 Clock = Callable[[], float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Timing:
     """Seconds per call of one measured function.
 
@@ -230,7 +230,8 @@ def compare(
     that no variant always runs first. All rounds run in this process at one thread setting.
     A machine that slows down or speeds up during the rounds slows every variant of a round
     alike, so the per-round ratios cancel the drift that separate runs minutes apart would
-    keep. Intervals are percentile bootstraps over rounds (:func:`bootstrap_median`).
+    keep. Intervals are percentile bootstraps over rounds
+    (:func:`devicelab.stats.bootstrap_median`).
 
     Parameters
     ----------

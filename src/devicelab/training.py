@@ -26,7 +26,7 @@ from .timing import BlockTimes, timed_blocks
 __all__ = ["TrainResult", "accuracy", "course_run", "train"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainResult(BlockTimes):
     """What one timed training run measured.
 
@@ -139,7 +139,13 @@ def train(
     def course_step(module: nn.Module) -> StepSpec:
         optimizer = torch.optim.SGD(module.parameters(), lr=lr)
         return StepSpec(
-            module, (data.X_train,), data.y_train, F.cross_entropy, optimizer, record_every, device
+            model=module,
+            inputs=(data.X_train,),
+            targets=data.y_train,
+            loss_fn=F.cross_entropy,
+            optimizer=optimizer,
+            sync_every=record_every,
+            device=device,
         )
 
     if warmup_epochs > 0:

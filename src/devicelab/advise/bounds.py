@@ -22,6 +22,7 @@ __all__ = [
     "name_bound",
 ]
 
+#: The answers :func:`~devicelab.advise.decide` gives.
 VERDICTS = ("cpu", "gpu", "either")
 #: The remedies page, relative to the site's root.
 REMEDIES_PAGE = "auto_examples/overheads/plot_remedies.html"
@@ -50,7 +51,7 @@ def decide(cpu: Spread, gpu: Spread) -> str:
     """``"cpu"`` or ``"gpu"`` for the faster, ``"either"`` when their spreads overlap.
 
     The rule compares *spreads*, not confidence intervals: a live step's interquartile range
-    around its interquartile mean (:attr:`devicelab.advise.report.DeviceReport.spread`), or a
+    around its interquartile mean (:attr:`devicelab.advise.DeviceReport.spread`), or a
     prediction's range (:attr:`devicelab.costmodel.StepPrediction.spread`). A
     device wins only when its whole range lies below the other's: a step that varies by more
     than the gap between the devices gives "either".

@@ -47,8 +47,9 @@ __all__ = [
     "given_costs",
 ]
 
-#: The quick sweep's sizes: one latency-bound, one bandwidth-bound.
+#: The quick sweep's sizes, one latency-bound and one bandwidth-bound.
 QUICK_SIZES = (4, 16 * 2**20)
+#: The quick sweep's rounds.
 QUICK_ROUNDS = 5
 WORLD_SIZE = 2
 BACKEND = "gloo"
@@ -100,7 +101,7 @@ def allreduce_costs(world_size: int = WORLD_SIZE, backend: str = BACKEND) -> Hoc
     return sweep.fit
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataParallelAdvice:
     """Whether ``world_size`` gloo processes would speed up the model's training step.
 

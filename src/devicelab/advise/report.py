@@ -1,9 +1,10 @@
 """The advice: measure a model on each device here, predict the recorded GPU, and decide.
 
-:func:`advise` reuses the site's pieces rather than timing anything new: each device present is
-measured with :func:`devicelab.explain.explain_step`; FLOPs and bytes come from the step's operator list
-(:func:`devicelab.operators.operator_list`, the one count); each device's prediction, and the
-GPU that is not here, from :func:`devicelab.predict.predict_step`, which prices that list. Every step it times is the package's one step
+:func:`~devicelab.advise.advise` reuses the site's pieces rather than timing anything new: each
+device present is measured with :func:`devicelab.explain.explain_step`; FLOPs and bytes come
+from the step's operator list (:func:`devicelab.operators.operator_list`, the one count); each
+device's prediction, and the GPU that is not here, from :func:`devicelab.predict.predict_step`,
+which prices that list. Every step it times is the package's one step
 (:mod:`devicelab.steps`), at the example batch and at every batch of the batch test.
 """
 
@@ -44,7 +45,7 @@ __all__ = ["Advice", "BatchPoint", "DeviceReport", "advise"]
 SYNCS_PER_STEP = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeviceReport:
     """One device, measured live.
 
@@ -60,7 +61,7 @@ class DeviceReport:
     flops, bytes_moved:
         FLOPs (FlopCounterMode) and minimum bytes per step.
     breakdown:
-        :meth:`StepBreakdown.to_dict` of the step.
+        :meth:`devicelab.explain.StepBreakdown.to_dict` of the step.
     busy_share:
         Share of the step the GPU was busy; None on a CPU.
     terms, bound:
@@ -85,13 +86,13 @@ class DeviceReport:
 
     @property
     def predicted_over_measured(self) -> float:
-        """The prediction over the measured step: 1.0 is a perfect prediction."""
+        """The prediction over the measured step (1.0 is a perfect prediction)."""
         return self.predicted.step_s / self.step_s
 
     @property
     def spread(self) -> Spread:
-        """The step and its IQR around it: what :func:`~devicelab.advise.bounds.decide`
-        compares."""
+        """The step and its IQR around it (what :func:`~devicelab.advise.decide`
+        compares)."""
         return Spread.around(self.step_s, self.step_iqr_s, "iqr")
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,7 +100,7 @@ class DeviceReport:
         return {**asdict(self), "predicted": self.predicted.to_dict()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BatchPoint:
     """One batch size on one device: measured, or predicted for the recorded GPU.
 
@@ -119,7 +120,7 @@ class BatchPoint:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Advice:
     """What :func:`advise` found. ``to_dict()`` is what ``python -m devicelab advise --json``
     prints, and validates against ``schema/advice-v2.schema.json``.
@@ -130,7 +131,7 @@ class Advice:
         What was advised on (``inference``: no loss, no backward, no optimizer).
     verdict:
         ``"cpu"`` or ``"gpu"``, or ``"either"`` when their spreads overlap
-        (:func:`~devicelab.advise.bounds.decide`).
+        (:func:`~devicelab.advise.decide`).
     bound:
         The bound on the device the verdict picks (the CPU's for ``"either"``).
     devices:
@@ -144,7 +145,8 @@ class Advice:
     reasons:
         Sentences, each with the number it rests on.
     remedies:
-        What helps at this bound, and the page that measures it (:data:`~devicelab.advise.bounds.REMEDIES_PAGE`).
+        What helps at this bound, and the page that measures it
+        (:data:`~devicelab.advise.bounds.REMEDIES_PAGE`).
     data_parallel:
         Whether two gloo processes would speed up the training step, and from which batch
         (:mod:`devicelab.advise.data_parallel`); None for inference, or without a CPU step.
@@ -206,7 +208,7 @@ def _resize(tensor: torch.Tensor, batch: int) -> torch.Tensor:
     return tensor[torch.arange(batch, device=tensor.device) % tensor.shape[0]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Workload:
     """The reader's model and example, and how to build its step at any batch on any device."""
 
@@ -327,18 +329,18 @@ def _report(
     predicted = _predict(work, batch, device)
     busy = None if b.device_busy_s is None else b.device_busy_s / b.measured_s
     return DeviceReport(
-        str(device),
-        b.measured_s,
-        b.measured_iqr_s,
-        b.ops,
-        b.kernels,
-        counts.flops,
-        counts.least_bytes,
-        b.to_dict(),
-        busy,
-        predicted.terms,
-        predicted.bound,
-        predicted,
+        device=str(device),
+        step_s=b.measured_s,
+        step_iqr_s=b.measured_iqr_s,
+        ops=b.ops,
+        kernels=b.kernels,
+        flops=counts.flops,
+        bytes_moved=counts.least_bytes,
+        breakdown=b.to_dict(),
+        busy_share=busy,
+        terms=predicted.terms,
+        bound=predicted.bound,
+        predicted=predicted,
     )
 
 
@@ -389,10 +391,9 @@ def advise(
     """Measure ``model`` on each device, name its bound, predict the recorded GPU, and advise.
 
     The step is :func:`devicelab.steps.train_step` with ``loss.item()`` every step: given
-    ``targets``, training with cross-entropy and SGD (lr 0.01) by default; without them, or
-    with ``loss_fn=None``, inference (:func:`devicelab.steps.step_kind`). The model is copied
-    to each device, so
-    ``model`` itself is neither moved nor trained.
+    ``targets``, training with cross-entropy and SGD (lr 0.01) by default; without them, or with
+    ``loss_fn=None``, inference (:func:`devicelab.steps.step_kind`). The model is copied to each
+    device, so ``model`` itself is neither moved nor trained.
 
     Parameters
     ----------
@@ -408,26 +409,24 @@ def advise(
     devices:
         ``"available"`` (this machine's CPU and first GPU, if any) or a list of device names.
     batch_sizes:
-        Batch sizes for the batch test; rows of the example inputs are repeated to fill them.
-        None: the example's batch, twice it, and four times it if that is cheap (a step under
-        50 ms at twice the batch). Every size times the same full step.
+        Batch sizes for the batch test (the example's rows repeated), each timing the full step.
+        None: its batch, twice it, and four times it if cheap (a step under 50 ms at twice it).
     gpu:
-        The GPU to predict (:func:`devicelab.predict.predict_step`) when none is measured
-        live: a name from the datasheet table (:mod:`devicelab.gpus`), a results record, or
-        its path. None: the newest recorded GPU shipped with devicelab.
+        The GPU to predict when none is measured live: a datasheet name (:mod:`devicelab.gpus`),
+        a results record or its path. None: the newest record shipped with devicelab.
     record:
         ``gpu`` for a results record (kept for older callers); pass one of them.
     quick_calibration:
-        As in :func:`devicelab.predict.predict_step`: quick sweeps, for dry runs and tests
-        where a CPU stands in for a GPU and the full sweeps, sized for a GPU, are slow.
+        As in :func:`devicelab.predict.predict_step`: quick sweeps, for dry runs and stand-in
+        tests, where the full sweeps, sized for a GPU, are slow.
 
     Raises
     ------
     TypeError
         ``model`` is not a module, or the inputs are not tensors.
     ValueError
-        An empty model, inputs on a device other than the CPU or those asked for, a batch size
-        below 1, an unknown device, a record that is not a GPU record, or no targets for a loss.
+        An empty model, inputs on a device other than the CPU or those asked for, a batch size below
+        1, an unknown device, a record that is not a GPU record, or no targets for a loss.
     RuntimeError
         The model raised on the inputs; the message names the model and the input shapes.
     """
@@ -435,7 +434,12 @@ def advise(
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     loss_fn, optimizer = step_kind(targets, loss_fn, optimizer)
     work = _Workload(
-        model, as_tensors("inputs", inputs), targets, loss_fn, optimizer, quick_calibration
+        model=model,
+        inputs=as_tensors("inputs", inputs),
+        targets=targets,
+        loss_fn=loss_fn,
+        optimizer=optimizer,
+        quick_calibration=quick_calibration,
     )
     resolved = _checked_devices(devices)
     _check_workload(work, resolved, batch_sizes)
@@ -447,20 +451,18 @@ def advise(
     predicted = None if target is None else _predict(work, batch, target)
     batch_test = _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s)
     verdict, bound = _verdict(reports, predicted)
-    reasons = reasons_for(reports, predicted, verdict, batch_test, loss_fn is None)
-    shapes = [list(t.shape) for t in work.inputs]
     return Advice(
-        type(model).__name__,
-        shapes,
-        batch,
-        loss_fn is None,
-        verdict,
-        bound,
-        reports,
-        predicted,
-        batch_test,
-        reasons,
-        {"bound": bound, "page": REMEDIES_PAGE, "items": REMEDIES[bound]},
+        model=type(model).__name__,
+        input_shapes=[list(t.shape) for t in work.inputs],
+        batch=batch,
+        inference=loss_fn is None,
+        verdict=verdict,
+        bound=bound,
+        devices=reports,
+        predicted=predicted,
+        batch_test=batch_test,
+        reasons=reasons_for(reports, predicted, verdict, batch_test, loss_fn is None),
+        remedies={"bound": bound, "page": REMEDIES_PAGE, "items": REMEDIES[bound]},
         data_parallel=None if loss_fn is None else data_parallel_advice(model, batch, batch_test),
     )
 
@@ -484,7 +486,14 @@ def _measured_point(
     """The full step at batch ``b``, timed as the breakdown times it."""
     plan = _plan(warm_s * b / batch)  # a step at most ``b / batch`` times the example's
     t = time_step(work.spec(device, b), **plan)
-    return BatchPoint(b, str(device), t.mean_s, t.iqr_s, t.mean_s / b, False)
+    return BatchPoint(
+        batch=b,
+        device=str(device),
+        step_s=t.mean_s,
+        step_iqr_s=t.iqr_s,
+        per_sample_s=t.mean_s / b,
+        predicted=False,
+    )
 
 
 def _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s) -> dict[str, Any]:
@@ -496,7 +505,14 @@ def _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s) -> 
             if b == batch:
                 r = reports[str(device)]
                 points.append(
-                    BatchPoint(b, str(device), r.step_s, r.step_iqr_s, r.step_s / b, False)
+                    BatchPoint(
+                        batch=b,
+                        device=str(device),
+                        step_s=r.step_s,
+                        step_iqr_s=r.step_iqr_s,
+                        per_sample_s=r.step_s / b,
+                        predicted=False,
+                    )
                 )
             else:
                 points.append(_measured_point(work, device, b, batch, warm_s))
@@ -507,7 +523,16 @@ def _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s) -> 
     if target is not None:
         for b in sorted(set(sizes)):
             p = _predict(work, b, target)
-            points.append(BatchPoint(b, p.device, p.step_s, None, p.step_s / b, True))
+            points.append(
+                BatchPoint(
+                    batch=b,
+                    device=p.device,
+                    step_s=p.step_s,
+                    step_iqr_s=None,
+                    per_sample_s=p.step_s / b,
+                    predicted=True,
+                )
+            )
     winners = {}
     for b in sorted({p.batch for p in points}):
         at = [p for p in points if p.batch == b]

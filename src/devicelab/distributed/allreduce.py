@@ -175,7 +175,7 @@ class AllReducePoint:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AllReduceSweep:
     """All-reduces of growing size between ``world_size`` processes, and their fit.
 
@@ -218,7 +218,7 @@ class AllReduceSweep:
 
     @property
     def busbw_bytes_per_s(self) -> float:
-        """The bus bandwidth of the largest size: what nccl-tests would print last."""
+        """The bus bandwidth of the largest size (what nccl-tests would print last)."""
         return self.points[-1].busbw_bytes_per_s
 
     def to_dict(self) -> dict[str, Any]:
@@ -310,9 +310,11 @@ def allreduce_sweep(
     """Time ``torch.distributed.all_reduce`` of each size between ``world_size`` processes.
 
     The processes are spawned for this call (:func:`~devicelab.distributed.run_ranks`),
-    one thread each. Every size is all-reduced ``warmup`` times, untimed. Then each round times every size
-    in a shuffled order, :func:`calls_per_round` times: all ranks wait at a barrier, then
-    each times the call alone with :func:`devicelab.timing.timed_block`. The round keeps each
+    one thread each. Every size is all-reduced ``warmup`` times, untimed. Then each round
+    times every size in a shuffled order,
+    :func:`~devicelab.distributed.allreduce.calls_per_round` times: all ranks wait at a
+    barrier, then each times the call alone with :func:`devicelab.timing.timed_block`. The
+    round keeps each
     rank's median call, and of those the slowest rank's (a collective ends for everybody when
     it ends for the last rank).
 

@@ -3,12 +3,13 @@
 Each DDP rank computes its share of the batch and then all-reduces the gradients, so a DDP
 step costs about ``compute(B / p) + alpha + bytes / beta`` against ``compute(B)`` for one
 process. The all-reduce does not grow with the batch, the compute does: at a large enough
-batch the saved compute pays for the talking. :func:`data_parallel_crossover` measures the
-three times at growing batches (the rounds of :func:`~devicelab.distributed.compare_data_parallel`
-without the remedies), and brackets the crossover twice: where the measured DDP step starts to
-win, and where the Hockney prediction (the measured share's compute plus the fitted all-reduce)
-says it should. :func:`predicted_crossover_batch` is the same model with the compute as a line
-in the batch, the form ``devicelab.advise`` reads a model's data-parallel line from.
+batch the saved compute pays for the talking. :func:`~devicelab.distributed.data_parallel_crossover`
+measures the three times at growing batches (the rounds of
+:func:`~devicelab.distributed.compare_data_parallel` without the remedies), and brackets the
+crossover twice: where the measured DDP step starts to win, and where the Hockney prediction (the
+measured share's compute plus the fitted all-reduce) says it should.
+:func:`~devicelab.distributed.predicted_crossover_batch` is the same model with the compute as a
+line in the batch, the form ``devicelab.advise`` reads a model's data-parallel line from.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CrossoverPoint:
     """One batch of the crossover sweep (seconds per step).
 
@@ -83,7 +84,7 @@ class CrossoverPoint:
 
     @property
     def predicted(self) -> str:
-        """The prediction's verdict: ``"slower"`` or ``"faster"`` when its range and the one
+        """The prediction's verdict, ``"slower"`` or ``"faster"`` when its range and the one
         process's interval do not overlap, else ``"unclear"``."""
         if self.predicted_ddp_s.low > self.one_process_s.high:
             return "slower"
@@ -174,7 +175,7 @@ def bracket(batches: Sequence[int], verdicts: Sequence[str], ratios: Sequence[fl
     return Bracket(low, high, estimate)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataParallelCrossover:
     """DDP against one process at growing batches, measured and predicted.
 

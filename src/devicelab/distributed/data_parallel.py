@@ -1,6 +1,7 @@
 """One process against ``world_size`` under ``DistributedDataParallel``, in paired rounds.
 
-:func:`compare_data_parallel` times, in the same spawned ranks and the same rounds:
+:func:`~devicelab.distributed.compare_data_parallel` times, in the same spawned ranks and the same
+rounds:
 
 - ``"one process"``: rank 0 trains on the whole batch with ``world_size`` threads (the same
   total threads as the ranks together), while the other ranks wait;
@@ -16,8 +17,8 @@
 Every variant is the package's one training step (:func:`devicelab.steps.train_step`,
 cross-entropy and SGD by default, ``loss.item()`` every step), timed with
 :func:`devicelab.timing.timed_block` after a barrier; a round of a DDP variant lasts as long as
-its slowest rank. :func:`data_parallel_crossover` repeats the first three at growing batches
-and finds where DDP starts to win, measured and predicted from a Hockney fit.
+its slowest rank. :func:`~devicelab.distributed.data_parallel_crossover` repeats the first three at
+growing batches and finds where DDP starts to win, measured and predicted from a Hockney fit.
 """
 
 from __future__ import annotations
@@ -264,7 +265,7 @@ def _workload(model_factory, inputs, targets, loss_fn, seed, world_size) -> _Wor
     return _Workload(model_factory, xs, targets.detach().cpu(), loss_fn, seed)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataParallelComparison:
     """One process against ``world_size`` DDP processes, paired by round.
 

@@ -1,10 +1,10 @@
 """Starting ranks: ``world_size`` worker processes joined by :mod:`torch.distributed`.
 
-:func:`run_ranks` spawns the workers with :mod:`torch.multiprocessing` (the ``spawn`` start
-method: the only one on Windows, and the one CUDA needs), joins them into one process group
-through a :class:`torch.distributed.TCPStore` that the parent holds on a port the system chose
-(so two builds on one machine never collide), runs one *job* in every rank, and returns what
-each rank's job returned.
+:func:`~devicelab.distributed.run_ranks` spawns the workers with :mod:`torch.multiprocessing` (the
+``spawn`` start method: the only one on Windows, and the one CUDA needs), joins them into one
+process group through a :class:`torch.distributed.TCPStore` that the parent holds on a port the
+system chose (so two builds on one machine never collide), runs one *job* in every rank, and returns
+what each rank's job returned.
 
 The job is an instance of a class defined in devicelab, pickled by the parent: a script's
 functions cannot be the job, because a child process cannot import a gallery script (it runs
@@ -46,7 +46,7 @@ from ..timing import torch_threads
 
 __all__ = ["BACKENDS", "Job", "Rank", "WorkerError", "check_world", "run_ranks", "use_libuv"]
 
-#: The backends devicelab starts: gloo (CPUs, every platform) and NCCL (NVIDIA GPUs, Linux).
+#: The backends devicelab starts, gloo (CPUs, every platform) and NCCL (NVIDIA GPUs, Linux).
 BACKENDS = ("gloo", "nccl")
 HOST = "127.0.0.1"
 #: Seconds a worker that has reported gets to exit on its own before it is killed.
@@ -109,7 +109,8 @@ class Rank:
 
 
 class Job(Protocol):
-    """What :func:`run_ranks` runs in every rank: a picklable object defined in a module."""
+    """What :func:`~devicelab.distributed.run_ranks` runs in every rank: a picklable object defined
+    in a module."""
 
     def __call__(self, rank: Rank) -> Any: ...
 

@@ -21,7 +21,7 @@ from .launch import check_world
 
 __all__ = ["FULL_SIZES", "QUICK_SIZES", "record_distributed", "summary_lines"]
 
-#: All-reduce sizes of a full bench: 4 B to 64 MiB.
+#: All-reduce sizes of a full bench, 4 B to 64 MiB.
 FULL_SIZES = (*(4 * 16**k for k in range(6)), 16 * 2**20, 64 * 2**20)
 #: All-reduce sizes of ``bench --quick``: one latency-bound, one in between, one large.
 QUICK_SIZES = (4, 64 * 2**10, 16 * 2**20)

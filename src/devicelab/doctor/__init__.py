@@ -15,7 +15,8 @@
 - this devicelab's version and where it was imported from.
 
 A "note" is informational: no GPU is a fact about the machine, not a problem. Each problem and
-note names the section of the site's page "On your machine" (:data:`PAGE`) that explains it.
+note names the section of the site's page "On your machine" (:data:`devicelab.doctor.checks.PAGE`)
+that explains it.
 
 The examples skip what this machine lacks with the same checks, so a page and the doctor never
 disagree: :func:`compile_unavailable` (the ``torch.compile`` remedy, the first compiled call)
@@ -66,7 +67,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Diagnosis:
     """What :func:`diagnose` found. ``problems`` decide the exit status; ``notes`` inform.
 

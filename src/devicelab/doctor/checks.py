@@ -1,8 +1,9 @@
 """The doctor's checks: facts about this machine, each read without failing when the thing is
 missing (torch, a compiler, Triton, numba, an NVIDIA driver).
 
-:func:`compile_unavailable` and :func:`numba_unavailable` are the one place that decides
-whether a page's compiled parts can run here; the remedies and the first-step page call them.
+:func:`~devicelab.doctor.compile_unavailable` and :func:`~devicelab.doctor.numba_unavailable` are
+the one place that decides whether a page's compiled parts can run here; the remedies and the
+first-step page call them.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from .tables import (
 __all__ = ["CPUInfo", "cpu_info", "parse_cpuinfo"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CPUInfo:
     """What one CPU is and how much of it this process may use.
 

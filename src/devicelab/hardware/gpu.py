@@ -19,7 +19,7 @@ from .tables import CUDA_ARCHITECTURES, ROCM_ARCHITECTURES, TIER_PATTERNS
 __all__ = ["GPUInfo", "gpu_architecture", "gpu_info", "gpu_tier", "recorded_gpus"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GPUInfo:
     """One GPU as torch (and NVML, when installed) sees it.
 

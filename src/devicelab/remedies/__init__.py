@@ -12,7 +12,7 @@ and how to prepare it:
 - ``batched models``: many models trained at once with batched matrix products: a larger
   batch per step, where Iris has no more data to give.
 - ``hand-written gradients``: no autograd: fewer, fused operators
-  (:func:`~devicelab.remedies.fused.manual_step`).
+  (:func:`~devicelab.remedies.manual_step`).
 - ``torch.compile``: :func:`torch.compile` of several hand-written epochs at once.
 - ``one thread``: the course's loop with a one-thread intra-op pool (CPU).
 - ``NumPy``: the hand-written maths in NumPy (CPU).

@@ -64,7 +64,11 @@ def prepare_manual(setting: Setting) -> Prepared:
         for _ in range(first, last + 1):
             manual_step(*weights, X, Y, lr)
 
-    return Prepared("hand-written gradients", run, lambda: weights_loss(weights, setting.data))
+    return Prepared(
+        label="hand-written gradients",
+        run=run,
+        final_loss=lambda: weights_loss(weights, setting.data),
+    )
 
 
 def prepare_numpy(setting: Setting) -> Prepared:
@@ -91,7 +95,7 @@ def prepare_numpy(setting: Setting) -> Prepared:
     def final_loss() -> float:
         return weights_loss([torch.from_numpy(w) for w in (W1, b1, W2, b2)], setting.data)
 
-    return Prepared("NumPy, hand-written", run, final_loss)
+    return Prepared(label="NumPy, hand-written", run=run, final_loss=final_loss)
 
 
 def _unrolled(unroll: int) -> Callable[..., None]:
@@ -135,9 +139,9 @@ def prepare_compiled(setting: Setting) -> Prepared:
     # compiles, on copies, so the real run starts fresh
     setup = timed_block(lambda: scratch(1, 2 * unroll), device)
     return Prepared(
-        f"torch.compile, {unroll} epochs per call{', 1 thread' if threads else ''}",
-        run,
-        lambda: weights_loss(weights, setting.data),
+        label=f"torch.compile, {unroll} epochs per call{', 1 thread' if threads else ''}",
+        run=run,
+        final_loss=lambda: weights_loss(weights, setting.data),
         setup_s=setup,
         epochs_per_call=unroll,
     )
@@ -176,9 +180,9 @@ def prepare_cuda_graph(setting: Setting) -> Prepared:
             graph.replay()
 
     return Prepared(
-        f"CUDA graph, {unroll} epochs per replay",
-        run,
-        lambda: weights_loss(weights, setting.data),
+        label=f"CUDA graph, {unroll} epochs per replay",
+        run=run,
+        final_loss=lambda: weights_loss(weights, setting.data),
         setup_s=setup,
         epochs_per_call=unroll,
     )

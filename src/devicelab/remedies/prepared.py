@@ -16,7 +16,7 @@ __all__ = ["Prepared", "Setting", "check_unroll", "final_loss", "model_from", "w
 WEIGHT_KEYS = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Setting:
     """What every variant of one run shares.
 
@@ -47,7 +47,7 @@ class Setting:
     models: int = 32
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Prepared:
     """A variant ready to train.
 

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RemedyResult(BlockTimes):
     """One variant's timed training run.
 
@@ -42,7 +42,7 @@ class RemedyResult(BlockTimes):
     epochs:
         Epochs trained (per model).
     models:
-        Models trained at once (1 except for :func:`batched_models`).
+        Models trained at once (1 except for the ``batched_models`` remedy).
     wall_time_s:
         Seconds for all epochs, device synchronised.
     block_epoch_times_s:
@@ -125,11 +125,26 @@ def train_remedy(
         raise ValueError(f"models must be at least 1, got {models}")
     if chosen.unrolled:
         check_unroll(epochs, unroll)
-    setting = Setting(data.to(device), init, lr, device, epochs, unroll, models)
+    setting = Setting(
+        data=data.to(device),
+        init=init,
+        lr=lr,
+        device=device,
+        epochs=epochs,
+        unroll=unroll,
+        models=models,
+    )
     unit = chosen.prepare(setting)
     wall, blocks = _timed_run(unit, epochs, device)
     return RemedyResult(
-        unit.label, str(device), epochs, unit.models, wall, blocks, unit.setup_s, unit.final_loss()
+        name=unit.label,
+        device=str(device),
+        epochs=epochs,
+        models=unit.models,
+        wall_time_s=wall,
+        block_epoch_times_s=blocks,
+        setup_s=unit.setup_s,
+        final_loss=unit.final_loss(),
     )
 
 
@@ -149,7 +164,7 @@ def _block_units(units: list[Prepared], block_epochs: int) -> dict[str, Callable
     return {u.label: unit_for(u) for u in units}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RemedyRow:
     """One variant of a remedies comparison, live or recorded, as a page shows it.
 
@@ -183,7 +198,7 @@ class RemedyRow:
     final_loss: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RemedyComparison:
     """The remedies timed in paired rounds of short blocks (:func:`compare_remedies`).
 
@@ -237,14 +252,14 @@ class RemedyComparison:
             time, speedup = self.epoch_time(name), self.speedup(name)
             out.append(
                 RemedyRow(
-                    name,
-                    self.models[name],
-                    time.estimate,
-                    (time.low, time.high),
-                    speedup.estimate,
-                    (speedup.low, speedup.high),
-                    self.setup_s[name],
-                    self.final_losses[name],
+                    name=name,
+                    models=self.models[name],
+                    epoch_time_s=time.estimate,
+                    epoch_time_interval_s=(time.low, time.high),
+                    speedup=speedup.estimate,
+                    speedup_interval=(speedup.low, speedup.high),
+                    setup_s=self.setup_s[name],
+                    final_loss=self.final_losses[name],
                 )
             )
         return out
@@ -305,7 +320,15 @@ def compare_remedies(
     device = resolve_device(device)
     warmup = 1
     epochs = (warmup + rounds) * block_epochs
-    setting = Setting(data.to(device), init, lr, device, epochs, unroll, models)
+    setting = Setting(
+        data=data.to(device),
+        init=init,
+        lr=lr,
+        device=device,
+        epochs=epochs,
+        unroll=unroll,
+        models=models,
+    )
     units, skipped = [], {}
     for name, variant in REMEDIES.items():
         if not variant.applies_to(device):
@@ -358,14 +381,14 @@ def recorded_remedies(record: dict[str, Any]) -> tuple[list[RemedyRow], dict[str
         paired = isinstance(time, dict)
         rows.append(
             RemedyRow(
-                v["name"],
-                v["models"],
-                time["estimate"] if paired else time,
-                (time["low"], time["high"]) if paired else None,
-                speedup["estimate"] if paired else speedup,
-                (speedup["low"], speedup["high"]) if paired else None,
-                v["setup_s"],
-                v["final_loss"],
+                name=v["name"],
+                models=v["models"],
+                epoch_time_s=time["estimate"] if paired else time,
+                epoch_time_interval_s=(time["low"], time["high"]) if paired else None,
+                speedup=speedup["estimate"] if paired else speedup,
+                speedup_interval=(speedup["low"], speedup["high"]) if paired else None,
+                setup_s=v["setup_s"],
+                final_loss=v["final_loss"],
             )
         )
     return rows, dict(measured.get("skipped", {}))
@@ -379,7 +402,7 @@ def _frequency_name(every: int | None) -> str:
     return f"every {every}" if every else "end only"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SyncSweep:
     """The ``loss.item()`` frequency sweep in paired rounds (:func:`record_frequency_sweep`).
 
@@ -497,7 +520,9 @@ def record_frequency_sweep(
     clash = sorted(set(extra or {}) & set(names))
     if clash:
         raise ValueError(f"extra variants must not reuse the frequencies' names: {clash}")
-    setting = Setting(data.to(device), init, lr, device, (1 + rounds) * block_epochs)
+    setting = Setting(
+        data=data.to(device), init=init, lr=lr, device=device, epochs=(1 + rounds) * block_epochs
+    )
     units = [prepare_course(setting, k, name) for name, k in names.items()]
     variants = _block_units(units, block_epochs) | dict(extra or {})
     comparison = compare(

@@ -43,20 +43,20 @@ def prepare_course(
     optimizer = torch.optim.SGD(model.parameters(), lr=setting.lr)
     data = setting.data
     spec = StepSpec(
-        model,
-        (data.X_train,),
-        data.y_train,
-        F.cross_entropy,
-        optimizer,
-        record_every,
-        setting.device,
+        model=model,
+        inputs=(data.X_train,),
+        targets=data.y_train,
+        loss_fn=F.cross_entropy,
+        optimizer=optimizer,
+        sync_every=record_every,
+        device=setting.device,
     )
 
     def run(first: int, last: int) -> None:
         with torch_threads(threads):
             run_steps(spec, first, last)
 
-    return Prepared(label, run, lambda: final_loss(model, data))
+    return Prepared(label=label, run=run, final_loss=lambda: final_loss(model, data))
 
 
 def prepare_loss_log(setting: Setting) -> Prepared:
@@ -70,7 +70,13 @@ def prepare_loss_log(setting: Setting) -> Prepared:
     optimizer = torch.optim.SGD(model.parameters(), lr=setting.lr)
     data = setting.data
     spec = StepSpec(
-        model, (data.X_train,), data.y_train, F.cross_entropy, optimizer, None, setting.device
+        model=model,
+        inputs=(data.X_train,),
+        targets=data.y_train,
+        loss_fn=F.cross_entropy,
+        optimizer=optimizer,
+        sync_every=None,
+        device=setting.device,
     )
     log = torch.empty(setting.epochs, device=setting.device)
 
@@ -84,7 +90,7 @@ def prepare_loss_log(setting: Setting) -> Prepared:
             raise RuntimeError("the on-device loss log holds a non-finite value")
         return final_loss(model, data)
 
-    return Prepared("loss log kept on device", run, read_final_loss)
+    return Prepared(label="loss log kept on device", run=run, final_loss=read_final_loss)
 
 
 class BatchedMLP(nn.Module):
@@ -132,13 +138,13 @@ def prepare_batched(setting: Setting) -> Prepared:
     optimizer = torch.optim.SGD(module.parameters(), lr=setting.lr)
     loss_fn = functools.partial(_summed_cross_entropy, models)
     spec = StepSpec(
-        module,
-        (data.X_train,),
-        data.y_train.repeat(models),
-        loss_fn,
-        optimizer,
-        None,
-        setting.device,
+        model=module,
+        inputs=(data.X_train,),
+        targets=data.y_train.repeat(models),
+        loss_fn=loss_fn,
+        optimizer=optimizer,
+        sync_every=None,
+        device=setting.device,
     )
 
     def read_final_loss() -> float:
@@ -146,14 +152,14 @@ def prepare_batched(setting: Setting) -> Prepared:
             return F.cross_entropy(module(data.X_train)[: len(data.y_train)], data.y_train).item()
 
     return Prepared(
-        f"{models} models batched",
-        lambda first, last: run_steps(spec, first, last),
-        read_final_loss,
+        label=f"{models} models batched",
+        run=lambda first, last: run_steps(spec, first, last),
+        final_loss=read_final_loss,
         models=models,
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Remedy:
     """One remedy of the registry.
 
@@ -200,37 +206,47 @@ REMEDIES: dict[str, Remedy] = {
     r.name: r
     for r in (
         Remedy(
-            "course loop",
-            _ALL,
-            "",
-            lambda s: prepare_course(s, 1, "course loop (item every epoch)"),
+            name="course loop",
+            device_types=_ALL,
+            why_not="",
+            prepare=lambda s: prepare_course(s, 1, "course loop (item every epoch)"),
         ),
         Remedy(
-            "no per-epoch sync", _ALL, "", lambda s: prepare_course(s, None, "no per-epoch sync")
+            name="no per-epoch sync",
+            device_types=_ALL,
+            why_not="",
+            prepare=lambda s: prepare_course(s, None, "no per-epoch sync"),
         ),
-        Remedy("loss log on device", _ALL, "", prepare_loss_log),
-        Remedy("batched models", _ALL, "", prepare_batched),
-        Remedy("hand-written gradients", _ALL, "", prepare_manual),
+        Remedy(name="loss log on device", device_types=_ALL, why_not="", prepare=prepare_loss_log),
+        Remedy(name="batched models", device_types=_ALL, why_not="", prepare=prepare_batched),
         Remedy(
-            "torch.compile",
-            _ALL,
-            "",
-            prepare_compiled,
+            name="hand-written gradients", device_types=_ALL, why_not="", prepare=prepare_manual
+        ),
+        Remedy(
+            name="torch.compile",
+            device_types=_ALL,
+            why_not="",
+            prepare=prepare_compiled,
             unrolled=True,
             missing=compile_unavailable,
         ),
         Remedy(
-            "one thread",
-            ("cpu",),
-            "the thread pool is a CPU setting; the GPU run does not use it",
-            lambda s: prepare_course(s, 1, "course loop, 1 thread", threads=1),
+            name="one thread",
+            device_types=("cpu",),
+            why_not="the thread pool is a CPU setting; the GPU run does not use it",
+            prepare=lambda s: prepare_course(s, 1, "course loop, 1 thread", threads=1),
         ),
-        Remedy("NumPy", ("cpu",), "NumPy runs on the CPU only", prepare_numpy),
         Remedy(
-            "CUDA graph",
-            ("cuda",),
-            "CUDA graphs need a CUDA device; this run is on {device}",
-            prepare_cuda_graph,
+            name="NumPy",
+            device_types=("cpu",),
+            why_not="NumPy runs on the CPU only",
+            prepare=prepare_numpy,
+        ),
+        Remedy(
+            name="CUDA graph",
+            device_types=("cuda",),
+            why_not="CUDA graphs need a CUDA device; this run is on {device}",
+            prepare=prepare_cuda_graph,
             unrolled=True,
         ),
     )
