@@ -314,9 +314,8 @@ def allreduce_sweep(
     times every size in a shuffled order,
     :func:`~devicelab.distributed.allreduce.calls_per_round` times: all ranks wait at a
     barrier, then each times the call alone with :func:`devicelab.timing.timed_block`. The
-    round keeps each
-    rank's median call, and of those the slowest rank's (a collective ends for everybody when
-    it ends for the last rank).
+    round keeps each rank's median call, and of those the slowest rank's (a collective ends
+    for everybody when it ends for the last rank).
 
     Parameters
     ----------
