@@ -153,9 +153,6 @@ nitpick_ignore_regex = [
     # private on purpose, so they have no entry on the API page.
     (r"py:class", r"devicelab\.(\w+\.)*_\w+"),
 ]
-# Until the branch that owns predict.device_calibration merges: its docstring cites
-# `calibrate`, which is devicelab.calibration.calibrate. Remove this then.
-nitpick_ignore = [("py:func", "calibrate")]
 
 # -- HTML ---------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"

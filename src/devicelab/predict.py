@@ -164,15 +164,15 @@ def device_calibration(
 ) -> Calibration:
     """The calibration that prices a step on ``device``.
 
-    ``device`` is a device here (``"cpu"``, ``"cuda:0"``: measured, :func:`calibrate`), a
-    results record (a dict, or the path of a ``.json`` file: its recorded calibration when it
-    has one, else its GPU's datasheet with its sync cost and **its own host**: this CPU's host
-    costs scaled by the record's cost of issuing a tiny operator, so the prediction is of the
-    recorded machine), a GPU name from the datasheet table (:func:`devicelab.gpus.datasheet`),
-    priced with this CPU as its host plus the recorded GPU's launch and sync costs (that GPU
-    in a machine with this CPU), or a :class:`~devicelab.costmodel.Calibration` (returned as
-    it is).
-    ``quick`` measures whatever is measured here with :func:`calibrate`'s ``quick`` sweeps.
+    ``device`` is a device here (``"cpu"``, ``"cuda:0"``: measured,
+    :func:`~devicelab.calibration.calibrate`), a results record (a dict, or the path of a
+    ``.json`` file: its recorded calibration when it has one, else its GPU's datasheet with its
+    sync cost and **its own host**: this CPU's host costs scaled by the record's cost of
+    issuing a tiny operator, so the prediction is of the recorded machine), a GPU name from
+    the datasheet table (:func:`devicelab.gpus.datasheet`), priced with this CPU as its host
+    plus the recorded GPU's launch and sync costs (that GPU in a machine with this CPU), or a
+    :class:`~devicelab.costmodel.Calibration` (returned as it is). ``quick`` measures whatever
+    is measured here with the ``quick`` sweeps of :func:`~devicelab.calibration.calibrate`.
 
     Raises
     ------
