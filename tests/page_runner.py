@@ -89,16 +89,22 @@ def run_page_with_plant(
 
 
 def run_page_with_record(
-    page: str, record: dict[str, Any], tmp_path: Path, *, drop_env: str | None = None
+    page: str,
+    record: dict[str, Any],
+    tmp_path: Path,
+    *,
+    drop_env: str | None = None,
+    plant: str | None = None,
 ) -> subprocess.CompletedProcess:
     """Run ``page`` with ``record`` as the only recorded result (``DEVICELAB_RESULTS_DIR``),
-    without the environment variable ``drop_env`` (e.g. the stand-in's switch)."""
+    without the environment variable ``drop_env`` (e.g. the stand-in's switch), after
+    ``plant`` if one is given (see :func:`run_page_with_plant`)."""
     folder = tmp_path / "results"
     folder.mkdir()
     (folder / "doctored.json").write_text(json.dumps(record), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != drop_env}
     env["DEVICELAB_RESULTS_DIR"] = str(folder)
-    return run_page(page, env, tmp_path)
+    return run_page(page, env, tmp_path, plant=plant)
 
 
 def fired_guard(done: subprocess.CompletedProcess) -> str | None:
