@@ -119,6 +119,138 @@ def planted(*args, **kwargs):
 m.explain_step = planted
 """
 
+ADVICE_WITHOUT_NUMBERS = """
+# The advice's reasons come with their digits removed: no reason carries its number.
+import dataclasses
+import re
+import devicelab.advise as m
+real = m.advise
+def planted(*args, **kwargs):
+    got = real(*args, **kwargs)
+    return dataclasses.replace(got, reasons=[re.sub(r"[0-9]", "", r) for r in got.reasons])
+m.advise = planted
+"""
+
+PREDICTION_OFF_BY_THREE = """
+# Every step is measured at a third of its prediction: the prediction is off by 3x on this CPU.
+import dataclasses
+import devicelab.predict as m
+real = m.check_prediction
+def planted(*args, **kwargs):
+    got = real(*args, **kwargs)
+    return dataclasses.replace(got, measured_s=got.predicted.step_s / 3)
+m.check_prediction = planted
+"""
+
+PARTS_HALF_THE_STEP = """
+# The measured CPU step is twice the sum of its parts: the parts leave half of it unexplained.
+import dataclasses
+import devicelab.explain as m
+real = m.explain_course_step
+def planted(*args, **kwargs):
+    got = real(*args, **kwargs)
+    return dataclasses.replace(got, measured_s=2 * got.parts_sum_s)
+m.explain_course_step = planted
+"""
+
+BATCHED_MODELS_DIFFER = """
+# The package's batched-models remedy ends at a loss 1e-3 higher: not the page's computation.
+import dataclasses
+import devicelab.remedies as m
+real = m.train_remedy
+def planted(name, *args, **kwargs):
+    got = real(name, *args, **kwargs)
+    if name != "batched models":
+        return got
+    return dataclasses.replace(got, final_loss=got.final_loss + 1e-3)
+m.train_remedy = planted
+"""
+
+
+def _cpu_remedy_rows(change: str) -> str:
+    """A plant that changes the live CPU comparison's rows by ``change``, Python source that
+    rewrites ``rows`` (a list of frozen RemedyRow) in place; the GPU's rows are left alone."""
+    return f"""
+import dataclasses
+from devicelab.remedies.runs import RemedyComparison
+real = RemedyComparison.rows
+def planted(self):
+    rows = real(self)
+    if self.device != "cpu":
+        return rows
+    by = {{r.name: i for i, r in enumerate(rows)}}
+    def set_row(name, **fields):
+        rows[by[name]] = dataclasses.replace(rows[by[name]], **fields)
+{change}
+    return rows
+RemedyComparison.rows = planted
+"""
+
+
+NO_SYNC_HELPS_MUCH = _cpu_remedy_rows("""
+    # Dropping the per-epoch sync alone makes the CPU's loop 1.6 times as fast.
+    set_row("no per-epoch sync", speedup=1.6, speedup_interval=(1.55, 1.65))
+""")
+
+HAND_WRITTEN_GRADIENTS_NO_FASTER = _cpu_remedy_rows("""
+    # Hand-written gradients are not measurably faster: their interval reaches under 1.
+    set_row("hand-written gradients", speedup=1.0, speedup_interval=(0.9, 1.1))
+""")
+
+ONE_VERSION_TRAINS_ELSEWHERE = _cpu_remedy_rows("""
+    # The course loop on the CPU ends at a loss 1e-3 higher than the other versions.
+    row = rows[by["course loop (item every epoch)"]]
+    set_row(row.name, final_loss=row.final_loss + 1e-3)
+""")
+
+NO_LAUNCH_COST_ON_THE_CPU = """
+# A tiny operator costs 1 ps on this CPU: no launch floor, so the course's step is bound by
+# memory or compute, not by launching.
+import dataclasses
+import devicelab.overheads as m
+real = m.launch_cost
+def planted(device="auto", **kwargs):
+    got = real(device, **kwargs)
+    if "cpu" not in str(got.device):
+        return got
+    return dataclasses.replace(got, queued=dataclasses.replace(got.queued, median_s=1e-12))
+m.launch_cost = planted
+"""
+
+INTENSITY_TEN_TIMES = """
+# The 4-h-3 sweeps' points on this CPU report ten times their FLOPs per byte: the intensity
+# climbs past 30 instead of levelling off at a few.
+import devicelab.overheads as m
+real = m.utilization_sweep
+class Planted:
+    def __init__(self, point):
+        self.point = point
+    def __getattr__(self, name):
+        return getattr(self.point, name)
+    def to_dict(self):
+        d = self.point.to_dict()
+        return {**d, "intensity": 10 * d["intensity"]}
+def planted(device, *args, deep=False, **kwargs):
+    got = real(device, *args, deep=deep, **kwargs)
+    return got if deep or "cpu" not in str(device) else [Planted(p) for p in got]
+m.utilization_sweep = planted
+"""
+
+ACCUMULATION_SLOWER = """
+# Gradient accumulation with no_sync() comes out at 0.8 times plain DDP's speed (all of its
+# interval under 1): it hurts instead of helping.
+import dataclasses
+import devicelab.distributed as m
+real = m.compare_data_parallel
+def planted(*args, **kwargs):
+    got = real(*args, **kwargs)
+    x = got.remedies["gradient accumulation"]
+    return dataclasses.replace(
+        got, remedies={**got.remedies, "gradient accumulation": x.scaled(0.8 / x.high)}
+    )
+m.compare_data_parallel = planted
+"""
+
 # (page, the guard's assertion as it appears in the page, plant, how the plant contradicts it)
 CASES: list[tuple[str, str, str, str]] = [
     ("examples/training/plot_first_step.py", "assert cpu.first_s > 2 * cpu.warm_s", FIRST_STEP_NO_SLOWER, "first_step_no_slower"),
@@ -129,6 +261,16 @@ CASES: list[tuple[str, str, str, str]] = [
     ("examples/training/plot_train_on_device.py", "assert all(b < a for (_, a), (_, b) in zip(curve, curve[1:], strict=False))", LOSS_BUMP_AT_EPOCH_10000, "loss_bump"),
     ("examples/overheads/plot_launch_overhead.py", "assert 12 <= cpu_ops.operator_calls <= 60", STEP_OF_200_OPERATORS, "step_of_200_operators"),
     ("examples/overheads/plot_launch_overhead.py", "assert host_s / step.ops > cpu_per_op", OPERATORS_CHEAPER_THAN_AN_ADD, "operators_cheaper_than_an_add"),
+    ("examples/your_model/plot_advise.py", "assert all(any(c.isdigit() for c in reason) for reason in a.reasons)", ADVICE_WITHOUT_NUMBERS, "advice_without_numbers"),
+    ("examples/your_model/plot_advise.py", "assert 0.5 <= c.ratio <= 2", PREDICTION_OFF_BY_THREE, "prediction_off_by_three"),
+    ("docs/why_gpu_slower.md", "assert abs(cpu_step.residual_share) <= 0.25", PARTS_HALF_THE_STEP, "parts_half_the_step"),
+    ("examples/overheads/plot_remedies.py", 'assert abs(_by_bmm[0] - _package("batched models", models=32)) < 1e-6', BATCHED_MODELS_DIFFER, "batched_models_differ"),
+    ("examples/overheads/plot_remedies.py", 'assert cpu_by["no per-epoch sync"].speedup < 1.5', NO_SYNC_HELPS_MUCH, "no_sync_helps_much"),
+    ("examples/overheads/plot_remedies.py", 'assert cpu_by["hand-written gradients"].speedup_interval[0] > 1', HAND_WRITTEN_GRADIENTS_NO_FASTER, "hand_written_no_faster"),
+    ("examples/overheads/plot_remedies.py", "assert spread < TOLERANCE", ONE_VERSION_TRAINS_ELSEWHERE, "one_version_trains_elsewhere"),
+    ("examples/overheads/plot_utilization.py", 'assert all(bounds["CPU", axis][0][0] == "launch floor" for axis in ("width", "batch"))', NO_LAUNCH_COST_ON_THE_CPU, "no_launch_cost"),
+    ("examples/overheads/plot_utilization.py", "assert plateau < 4.3", INTENSITY_TEN_TIMES, "intensity_ten_times"),
+    ("examples/overheads/plot_communication.py", "assert ddp.remedies[key].estimate > 1", ACCUMULATION_SLOWER, "accumulation_slower"),
 ]  # fmt: skip
 
 
