@@ -16,16 +16,7 @@ import test_live_guards
 from page_runner import ROOT
 
 #: Guarded rows with no firing case yet, by (page, evidence): why, and what would fix it.
-NOT_YET_FIRED: dict[tuple[str, str], str] = {
-    (
-        "examples/overheads/plot_utilization.py",
-        "assert _c[last] / _g[last] > _c[at] / _g[at]",
-    ): (
-        "no case written yet: it needs a plant of this CPU's sweep at the largest size, set "
-        "from the recorded GPU's time there so that the CPU is still slower but by less than "
-        "at the crossover (reachable by a plant; no page edit needed)"
-    ),
-}
+NOT_YET_FIRED: dict[tuple[str, str], str] = {}
 
 
 def _firing_cases() -> list[tuple[str, str]]:

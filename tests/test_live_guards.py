@@ -251,6 +251,55 @@ def planted(*args, **kwargs):
 m.compare_data_parallel = planted
 """
 
+CPU_CATCHES_UP_AT_THE_WIDEST = """
+# At the widest 4-h-3 model swept (the width sweep's last size) this CPU's step takes a hair
+# longer than the recorded GPU's: the GPU still wins there, by less than at the crossover.
+import devicelab.overheads as m
+from devicelab.results import newest_record
+real = m.utilization_sweep
+gpu_s = {p.to_dict()["hidden"]: p.to_dict()["median_s"]
+         for p in m.recorded_utilization_sweep(newest_record("cuda"), "width")}
+class Planted:
+    def __init__(self, point, seconds):
+        self.point, self.seconds = point, seconds
+    def __getattr__(self, name):
+        return getattr(self.point, name)
+    def to_dict(self):
+        return {**self.point.to_dict(), "median_s": self.seconds}
+def planted(device, *args, deep=False, **kwargs):
+    got = real(device, *args, deep=deep, **kwargs)
+    widths = {p.to_dict()["hidden"] for p in got}
+    widest = max(widths)
+    if deep or "cpu" not in str(device) or len(widths) == 1 or widest not in gpu_s:
+        return got  # only the CPU's width sweep (the batch sweep has one width)
+    return [Planted(p, gpu_s[widest] * (1 + 1e-9)) if p.to_dict()["hidden"] == widest else p
+            for p in got]
+m.utilization_sweep = planted
+"""
+
+CPU_FLAT_TO_WIDTH_10000 = """
+# This CPU's step at width 10,000 takes no longer than at the course's width 10: its curve
+# does not rise earlier than the GPU's. (A doctored record cannot say this: the recorded GPU
+# must stay faster than its own host there, which caps how far its curve can rise.)
+import devicelab.overheads as m
+real = m.utilization_sweep
+class Planted:
+    def __init__(self, point, seconds):
+        self.point, self.seconds = point, seconds
+    def __getattr__(self, name):
+        return getattr(self.point, name)
+    def to_dict(self):
+        return {**self.point.to_dict(), "median_s": self.seconds}
+def planted(device, *args, deep=False, **kwargs):
+    got = real(device, *args, deep=deep, **kwargs)
+    by_width = {p.to_dict()["hidden"]: p for p in got}
+    if deep or "cpu" not in str(device) or not {10, 10_000} <= set(by_width):
+        return got
+    narrow = by_width[10].to_dict()["median_s"]
+    return [Planted(p, narrow) if p is by_width[10_000] else p for p in got]
+m.utilization_sweep = planted
+"""
+
 # (page, the guard's assertion as it appears in the page, plant, how the plant contradicts it)
 CASES: list[tuple[str, str, str, str]] = [
     ("examples/training/plot_first_step.py", "assert cpu.first_s > 2 * cpu.warm_s", FIRST_STEP_NO_SLOWER, "first_step_no_slower"),
@@ -271,6 +320,8 @@ CASES: list[tuple[str, str, str, str]] = [
     ("examples/overheads/plot_utilization.py", 'assert all(bounds["CPU", axis][0][0] == "launch floor" for axis in ("width", "batch"))', NO_LAUNCH_COST_ON_THE_CPU, "no_launch_cost"),
     ("examples/overheads/plot_utilization.py", "assert plateau < 4.3", INTENSITY_TEN_TIMES, "intensity_ten_times"),
     ("examples/overheads/plot_communication.py", "assert ddp.remedies[key].estimate > 1", ACCUMULATION_SLOWER, "accumulation_slower"),
+    ("examples/overheads/plot_utilization.py", "assert _c[last] / _g[last] > _c[at] / _g[at]", CPU_CATCHES_UP_AT_THE_WIDEST, "cpu_catches_up_at_the_widest"),
+    ("examples/overheads/plot_utilization.py", "assert _cpu_w[10_000] / _cpu_w[10] > 2 * _gpu_w[10_000] / _gpu_w[10]", CPU_FLAT_TO_WIDTH_10000, "cpu_flat_to_width_10000"),
 ]  # fmt: skip
 
 
