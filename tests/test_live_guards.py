@@ -169,8 +169,13 @@ m.train_remedy = planted
 
 def _cpu_remedy_rows(change: str) -> str:
     """A plant that changes the live CPU comparison's rows by ``change``, Python source that
-    rewrites ``rows`` (a list of frozen RemedyRow) in place; the GPU's rows are left alone."""
+    rewrites ``rows`` (a list of frozen RemedyRow) in place; the GPU's rows are left alone.
+
+    It also skips torch.compile, as a machine without a compiler does (the page prints why):
+    compiling is most of the page's time here, and none of these guards reads its row."""
     return f"""
+import devicelab.doctor
+devicelab.doctor.compile_unavailable = lambda device=None: "skipped by the test's plant"
 import dataclasses
 from devicelab.remedies.runs import RemedyComparison
 real = RemedyComparison.rows
