@@ -16,8 +16,8 @@ from page_runner import ROOT, fired_guard, run_page_with_plant
 
 pytestmark = pytest.mark.slow
 
-# -- plants: each is Python source run before the page; its docstring-like comment says how it
-# contradicts the page's sentence.
+# -- plants: each is Python source run before the page; its opening comment says what it plants
+# and how that contradicts the page's sentence.
 
 FIRST_STEP_NO_SLOWER = """
 # The first step takes 1.5 warm steps: the set-up is no longer most of a short timing.
@@ -343,6 +343,7 @@ def test_the_guard_fires_when_the_measurement_contradicts_its_sentence(
     done = run_page_with_plant(page, plant, tmp_path)
     fired = fired_guard(done)
     assert fired is not None and fired.startswith(guard), (
-        f"{page} with the plant {name} should stop at `{guard}`; it stopped at {fired!r} "
+        f"{page} with the plant {name} ({plant.strip().splitlines()[0]}) should stop at "
+        f"`{guard}`; it stopped at {fired!r} "
         f"(exit {done.returncode}):\n{done.stdout[-1500:]}\n{done.stderr[-2500:]}"
     )
