@@ -30,17 +30,34 @@ def code_cells(markdown: str) -> str:
     )
 
 
-def run_page(page: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
-    """Run ``page`` (relative to the repository root) with ``env``; what it printed and its
-    exit status come back. A MyST page runs from ``docs/``, as the build runs it."""
+def _page_script(page: str, tmp_path: Path) -> Path:
+    """The script that is ``page``: the example itself, or a MyST page's code cells."""
     path = ROOT / page
-    script = path
-    if path.suffix == ".md":
-        script = tmp_path / f"{path.stem}_cells.py"
-        script.write_text(code_cells(path.read_text(encoding="utf-8")), encoding="utf-8")
+    if path.suffix != ".md":
+        return path
+    script = tmp_path / f"{path.stem}_cells.py"
+    script.write_text(code_cells(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return script
+
+
+def run_page(
+    page: str, env: dict[str, str], tmp_path: Path, *, plant: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``page`` (relative to the repository root) with ``env``; what it printed and its
+    exit status come back. A MyST page runs from ``docs/``, as the build runs it.
+
+    ``plant``, Python source, runs first in the same process (see :func:`run_page_with_plant`).
+    """
+    path = ROOT / page
+    script = _page_script(page, tmp_path)
+    command = [sys.executable, str(script)]
+    if plant is not None:
+        plant_file = tmp_path / "plant.py"
+        plant_file.write_text(plant, encoding="utf-8")
+        command = [sys.executable, "-c", _PLANTED_RUN, str(plant_file), str(script)]
     env = {**env, "MPLBACKEND": "agg", "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
-        [sys.executable, str(script)],
+        command,
         capture_output=True,
         text=True,
         env=env,
@@ -49,17 +66,45 @@ def run_page(page: str, env: dict[str, str], tmp_path: Path) -> subprocess.Compl
     )
 
 
+#: Run the plant (argv[1]), then the page (argv[2]) as ``__main__``, as ``python page.py``
+#: would: its own folder first on ``sys.path``, its own path in ``sys.argv``.
+_PLANTED_RUN = """
+import runpy, sys
+plant, page = sys.argv[1], sys.argv[2]
+exec(compile(open(plant, encoding="utf-8").read(), plant, "exec"), {"__name__": "__plant__"})
+sys.argv = [page]
+sys.path[0] = __import__("os").path.dirname(page)
+runpy.run_path(page, run_name="__main__")
+"""
+
+
+def run_page_with_plant(
+    page: str, plant: str, tmp_path: Path, *, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``page`` after ``plant``, Python source run first in the same fresh process: it
+    patches the function the page measures with (``devicelab.x.f``, before the page's
+    ``from devicelab.x import f`` binds it) so that the page sees a planted measurement. The
+    page's source, folder and environment are its own; only what it measures is changed."""
+    return run_page(page, dict(os.environ if env is None else env), tmp_path, plant=plant)
+
+
 def run_page_with_record(
-    page: str, record: dict[str, Any], tmp_path: Path, *, drop_env: str | None = None
+    page: str,
+    record: dict[str, Any],
+    tmp_path: Path,
+    *,
+    drop_env: str | None = None,
+    plant: str | None = None,
 ) -> subprocess.CompletedProcess:
     """Run ``page`` with ``record`` as the only recorded result (``DEVICELAB_RESULTS_DIR``),
-    without the environment variable ``drop_env`` (e.g. the stand-in's switch)."""
+    without the environment variable ``drop_env`` (e.g. the stand-in's switch), after
+    ``plant`` if one is given (see :func:`run_page_with_plant`)."""
     folder = tmp_path / "results"
     folder.mkdir()
     (folder / "doctored.json").write_text(json.dumps(record), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != drop_env}
     env["DEVICELAB_RESULTS_DIR"] = str(folder)
-    return run_page(page, env, tmp_path)
+    return run_page(page, env, tmp_path, plant=plant)
 
 
 def fired_guard(done: subprocess.CompletedProcess) -> str | None:
