@@ -219,7 +219,7 @@ CASES: list[tuple[str, str, Callable[[dict], None]]] = [
     ("examples/overheads/plot_transfer_cost.py", 'assert best["pinned"] > best["pageable"]', pinned_copies_are_slower),
     ("examples/overheads/plot_transfer_cost.py", "assert edge >= 1024", every_byte_costs_from_the_first),
     ("examples/overheads/plot_launch_overhead.py", "assert 0 < floor < epoch", launches_outlast_the_epoch),
-    ("examples/your_model/plot_advise.py", "assert 0.75 <= ratio <= 1.25", course_step_three_times_slower),
+    ("examples/your_model/plot_advise.py", "assert 0.5 <= ratio <= 2, (ratio, iris)", course_step_three_times_slower),
     ("docs/index.md", "assert runs.host is not None and runs.device_over_host > 1", gpu_as_fast_as_its_host),
     ("examples/training/plot_cpu_vs_gpu.py", "assert abs(gpu_run.final_loss - cpu_loss) < 1e-3", gpu_loss_differs),
     ("examples/overheads/plot_transfer_cost.py", 'assert best["pinned"] <= theory * 1.05', pinned_copies_beat_the_link),
