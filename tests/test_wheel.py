@@ -84,10 +84,12 @@ def test_the_wheel_ships_every_data_file_of_the_package(tmp_path):
     """The schemas (results, advice, gpus) and the tables the package reads at run time."""
     wheel = wheel_download.build_wheel(ROOT, tmp_path / "wheel")
     src = ROOT / "src"
+    # caches the package writes beside its sources at run time (bytecode, numba's compiled
+    # kernels) are not data of the package
     data = {
         path.relative_to(src).as_posix()
         for path in (src / "devicelab").rglob("*")
-        if path.is_file() and path.suffix not in (".py", ".pyc")
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
     }
     assert "devicelab/schema/gpus-v1.schema.json" in data
     shipped = set(zipfile.ZipFile(wheel).namelist())
