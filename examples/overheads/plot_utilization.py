@@ -353,6 +353,11 @@ if record is not None and not gpu_live:
 # measured one step twice, since the width sweep's narrowest point and the batch sweep's
 # smallest are the same 4-10-3 step at batch 120; how far apart those two are is as close as
 # any prediction can come to both.
+#
+# Read the lines below in that order: the crossovers first, then the two curves at the
+# measured crossover, then every recorded point, then the step the record measured twice. A
+# prediction is a model of the machine, not a measurement of it: where a printed line and a
+# measured curve disagree, the measurement stands, and the line says which term to doubt.
 for axis, guess in predicted_crossover.items():
     measured, key = measured_crossover[axis], SWEEPS[axis][0]
     if guess and measured:
