@@ -1,8 +1,9 @@
 """An independent measure of a two-rank gloo all-reduce: plain torch.distributed, no devicelab.
 
 Each rank runs one thread. For each size (bytes per rank, argv), five untimed all-reduces,
-then 30 timed ones, each alone, after a barrier; the size's time is their median, as rank 0
-saw it. Prints one JSON object, ``{size: seconds}``, from rank 0.
+then 30 timed ones, each alone, after a barrier; each rank takes their median, and the size's
+time is the slower rank's (a collective ends for everybody when it ends for the last rank: the
+same statistic the sweep reports). Prints one JSON object, ``{size: seconds}``.
 """
 
 import json
@@ -33,8 +34,7 @@ def _rank(rank: int, port: int, sizes: list[int], queue) -> None:
             dist.all_reduce(tensor)
             calls.append(time.perf_counter() - start)
         seconds[size] = statistics.median(calls)
-    if rank == 0:
-        queue.put(seconds)
+    queue.put(seconds)
     dist.destroy_process_group()
 
 
@@ -50,7 +50,7 @@ if __name__ == "__main__":
     ]
     for process in ranks:
         process.start()
-    result = queue.get(timeout=120)
+    per_rank = [queue.get(timeout=120) for _ in ranks]
     for process in ranks:
         process.join()
-    print(json.dumps(result))
+    print(json.dumps({size: max(r[size] for r in per_rank) for size in per_rank[0]}))
