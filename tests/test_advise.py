@@ -75,7 +75,7 @@ def test_a_linear_layers_flops_and_bytes_as_by_hand():
     batch, n_in, n_out = 32, 64, 16
     model, x = nn.Linear(n_in, n_out), torch.randn(batch, n_in)
     y = torch.randint(0, n_out, (batch,))
-    assert operator_list(model, x, y).flops == 2 * (2 * batch * n_in * n_out)
+    assert operator_list(model, x, targets=y).flops == 2 * (2 * batch * n_in * n_out)
     inference = operator_list(model, x, loss_fn=None)
     assert inference.flops == 2 * batch * n_in * n_out
     # inference's least bytes: the input, the weight and the bias read, the output written

@@ -138,13 +138,13 @@ def test_bad_groups_are_value_errors():
 def test_factories_a_worker_could_not_import_are_refused():
     x, y = torch.rand(8, 4), torch.randint(0, 3, (8,))
     with pytest.raises(ValueError, match="inside a function"):
-        compare_data_parallel(lambda: MLP(), x, y)
+        compare_data_parallel(lambda: MLP(), x, targets=y)
     with pytest.raises(ValueError, match="MODULE:CALLABLE"):
-        compare_data_parallel("devicelab.models", x, y)
+        compare_data_parallel("devicelab.models", x, targets=y)
     with pytest.raises(ValueError, match="cannot import"):
-        compare_data_parallel("no_such_module_here:MLP", x, y)
+        compare_data_parallel("no_such_module_here:MLP", x, targets=y)
     with pytest.raises(ValueError, match="world_size=2 rows"):
-        compare_data_parallel("devicelab.models:MLP", x[:1], y[:1])
+        compare_data_parallel("devicelab.models:MLP", x[:1], targets=y[:1])
 
 
 # -- real ranks (slow) --------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def test_the_sweep_measures_the_bytes_and_agrees_with_an_independent_script():
 def test_ddp_is_slower_than_one_process_on_the_course_mlp():
     data = load_iris()
     result = compare_data_parallel(
-        "devicelab.models:MLP", data.X_train, data.y_train, steps=12, rounds=9
+        "devicelab.models:MLP", data.X_train, targets=data.y_train, steps=12, rounds=9
     )
     assert result.ratio.above(1), result.comparison
     assert result.gradient_bytes == sum(p.numel() * 4 for p in MLP().parameters())
@@ -219,7 +219,7 @@ def test_a_failing_factory_is_reported_within_90_s_naming_the_rank():
     started = time.monotonic()
     with pytest.raises(WorkerError, match="rank 1 of 2 failed") as caught:
         compare_data_parallel(
-            failing_on_rank_1, torch.rand(8, 4), torch.randint(0, 3, (8,)), timeout_s=80
+            failing_on_rank_1, torch.rand(8, 4), targets=torch.randint(0, 3, (8,)), timeout_s=80
         )
     assert time.monotonic() - started < 90
     assert "the factory of rank 1 refuses" in str(caught.value)
@@ -234,7 +234,7 @@ def test_a_hung_worker_is_killed_at_the_timeout():
     started = time.monotonic()
     with pytest.raises(WorkerError, match="did not finish within timeout_s=20 s and were killed"):
         compare_data_parallel(
-            hanging_on_rank_0, torch.rand(8, 4), torch.randint(0, 3, (8,)), timeout_s=20
+            hanging_on_rank_0, torch.rand(8, 4), targets=torch.randint(0, 3, (8,)), timeout_s=20
         )
     assert time.monotonic() - started < 40
     assert _workers() == before, "a worker was left behind after a timeout"
@@ -256,7 +256,12 @@ def test_the_crossover_predicts_from_the_fit_and_the_share():
     fit = HockneyFit(Interval(2e-4, 1e-4, 3e-4), Interval(1e9, 5e8, 2e9))
     data = load_iris()
     found = data_parallel_crossover(
-        "devicelab.models:MLP", data.X_train, data.y_train, [120, 1200], costs=fit, rounds=3
+        "devicelab.models:MLP",
+        data.X_train,
+        targets=data.y_train,
+        batches=[120, 1200],
+        costs=fit,
+        rounds=3,
     )
     assert [p.batch for p in found.points] == [120, 1200]
     for point in found.points:

@@ -85,7 +85,7 @@ def test_curve_interpolates_on_a_log_scale_and_extends_at_its_last_rate():
 
 
 def test_operator_list_of_the_course_step():
-    ops = operator_list(MLP(), torch.rand(120, 4), torch.randint(0, 3, (120,)))
+    ops = operator_list(MLP(), torch.rand(120, 4), targets=torch.randint(0, 3, (120,)))
     counts = ops.counts()
     assert ops.traced_on == "meta"
     assert counts[("forward", "matmul")] == 2  # fc1 and fc2
@@ -121,7 +121,7 @@ KNOWN_KINDS = {
 def test_the_kinds_of_known_steps_are_unchanged(name):
     shape, classes = zoo.EXAMPLE_SHAPES[name]
     x, y = torch.randn(*shape), torch.randint(0, classes, (shape[0],))
-    calls = operator_list(getattr(zoo, name)(), x, y).calls
+    calls = operator_list(getattr(zoo, name)(), x, targets=y).calls
     assert {c.name: c.kind for c in calls} == {c.name: KNOWN_KINDS[c.name] for c in calls}
 
 

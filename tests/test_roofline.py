@@ -98,17 +98,17 @@ def test_training_step_flops_by_hand_and_against_flop_counter_mode():
     # forward: 2*120*(4*10 + 10*3); backward: fc2's input and weight gradients (2*120*10*3
     # each) and fc1's weight gradient (2*120*4*10); the input needs no gradient
     by_hand = 2 * 120 * (4 * 10 + 10 * 3) + 2 * (2 * 120 * 10 * 3) + 2 * 120 * 4 * 10
-    assert operator_list(model, x, y).flops == by_hand == 40_800
+    assert operator_list(model, x, targets=y).flops == by_hand == 40_800
     real_model, real_x, real_y = course_shapes("cpu")
     with FlopCounterMode(display=False) as counter:  # an independent count, on real tensors
         F.cross_entropy(real_model(real_x), real_y).backward()
-    assert operator_list(real_model, real_x, real_y).flops == counter.get_total_flops()
+    assert operator_list(real_model, real_x, targets=real_y).flops == counter.get_total_flops()
 
 
 def test_counting_leaves_the_model_untouched():
     model, x, y = course_shapes("cpu")
     before = [p.clone() for p in model.parameters()]
-    operator_list(model, x, y)
+    operator_list(model, x, targets=y)
     assert all(p.grad is None for p in model.parameters())
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
 
@@ -125,7 +125,7 @@ def test_inference_only_counts():
 
 def test_least_bytes_by_hand():
     model, x, y = course_shapes()
-    least = operator_list(model, x, y).least
+    least = operator_list(model, x, targets=y).least
     params = (4 * 10 + 10 + 10 * 3 + 3) * 4  # 332 bytes of float32
     inputs, targets = 120 * 4 * 4, 120 * 8  # float32 features, int64 labels
     relu_out, log_probs = 120 * 10 * 4, 120 * 3 * 4
@@ -141,11 +141,13 @@ def test_least_bytes_by_hand():
     assert least.saved_read == least.saved_written + inputs + fc2_weight + targets
     assert least.total == 19_032
     # every operator's reads and writes are an upper bound on the same traffic
-    assert operator_list(model, x, y).bytes > least.total
+    assert operator_list(model, x, targets=y).bytes > least.total
 
 
 def test_real_tensors_count_like_meta():
-    meta, real = operator_list(*course_shapes("meta")), operator_list(*course_shapes("cpu"))
+    (model, x, y), (real_model, real_x, real_y) = course_shapes("meta"), course_shapes("cpu")
+    meta = operator_list(model, x, targets=y)
+    real = operator_list(real_model, real_x, targets=real_y)
     assert (meta.flops, meta.least) == (real.flops, real.least)
     assert meta.traced_on == real.traced_on == "meta"  # a copy is traced on meta either way
 

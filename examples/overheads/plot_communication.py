@@ -205,7 +205,7 @@ Collapsed(f"Every size: median and 95% interval of {sweep.rounds} rounds, and it
 # for it at every operator and take several times as long; the comparison then measures that
 # crowding as much as the talking. The second line below says which it was.
 data = load_iris()
-ddp = compare_data_parallel("devicelab.models:MLP", data.X_train, data.y_train,
+ddp = compare_data_parallel("devicelab.models:MLP", data.X_train, targets=data.y_train,
                             world_size=WORLD, steps=20, rounds=15)
 r = ddp.ratio
 verdict = which(r, 1, "slower than", "faster than", "not measurably different from")
@@ -292,7 +292,7 @@ assert (alone == "less than") == (spent.high < one.low)
 # like DDP but does not talk; and DDP. The prediction adds the fitted all-reduce to the
 # measured ``compute(B/2)``.
 BATCHES = [120, 240, 1_200, 6_000, 12_000, 24_000, 48_000, 96_000, 192_000, 384_000, 768_000]
-cross = data_parallel_crossover("devicelab.models:MLP", data.X_train, data.y_train, BATCHES,
+cross = data_parallel_crossover("devicelab.models:MLP", data.X_train, targets=data.y_train, batches=BATCHES,
                                 costs=sweep, world_size=WORLD, rounds=7)
 by_batch = {p.batch: p for p in cross.points}
 

@@ -323,7 +323,7 @@ SECTIONS = tuple(SECTION_RUNNERS)
 
 
 def run_bench(
-    device: str | torch.device | None = "auto",
+    device: str | torch.device | None = "cpu",
     *,
     quick: bool = False,
     sections: tuple[str, ...] = SECTIONS,

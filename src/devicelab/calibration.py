@@ -330,7 +330,7 @@ class _ProbeStep:
             probe = _MixedProbe().to(device)
         x = torch.randn(4, 16, generator=gen).to(device)
         y = torch.randint(0, 8, (4,), generator=gen).to(device)
-        self.ops = operator_list(probe, x, y)
+        self.ops = operator_list(probe, x, targets=y)
         optimizer = torch.optim.SGD(probe.parameters(), lr=0.01)
         spec = StepSpec(
             model=probe,

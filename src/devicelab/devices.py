@@ -6,9 +6,14 @@ exist. It never falls back to another device behind the reader's back.
 
 What a device argument means, everywhere in devicelab: every function that takes a ``device``
 passes it to :func:`resolve_device`, so a name, a :class:`torch.device` and ``None`` mean the
-same thing in all of them, and ``None`` always means ``"auto"`` (the best device here). A
-function's *default* may differ (the course's experiments default to ``"cpu"``, the bench to
-``"auto"``, CUDA graphs to ``"cuda"``), but never what ``None`` means.
+same thing in all of them, and ``None`` always means ``"auto"`` (the best device here).
+
+The default, stated once: a function that *runs* work defaults to ``device="cpu"``, as torch's
+own tensors and modules do, so nothing moves to a GPU until you name one (the course's lesson:
+``.to(device)`` is explicit). The clock that only *waits* for work it did not start,
+:func:`devicelab.timing.compare`, defaults to ``None``:
+it waits for the best device here, as ``torch.utils.benchmark.Timer`` synchronises CUDA
+whenever CUDA is available, so a GPU variant timed without ``device=`` is still timed whole.
 """
 
 from __future__ import annotations

@@ -296,7 +296,13 @@ def explain_step(
     device = resolve_device(device)
     _check_counts(steps, rounds, warmup, num_threads)
     spec = prepare_step(
-        model, inputs, targets, loss_fn=loss_fn, optimizer=optimizer, device=device, sync=sync
+        model,
+        inputs,
+        targets=targets,
+        loss_fn=loss_fn,
+        optimizer=optimizer,
+        device=device,
+        sync=sync,
     )
     with torch_threads(num_threads) as threads:
         run_steps(spec, 1, warmup)

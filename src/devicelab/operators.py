@@ -390,8 +390,8 @@ def _trace(model, inputs, targets, loss_fn, optimizer, device: str) -> OperatorL
 def operator_list(
     model: nn.Module,
     inputs: torch.Tensor | Sequence[torch.Tensor],
-    targets: torch.Tensor | None = None,
     *,
+    targets: torch.Tensor | None = None,
     loss_fn: LossFn | None = F.cross_entropy,
     optimizer: OptimizerFactory | None = sgd_lr_0_01,
 ) -> OperatorList:

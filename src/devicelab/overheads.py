@@ -83,7 +83,7 @@ class TransferPoint:
 
 def transfer_sweep(
     sizes_bytes: Sequence[int],
-    device: str | torch.device | None = "auto",
+    device: str | torch.device | None = "cpu",
     *,
     min_run_time: float = 0.1,
 ) -> list[TransferPoint]:
@@ -148,7 +148,7 @@ def pcie_bandwidth_gb_s(generation: int, width: int) -> float:
     return _PCIE_LANE_GB_S[generation] * width
 
 
-def sync_cost(device: str | torch.device | None = "auto", *, min_run_time: float = 0.2) -> Timing:
+def sync_cost(device: str | torch.device | None = "cpu", *, min_run_time: float = 0.2) -> Timing:
     """Time one ``.item()`` on a one-element tensor on ``device``: the price of one sync.
 
     On a GPU this is a device->host copy of 4 bytes plus a wait for the stream: a PCIe
@@ -183,7 +183,7 @@ class LaunchCost:
 
 
 def launch_cost(
-    device: str | torch.device | None = "auto", *, min_run_time: float = 0.2
+    device: str | torch.device | None = "cpu", *, min_run_time: float = 0.2
 ) -> LaunchCost:
     """Time an in-place add on a one-element tensor: almost no arithmetic, all overhead."""
     device = resolve_device(device)
@@ -221,7 +221,7 @@ class OpCount:
 
 
 def count_step_ops(
-    device: str | torch.device | None = "auto", *, hidden: int = 10, deep: bool = False
+    device: str | torch.device | None = "cpu", *, hidden: int = 10, deep: bool = False
 ) -> OpCount:
     """What one Iris training step dispatched and launched when it ran on ``device``, seen by
     :mod:`torch.profiler`: a measurement of a run, which depends on the device (SGD's update
@@ -280,7 +280,7 @@ def sweep_step_operators(hidden: int, batch: int, *, deep: bool = False) -> Oper
     with torch.device("meta"):
         model = (DeepMLP if deep else MLP)(hidden)
         inputs, targets = torch.empty(batch, 4), torch.empty(batch, dtype=torch.long)
-    return operator_list(model, inputs, targets)
+    return operator_list(model, inputs, targets=targets)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -275,7 +275,7 @@ def predict_step(
     ops = operator_list(
         model,
         as_tensors("inputs", inputs),
-        targets,
+        targets=targets,
         loss_fn=loss_fn,
         optimizer=optimizer,
     )

@@ -125,7 +125,7 @@ def _default_sizes(device: torch.device) -> tuple[int, int]:
 
 
 def peak_flops_per_s(
-    device: str | torch.device | None = "auto",
+    device: str | torch.device | None = "cpu",
     *,
     n: int | None = None,
     dtype: torch.dtype = torch.float32,
@@ -161,7 +161,7 @@ def peak_flops_per_s(
 
 
 def peak_bytes_per_s(
-    device: str | torch.device | None = "auto",
+    device: str | torch.device | None = "cpu",
     *,
     nbytes: int | None = None,
     min_run_time: float = 0.2,
@@ -199,7 +199,7 @@ def peak_bytes_per_s(
 
 
 def measure_ceilings(
-    device: str | torch.device | None = "auto",
+    device: str | torch.device | None = "cpu",
     *,
     matmul_n: int | None = None,
     copy_bytes: int | None = None,

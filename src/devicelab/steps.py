@@ -248,8 +248,8 @@ def _checked_forward(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None
 def prepare_step(
     model: nn.Module,
     inputs: torch.Tensor | Sequence[torch.Tensor],
-    targets: torch.Tensor | None = None,
     *,
+    targets: torch.Tensor | None = None,
     loss_fn: LossFn | None = F.cross_entropy,
     optimizer: OptimizerFactory | None = sgd_lr_0_01,
     device: torch.device,

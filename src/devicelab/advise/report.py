@@ -229,14 +229,22 @@ class _Workload:
         """The full step (loss, backward, optimizer, a sync every step) at ``batch``."""
         model, xs, y = self.placed(device, batch)
         return prepare_step(
-            model, xs, y, loss_fn=self.loss_fn, optimizer=self.optimizer, device=device, sync=True
+            model,
+            xs,
+            targets=y,
+            loss_fn=self.loss_fn,
+            optimizer=self.optimizer,
+            device=device,
+            sync=True,
         )
 
     def counts(self, batch: int) -> OperatorList:
         """The step's operators, FLOPs and least bytes at ``batch`` (shapes only, on ``meta``)."""
         xs = tuple(_resize(t, batch) for t in self.inputs)
         y = _resize(self.targets, batch) if self.targets is not None else None
-        return operator_list(self.model, xs, y, loss_fn=self.loss_fn, optimizer=self.optimizer)
+        return operator_list(
+            self.model, xs, targets=y, loss_fn=self.loss_fn, optimizer=self.optimizer
+        )
 
 
 def _warm_step_s(spec: StepSpec) -> float:

@@ -256,9 +256,9 @@ def _check_batches(batches: Sequence[int], world_size: int) -> tuple[int, ...]:
 def data_parallel_crossover(
     model_factory: ModelFactory,
     inputs: torch.Tensor | Sequence[torch.Tensor],
+    *,
     targets: torch.Tensor,
     batches: Sequence[int],
-    *,
     costs: HockneyFit | AllReduceSweep,
     world_size: int = 2,
     backend: str = "gloo",

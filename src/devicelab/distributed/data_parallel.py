@@ -138,7 +138,7 @@ def _buckets(model: DistributedDataParallel) -> int | None:
 def _accumulating(model: DistributedDataParallel, xs, y, work: _Workload, device, every: int):
     """Gradient accumulation: backward under ``no_sync()`` except every ``every``-th
     micro-batch, whose backward all-reduces the summed gradients before the update."""
-    spec = prepare_step(model, xs, y, loss_fn=work.loss_fn, optimizer=None, device=device)
+    spec = prepare_step(model, xs, targets=y, loss_fn=work.loss_fn, optimizer=None, device=device)
     optimizer = sgd_lr_0_01(model.parameters())
 
     def run(steps: int) -> None:
@@ -164,7 +164,7 @@ def _variants(rank: Rank, work: _Workload, batch: int, accumulate: int | None):
     xs, y, share_xs, share_y = work.data(batch, rank)
 
     def spec(model, inputs, targets):
-        return prepare_step(model, inputs, targets, loss_fn=work.loss_fn, device=device)
+        return prepare_step(model, inputs, targets=targets, loss_fn=work.loss_fn, device=device)
 
     variants: dict[str, Callable[[int], object]] = {ONE_PROCESS: _idle, SHARE: _idle}
     if rank.rank == 0:
@@ -362,8 +362,8 @@ def _check_counts(steps: int | None, rounds: int, accumulate: int | None) -> Non
 def compare_data_parallel(
     model_factory: ModelFactory,
     inputs: torch.Tensor | Sequence[torch.Tensor],
-    targets: torch.Tensor,
     *,
+    targets: torch.Tensor,
     world_size: int = 2,
     backend: str = "gloo",
     steps: int = 20,

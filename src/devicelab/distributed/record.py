@@ -72,7 +72,7 @@ def record_distributed(
         comparison = compare_data_parallel(
             "devicelab.models:MLP",
             data.X_train,
-            data.y_train,
+            targets=data.y_train,
             world_size=WORLD_SIZE,
             backend=backend,
             steps=plan["steps"],
