@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
-import torch.utils.benchmark as benchmark
 
 from .devices import resolve_device, synchronize
 from .stats import (
@@ -141,6 +140,10 @@ def measure(
     with torch_threads(num_threads) as threads:
         for _ in range(warmup):
             fn()
+        # imported here: torch.utils.benchmark pulls in setuptools (about half a second), which
+        # predicting or pricing a step never needs (tests/test_import_cost.py)
+        import torch.utils.benchmark as benchmark
+
         timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads, label=label)
         result = timer.blocked_autorange(min_run_time=min_run_time)
     return Timing(
