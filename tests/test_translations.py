@@ -187,6 +187,38 @@ def test_verify_translation_catches_a_second_run_and_a_wrong_switch(tmp_path: Pa
     ]
 
 
+def _gallery(lang: str, switch: str, title: str, summary: str) -> str:
+    return _page(lang, switch, "1.0 s").replace(
+        "</html>",
+        f'<div class="sphx-glr-thumbcontainer" tooltip="{summary}">'
+        f'<div class="sphx-glr-thumbnail-title">{title}</div></div></html>',
+    )
+
+
+def test_verify_translation_catches_an_english_gallery_card(tmp_path: Path) -> None:
+    """A card left in English, or with four English words in a row, fails; a translated card
+    that names code (``loss.item()``) or three English words passes."""
+    (tmp_path / "zh_CN").mkdir()
+    english = _gallery("en", "zh_CN/index.html", "Why the first epoch is slow", "It is slow.")
+    (tmp_path / "index.html").write_text(english)
+    translated = _gallery(
+        "zh-CN", "../index.html", "为什么第一轮慢", "loss.item() 的 CPU vs GPU 时间"
+    )
+    (tmp_path / "zh_CN" / "index.html").write_text(translated)
+    assert verify_translation.page_problems(tmp_path, "zh_CN", "index.html") == []
+
+    untranslated = _gallery("zh-CN", "../index.html", "Why the first epoch is slow", "它很慢。")
+    (tmp_path / "zh_CN" / "index.html").write_text(untranslated)
+    mixed = _gallery("zh-CN", "../index.html", "为什么第一轮慢", "看 the course's tiny model。")
+    assert verify_translation.page_problems(tmp_path, "zh_CN", "index.html") == [
+        "zh_CN/index.html: a gallery card's title reads English words 'Why the first epoch is slow'"
+    ]
+    (tmp_path / "zh_CN" / "index.html").write_text(mixed)
+    assert verify_translation.page_problems(tmp_path, "zh_CN", "index.html") == [
+        "zh_CN/index.html: a gallery card's summary reads English words \"the course's tiny model\""
+    ]
+
+
 PAGE_WITH_GLUE = """---
 file_format: mystnb
 kernelspec:

@@ -12,11 +12,14 @@ conf.py loads this extension for every build. It does four things, all explained
 4. sphinx-gallery's "Total running time" line becomes one message that does not change with
    every run, so the catalogue is not stale after each build;
 5. the Chinese search works in the browser (a Sphinx 9.0 bug, below);
-6. a translated paragraph can show glued values (``{glue:text}`key```), as the English does.
+6. a translated paragraph can show glued values (``{glue:text}`key```), as the English does;
+7. the gallery's cards show each example's translated title and summary: sphinx-gallery writes
+   them into raw HTML, which no catalogue reaches, so they are taken from the translated page.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from pathlib import Path
@@ -25,10 +28,12 @@ from docutils import nodes
 from myst_nb.ext.glue import directives as glue_directives
 from myst_nb.ext.glue import roles as glue_roles
 from myst_nb.ext.glue import utils as glue_utils
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 # The root language first: it is built at build/html/, every other one at build/html/<code>/.
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
@@ -187,6 +192,58 @@ class SearchChineseEnglishStemmer(SearchChinese):
     language_name = "English"
 
 
+THUMBNAIL_TITLE = re.compile(r'(<div class="sphx-glr-thumbnail-title">)(.*?)(</div>)', re.S)
+THUMBNAIL_TOOLTIP = re.compile(r'(<div class="sphx-glr-thumbcontainer" tooltip=")(.*?)(">)', re.S)
+
+
+def _page_title_and_summary(app: Sphinx, docname: str) -> tuple[str, str]:
+    """The (translated) title of ``docname`` and the text of its first paragraph."""
+    title = app.env.titles[docname].astext()
+    doctree = app.env.get_doctree(docname)
+    # the first paragraph of the page's own text: not sphinx-gallery's "download" note
+    first = next(
+        (p for p in doctree.findall(nodes.paragraph) if isinstance(p.parent, nodes.section)),
+        None,
+    )
+    return title, first.astext() if first is not None else ""
+
+
+class TranslateGalleryCards(SphinxPostTransform):
+    """In a translation, give each gallery card its example's translated title and summary.
+
+    A card is a raw ``thumbcontainer`` (the summary, as a tooltip), a ``:doc:`` link to the
+    example, and a raw ``thumbnail-title``. The link names the example; both raw parts are
+    rewritten from it. Runs before the links are resolved, while they still name a document.
+    """
+
+    default_priority = 5
+
+    def run(self, **kwargs: object) -> None:
+        if language_code(self.config) == ROOT_LANGUAGE:
+            return
+        if not self.env.docname.startswith("auto_examples/"):
+            return
+        container, target = None, None
+        for node in self.document.findall(
+            lambda n: isinstance(n, nodes.raw | addnodes.pending_xref)
+        ):
+            if isinstance(node, addnodes.pending_xref):
+                target = node.get("reftarget", "").lstrip("/")
+            elif "sphx-glr-thumbcontainer" in node.astext():
+                container, target = node, None
+            elif "sphx-glr-thumbnail-title" in node.astext() and container and target:
+                if target in self.env.titles:
+                    title, summary = _page_title_and_summary(self.app, target)
+                    _replace_raw(container, THUMBNAIL_TOOLTIP, html.escape(summary, quote=True))
+                    _replace_raw(node, THUMBNAIL_TITLE, html.escape(title, quote=False))
+                container, target = None, None
+
+
+def _replace_raw(node: nodes.raw, pattern: re.Pattern[str], text: str) -> None:
+    new = pattern.sub(lambda m: m.group(1) + text + m.group(3), node.astext())
+    node.children = [nodes.Text(new)]
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     if SearchChinese.js_stemmer_rawcode == "english-stemmer.js" and (
         SearchChinese.language_name != "English"
@@ -200,4 +257,5 @@ def setup(app: Sphinx) -> dict[str, object]:
         if getattr(module, "retrieve_glue_data", None) is _retrieve_glue_data:
             module.retrieve_glue_data = _retrieve_glue_data_of_page
     app.connect("html-page-context", _language_links)
+    app.add_post_transform(TranslateGalleryCards)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -8,7 +8,9 @@ A translation fails when:
   switch does not lead to the same page in the other language;
 - a gallery page or notebook page shows other output than its English counterpart: printed
   output, figures, notebook results. The translation must show what the English build
-  executed, not a second run.
+  executed, not a second run;
+- a gallery card (its title or its summary) reads as English: it is the same text as the
+  English card's, or it holds a run of four or more English words.
 
 Exit status 1 lists every failure. Whether every message is translated is
 ``tests/test_translations.py``'s job.
@@ -34,6 +36,23 @@ OUTPUT_BLOCK = re.compile(
     re.S,
 )
 FIGURE = re.compile(r'<img [^>]*src="[^"]*?_images/([^"]+)"')
+CARD_TITLE = re.compile(r'<div class="sphx-glr-thumbnail-title">(.*?)</div>', re.S)
+CARD_SUMMARY = re.compile(r'<div class="sphx-glr-thumbcontainer" tooltip="(.*?)">', re.S)
+# An English word: letters only (an apostrophe inside allowed), so identifiers such as
+# ``loss.item()`` or ``nn.Module`` break a run; "a" and "I" count as words too.
+ENGLISH_RUN = re.compile(r"\b[A-Za-z]+(?:'[a-z]+)?(?:[ ,;:-]+[A-Za-z]+(?:'[a-z]+)?){3,}\b")
+
+
+def english_runs(text: str) -> list[str]:
+    """Runs of four or more English words in a row in ``text`` (outside code: pass text only)."""
+    return [m.group(0) for m in ENGLISH_RUN.finditer(text)]
+
+
+def cards(page_html: str) -> list[tuple[str, str]]:
+    """Each gallery card's (title, summary), as text."""
+    titles = [html.unescape(t).strip() for t in CARD_TITLE.findall(page_html)]
+    summaries = [html.unescape(t).strip() for t in CARD_SUMMARY.findall(page_html)]
+    return list(zip(titles, summaries, strict=False))
 
 
 def pages(root: Path, skip: set[str]) -> set[str]:
@@ -74,6 +93,14 @@ def page_problems(root: Path, language: str, page: str) -> list[str]:
         problems.append(f"{language}/{page}: its printed output differs from the English page's")
     if english[1] != translated[1]:
         problems.append(f"{language}/{page}: its figures differ from the English page's")
+    english_cards = cards((root / page).read_text(encoding="utf-8"))
+    translated_cards = cards((root / language / page).read_text(encoding="utf-8"))
+    for theirs, ours in zip(english_cards, translated_cards, strict=False):
+        for part, english_text, text in zip(("title", "summary"), theirs, ours, strict=True):
+            runs = english_runs(text)
+            if text == english_text or runs:
+                why = f"English words {runs[0]!r}" if runs else "the English text"
+                problems.append(f"{language}/{page}: a gallery card's {part} reads {why}")
     return problems
 
 
