@@ -24,7 +24,7 @@ def cpu_calibration(monkeypatch):
     real = calibration.calibrate
     asked = []
 
-    def calibrate(device="cpu", *, num_threads=None, quick=False, fresh=False, max_age_s=None):
+    def calibrate(device="cpu", *, num_threads=None, quick=False, max_age_s=None):
         asked.append((str(device), num_threads))
         return real("cpu", num_threads=1, quick=True)
 
@@ -41,7 +41,7 @@ def calibrations_asked(monkeypatch):
     """The calibrations predict asks for, as (device, threads); none is measured."""
     asked = []
 
-    def calibrate(device="cpu", *, num_threads=None, quick=False, fresh=False, max_age_s=None):
+    def calibrate(device="cpu", *, num_threads=None, quick=False, max_age_s=None):
         asked.append((str(device), num_threads))
         raise _Asked
 

@@ -198,7 +198,7 @@ def test_the_recorded_h100s_course_step_is_predicted_within_25_percent():
     model, x, y = MLP(), torch.randn(120, 4), torch.randint(0, 3, (120,))
     ratios = []
     for _ in range(3):
-        calibrate("cpu", num_threads=1, fresh=True)  # the record's host side is priced from it
+        calibrate("cpu", num_threads=1, max_age_s=0)  # the record's host side is priced from it
         predicted = predict_step(model, x, targets=y, device=record, syncs=1)
         ratios.append(predicted.step_s / gpu_run["epoch_time_s"])
         if 0.75 <= ratios[-1] <= 1.25:
@@ -229,14 +229,14 @@ def test_a_disturbed_check_is_repeated_and_each_side_keeps_its_least(monkeypatch
     monkeypatch.setattr(
         predict,
         "calibrate",
-        lambda device, num_threads, fresh=False, max_age_s=None: calls.append(fresh) or cal,
+        lambda device, num_threads, max_age_s=None: calls.append(max_age_s) or cal,
     )
     model, x, y = zoo.iris_mlp(), torch.randn(120, 4), torch.randint(0, 3, (120,))
     step_s = predict.predict_step(model, x, targets=y, device=cal).step_s
     measured = iter([2 * step_s, 2.1 * step_s, 1.05 * step_s, 1.1 * step_s])
     monkeypatch.setattr(predict, "_measure", lambda *plan: next(measured))
     check = check_prediction(model, x, targets=y)
-    assert check.attempts == 2 and calls == [False, True]
+    assert check.attempts == 2 and calls == [predict.CALIBRATION_MAX_AGE_S, 0]
     assert check.measured_s == pytest.approx(1.05 * step_s) and check.ratio == pytest.approx(
         1 / 1.05
     )

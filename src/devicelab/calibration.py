@@ -421,17 +421,10 @@ def calibrate(
     *,
     num_threads: int | None = None,
     quick: bool = False,
-    fresh: bool = False,
     max_age_s: float | None = None,
 ) -> Calibration:
-    """Measure ``device``'s calibration, once per process for each device and thread count.
-
-    A few seconds on a CPU. ``quick`` stops the size sweeps earlier (for ``bench --quick``);
-    ``fresh`` measures again, and the new calibration replaces the one this process kept;
-    ``max_age_s`` measures again only when the kept one is older than that. A machine's speed
-    can drift over minutes (a neighbour's load, a clock that boosts and throttles), so a
-    prediction checked against a measurement should be made from a calibration of the same
-    minute (:func:`devicelab.predict.check_prediction`).
+    """Measure ``device``'s calibration (a few seconds on a CPU), kept for the process by device,
+    thread count and ``quick``.
 
     Parameters
     ----------
@@ -440,6 +433,18 @@ def calibrate(
     num_threads:
         torch intra-op threads while measuring (None: the current number). A prediction made
         from the calibration holds for that thread count.
+    quick:
+        Stop the size sweeps earlier (``bench --quick``).
+    max_age_s:
+        Measure again when the kept calibration is at least this old (0: now); None keeps
+        whatever this process has. A machine's speed drifts over minutes, so a prediction
+        checked against a measurement needs one of the same minute
+        (:func:`devicelab.predict.check_prediction`).
+
+    Raises
+    ------
+    ValueError
+        A negative ``max_age_s``.
     """
     where = resolve_device(device)
     threads = num_threads if num_threads is not None else torch.get_num_threads()
@@ -447,8 +452,6 @@ def calibrate(
         raise ValueError(f"max_age_s must be a non-negative number of seconds, got {max_age_s!r}")
     key = (str(where), threads, quick)
     kept = _MEASURED.get(key)
-    stale = kept is not None and max_age_s is not None and time.monotonic() - kept[0] > max_age_s
-    if fresh or kept is None or stale:
-        made_at = time.monotonic()
-        _MEASURED[key] = (made_at, _calibrate(*key))
+    if kept is None or (max_age_s is not None and time.monotonic() - kept[0] >= max_age_s):
+        _MEASURED[key] = (time.monotonic(), _calibrate(*key))
     return _MEASURED[key][1]
