@@ -37,25 +37,36 @@ def test_ridge_and_dict_round_trip():
     assert Ceilings.from_dict(TOY.to_dict()) == TOY
 
 
+def _matmul_flops(n: int) -> int:
+    """FLOPs of an ``n x n`` by ``n x n`` product, as torch's own counter counts them."""
+    a = torch.rand(n, n)
+    with FlopCounterMode(display=False) as counter:
+        torch.mm(a, a)
+    return counter.get_total_flops()
+
+
 def test_measure_ceilings_on_cpu_small():
     ceilings = measure_ceilings("cpu", matmul_n=128, copy_bytes=2**20, min_run_time=0.01)
     assert ceilings.device == "cpu" and ceilings.dtype == "float32"
     assert ceilings.tf32 is False  # TF32 is a GPU tensor-core format
     assert ceilings.matmul_n == 128 and ceilings.copy_bytes == 2**20
-    # the peaks are the counted work over the measured medians
-    assert ceilings.peak_flops_per_s == pytest.approx(2 * 128**3 / ceilings.matmul.median_s)
-    assert ceilings.peak_bytes_per_s == pytest.approx(2 * 2**20 / ceilings.copy.median_s)
-    assert ceilings.ridge_intensity == pytest.approx(
-        ceilings.peak_flops_per_s / ceilings.peak_bytes_per_s
-    )
+    # the peaks are the work, counted independently, over the measured medians: the product's
+    # FLOPs by FlopCounterMode, the copy's bytes by hand (1 MiB read and 1 MiB written)
+    flops = _matmul_flops(128) / ceilings.matmul.median_s
+    bandwidth = 2_097_152 / ceilings.copy.median_s
+    assert ceilings.peak_flops_per_s == pytest.approx(flops)
+    assert ceilings.peak_bytes_per_s == pytest.approx(bandwidth)
+    assert ceilings.ridge_intensity == pytest.approx(flops / bandwidth)
     assert Ceilings.from_dict(ceilings.to_dict()) == ceilings
 
 
 def test_peak_helpers_count_read_and_write():
     flops, timing = peak_flops_per_s("cpu", n=64, min_run_time=0.01)
-    assert flops == pytest.approx(2 * 64**3 / timing.median_s)
+    assert flops == pytest.approx(_matmul_flops(64) / timing.median_s)
+    assert timing.label == "64x64 torch.float32 matmul on cpu"  # the product that was timed
     bandwidth, timing = peak_bytes_per_s("cpu", nbytes=4096, min_run_time=0.01)
-    assert bandwidth == pytest.approx(2 * 4096 / timing.median_s)  # read + written
+    assert bandwidth == pytest.approx(8192 / timing.median_s)  # 4,096 B read + 4,096 B written
+    assert timing.label == "4,096 B copy on cpu"
 
 
 class _NewPrecisionAPI:
