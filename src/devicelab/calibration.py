@@ -1,23 +1,12 @@
-"""What a device charges for each kind of operator: the calibration behind
-:func:`devicelab.predict.predict_step`.
+"""What a device charges for each kind of operator (:class:`devicelab.costmodel.Calibration`),
+measured on tiny tensors and a few sizes of each kind, never on the reader's model.
 
-A calibration is measured once per process for each device and thread count
-(:func:`devicelab.calibration.calibrate`), on tiny tensors and on a few sizes of each kind of
-operator, never on the reader's model:
-
-- **host cost per operator**, by phase and kind (:data:`devicelab.operators.KINDS`): one tiny
-  call with autograd recording for the forward; the same call followed by its backward, less a
-  baseline backward, for the backward; an SGD update for the optimizer; plus the cost of one
-  module call, of starting the backward and of ``zero_grad``;
-- **device time against size**, for matrix products and convolutions (forward and backward)
-  against their FLOPs, and for elementwise, reduction and pooling operators against their
-  bytes: the time above the tiny size's, so a small product reaches a small share of the
-  peak, as real ones do (:class:`devicelab.costmodel.Curve`);
-- **the ceilings**, the best rates those curves reached;
-- **the sync**: one ``.item()``.
-
-The calibration's :meth:`devicelab.costmodel.Calibration.to_dict` is what ``bench`` records (results
-schema v3), so a GPU measured once can be predicted for on any machine.
+Host costs per call by phase and kind come from tiny calls: the forward with autograd
+recording; the backward as the call and its backward, less the call and a baseline backward;
+the update as SGD over 10 parameter tensors less SGD over 2. Device time against size is the
+time above the smallest size's, so a small product reaches a small share of the peak, as real
+ones do. ``bench`` records the calibration (results schema v3), so a GPU measured once can be
+predicted for on any machine.
 """
 
 from __future__ import annotations
@@ -32,7 +21,7 @@ from torch import nn
 
 from .costmodel import Calibration, Curve, HostCosts, price
 from .devices import resolve_device
-from .operators import OperatorList, OperatorRecorder, operator_list
+from .operators import OperatorRecorder, operator_list
 from .overheads import sync_cost
 from .timing import timed_block, torch_threads
 
@@ -49,12 +38,10 @@ FEW_PARAMETERS, MANY_PARAMETERS = 2, 10
 
 
 def _seconds(fn, device: torch.device, repeats: int = 2) -> float:
-    """Seconds of one ``fn()``, the device waited for: the lower quartile over blocks of calls
-    (each block a :func:`devicelab.timing.timed_block`, sized to about 2 ms), because a busy
-    machine only ever adds time. A call longer than 5 ms is timed twice on its own: at that
-    length one call is a stable sample, and many would make a calibration slow. The blocks
-    are timed the way :func:`devicelab.explain.explain_step` times a step, so a calibration
-    and the steps it is checked against share one clock."""
+    """Seconds of one ``fn()``, the device waited for: the lower quartile over blocks of about
+    2 ms (a busy machine only ever adds time), each a :func:`devicelab.timing.timed_block`, the
+    clock :func:`devicelab.explain.explain_step` times a step with. A call over 5 ms is a
+    stable sample alone, so it is timed twice on its own."""
     fn()  # untimed: a first call pays lazy initialisation
     first = timed_block(fn, device)
     if first > 5e-3:
@@ -108,15 +95,13 @@ def _ops(fn, backward: bool) -> tuple[int, int]:
         if backward:
             _summed_backward(lambda: out)()
             recorder.lap("backward")
-    calls = OperatorList(tuple(recorder.calls), "calibration").calls
+    calls = recorder.calls
     forward = sum(c.phase == "forward" for c in calls)
     return forward, sum(c.phase == "backward" for c in calls) - 1  # less the sum's backward
 
 
 class _HostTimings:
-    """The tiny calls behind the host costs, timed in passes: each timing keeps its least over
-    the passes, because a busy machine only ever adds time, and the costs are derived from
-    those least times (:meth:`costs`)."""
+    """The tiny calls behind the host costs, timed in passes, each keeping its least time."""
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
@@ -141,7 +126,7 @@ class _HostTimings:
             self.least[name] = min(seconds, self.least.get(name, seconds))
 
     def costs(self) -> HostCosts:
-        """Host seconds per operator call of each kind and phase, and per step's extras."""
+        """The host costs, from the least times."""
         t = self.least
         # The backward call's own host cost: a sum and its backward, less the sum alone. Two
         # least times that nearly agree can come out in either order, so a reading below zero
@@ -167,7 +152,7 @@ class _HostTimings:
 
 
 def _per_step_calls(device: torch.device) -> dict[str, object]:
-    """A tiny op, a module call, and ``zero_grad`` plus the SGD update of 2 and of 10
+    """A tiny op, a module call, and ``zero_grad`` plus the SGD update of the FEW and the MANY
     parameter tensors (with the gradients' setting alone, to subtract)."""
     layer = nn.Identity()
     x = torch.ones(2, 2, device=device)
@@ -207,9 +192,8 @@ def _matmul_calls(device: torch.device, large: int):
 
 
 def _matmul_grid(device: torch.device, levels: tuple[int, ...], max_flops: float):
-    """Rows ``(m, k, n, flops, seconds)`` of products on a grid of shapes: a product's
-    efficiency depends on its shape, not only on its FLOPs (a small ``k`` with a large output
-    is slow)."""
+    """Rows ``(m, k, n, flops, seconds)`` of products on a grid of shapes: efficiency depends on
+    the shape, not only the FLOPs (a small ``k`` with a large output is slow)."""
     grid = []
     for m in levels:
         for k in levels:
@@ -283,23 +267,14 @@ def _bytes_calls(device: torch.device, kind: str, largest: int):
         else:  # 2x2 max pooling of batches of 16-channel 16x16 images, or its backward
             image = a.view(-1, 16, 16, 16) if n >= 4096 else a.view(1, 4, 16, 16)
             pooled, indices = torch.ops.aten.max_pool2d_with_indices(image, [2, 2])
+            moved = 4 * n + 12 * pooled.numel()
             if kind == "pool":
-                yield 4 * n + 12 * pooled.numel(), lambda image=image: F.max_pool2d(image, 2)
+                yield moved, lambda image=image: F.max_pool2d(image, 2)
             else:
-                yield (
-                    4 * n + 12 * pooled.numel(),
-                    functools.partial(
-                        torch.ops.aten.max_pool2d_with_indices_backward,
-                        torch.rand_like(pooled),
-                        image,
-                        [2, 2],
-                        [2, 2],
-                        [0, 0],
-                        [1, 1],
-                        False,
-                        indices,
-                    ),
-                )
+                grad = torch.rand_like(pooled)
+                args = (grad, image, [2, 2], [2, 2], [0, 0], [1, 1], False, indices)
+                backward = torch.ops.aten.max_pool2d_with_indices_backward
+                yield moved, functools.partial(backward, *args)
 
 
 class _MixedProbe(nn.Module):
@@ -317,9 +292,8 @@ class _MixedProbe(nn.Module):
 
 
 class _ProbeStep:
-    """Training steps of the probe (seeded), timed now and then: a burst of a neighbour's load
-    can last seconds, so the probe is timed between the other measurements and its least
-    time kept (a busy machine only ever adds time)."""
+    """Training steps of the probe (seeded), timed between the other measurements (a burst of
+    a neighbour's load can last seconds), keeping the least."""
 
     def __init__(self, device: torch.device) -> None:
         from .steps import StepSpec, run_steps
@@ -362,8 +336,8 @@ def _context(cal: Calibration, probe_s: float, ops) -> float:
     return min(max(factor, 1 / CONTEXT_LIMIT), CONTEXT_LIMIT)
 
 
-#: The calibrations this process has measured, by device, thread count and ``quick``.
-#: Each kept calibration with the ``time.monotonic()`` it was made at.
+#: The calibrations this process has measured, by device, thread count and ``quick``, each
+#: with the ``time.monotonic()`` it was made at.
 _MEASURED: dict[tuple[str, int, bool], tuple[float, Calibration]] = {}
 
 

@@ -1,6 +1,6 @@
-"""The cost model: what a device's :class:`Calibration` holds, and :func:`price`, which turns a
-step's operator list (:func:`devicelab.operators.operator_list`) into a
-:class:`StepPrediction`. :mod:`devicelab.predict` builds the list and picks the calibration.
+"""The cost model: :func:`price` turns a step's operator list
+(:func:`devicelab.operators.operator_list`) and a device's :class:`Calibration` into a
+:class:`StepPrediction`.
 
 One model for every device. Operator ``i`` of kind ``k`` in phase ``p``, with ``F``
 FLOPs and ``B`` bytes, costs the host and the device::
@@ -24,8 +24,9 @@ compute-bound device time) names the bound.
 
 from __future__ import annotations
 
+import bisect
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .operators import OperatorCall, OperatorList
@@ -69,11 +70,10 @@ class Curve:
             return self.points[0][1] * size / sizes[0]
         if size >= sizes[-1]:
             return self.points[-1][1] * size / sizes[-1]
-        for (x0, y0), (x1, y1) in zip(self.points, self.points[1:], strict=False):
-            if x0 <= size <= x1:
-                w = (math.log(size) - math.log(x0)) / (math.log(x1) - math.log(x0))
-                return math.exp(math.log(y0) + w * (math.log(y1) - math.log(y0)))
-        raise AssertionError("unreachable: size lies between the first and last points")
+        i = bisect.bisect_left(sizes, size)  # sizes[i - 1] < size <= sizes[i]
+        (x0, y0), (x1, y1) = self.points[i - 1], self.points[i]
+        w = (math.log(size) - math.log(x0)) / (math.log(x1) - math.log(x0))
+        return math.exp(math.log(y0) + w * (math.log(y1) - math.log(y0)))
 
     @property
     def best_rate(self) -> float:
@@ -101,8 +101,6 @@ class HostCosts:
         of :data:`devicelab.operators.KINDS`.
     module_call:
         One ``nn.Module`` call's own cost (the hooks and the dispatch to ``forward``).
-    backward_call:
-        Starting one backward pass.
     optimizer_fixed, optimizer_per_parameter:
         ``zero_grad`` and the SGD update: once per step, and per parameter tensor.
     tiny_op:
@@ -126,11 +124,7 @@ class HostCosts:
         """Every cost times ``factor`` (a slower or faster host)."""
         return HostCosts(
             per_call={key: v * factor for key, v in self.per_call.items()},
-            module_call=self.module_call * factor,
-            backward_call=self.backward_call * factor,
-            optimizer_fixed=self.optimizer_fixed * factor,
-            optimizer_per_parameter=self.optimizer_per_parameter * factor,
-            tiny_op=self.tiny_op * factor,
+            **{name: getattr(self, name) * factor for name in _PER_STEP},
         )
 
     def plus_launch(self, launch_s: float) -> HostCosts:
@@ -149,13 +143,7 @@ class HostCosts:
     def to_dict(self) -> dict[str, float]:
         """The results record's layout: ``"<phase>:<kind>"`` keys and the per-step names."""
         named = {f"{phase}:{kind}": v for (phase, kind), v in self.per_call.items()}
-        return named | {
-            "module_call": self.module_call,
-            "backward_call": self.backward_call,
-            "optimizer_fixed": self.optimizer_fixed,
-            "optimizer_per_parameter": self.optimizer_per_parameter,
-            "tiny_op": self.tiny_op,
-        }
+        return named | {name: getattr(self, name) for name in _PER_STEP}
 
     @classmethod
     def from_dict(cls, data: dict[str, float]) -> HostCosts:
@@ -166,14 +154,12 @@ class HostCosts:
             phase, _, kind = key.partition(":")  # the file's layout, read once here
             if kind and phase in HOST_PHASES:
                 per_call[phase, kind] = value
-        return cls(
-            per_call=per_call,
-            module_call=data["module_call"],
-            backward_call=data["backward_call"],
-            optimizer_fixed=data["optimizer_fixed"],
-            optimizer_per_parameter=data["optimizer_per_parameter"],
-            tiny_op=data["tiny_op"],
-        )
+        return cls(per_call=per_call, **{name: data[name] for name in _PER_STEP})
+
+
+#: The per-step costs of :class:`HostCosts` (all but ``per_call``), in the order a record
+#: writes them.
+_PER_STEP = tuple(f.name for f in fields(HostCosts) if f.name != "per_call")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,8 +172,6 @@ class Calibration:
         The device, e.g. ``"cpu"`` or ``"cuda:0"``, or a GPU's name for a datasheet.
     threads:
         torch intra-op threads during the measurement.
-    host:
-        Host seconds per operator call and per step (:class:`HostCosts`).
     context:
         The factor that turns host costs measured one call at a time into the same calls'
         cost in a step (measured on a fixed mixed probe; usually above 1). A factor, not a
@@ -208,8 +192,6 @@ class Calibration:
         flops, seconds)``); empty for a datasheet.
     source:
         Where the figures come from: ``"measured"``, ``"record"`` or ``"datasheet"``.
-    assumptions:
-        Everything the figures assume that was not measured on this device.
     """
 
     device: str
@@ -295,12 +277,7 @@ class Calibration:
 
 #: The four bounds a step can be under, the names :func:`name_bound` gives.
 BOUNDS = ("launch/dispatch-bound", "sync-bound", "memory-bound", "compute-bound")
-_TERM_BOUND = {
-    "host_s": BOUNDS[0],
-    "sync_s": BOUNDS[1],
-    "memory_s": BOUNDS[2],
-    "compute_s": BOUNDS[3],
-}
+_TERM_BOUND = dict(zip(("host_s", "sync_s", "memory_s", "compute_s"), BOUNDS, strict=True))
 #: The factor a prediction may be off by, by where its calibration came from. On this machine
 #: the page checks that predictions land within 25% of measured steps; a recorded or a
 #: datasheet GPU is priced partly from assumptions, so its band is wider.
@@ -309,26 +286,14 @@ UNCERTAINTY = {"measured": 1.25, "record": 1.5, "datasheet": 2.0}
 
 @dataclass(frozen=True)
 class StepTerms:
-    """Seconds per step of the four things a step can wait on (None: not known).
-
-    Attributes
-    ----------
-    host_s:
-        The host issuing the step's operators (launch/dispatch).
-    sync_s:
-        Syncs x the cost of one.
-    memory_s, compute_s:
-        Device time of memory-bound operators, and of matrix products and convolutions.
-    """
+    """Seconds per step of the four things a step can wait on (None: not known): the host
+    issuing the operators, the syncs, memory-bound device time, and the device time of matrix
+    products and convolutions."""
 
     host_s: float
     sync_s: float
     memory_s: float | None
     compute_s: float | None
-
-    def to_dict(self) -> dict[str, float | None]:
-        """A JSON-ready dict."""
-        return asdict(self)
 
 
 def name_bound(terms: StepTerms) -> str:
@@ -358,10 +323,6 @@ class OperatorCost:
     host_s: float
     device_s: float
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
 
 @dataclass(frozen=True, kw_only=True)
 class StepPrediction:
@@ -369,27 +330,19 @@ class StepPrediction:
 
     Attributes
     ----------
-    device:
-        The device priced (``"cpu"``, ``"cuda:0"``, or a GPU's name).
-    step_s:
-        Predicted seconds per step.
     host_s, device_s, sync_s:
         The host's time (per-step costs and every operator call), the device's (every
         operator's arithmetic or memory traffic) and the syncs'.
     terms, bound:
-        The four terms and the bound they name.
+        The four terms (:class:`StepTerms`) and the bound they name (:func:`name_bound`).
     per_op:
         :class:`OperatorCost` per ``(kind, phase)``.
     low_s, high_s:
         The range the prediction may be off by (:data:`UNCERTAINTY`).
-    source:
-        ``"measured"``, ``"record"`` or ``"datasheet"``: where the calibration came from.
+    source, assumptions:
+        Where the calibration came from and what it assumed (:class:`Calibration`).
     provenance:
-        One line: which device, calibrated how, when.
-    assumptions:
-        Every figure the calibration assumed rather than measured.
-    syncs:
-        Syncs per step (1: ``loss.item()`` every step).
+        One line: which device, calibrated how.
     flops, bytes_moved, ops:
         The step's FLOPs, its operators' bytes, and its operator calls.
     """
@@ -420,10 +373,8 @@ class StepPrediction:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, marked ``"kind": "prediction"``."""
-        data = asdict(self)
-        data["per_op"] = [c.to_dict() for c in self.per_op]
-        data["assumptions"] = list(self.assumptions)
-        return {"kind": "prediction", **data}
+        data = asdict(self) | {"per_op": [asdict(c) for c in self.per_op]}
+        return {"kind": "prediction", **data, "assumptions": list(self.assumptions)}
 
     def __str__(self) -> str:
         """A short table, like ``torch.utils.benchmark``'s ``Measurement``: the step and its
@@ -447,6 +398,10 @@ class StepPrediction:
         per_step = t.host_s - sum(c.host_s for c in self.per_op)
         lines.append(f"{'per step (modules, optimizer)':<31}{us(per_step):>10}")
         return "\n".join(lines)
+
+
+#: The sums :func:`price` keeps per ``(kind, phase)``, the fields of :class:`OperatorCost`.
+_GROUP_SUMS = ("count", "flops", "bytes", "host_s", "device_s")
 
 
 def _host(call: OperatorCall, cal: Calibration) -> float:
@@ -485,22 +440,16 @@ def price(
 ) -> StepPrediction:
     """Price ``ops`` with ``cal`` (the module's cost model), for a step with ``syncs`` syncs,
     ``parameters`` trainable parameter tensors (``zero_grad`` and the update visit each) and
-    ``module_calls`` module calls. Host costs are scaled by the calibration's ``"context"``
-    factor (1 when it has none)."""
-    groups: dict[tuple[str, str], list[float]] = {}
+    ``module_calls`` module calls. Host costs are scaled by the calibration's ``context``."""
+    groups: dict[tuple[str, str], dict[str, float]] = {}
     compute = memory = host = 0.0
     for call in ops.calls:
         h = _host(call, cal)
         d, arithmetic = _device(call, cal)
         compute, memory, host = compute + d * arithmetic, memory + d * (not arithmetic), host + h
-        g = groups.setdefault((call.kind, call.phase), [0, 0, 0, 0.0, 0.0])
-        g[0], g[1], g[2], g[3], g[4] = (
-            g[0] + 1,
-            g[1] + call.flops,
-            g[2] + call.bytes,
-            g[3] + h,
-            g[4] + d,
-        )
+        group = groups.setdefault((call.kind, call.phase), dict.fromkeys(_GROUP_SUMS, 0))
+        for name, value in zip(_GROUP_SUMS, (1, call.flops, call.bytes, h, d), strict=True):
+            group[name] += value
     training = any(c.phase == "backward" for c in ops.calls)
     optimized = any(c.phase == "optimizer" for c in ops.calls)
     host += module_calls * cal.host.module_call
@@ -513,18 +462,7 @@ def price(
     step = (max(host, device) if cal.overlap else host + device) + sync
     terms = StepTerms(host, sync, memory, compute)
     factor = UNCERTAINTY[cal.source]
-    per_op = tuple(
-        OperatorCost(
-            kind=k,
-            phase=p,
-            count=int(g[0]),
-            flops=int(g[1]),
-            bytes=int(g[2]),
-            host_s=g[3],
-            device_s=g[4],
-        )
-        for (k, p), g in groups.items()
-    )
+    per_op = tuple(OperatorCost(kind=k, phase=p, **g) for (k, p), g in groups.items())
     return StepPrediction(
         device=cal.device,
         step_s=step,

@@ -1,15 +1,9 @@
 """The roofline's ceilings, measured, and where the GPU starts to win, measured.
 
 A device has two ceilings (:func:`measure_ceilings`): the FLOP/s of a large matrix product and
-the bytes/s of a large copy. A step that does ``F`` floating-point operations and moves ``B``
-bytes cannot take less than ``max(F / peak_flops, B / peak_bytes)``; its arithmetic intensity
-``F / B`` says which of the two caps it: below the ridge (``peak_flops / peak_bytes``)
-bandwidth does, above it compute does. :func:`crossover` finds where a GPU's measured steps
-overtake a CPU's.
-
-A step's FLOPs and bytes are counted by :func:`devicelab.operators.operator_list`; pricing a
-step, and naming the bound it sits under, is the cost model's job
-(:mod:`devicelab.costmodel`, behind :func:`devicelab.predict.predict_step`).
+the bytes/s of a large copy. A step of ``F`` FLOPs that moves ``B`` bytes takes at least
+``max(F / peak_flops, B / peak_bytes)``. A step's FLOPs and bytes are counted by
+:func:`devicelab.operators.operator_list`; pricing a step is :mod:`devicelab.costmodel`'s job.
 """
 
 from __future__ import annotations
@@ -51,25 +45,16 @@ class Ceilings:
 
     Attributes
     ----------
-    device:
-        The device measured, e.g. ``"cpu"`` or ``"cuda:0"``.
-    peak_flops_per_s:
-        Achieved FLOP/s of a large matrix product in ``dtype``.
-    peak_bytes_per_s:
-        Achieved bytes/s of a large same-device copy, counting bytes read plus bytes written.
-    dtype:
-        The matrix product's dtype, the sweep's (``"float32"``).
+    peak_flops_per_s, peak_bytes_per_s:
+        :func:`peak_flops_per_s` and :func:`peak_bytes_per_s`.
     tf32:
-        Whether float32 matrix products were allowed to use TF32 tensor cores (GPU only;
-        always False on a CPU). With TF32 the compute ceiling is several times higher.
+        Whether float32 matrix products were allowed to use TF32 tensor cores (GPU only),
+        which raise the compute ceiling several times.
     matmul_precision:
         ``torch.get_float32_matmul_precision()`` during the measurement.
-    matmul_n:
-        Side of the square matrices multiplied; None when the ceilings were typed in.
-    copy_bytes:
-        Size of each copy buffer in bytes (the copy moves twice this); None when typed in.
-    matmul, copy:
-        The timings behind the two peaks; None when typed in.
+    matmul_n, copy_bytes, matmul, copy:
+        The product's side, the copy buffer's size, and the timings behind the two peaks;
+        None when the ceilings were typed in.
 
     Raises
     ------
@@ -131,11 +116,8 @@ def peak_flops_per_s(
     dtype: torch.dtype = torch.float32,
     min_run_time: float = 0.2,
 ) -> tuple[float, Timing]:
-    """Achieved FLOP/s of one ``n x n`` by ``n x n`` matrix product on ``device``.
-
-    The product is ``2 n^3`` floating-point operations (a multiply and an add per term), written
-    into a preallocated output so the allocator is not timed. ``n`` defaults to 1,024 on a CPU
-    and 8,192 on a GPU.
+    """Achieved FLOP/s of one ``n x n`` by ``n x n`` matrix product on ``device`` (``2 n^3``
+    FLOPs, into a preallocated output). ``n`` defaults to 1,024 on a CPU and 8,192 on a GPU.
 
     Returns
     -------
@@ -168,11 +150,9 @@ def peak_bytes_per_s(
 ) -> tuple[float, Timing]:
     """Achieved bytes/s of a same-device copy of ``nbytes``, counting bytes read + written.
 
-    On a GPU this is a device-to-device copy in its own memory; on a CPU a copy in RAM. Each
-    copy reads ``nbytes`` and writes ``nbytes``, so it moves ``2 * nbytes`` (the STREAM "copy"
-    convention; a CPU may also read the destination before writing it, which is not counted,
-    so the CPU's figure is conservative). ``nbytes`` defaults to 256 MiB on a CPU and 1 GiB on a
-    GPU, far beyond any cache.
+    The copy moves ``2 * nbytes`` (STREAM's "copy" convention; a CPU may also read the
+    destination first, which is not counted, so its figure is conservative). ``nbytes``
+    defaults to 256 MiB on a CPU and 1 GiB on a GPU, far beyond any cache.
 
     Returns
     -------
@@ -239,9 +219,8 @@ def measure_ceilings(
 def crossover(
     sizes: Sequence[float], cpu_s: Sequence[float], gpu_s: Sequence[float]
 ) -> float | None:
-    """The first size at which the GPU is faster and stays faster for every larger size.
-
-    Returns None when the GPU never overtakes the CPU within the sweep.
+    """The first size at which the GPU is faster and stays faster for every larger size; None
+    when the GPU never overtakes the CPU within the sweep.
 
     Raises
     ------
