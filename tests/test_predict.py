@@ -152,7 +152,7 @@ def test_wide_mlp_on_a_datasheet_h100_is_sized_by_its_arithmetic(toy_cpu):
     assert p.step_s < 2e-3 and p.source == "datasheet"
     assert any("66.9 TFLOP/s" in a for a in p.assumptions)
     cal = device_calibration("NVIDIA GeForce RTX 3080 Ti")
-    assert cal.peak_flops_per_s == pytest.approx(0.77 * 34.1e12) and cal.overlap
+    assert cal.curves["matmul"].best_rate == pytest.approx(0.77 * 34.1e12) and cal.overlap
 
 
 def test_a_recorded_gpu_is_priced_from_its_record_and_a_cpu_record_is_refused(toy_cpu):

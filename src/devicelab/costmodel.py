@@ -225,16 +225,6 @@ class Calibration:
         log_rate = sum(w * r for w, (_, r) in zip(weights, scored, strict=True)) / sum(weights)
         return flops / math.exp(log_rate)
 
-    @property
-    def peak_flops_per_s(self) -> float:
-        """The best FLOP/s any matrix product of the calibration reached."""
-        return self.curves["matmul"].best_rate
-
-    @property
-    def peak_bytes_per_s(self) -> float:
-        """The best bytes/s any elementwise operator of the calibration reached."""
-        return self.curves["elementwise"].best_rate
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (what ``bench`` records)."""
         return {
