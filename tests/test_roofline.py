@@ -12,13 +12,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from devicelab.models import MLP, DeepMLP
 from devicelab.operators import operator_list
 from devicelab.overheads import count_step_ops, sweep_step_operators, utilization_sweep
-from devicelab.roofline import (
-    Ceilings,
-    measure_ceilings,
-    peak_bytes_per_s,
-    peak_flops_per_s,
-    tf32_enabled,
-)
+from devicelab.roofline import Ceilings, measure_ceilings, tf32_enabled
 
 # A device with round ceilings: 100 FLOP/s and 10 B/s, so the ridge is at 10 FLOP/byte.
 TOY = Ceilings(device="toy", peak_flops_per_s=100.0, peak_bytes_per_s=10.0)
@@ -60,13 +54,13 @@ def test_measure_ceilings_on_cpu_small():
     assert Ceilings.from_dict(ceilings.to_dict()) == ceilings
 
 
-def test_peak_helpers_count_read_and_write():
-    flops, timing = peak_flops_per_s("cpu", n=64, min_run_time=0.01)
-    assert flops == pytest.approx(_matmul_flops(64) / timing.median_s)
-    assert timing.label == "64x64 torch.float32 matmul on cpu"  # the product that was timed
-    bandwidth, timing = peak_bytes_per_s("cpu", nbytes=4096, min_run_time=0.01)
-    assert bandwidth == pytest.approx(8192 / timing.median_s)  # 4,096 B read + 4,096 B written
-    assert timing.label == "4,096 B copy on cpu"
+def test_the_ceilings_time_what_they_count():
+    ceilings = measure_ceilings("cpu", matmul_n=64, copy_bytes=4096, min_run_time=0.01)
+    assert ceilings.matmul.label == "64x64 torch.float32 matmul on cpu"
+    assert ceilings.copy.label == "4,096 B copy on cpu"
+    assert ceilings.peak_flops_per_s == pytest.approx(_matmul_flops(64) / ceilings.matmul.median_s)
+    # 4,096 B read + 4,096 B written
+    assert ceilings.peak_bytes_per_s == pytest.approx(8192 / ceilings.copy.median_s)
 
 
 class _NewPrecisionAPI:

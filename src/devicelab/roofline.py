@@ -21,15 +21,8 @@ __all__ = [
     "Ceilings",
     "crossover",
     "measure_ceilings",
-    "peak_bytes_per_s",
-    "peak_flops_per_s",
     "tf32_enabled",
 ]
-
-# Default ceiling sizes per device type: (matrix side, bytes per copy buffer). Large enough to
-# leave the caches (a CPU's last-level cache is tens of MiB) and to fill a GPU, small enough to
-# time in about a second.
-_CEILING_SIZES = {"cpu": (1024, 256 * 2**20), "gpu": (8192, 2**30)}
 
 
 def _check_positive(**values: float) -> None:
@@ -46,7 +39,8 @@ class Ceilings:
     Attributes
     ----------
     peak_flops_per_s, peak_bytes_per_s:
-        :func:`peak_flops_per_s` and :func:`peak_bytes_per_s`.
+        Achieved FLOP/s of a large matrix product, and bytes/s of a large copy (read plus
+        written): :func:`measure_ceilings`.
     tf32:
         Whether float32 matrix products were allowed to use TF32 tensor cores (GPU only),
         which raise the compute ceiling several times.
@@ -105,77 +99,20 @@ def tf32_enabled() -> bool:
         return torch.backends.cuda.matmul.fp32_precision == "tf32"
 
 
-def _default_sizes(device: torch.device) -> tuple[int, int]:
-    return _CEILING_SIZES["cpu" if device.type == "cpu" else "gpu"]
-
-
-def peak_flops_per_s(
-    device: str | torch.device | None = "cpu",
-    *,
-    n: int | None = None,
-    dtype: torch.dtype = torch.float32,
-    min_run_time: float = 0.2,
-) -> tuple[float, Timing]:
-    """Achieved FLOP/s of one ``n x n`` by ``n x n`` matrix product on ``device`` (``2 n^3``
-    FLOPs, into a preallocated output). ``n`` defaults to 1,024 on a CPU and 8,192 on a GPU.
-
-    Returns
-    -------
-    tuple
-        FLOP/s and the :class:`~devicelab.timing.Timing` behind it.
-
-    Raises
-    ------
-    ValueError
-        ``n`` is not a positive integer.
-    """
-    device = resolve_device(device)
-    n = _default_sizes(device)[0] if n is None else n
-    _check_positive(n=n)
+def _matmul(device: torch.device, n: int, dtype: torch.dtype, min_run_time: float) -> Timing:
+    """One ``n x n`` by ``n x n`` product, into a preallocated output (no allocator timed)."""
     a, b = (torch.rand(n, n, device=device, dtype=dtype) for _ in range(2))
     out = torch.empty(n, n, device=device, dtype=dtype)
-    timing = measure(
-        lambda: torch.mm(a, b, out=out),
-        label=f"{n}x{n} {dtype} matmul on {device}",
-        min_run_time=min_run_time,
-    )
-    return 2 * n**3 / timing.median_s, timing
+    label = f"{n}x{n} {dtype} matmul on {device}"
+    return measure(lambda: torch.mm(a, b, out=out), label=label, min_run_time=min_run_time)
 
 
-def peak_bytes_per_s(
-    device: str | torch.device | None = "cpu",
-    *,
-    nbytes: int | None = None,
-    min_run_time: float = 0.2,
-) -> tuple[float, Timing]:
-    """Achieved bytes/s of a same-device copy of ``nbytes``, counting bytes read + written.
-
-    The copy moves ``2 * nbytes`` (STREAM's "copy" convention; a CPU may also read the
-    destination first, which is not counted, so its figure is conservative). ``nbytes``
-    defaults to 256 MiB on a CPU and 1 GiB on a GPU, far beyond any cache.
-
-    Returns
-    -------
-    tuple
-        Bytes/s and the :class:`~devicelab.timing.Timing` behind it.
-
-    Raises
-    ------
-    ValueError
-        ``nbytes`` is not a positive integer.
-    """
-    device = resolve_device(device)
-    nbytes = _default_sizes(device)[1] if nbytes is None else nbytes
-    _check_positive(nbytes=nbytes)
-    elements = max(1, nbytes // 4)  # float32
+def _copy(device: torch.device, elements: int, min_run_time: float) -> Timing:
+    """A same-device copy of ``elements`` float32 numbers."""
     src = torch.rand(elements, device=device)
     dst = torch.empty_like(src)
-    timing = measure(
-        lambda: dst.copy_(src),
-        label=f"{elements * 4:,} B copy on {device}",
-        min_run_time=min_run_time,
-    )
-    return 2 * elements * 4 / timing.median_s, timing
+    label = f"{elements * 4:,} B copy on {device}"
+    return measure(lambda: dst.copy_(src), label=label, min_run_time=min_run_time)
 
 
 def measure_ceilings(
@@ -186,8 +123,17 @@ def measure_ceilings(
     dtype: torch.dtype = torch.float32,
     min_run_time: float = 0.2,
 ) -> Ceilings:
-    """Measure ``device``'s compute ceiling (:func:`peak_flops_per_s`) and bandwidth ceiling
-    (:func:`peak_bytes_per_s`), and note whether TF32 was on.
+    """Measure ``device``'s two ceilings, and note whether TF32 was on: the FLOP/s of one
+    ``matmul_n``-square matrix product in ``dtype`` (``2 n^3`` FLOPs), and the bytes/s of a
+    same-device copy of ``copy_bytes``, counting bytes read plus written (STREAM's "copy"
+    convention; a CPU may also read the destination first, which is not counted, so its figure
+    is conservative).
+
+    Parameters
+    ----------
+    matmul_n, copy_bytes:
+        1,024 and 256 MiB on a CPU, 8,192 and 1 GiB on a GPU by default: large enough to leave
+        the caches and fill a GPU, small enough to time in about a second.
 
     Raises
     ------
@@ -195,21 +141,22 @@ def measure_ceilings(
         A size that is not positive.
     """
     device = resolve_device(device)
-    default_n, default_bytes = _default_sizes(device)
+    default_n, default_bytes = (1024, 256 * 2**20) if device.type == "cpu" else (8192, 2**30)
     matmul_n = default_n if matmul_n is None else matmul_n
     copy_bytes = default_bytes if copy_bytes is None else copy_bytes
     _check_positive(matmul_n=matmul_n, copy_bytes=copy_bytes)  # before a long measurement
-    flops, matmul = peak_flops_per_s(device, n=matmul_n, dtype=dtype, min_run_time=min_run_time)
-    bandwidth, copy = peak_bytes_per_s(device, nbytes=copy_bytes, min_run_time=min_run_time)
+    matmul = _matmul(device, matmul_n, dtype, min_run_time)
+    elements = max(1, copy_bytes // 4)
+    copy = _copy(device, elements, min_run_time)
     return Ceilings(
         device=str(device),
-        peak_flops_per_s=flops,
-        peak_bytes_per_s=bandwidth,
+        peak_flops_per_s=2 * matmul_n**3 / matmul.median_s,
+        peak_bytes_per_s=2 * elements * 4 / copy.median_s,
         dtype=str(dtype).removeprefix("torch."),
         tf32=device.type == "cuda" and dtype == torch.float32 and tf32_enabled(),
         matmul_precision=torch.get_float32_matmul_precision(),
         matmul_n=matmul_n,
-        copy_bytes=max(1, copy_bytes // 4) * 4,
+        copy_bytes=elements * 4,
         matmul=matmul,
         copy=copy,
     )
