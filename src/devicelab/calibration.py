@@ -12,6 +12,7 @@ predicted for on any machine.
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from dataclasses import replace
 
@@ -23,6 +24,7 @@ from .costmodel import Calibration, Curve, HostCosts, price
 from .devices import resolve_device
 from .operators import OperatorRecorder, operator_list
 from .overheads import sync_cost
+from .steps import prepare_step, run_steps
 from .timing import timed_block, torch_threads
 
 __all__ = ["calibrate"]
@@ -56,8 +58,8 @@ def _seconds(fn, device: torch.device, repeats: int = 2) -> float:
     return samples[len(samples) // 4]
 
 
-def _tiny_calls(device: torch.device) -> dict[str, tuple]:
-    """One tiny call of each kind, with autograd recording: ``(call, its ops)``."""
+def _tiny_calls(device: torch.device) -> dict[str, object]:
+    """One tiny call of each kind, with autograd recording."""
     gen = torch.Generator().manual_seed(0)
 
     def param(*shape: int) -> torch.Tensor:
@@ -77,27 +79,16 @@ def _tiny_calls(device: torch.device) -> dict[str, tuple]:
     }
 
 
-def _summed_backward(fn):
-    """A call that runs ``fn()``, sums it to a scalar, and runs the backward of that."""
-
-    def run() -> None:
-        fn().sum().backward()
-
-    return run
-
-
-def _ops(fn, backward: bool) -> tuple[int, int]:
-    """Operator calls of ``fn()`` (forward) and, with ``backward``, of its backward."""
+def _ops(fn) -> tuple[int, int]:
+    """Operator calls of ``fn()``, and of the backward of its sum."""
     recorder = OperatorRecorder()
     with recorder:
         out = fn()
         recorder.lap("forward")
-        if backward:
-            _summed_backward(lambda: out)()
-            recorder.lap("backward")
-    calls = recorder.calls
-    forward = sum(c.phase == "forward" for c in calls)
-    return forward, sum(c.phase == "backward" for c in calls) - 1  # less the sum's backward
+        out.sum().backward()
+        recorder.lap("backward")
+    phases = [c.phase for c in recorder.calls]
+    return phases.count("forward"), phases.count("backward") - 1  # less the sum's backward
 
 
 class _HostTimings:
@@ -107,14 +98,14 @@ class _HostTimings:
         self.device = device
         calls = _tiny_calls(device)
         x = next(iter(calls.values()))().detach().requires_grad_()
-        self.ops = {kind: _ops(fn, backward=True) for kind, fn in calls.items()}
+        self.ops = {kind: _ops(fn) for kind, fn in calls.items()}
         self.calls: dict[str, object] = {
-            "backward_base": _summed_backward(lambda: x),
+            "backward_base": lambda: x.sum().backward(),
             "sum_base": lambda: x.sum(),
         }
         for kind, fn in calls.items():
             self.calls[f"forward:{kind}"] = fn
-            self.calls[f"both:{kind}"] = _summed_backward(fn)
+            self.calls[f"both:{kind}"] = lambda fn=fn: fn().sum().backward()
             self.calls[f"summed:{kind}"] = lambda fn=fn: fn().sum()
         self.calls.update(_per_step_calls(device))
         self.least: dict[str, float] = {}
@@ -195,16 +186,14 @@ def _matmul_grid(device: torch.device, levels: tuple[int, ...], max_flops: float
     """Rows ``(m, k, n, flops, seconds)`` of products on a grid of shapes: efficiency depends on
     the shape, not only the FLOPs (a small ``k`` with a large output is slow)."""
     grid = []
-    for m in levels:
-        for k in levels:
-            for n in levels:
-                flops = 2 * m * k * n
-                if flops > max_flops:
-                    continue
-                a, b = torch.rand(m, k, device=device), torch.rand(k, n, device=device)
-                out = torch.empty(m, n, device=device)
-                seconds = _seconds(lambda a=a, b=b, out=out: torch.mm(a, b, out=out), device, 1)
-                grid.append((m, k, n, flops, seconds))
+    for m, k, n in itertools.product(levels, repeat=3):
+        flops = 2 * m * k * n
+        if flops > max_flops:
+            continue
+        a, b = torch.rand(m, k, device=device), torch.rand(k, n, device=device)
+        out = torch.empty(m, n, device=device)
+        seconds = _seconds(lambda a=a, b=b, out=out: torch.mm(a, b, out=out), device, 1)
+        grid.append((m, k, n, flops, seconds))
     return tuple(grid)
 
 
@@ -225,18 +214,15 @@ _CONV_GRID = (
 
 def _conv_backward(grad: torch.Tensor, x: torch.Tensor, w: torch.Tensor, k: int):
     """The backward of a stride-1, same-padded convolution: the input's and weight's gradients."""
-    pad = [k // 2, k // 2]
-    mask = [True, True, False]
     return torch.ops.aten.convolution_backward(
-        grad, x, w, None, [1, 1], pad, [1, 1], False, [0, 0], 1, mask
+        grad, x, w, None, [1, 1], [k // 2] * 2, [1, 1], False, [0, 0], 1, [True, True, False]
     )
 
 
 def _grid_curve(kind: str, rows) -> Curve:
     """The FLOPs curve of a shape grid (rows end with FLOPs and seconds): the fallback for an
     operator whose shape is not known."""
-    points = sorted((row[-2], row[-1]) for row in rows)
-    return Curve(kind, "flops", tuple(points))
+    return Curve(kind, "flops", tuple(sorted((row[-2], row[-1]) for row in rows)))
 
 
 def _conv_grid(device: torch.device, batch: int):
@@ -296,8 +282,6 @@ class _ProbeStep:
     a neighbour's load can last seconds), keeping the least."""
 
     def __init__(self, device: torch.device) -> None:
-        from .steps import StepSpec, run_steps
-
         gen = torch.Generator().manual_seed(0)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
@@ -305,16 +289,7 @@ class _ProbeStep:
         x = torch.randn(4, 16, generator=gen).to(device)
         y = torch.randint(0, 8, (4,), generator=gen).to(device)
         self.ops = operator_list(probe, x, targets=y)
-        optimizer = torch.optim.SGD(probe.parameters(), lr=0.01)
-        spec = StepSpec(
-            model=probe,
-            inputs=(x,),
-            targets=y,
-            loss_fn=F.cross_entropy,
-            optimizer=optimizer,
-            sync_every=1,
-            device=device,
-        )
+        spec = prepare_step(probe, x, targets=y, device=device)  # cross-entropy, SGD, a sync
         self.device = device
         self.step = lambda: run_steps(spec, 1, 1)
         self.times: list[float] = []

@@ -130,16 +130,10 @@ class StepBreakdown:
 
     def residual_sentence(self) -> str:
         """The residual in words, never as a negative time: which side is larger, by how much."""
-        gap = abs(self.residual_s) * 1e6
+        gap = f"{abs(self.residual_s) * 1e6:.1f} µs ({abs(self.residual_share):.1%})"
         if self.residual_s >= 0:
-            return (
-                f"residual: the step took {gap:.1f} µs ({abs(self.residual_share):.1%}) "
-                "more than its parts"
-            )
-        return (
-            f"residual: the parts add up to {gap:.1f} µs ({abs(self.residual_share):.1%}) "
-            "more than the step"
-        )
+            return f"residual: the step took {gap} more than its parts"
+        return f"residual: the parts add up to {gap} more than the step"
 
     def table(self) -> str:
         """The breakdown as a plain-text table: part, microseconds, share of the step."""
@@ -189,9 +183,8 @@ def _rounds(
     for r in range(rounds):
         if r % 2:
             whole_rounds.append(plain())
-            part_rounds.append(instrumented())
-        else:
-            part_rounds.append(instrumented())
+        part_rounds.append(instrumented())
+        if not r % 2:
             whole_rounds.append(plain())
     return part_rounds, whole_rounds
 
@@ -201,7 +194,7 @@ def _positive(name: str, value: int) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _check_counts(steps: int, rounds: int, warmup: int, num_threads: int | None) -> None:
+def _check_counts(steps: int, rounds: int, warmup: int, num_threads: int | None = None) -> None:
     _positive("steps", steps)
     _positive("rounds", rounds)
     if num_threads is not None:
@@ -315,7 +308,6 @@ def time_step(
     steps: int = 40,
     rounds: int = 9,
     warmup: int = 5,
-    num_threads: int | None = None,
 ) -> StepTime:
     """Time the whole step of ``spec`` the way :func:`explain_step` times it, without the parts:
     ``rounds`` blocks of ``steps`` steps after ``warmup`` untimed ones, interquartile mean.
@@ -325,28 +317,19 @@ def time_step(
     ValueError
         Non-positive ``steps`` or ``rounds``, or a negative ``warmup``.
     """
-    _check_counts(steps, rounds, warmup, num_threads)
-    with torch_threads(num_threads):
-        run_steps(spec, 1, warmup)
-        whole = [
-            timed_block(lambda: run_steps(spec, 1, steps), spec.device) / steps
-            for _ in range(rounds)
-        ]
+    _check_counts(steps, rounds, warmup)
+    run_steps(spec, 1, warmup)
+    whole = [
+        timed_block(lambda: run_steps(spec, 1, steps), spec.device) / steps for _ in range(rounds)
+    ]
     return StepTime(interquartile_mean(whole), median_iqr(whole)[1], rounds, steps)
 
 
 def explain_course_step(
-    device: str | torch.device | None = "cpu",
-    *,
-    sync: bool = True,
-    floor: bool = True,
-    steps: int = 40,
-    rounds: int = 9,
-    num_threads: int | None = 1,
+    device: str | torch.device | None = "cpu", *, steps: int = 40, rounds: int = 9
 ) -> StepBreakdown:
     """:func:`explain_step` on the course's step: the seeded 4-10-3 MLP on Iris, full batch, on
-    one thread by default. On the CPU, ``floor=True`` adds the arithmetic floor
-    (:func:`devicelab.floor.course_floor_s`)."""
+    one thread; on the CPU with the arithmetic floor (:func:`devicelab.floor.course_floor_s`)."""
     device = resolve_device(device)
     data = load_iris(device)
     torch.manual_seed(0)
@@ -356,12 +339,11 @@ def explain_course_step(
         data.X_train,
         targets=data.y_train,
         device=device,
-        sync=sync,
         steps=steps,
         rounds=rounds,
-        num_threads=num_threads,
+        num_threads=1,  # the site's CPU figures are at one thread, like the floor's
     )
-    if floor and device.type == "cpu":
+    if device.type == "cpu":
         result = replace(result, floor_s=course_floor_s(data))
     return result
 

@@ -49,27 +49,21 @@ DEFAULT_SYNC_S = 10e-6
 def _launch_and_sync(record: dict[str, Any] | None, cpu: Calibration) -> tuple[float, float, str]:
     """The launch cost added to each operator on a GPU, and a sync, with where they come from."""
     if record is None:
-        return (
-            DEFAULT_LAUNCH_S,
-            DEFAULT_SYNC_S,
-            (
-                f"launch {DEFAULT_LAUNCH_S * 1e6:.0f} µs per kernel and sync "
-                f"{DEFAULT_SYNC_S * 1e6:.0f} µs assumed (no recorded GPU)"
-            ),
+        note = (
+            f"launch {DEFAULT_LAUNCH_S * 1e6:.0f} µs per kernel and sync "
+            f"{DEFAULT_SYNC_S * 1e6:.0f} µs assumed (no recorded GPU)"
         )
+        return DEFAULT_LAUNCH_S, DEFAULT_SYNC_S, note
     m = record["measurements"]
     queued = m["launch"]["per_op"]["queued"]["median_s"]
     launch = max(queued - cpu.host.tiny_op, 0.0)
-    return (
-        launch,
-        m["sync"]["median_s"],
-        (
-            f"launch {launch * 1e6:.1f} µs per kernel (the recorded {record['device_name']}'s "
-            f"tiny operator, {queued * 1e6:.1f} µs, less this CPU's, "
-            f"{cpu.host.tiny_op * 1e6:.1f} µs) and sync {m['sync']['median_s'] * 1e6:.1f} µs "
-            "from its record"
-        ),
+    note = (
+        f"launch {launch * 1e6:.1f} µs per kernel (the recorded {record['device_name']}'s "
+        f"tiny operator, {queued * 1e6:.1f} µs, less this CPU's, "
+        f"{cpu.host.tiny_op * 1e6:.1f} µs) and sync {m['sync']['median_s'] * 1e6:.1f} µs "
+        "from its record"
     )
+    return launch, m["sync"]["median_s"], note
 
 
 def _recorded_host(record: dict[str, Any], cpu: Calibration) -> tuple[HostCosts, str]:
@@ -123,14 +117,8 @@ def _gpu_calibration(
         threads=cpu.threads,
         host=host,
         context=cpu.context,
-        curves={
-            "matmul": compute,
-            "conv": compute,
-            "conv_backward": compute,
-            "elementwise": memory,
-            "reduction": memory,
-            "pool": memory,
-        },
+        curves=dict.fromkeys(("matmul", "conv", "conv_backward"), compute)
+        | dict.fromkeys(("elementwise", "reduction", "pool"), memory),
         sync_s=sync,
         overlap=True,
         source="datasheet",

@@ -99,11 +99,12 @@ def tf32_enabled() -> bool:
         return torch.backends.cuda.matmul.fp32_precision == "tf32"
 
 
-def _matmul(device: torch.device, n: int, dtype: torch.dtype, min_run_time: float) -> Timing:
-    """One ``n x n`` by ``n x n`` product, into a preallocated output (no allocator timed)."""
-    a, b = (torch.rand(n, n, device=device, dtype=dtype) for _ in range(2))
-    out = torch.empty(n, n, device=device, dtype=dtype)
-    label = f"{n}x{n} {dtype} matmul on {device}"
+def _matmul(device: torch.device, n: int, min_run_time: float) -> Timing:
+    """One ``n x n`` by ``n x n`` float32 product, into a preallocated output (no allocator
+    timed)."""
+    a, b = torch.rand(n, n, device=device), torch.rand(n, n, device=device)
+    out = torch.empty(n, n, device=device)
+    label = f"{n}x{n} torch.float32 matmul on {device}"
     return measure(lambda: torch.mm(a, b, out=out), label=label, min_run_time=min_run_time)
 
 
@@ -120,11 +121,10 @@ def measure_ceilings(
     *,
     matmul_n: int | None = None,
     copy_bytes: int | None = None,
-    dtype: torch.dtype = torch.float32,
     min_run_time: float = 0.2,
 ) -> Ceilings:
     """Measure ``device``'s two ceilings, and note whether TF32 was on: the FLOP/s of one
-    ``matmul_n``-square matrix product in ``dtype`` (``2 n^3`` FLOPs), and the bytes/s of a
+    ``matmul_n``-square float32 matrix product (``2 n^3`` FLOPs), and the bytes/s of a
     same-device copy of ``copy_bytes``, counting bytes read plus written (STREAM's "copy"
     convention; a CPU may also read the destination first, which is not counted, so its figure
     is conservative).
@@ -145,15 +145,14 @@ def measure_ceilings(
     matmul_n = default_n if matmul_n is None else matmul_n
     copy_bytes = default_bytes if copy_bytes is None else copy_bytes
     _check_positive(matmul_n=matmul_n, copy_bytes=copy_bytes)  # before a long measurement
-    matmul = _matmul(device, matmul_n, dtype, min_run_time)
+    matmul = _matmul(device, matmul_n, min_run_time)
     elements = max(1, copy_bytes // 4)
     copy = _copy(device, elements, min_run_time)
     return Ceilings(
         device=str(device),
         peak_flops_per_s=2 * matmul_n**3 / matmul.median_s,
         peak_bytes_per_s=2 * elements * 4 / copy.median_s,
-        dtype=str(dtype).removeprefix("torch."),
-        tf32=device.type == "cuda" and dtype == torch.float32 and tf32_enabled(),
+        tf32=device.type == "cuda" and tf32_enabled(),
         matmul_precision=torch.get_float32_matmul_precision(),
         matmul_n=matmul_n,
         copy_bytes=elements * 4,
