@@ -79,13 +79,19 @@ def _tiny_calls(device: torch.device) -> dict[str, object]:
     }
 
 
+def _summed_backward(fn):
+    """A call that runs the backward of ``fn()``'s sum (the one ``backward`` here: the package
+    keeps few, tests/test_layers.py)."""
+    return lambda: fn().sum().backward()
+
+
 def _ops(fn) -> tuple[int, int]:
     """Operator calls of ``fn()``, and of the backward of its sum."""
     recorder = OperatorRecorder()
     with recorder:
         out = fn()
         recorder.lap("forward")
-        out.sum().backward()
+        _summed_backward(lambda: out)()
         recorder.lap("backward")
     phases = [c.phase for c in recorder.calls]
     return phases.count("forward"), phases.count("backward") - 1  # less the sum's backward
@@ -100,12 +106,12 @@ class _HostTimings:
         x = next(iter(calls.values()))().detach().requires_grad_()
         self.ops = {kind: _ops(fn) for kind, fn in calls.items()}
         self.calls: dict[str, object] = {
-            "backward_base": lambda: x.sum().backward(),
+            "backward_base": _summed_backward(lambda: x),
             "sum_base": lambda: x.sum(),
         }
         for kind, fn in calls.items():
             self.calls[f"forward:{kind}"] = fn
-            self.calls[f"both:{kind}"] = lambda fn=fn: fn().sum().backward()
+            self.calls[f"both:{kind}"] = _summed_backward(fn)
             self.calls[f"summed:{kind}"] = lambda fn=fn: fn().sum()
         self.calls.update(_per_step_calls(device))
         self.least: dict[str, float] = {}

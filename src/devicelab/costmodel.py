@@ -1,25 +1,22 @@
 """The cost model: :func:`price` turns a step's operator list
 (:func:`devicelab.operators.operator_list`) and a device's :class:`Calibration` into a
-:class:`StepPrediction`.
-
-One model for every device. Operator ``i`` of kind ``k`` in phase ``p``, with ``F``
-FLOPs and ``B`` bytes, costs the host and the device::
+:class:`StepPrediction`, one way for every device. Operator ``i`` of kind ``k`` in phase
+``p``, with ``F`` FLOPs and ``B`` bytes, costs the host and the device::
 
     host_i   = H[p, k]                         # host seconds per call (the calibration's)
     device_i = max(C_k(F), M_k(B), d_min)      # a product's or a conv's FLOPs, or its bytes
 
-where ``C`` is the device time of a matrix product or convolution of that shape and size
-(small ones reach a small share of the peak), ``M`` the device time of a memory-bound operator
-against its bytes, and ``d_min`` the least time of a kernel. With ``H0`` the per-step host
-costs (module calls, starting the backward, ``zero_grad`` and the update) and ``s`` syncs of
-``t_s`` each::
+``C`` is the device time of a matrix product or convolution of that shape and size (small
+ones reach a small share of the peak), ``M`` a memory-bound operator's against its bytes,
+``d_min`` a kernel's least. With ``H0`` the per-step host costs (module calls, starting the
+backward, ``zero_grad`` and the update) and ``s`` syncs of ``t_s`` each, a CPU's cores issue
+an operator and then compute it, while a GPU computes as its host queues the next::
 
     step_CPU = H0 + sum(host_i) + sum(device_i) + s * t_s
     step_GPU = max(H0 + sum(host_i), sum(device_i)) + s * t_s
 
-A CPU's cores issue an operator and then compute it; a GPU computes while its host queues
-the next kernels. The largest of the four terms (host, syncs, memory-bound device time,
-compute-bound device time) names the bound.
+The largest of the four terms (host, syncs, memory-bound and compute-bound device time) names
+the bound.
 """
 
 from __future__ import annotations
@@ -405,13 +402,12 @@ def _device(call: OperatorCall, cal: Calibration) -> tuple[float, bool]:
     """Device seconds of ``call`` and whether it is arithmetic-bound (a product or a conv)."""
     if call.kind == "view":
         return 0.0, False
-    memory_curve = cal.curves.get(call.kind, cal.curves["elementwise"])
     if call.kind in ("matmul", "conv") and call.flops:
         name = "conv_backward" if call.kind == "conv" and call.phase == "backward" else call.kind
-        memory_curve = cal.curves["elementwise"]
         compute = cal.shaped_seconds(name, call.dims, call.flops)
-        memory = memory_curve.seconds(call.bytes)
+        memory = cal.curves["elementwise"].seconds(call.bytes)
         return max(compute, memory, cal.kernel_floor_s), compute >= memory
+    memory_curve = cal.curves.get(call.kind, cal.curves["elementwise"])
     if call.kind == "loss":
         memory_curve = cal.curves["reduction"]
     elif call.kind == "pool" and call.phase == "backward":

@@ -31,7 +31,6 @@ from .models import MLP
 from .profiling import profile_steps
 from .stats import interquartile_mean, median_iqr, middle_half
 from .steps import (
-    PHASES,
     Laps,
     LossFn,
     OptimizerFactory,
@@ -43,7 +42,6 @@ from .steps import (
 from .timing import timed_block, torch_threads
 
 __all__ = [
-    "PART_NAMES",
     "StepBreakdown",
     "StepTime",
     "explain_course_step",
@@ -52,8 +50,6 @@ __all__ = [
     "time_step",
 ]
 
-#: The parts of a breakdown (the phases of :func:`devicelab.steps.train_step`).
-PART_NAMES = PHASES
 PART_COLOURS = {
     "forward": "#4c72b0",
     "loss": "#64b5cd",
@@ -70,8 +66,8 @@ class StepBreakdown:
     Attributes
     ----------
     parts:
-        Part name to seconds per step, in the order the step runs them (:data:`PART_NAMES`):
-        no ``optimizer`` part without an optimizer; only ``forward`` and ``sync`` for inference.
+        Part name to seconds per step, in :data:`devicelab.steps.PHASES`' order: no
+        ``optimizer`` part without an optimizer; only ``forward`` and ``sync`` for inference.
     measured_s, measured_iqr_s:
         The whole step timed on its own: the interquartile mean over rounds, and the
         interquartile range over all rounds.
@@ -211,7 +207,6 @@ def explain_step(
     loss_fn: LossFn | None = F.cross_entropy,
     optimizer: OptimizerFactory | None = sgd_lr_0_01,
     device: str | torch.device | None = "cpu",
-    sync: bool = True,
     steps: int = 40,
     rounds: int = 9,
     warmup: int = 5,
@@ -232,10 +227,6 @@ def explain_step(
         optimizer part (the gradients are still computed).
     device:
         Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
-    sync:
-        True reads ``loss.item()`` every step, as the course does (inference: waits for the
-        device every step). False never syncs inside the block; the wait at the block's end
-        is then the ``sync`` part, spread over its steps.
     steps, rounds, warmup:
         Steps per timed block; pairs of blocks (one instrumented, one plain), the figures
         being interquartile means over rounds; untimed steps first.
@@ -262,7 +253,6 @@ def explain_step(
         loss_fn=loss_fn,
         optimizer=optimizer,
         device=device,
-        sync=sync,
     )
     with torch_threads(num_threads) as threads:
         run_steps(spec, 1, warmup)

@@ -126,16 +126,12 @@ class OperatorCall:
 
     Attributes
     ----------
-    name:
-        The operator, e.g. ``"addmm"`` or ``"threshold_backward"``.
-    kind:
-        Its kind (:data:`KINDS`).
-    phase:
-        ``"forward"``, ``"loss"``, ``"backward"`` or ``"optimizer"``.
-    flops:
-        Floating-point operations (matrix products, convolutions, attention; 0 for others).
-    bytes:
-        Bytes of the tensors it reads and writes (0 for a view, which moves no data).
+    name, kind, phase:
+        The operator (e.g. ``"addmm"``), its kind (:data:`KINDS`), and ``"forward"``,
+        ``"loss"``, ``"backward"`` or ``"optimizer"``.
+    flops, bytes:
+        Floating-point operations (0 but for products, convolutions and attention), and bytes
+        of the tensors it reads and writes (0 for a view).
     dims:
         The shape that decides its efficiency: ``(m, k, n)`` for an ``m x k`` by ``k x n``
         matrix product (a batched one counts its batch in ``m``); ``(in channels, out
@@ -255,10 +251,9 @@ class OperatorList:
     ----------
     traced_on:
         ``"meta"`` (shapes only), or ``"cpu"`` when the model could not run on ``meta``.
-    module_calls, parameters:
-        ``nn.Module`` calls in the forward, and trainable parameter tensors.
-    least:
-        The least bytes the step must move (:class:`StepBytes`).
+    module_calls, parameters, least:
+        ``nn.Module`` calls in the forward, trainable parameter tensors, and the least bytes
+        the step must move (:class:`StepBytes`).
     """
 
     calls: tuple[OperatorCall, ...]

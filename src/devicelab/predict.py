@@ -129,7 +129,6 @@ def _gpu_calibration(
 def device_calibration(
     device: str | torch.device | dict[str, Any] | Path | Calibration | None,
     *,
-    num_threads: int | None = None,
     quick: bool = False,
 ) -> Calibration:
     """The calibration that prices a step on ``device``.
@@ -140,13 +139,11 @@ def device_calibration(
         A device here (measured, :func:`~devicelab.calibration.calibrate`); a results record
         (a dict, or a ``.json`` path: its recorded calibration, else its GPU's datasheet with
         its sync cost and its own host, this CPU's scaled by the record's cost of issuing a
-        tiny operator); a GPU name from the datasheet
-        table (:func:`devicelab.gpus.datasheet`), priced as that GPU in a machine with this
-        CPU, with the newest recorded GPU's launch and sync costs; or a
-        :class:`~devicelab.costmodel.Calibration`, returned as it is.
+        tiny operator); a GPU name from the datasheet table (:func:`devicelab.gpus.datasheet`),
+        as that GPU in a machine with this CPU, with the newest recorded GPU's launch and sync
+        costs; or a :class:`~devicelab.costmodel.Calibration`, returned as it is.
     quick:
-        Measure what is measured here with :func:`~devicelab.calibration.calibrate`'s
-        ``quick`` sweeps.
+        Measure here with :func:`~devicelab.calibration.calibrate`'s ``quick`` sweeps.
 
     Raises
     ------
@@ -183,8 +180,7 @@ def device_calibration(
     if isinstance(device, torch.device) or device is None or _is_device_name(str(device)):
         where = resolve_device(device)
         # one thread issues a GPU's operators: its host side is this CPU's at one thread
-        threads = num_threads if where.type == "cpu" else 1
-        return calibrate(where, num_threads=threads, quick=quick)
+        return calibrate(where, num_threads=None if where.type == "cpu" else 1, quick=quick)
     from .gpus import datasheet
 
     cpu = calibrate("cpu", num_threads=1, quick=quick)  # one host thread issues its operators
@@ -205,13 +201,10 @@ def predict_step(
     optimizer: OptimizerFactory | None | str = AUTO,
     device: str | torch.device | dict[str, Any] | Path | Calibration | None = "cpu",
     syncs: int = 1,
-    num_threads: int | None = None,
     quick_calibration: bool = False,
 ) -> StepPrediction:
-    """Predict one step of ``model`` on ``device``, without timing it: the step of
-    :func:`devicelab.steps.train_step`, its operators listed on ``meta``
-    (:func:`devicelab.operators.operator_list`) and priced by :func:`device_calibration`'s
-    calibration (:mod:`devicelab.costmodel`).
+    """Predict one step (:func:`devicelab.steps.train_step`) of ``model`` on ``device`` without
+    timing it: its operator list priced by :mod:`devicelab.costmodel`.
 
     Parameters
     ----------
@@ -223,9 +216,6 @@ def predict_step(
         Anything :func:`device_calibration` accepts.
     syncs:
         Syncs per step (1: ``loss.item()`` every step).
-    num_threads:
-        The thread count a CPU's calibration is measured at (None: the current one); a GPU's
-        host side is measured at one thread, since one thread issues its operators.
     quick_calibration:
         Calibrate with :func:`~devicelab.calibration.calibrate`'s ``quick`` sweeps: for dry
         runs and tests (a CPU standing in for a GPU); large operators are priced less exactly.
@@ -242,14 +232,8 @@ def predict_step(
     if isinstance(syncs, bool) or not isinstance(syncs, int) or syncs < 0:
         raise ValueError(f"syncs must be a non-negative integer, got {syncs!r}")
     loss_fn, optimizer = step_kind(targets, loss_fn, optimizer)
-    ops = operator_list(
-        model,
-        as_tensors("inputs", inputs),
-        targets=targets,
-        loss_fn=loss_fn,
-        optimizer=optimizer,
-    )
-    cal = device_calibration(device, num_threads=num_threads, quick=quick_calibration)
+    ops = operator_list(model, inputs, targets=targets, loss_fn=loss_fn, optimizer=optimizer)
+    cal = device_calibration(device, quick=quick_calibration)
     line = _provenance(device, cal)
     return price(
         ops,
@@ -299,14 +283,11 @@ def check_prediction(
     targets: torch.Tensor | None = None,
     loss_fn: LossFn | None = F.cross_entropy,
     device: str | torch.device | None = "cpu",
-    num_threads: int | None = 1,
     max_attempts: int = 3,
 ) -> PredictionCheck:
-    """Predict the step on ``device`` (a device here), then measure it: the cost model's check.
-
-    The prediction never sees the measurement: the least of two
-    :func:`devicelab.explain.explain_step` runs of a copy of ``model`` moved to ``device`` (the
-    caller's tensors stay where they are), sized from the prediction, at ``num_threads``.
+    """Predict the step on ``device`` (a device here), then measure it, the least of two
+    :func:`devicelab.explain.explain_step` runs of a copy of ``model`` moved there, both at one
+    thread (the site's CPU figures are): the cost model's check.
 
     A neighbour's load only ever adds time, to either side, so while the ratio is outside
     :data:`SETTLED_BAND` the check is made again with a fresh calibration, up to
@@ -327,12 +308,12 @@ def check_prediction(
     measured: list[float] = []
     for attempt in range(max_attempts):
         age = CALIBRATION_MAX_AGE_S if attempt == 0 else 0.0  # a repeat measures again
-        cal = calibrate(device, num_threads=num_threads, max_age_s=age)
+        cal = calibrate(device, num_threads=1, max_age_s=age)
         predictions.append(
             predict_step(model, inputs, targets=targets, loss_fn=loss_fn, device=cal)
         )
         predicted = min(predictions, key=lambda p: p.step_s)
-        plan = (model, inputs, targets, loss_fn, where, num_threads, predicted.step_s)
+        plan = (model, inputs, targets, loss_fn, where, predicted.step_s)
         measured.append(min(_measure(*plan) for _ in range(2)))
         check = PredictionCheck(predicted, min(measured), attempt + 1)
         if SETTLED_BAND[0] <= check.ratio <= SETTLED_BAND[1]:
@@ -340,7 +321,7 @@ def check_prediction(
     return check
 
 
-def _measure(model, inputs, targets, loss_fn, device, num_threads, predicted_s: float) -> float:
+def _measure(model, inputs, targets, loss_fn, device, predicted_s: float) -> float:
     """One :func:`~devicelab.explain.explain_step` of a copy of ``model`` on ``device`` (the
     copy, the inputs and the targets moved there), sized to take about 20 ms a block."""
     from .explain import explain_step
@@ -355,5 +336,5 @@ def _measure(model, inputs, targets, loss_fn, device, num_threads, predicted_s: 
         steps=steps,
         rounds=7 if predicted_s < 0.01 else 3,
         warmup=2,
-        num_threads=num_threads,
+        num_threads=1,
     ).measured_s

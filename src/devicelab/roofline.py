@@ -175,11 +175,10 @@ def crossover(
     """
     if not (len(sizes) == len(cpu_s) == len(gpu_s)) or not sizes:
         raise ValueError("sizes, cpu_s and gpu_s must be non-empty and of equal length")
-    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
     found = None
-    for i in reversed(order):
-        if gpu_s[i] < cpu_s[i]:
-            found = sizes[i]
-        else:
+    rows = sorted(zip(sizes, cpu_s, gpu_s, strict=True), key=lambda row: row[0])
+    for size, cpu, gpu in reversed(rows):
+        if not gpu < cpu:
             break
+        found = size
     return found
