@@ -383,11 +383,9 @@ def calibrate(
 
     Parameters
     ----------
-    device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
     num_threads:
-        torch intra-op threads while measuring (None: the current number). A prediction made
-        from the calibration holds for that thread count.
+        torch intra-op threads while measuring (None: the current number), the thread count
+        its predictions hold for.
     quick:
         Stop the size sweeps earlier (``bench --quick``).
     max_age_s:

@@ -46,13 +46,9 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Curve:
-    """Device seconds of one kind of operator against its size (FLOPs or bytes).
-
-    ``points`` are ``(size, seconds)`` pairs, sizes increasing, seconds measured above the
-    tiny size's time (which is host cost). Between points the curve is interpolated on a
-    log-log scale; beyond the largest point the time grows in proportion to the size (the
-    largest point's rate holds), and below the smallest it shrinks in proportion.
-    """
+    """Device seconds of one kind of operator against its size (FLOPs or bytes): ``points``,
+    ``(size, seconds)`` pairs by increasing size, interpolated on a log-log scale, and in
+    proportion to the size beyond the first and last points."""
 
     kind: str
     unit: str
@@ -94,15 +90,12 @@ class HostCosts:
     Attributes
     ----------
     per_call:
-        Seconds per call, keyed ``(phase, kind)``: a phase of :data:`HOST_PHASES` and a kind
-        of :data:`devicelab.operators.KINDS`.
-    module_call:
-        One ``nn.Module`` call's own cost (the hooks and the dispatch to ``forward``).
+        Seconds per call, keyed ``(phase, kind)`` (:data:`HOST_PHASES`,
+        :data:`devicelab.operators.KINDS`).
     optimizer_fixed, optimizer_per_parameter:
         ``zero_grad`` and the SGD update: once per step, and per parameter tensor.
     tiny_op:
-        One in-place add on one element with no autograd: what a GPU's launch cost is
-        compared with.
+        One in-place add on one element, no autograd: what a GPU's launch is compared with.
     """
 
     per_call: dict[tuple[str, str], float]
@@ -171,14 +164,11 @@ class Calibration:
         torch intra-op threads during the measurement.
     context:
         The factor that turns host costs measured one call at a time into the same calls'
-        cost in a step (measured on a fixed mixed probe; usually above 1). A factor, not a
-        cost, so it is kept apart from them.
+        cost in a step (measured on a fixed mixed probe; usually above 1).
     curves:
         Device seconds against size, keyed ``"matmul"``, ``"conv"``, ``"conv_backward"``
         (FLOPs), ``"elementwise"``, ``"reduction"``, ``"pool"`` and ``"pool_backward"``
         (bytes).
-    sync_s:
-        One ``.item()``: the host waiting for the device and copying a scalar back.
     overlap:
         Whether the device runs while the host queues (a GPU) or after it (a CPU).
     kernel_floor_s:

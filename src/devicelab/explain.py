@@ -69,8 +69,7 @@ class StepBreakdown:
         Part name to seconds per step, in :data:`devicelab.steps.PHASES`' order: no
         ``optimizer`` part without an optimizer; only ``forward`` and ``sync`` for inference.
     measured_s, measured_iqr_s:
-        The whole step timed on its own: the interquartile mean over rounds, and the
-        interquartile range over all rounds.
+        The whole step timed on its own: interquartile mean and range over rounds.
     ops:
         Top-level ATen operator calls per step (called from Python or from autograd).
     kernels, device_busy_s:
@@ -220,19 +219,14 @@ def explain_step(
     model, inputs, targets:
         Any module whose parameters are on ``device``; a tensor or a sequence of tensors
         passed as ``model(*inputs)``; what ``loss_fn`` compares the output with.
-    loss_fn:
-        ``loss_fn(outputs, targets)`` (cross-entropy by default). None measures inference.
-    optimizer:
-        A factory called with the parameters (SGD with lr 0.01 by default). None: no
-        optimizer part (the gradients are still computed).
-    device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
+    loss_fn, optimizer:
+        ``loss_fn(outputs, targets)`` (cross-entropy; None measures inference), and a factory
+        called with the parameters (SGD with lr 0.01; None: no optimizer part).
     steps, rounds, warmup:
         Steps per timed block; pairs of blocks (one instrumented, one plain), the figures
         being interquartile means over rounds; untimed steps first.
     num_threads:
-        torch intra-op threads while measuring (None: the current number). The site's pages
-        measure the course's step on one: its operators are too small to split.
+        torch intra-op threads while measuring (None: the current number).
 
     Raises
     ------

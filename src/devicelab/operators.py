@@ -133,10 +133,9 @@ class OperatorCall:
         Floating-point operations (0 but for products, convolutions and attention), and bytes
         of the tensors it reads and writes (0 for a view).
     dims:
-        The shape that decides its efficiency: ``(m, k, n)`` for an ``m x k`` by ``k x n``
-        matrix product (a batched one counts its batch in ``m``); ``(in channels, out
-        channels, kernel size, output pixels)`` for a convolution or its backward; empty
-        otherwise.
+        The shape that decides its efficiency: ``(m, k, n)`` for a matrix product (a batch
+        counted in ``m``), ``(in channels, out channels, kernel size, output pixels)`` for a
+        convolution or its backward; empty otherwise.
     """
 
     name: str

@@ -68,13 +68,9 @@ def _launch_and_sync(record: dict[str, Any] | None, cpu: Calibration) -> tuple[f
 
 def _recorded_host(record: dict[str, Any], cpu: Calibration) -> tuple[HostCosts, str]:
     """The recorded GPU's host side: this CPU's host costs, scaled by the recorded host's time to
-    issue one tiny operator to its GPU over this CPU's time to run one.
-
-    Both are measured the same way (``tiny_op`` here, the record's queued ``add_``), so this
-    machine's speed cancels. The record's CPU course step is no measure of this: that host
-    issues a CUDA operator several times slower than it runs a CPU one (dispatch, the caching
-    allocator, the launch).
-    """
+    issue one tiny operator to its GPU over this CPU's time to run one (measured alike, so this
+    machine's speed cancels; the record's CPU step is no measure of it: that host issues a CUDA
+    operator several times slower than it runs a CPU one)."""
     queued = record["measurements"]["launch"]["per_op"]["queued"]["median_s"]
     scale = queued / cpu.host.tiny_op
     return cpu.host.scaled(scale), (

@@ -41,11 +41,9 @@ class Ceilings:
     peak_flops_per_s, peak_bytes_per_s:
         Achieved FLOP/s of a large matrix product, and bytes/s of a large copy (read plus
         written): :func:`measure_ceilings`.
-    tf32:
-        Whether float32 matrix products were allowed to use TF32 tensor cores (GPU only),
-        which raise the compute ceiling several times.
-    matmul_precision:
-        ``torch.get_float32_matmul_precision()`` during the measurement.
+    tf32, matmul_precision:
+        Whether float32 products could use TF32 tensor cores (GPU only; several times the
+        ceiling), and ``torch.get_float32_matmul_precision()`` during the measurement.
     matmul_n, copy_bytes, matmul, copy:
         The product's side, the copy buffer's size, and the timings behind the two peaks;
         None when the ceilings were typed in.
@@ -123,17 +121,12 @@ def measure_ceilings(
     copy_bytes: int | None = None,
     min_run_time: float = 0.2,
 ) -> Ceilings:
-    """Measure ``device``'s two ceilings, and note whether TF32 was on: the FLOP/s of one
-    ``matmul_n``-square float32 matrix product (``2 n^3`` FLOPs), and the bytes/s of a
-    same-device copy of ``copy_bytes``, counting bytes read plus written (STREAM's "copy"
-    convention; a CPU may also read the destination first, which is not counted, so its figure
-    is conservative).
-
-    Parameters
-    ----------
-    matmul_n, copy_bytes:
-        1,024 and 256 MiB on a CPU, 8,192 and 1 GiB on a GPU by default: large enough to leave
-        the caches and fill a GPU, small enough to time in about a second.
+    """Measure ``device``'s two ceilings: the FLOP/s of one ``matmul_n``-square float32 matrix
+    product (``2 n^3`` FLOPs), and the bytes/s of a copy of ``copy_bytes``, counting bytes read
+    plus written (STREAM's "copy" convention; a CPU may also read the destination first, which
+    is not counted, so its figure is conservative). ``matmul_n`` and ``copy_bytes`` are 1,024
+    and 256 MiB on a CPU, 8,192 and 1 GiB on a GPU by default: beyond the caches, a GPU filled,
+    about a second.
 
     Raises
     ------
