@@ -1,12 +1,7 @@
 """What a device charges for each kind of operator (:class:`devicelab.costmodel.Calibration`),
-measured on tiny tensors and a few sizes of each kind, never on the reader's model.
-
-Host costs per call by phase and kind come from tiny calls: the forward with autograd
-recording; the backward as the call and its backward, less the call and a baseline backward;
-the update as SGD over 10 parameter tensors less SGD over 2. Device time against size is the
-time above the smallest size's, so a small product reaches a small share of the peak, as real
-ones do. ``bench`` records the calibration (results schema v3), so a GPU measured once can be
-predicted for on any machine.
+measured on tiny calls and a few sizes of each kind, never on the reader's model. Device time
+is the time above the smallest size's, so a small product reaches a small share of the peak,
+as real ones do. ``bench`` records it, so a GPU measured once can be predicted on any machine.
 """
 
 from __future__ import annotations
@@ -29,9 +24,6 @@ from .timing import timed_block, torch_threads
 
 __all__ = ["calibrate"]
 
-#: Seconds of timed calls per micro-benchmark: long enough for a stable median, short enough
-#: that a whole calibration takes a few seconds.
-MIN_RUN_TIME = 0.05
 #: The largest context factor a calibration accepts (see :func:`_context`).
 CONTEXT_LIMIT = 4.0
 #: The two optimizers timed for the update's cost: one over this few parameter tensors, one
@@ -308,7 +300,7 @@ class _ProbeStep:
 
 def _context(cal: Calibration, probe_s: float, ops) -> float:
     """Measured host time of the probe's step over the sum of its calls' host costs."""
-    predicted = price(ops, cal, syncs=1, parameters=ops.parameters, module_calls=ops.module_calls)
+    predicted = price(ops, cal, syncs=1)
     factor = (probe_s - predicted.sync_s - predicted.device_s) / predicted.host_s
     # Calls in a step usually cost more than one at a time (caches, Python between them); but
     # the tiny calls are timed in whatever state the process is in, so the factor also corrects
@@ -351,19 +343,17 @@ def _calibrate(device: str, threads: int, quick: bool) -> Calibration:
             curves["conv_backward"] = _grid_curve("conv", grids["conv_backward"])
         host.timing_pass()
         probe.time()
+        # a GPU's kernel floor: the elementwise curve's first point (none when no size took
+        # longer than the smallest)
+        floor = curves["elementwise"].points[:1] if on_gpu else ()
         cal = Calibration(
             device=device,
             threads=threads,
             host=host.costs(),
             curves=curves,
-            sync_s=sync_cost(where, min_run_time=MIN_RUN_TIME).median_s,
+            sync_s=sync_cost(where, min_run_time=0.05).median_s,  # a stable median, quickly
             overlap=on_gpu,
-            # no point above the smallest call's time: no kernel floor was seen
-            kernel_floor_s=(
-                curves["elementwise"].points[0][1]
-                if on_gpu and curves["elementwise"].points
-                else 0.0
-            ),
+            kernel_floor_s=floor[0][1] if floor else 0.0,
             source="measured",
             shape_grids=grids,
         )

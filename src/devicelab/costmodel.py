@@ -68,11 +68,6 @@ class Curve:
         w = (math.log(size) - math.log(x0)) / (math.log(x1) - math.log(x0))
         return math.exp(math.log(y0) + w * (math.log(y1) - math.log(y0)))
 
-    @property
-    def best_rate(self) -> float:
-        """The highest size per second any point reached (FLOP/s or bytes/s)."""
-        return max(x / y for x, y in self.points)
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {"kind": self.kind, "unit": self.unit, "points": [list(p) for p in self.points]}
@@ -410,13 +405,10 @@ def price(
     cal: Calibration,
     *,
     syncs: int = 1,
-    parameters: int = 0,
-    module_calls: int = 0,
     provenance_line: str = "",
 ) -> StepPrediction:
-    """Price ``ops`` with ``cal`` (the module's cost model), for a step with ``syncs`` syncs,
-    ``parameters`` trainable parameter tensors (``zero_grad`` and the update visit each) and
-    ``module_calls`` module calls. Host costs are scaled by the calibration's ``context``."""
+    """Price ``ops`` with ``cal`` (the module's cost model), for a step with ``syncs`` syncs.
+    Host costs are scaled by the calibration's ``context``."""
     groups: dict[tuple[str, str], dict[str, float]] = {}
     compute = memory = host = 0.0
     for call in ops.calls:
@@ -428,10 +420,10 @@ def price(
             group[name] += value
     training = any(c.phase == "backward" for c in ops.calls)
     optimized = any(c.phase == "optimizer" for c in ops.calls)
-    host += module_calls * cal.host.module_call
+    host += ops.module_calls * cal.host.module_call
     host += cal.host.backward_call if training else 0.0
-    if optimized:
-        host += cal.host.optimizer_fixed + parameters * cal.host.optimizer_per_parameter
+    if optimized:  # zero_grad and the update visit each trainable parameter tensor
+        host += cal.host.optimizer_fixed + ops.parameters * cal.host.optimizer_per_parameter
     host *= cal.context
     device = compute + memory
     sync = syncs * cal.sync_s

@@ -7,10 +7,7 @@ that the parts add up, never used as a part.
 
 The parts are timed inside the real loop, in the real order (:class:`~devicelab.steps.Laps`),
 so each phase sees the state the previous one left (``backward`` allocates the gradients that
-``zero_grad`` set to None); a phase timed alone in a loop would be a cheaper operation. The
-figures are interquartile means over the same rounds for the parts and the whole, not medians:
-on a noisy machine the times are skewed, and medians do not add up. Counts and device time
-come from :mod:`devicelab.profiling`, never host times (the profiler inflates them).
+``zero_grad`` set to None); a phase timed alone in a loop would be a cheaper operation.
 """
 
 from __future__ import annotations
@@ -251,10 +248,12 @@ def explain_step(
     with torch_threads(num_threads) as threads:
         run_steps(spec, 1, warmup)
         part_rounds, whole_rounds = _rounds(spec, steps=steps, rounds=rounds)
+        # only counts and device time come from the profiler: it inflates host times
         profile = profile_steps(
             lambda: run_steps(spec, 1, min(steps, 5)), device, steps=min(steps, 5)
         )
-    # the same rounds for the parts and the whole, ranked by the pair's total: means add up
+    # interquartile means of the same rounds for the parts and the whole, ranked by the pair's
+    # total: times on a noisy machine are skewed, and medians would not add up
     kept = middle_half(
         [sum(p.values()) + w for p, w in zip(part_rounds, whole_rounds, strict=True)]
     )
@@ -282,8 +281,6 @@ class StepTime:
 
     mean_s: float
     iqr_s: float
-    rounds: int
-    steps_per_block: int
 
 
 def time_step(
@@ -306,7 +303,7 @@ def time_step(
     whole = [
         timed_block(lambda: run_steps(spec, 1, steps), spec.device) / steps for _ in range(rounds)
     ]
-    return StepTime(interquartile_mean(whole), median_iqr(whole)[1], rounds, steps)
+    return StepTime(interquartile_mean(whole), median_iqr(whole)[1])
 
 
 def explain_course_step(

@@ -176,11 +176,9 @@ def _flops(packet, name: str, args, kwargs, out) -> int:
     if packet in flop_registry:
         return int(flop_registry[packet](*args, **kwargs, out_val=out))
     if name in _SDPA_FORWARD:
-        return int(sdpa_flop_count(args[0].shape, args[1].shape, args[2].shape))
+        return int(sdpa_flop_count(*(a.shape for a in args[:3])))
     if name in _SDPA_BACKWARD:
-        return int(
-            sdpa_backward_flop_count(args[0].shape, args[1].shape, args[2].shape, args[3].shape)
-        )
+        return int(sdpa_backward_flop_count(*(a.shape for a in args[:4])))
     return 0
 
 

@@ -32,10 +32,8 @@ __all__ = [
     "predict_step",
 ]
 
-#: The share of a datasheet's float32 peak that a large matrix product reaches, when no
-#: recorded GPU has measured ceilings: a float32 8,192-cubed matmul on an H100 80GB HBM3 with
-#: TF32 off reached 51.6 TFLOP/s of the datasheet's 66.9. A record with a roofline section
-#: uses its own measured ceilings instead.
+#: The share of a datasheet's float32 peak that a large matrix product reaches: a float32
+#: 8,192-cubed matmul on an H100 80GB HBM3 with TF32 off reached 51.6 TFLOP/s of its 66.9.
 DEFAULT_COMPUTE_SHARE = 0.77
 #: The share of a datasheet's bandwidth that a large device copy reaches (assumed).
 DEFAULT_BANDWIDTH_SHARE = 0.8
@@ -230,15 +228,7 @@ def predict_step(
     loss_fn, optimizer = step_kind(targets, loss_fn, optimizer)
     ops = operator_list(model, inputs, targets=targets, loss_fn=loss_fn, optimizer=optimizer)
     cal = device_calibration(device, quick=quick_calibration)
-    line = _provenance(device, cal)
-    return price(
-        ops,
-        cal,
-        syncs=syncs,
-        parameters=ops.parameters if loss_fn else 0,
-        module_calls=ops.module_calls,
-        provenance_line=line,
-    )
+    return price(ops, cal, syncs=syncs, provenance_line=_provenance(device, cal))
 
 
 def _provenance(device, cal: Calibration) -> str:
