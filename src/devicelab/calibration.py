@@ -72,8 +72,7 @@ def _tiny_calls(device: torch.device) -> dict[str, object]:
 
 
 def _summed_backward(fn):
-    """A call that runs the backward of ``fn()``'s sum (the one ``backward`` here: the package
-    keeps few, tests/test_layers.py)."""
+    """A call that runs the backward of ``fn()``'s sum (one ``backward``: tests/test_layers.py)."""
     return lambda: fn().sum().backward()
 
 
@@ -117,9 +116,8 @@ class _HostTimings:
     def costs(self) -> HostCosts:
         """The host costs, from the least times."""
         t = self.least
-        # The backward call's own host cost: a sum and its backward, less the sum alone. Two
-        # least times that nearly agree can come out in either order, so a reading below zero
-        # is noise, clamped at zero like every other cost (the schema requires >= 0).
+        # The backward call's own cost: a sum and its backward, less the sum alone. Below zero
+        # is noise (two near-equal least times), clamped like every cost (the schema: >= 0).
         base = max(t["backward_base"] - t["sum_base"], 0.0)
         per_call: dict[tuple[str, str], float] = {}
         for kind, (forward_ops, backward_ops) in self.ops.items():
@@ -218,8 +216,7 @@ def _conv_backward(grad: torch.Tensor, x: torch.Tensor, w: torch.Tensor, k: int)
 
 
 def _grid_curve(kind: str, rows) -> Curve:
-    """The FLOPs curve of a shape grid (rows end with FLOPs and seconds): the fallback for an
-    operator whose shape is not known."""
+    """The FLOPs curve of a shape grid: for an operator whose shape is not known."""
     return Curve(kind, "flops", tuple(sorted((row[-2], row[-1]) for row in rows)))
 
 
@@ -262,8 +259,7 @@ def _bytes_calls(device: torch.device, kind: str, largest: int):
 
 
 class _MixedProbe(nn.Module):
-    """A fixed tiny network of mixed operators (none of the site's models): a step of it shows
-    how much more host time calls cost in a real step than one at a time."""
+    """A fixed tiny network of mixed operators, whose step gives the context factor."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -276,8 +272,7 @@ class _MixedProbe(nn.Module):
 
 
 class _ProbeStep:
-    """Training steps of the probe (seeded), timed between the other measurements (a burst of
-    a neighbour's load can last seconds), keeping the least."""
+    """The probe's seeded step, timed between the other measurements, keeping the least."""
 
     def __init__(self, device: torch.device) -> None:
         gen = torch.Generator().manual_seed(0)
@@ -302,10 +297,9 @@ def _context(cal: Calibration, probe_s: float, ops) -> float:
     """Measured host time of the probe's step over the sum of its calls' host costs."""
     predicted = price(ops, cal, syncs=1)
     factor = (probe_s - predicted.sync_s - predicted.device_s) / predicted.host_s
-    # Calls in a step usually cost more than one at a time (caches, Python between them); but
-    # the tiny calls are timed in whatever state the process is in, so the factor also corrects
-    # them down when they came out slow. Beyond CONTEXT_LIMIT either way, the machine was
-    # disturbed while the probe ran.
+    # Calls in a step usually cost more than one at a time (caches, Python between them), but
+    # the factor also corrects tiny calls that came out slow. Beyond CONTEXT_LIMIT either way,
+    # the machine was disturbed while the probe ran.
     return min(max(factor, 1 / CONTEXT_LIMIT), CONTEXT_LIMIT)
 
 
@@ -380,8 +374,7 @@ def calibrate(
         Stop the size sweeps earlier (``bench --quick``).
     max_age_s:
         Measure again when the kept calibration is at least this old (0: now); None keeps
-        whatever this process has. A machine's speed drifts over minutes, so a prediction
-        checked against a measurement needs one of the same minute
+        whatever this process has. A machine's speed drifts over minutes
         (:func:`devicelab.predict.check_prediction`).
 
     Raises

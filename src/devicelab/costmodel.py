@@ -73,8 +73,7 @@ class Curve:
         return {"kind": self.kind, "unit": self.unit, "points": [list(p) for p in self.points]}
 
 
-#: The phases whose host cost a calibration keeps per operator call (the optimizer's is priced
-#: per parameter tensor instead).
+#: The phases whose host cost a calibration keeps per call (the optimizer's: per parameter).
 HOST_PHASES = ("forward", "backward")
 
 
@@ -85,7 +84,7 @@ class HostCosts:
     Attributes
     ----------
     per_call:
-        Seconds per call, keyed ``(phase, kind)`` (:data:`HOST_PHASES`,
+        Seconds per call by ``(phase, kind)`` (:data:`HOST_PHASES`,
         :data:`devicelab.operators.KINDS`).
     optimizer_fixed, optimizer_per_parameter:
         ``zero_grad`` and the SGD update: once per step, and per parameter tensor.
@@ -101,8 +100,7 @@ class HostCosts:
     tiny_op: float
 
     def call(self, phase: str, kind: str) -> float:
-        """Host seconds of one call; a kind the calibration did not measure costs an
-        elementwise call's."""
+        """Host seconds of one call (an unmeasured kind costs an elementwise call's)."""
         return self.per_call.get((phase, kind), self.per_call[(phase, "elementwise")])
 
     def scaled(self, factor: float) -> HostCosts:
@@ -142,8 +140,7 @@ class HostCosts:
         return cls(per_call=per_call, **{name: data[name] for name in _PER_STEP})
 
 
-#: The per-step costs of :class:`HostCosts` (all but ``per_call``), in the order a record
-#: writes them.
+#: The per-step costs of :class:`HostCosts`, in the order a record writes them.
 _PER_STEP = tuple(f.name for f in fields(HostCosts) if f.name != "per_call")
 
 
@@ -155,15 +152,12 @@ class Calibration:
     ----------
     device:
         The device, e.g. ``"cpu"`` or ``"cuda:0"``, or a GPU's name for a datasheet.
-    threads:
-        torch intra-op threads during the measurement.
     context:
         The factor that turns host costs measured one call at a time into the same calls'
         cost in a step (measured on a fixed mixed probe; usually above 1).
     curves:
         Device seconds against size, keyed ``"matmul"``, ``"conv"``, ``"conv_backward"``
-        (FLOPs), ``"elementwise"``, ``"reduction"``, ``"pool"`` and ``"pool_backward"``
-        (bytes).
+        (FLOPs), ``"elementwise"``, ``"reduction"``, ``"pool"``, ``"pool_backward"`` (bytes).
     overlap:
         Whether the device runs while the host queues (a GPU) or after it (a CPU).
     kernel_floor_s:
@@ -250,17 +244,15 @@ class Calibration:
 #: The four bounds a step can be under, the names :func:`name_bound` gives.
 BOUNDS = ("launch/dispatch-bound", "sync-bound", "memory-bound", "compute-bound")
 _TERM_BOUND = dict(zip(("host_s", "sync_s", "memory_s", "compute_s"), BOUNDS, strict=True))
-#: The factor a prediction may be off by, by where its calibration came from. On this machine
-#: the page checks that predictions land within 25% of measured steps; a recorded or a
-#: datasheet GPU is priced partly from assumptions, so its band is wider.
+#: The factor a prediction may be off by, by where its calibration came from: a page checks
+#: this machine's within 25%; a recorded or datasheet GPU's rest partly on assumptions.
 UNCERTAINTY = {"measured": 1.25, "record": 1.5, "datasheet": 2.0}
 
 
 @dataclass(frozen=True)
 class StepTerms:
-    """Seconds per step of the four things a step can wait on (None: not known): the host
-    issuing the operators, the syncs, memory-bound device time, and the device time of matrix
-    products and convolutions."""
+    """Seconds per step of the four things a step can wait on (None: not known): the host, the
+    syncs, memory-bound and compute-bound device time."""
 
     host_s: float
     sync_s: float
@@ -305,16 +297,13 @@ class StepPrediction:
     host_s, device_s, sync_s:
         The host's time (per-step costs and every operator call), the device's (every
         operator's arithmetic or memory traffic) and the syncs'.
-    terms, bound:
-        The four terms (:class:`StepTerms`) and the bound they name (:func:`name_bound`).
-    per_op:
+    terms, bound, per_op:
+        The four terms (:class:`StepTerms`), the bound they name (:func:`name_bound`), and an
         :class:`OperatorCost` per ``(kind, phase)``.
     low_s, high_s:
         The range the prediction may be off by (:data:`UNCERTAINTY`).
-    source, assumptions:
-        Where the calibration came from and what it assumed (:class:`Calibration`).
-    provenance:
-        One line: which device, calibrated how.
+    source, assumptions, provenance:
+        Where the calibration came from, what it assumed, and a line saying so.
     flops, bytes_moved, ops:
         The step's FLOPs, its operators' bytes, and its operator calls.
     """
@@ -339,8 +328,7 @@ class StepPrediction:
 
     @property
     def spread(self) -> Spread:
-        """The prediction and its range, a :class:`~devicelab.stats.Spread` of kind
-        ``"prediction"``."""
+        """The prediction and its range, a :class:`~devicelab.stats.Spread`."""
         return Spread(self.step_s, self.low_s, self.high_s, "prediction")
 
     def to_dict(self) -> dict[str, Any]:
@@ -349,8 +337,8 @@ class StepPrediction:
         return {"kind": "prediction", **data, "assumptions": list(self.assumptions)}
 
     def __str__(self) -> str:
-        """A short table, like ``torch.utils.benchmark``'s ``Measurement``: the step and its
-        range, the four terms and the bound, then one row per operator kind and phase."""
+        """A short table: the step and its range, the terms and the bound, a row per kind and
+        phase."""
 
         def us(seconds: float | None) -> str:
             return "-" if seconds is None else f"{seconds * 1e6:.1f}"

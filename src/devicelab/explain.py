@@ -1,9 +1,7 @@
 """Where each microsecond of a training step goes: parts that are measured and add up.
 
-:func:`explain_step` times each phase of :func:`devicelab.steps.train_step` (the host time of
-the forward, the loss, the backward and the optimizer, and the ``sync``, the wait in
-``loss.item()``) and the whole step on its own; the difference is the *residual*, the check
-that the parts add up, never used as a part.
+:func:`explain_step` times each phase of :func:`devicelab.steps.train_step` and the whole step
+on its own; the difference is the *residual*, the check that the parts add up.
 
 The parts are timed inside the real loop, in the real order (:class:`~devicelab.steps.Laps`),
 so each phase sees the state the previous one left (``backward`` allocates the gradients that
@@ -238,12 +236,7 @@ def explain_step(
     device = resolve_device(device)
     _check_counts(steps, rounds, warmup, num_threads)
     spec = prepare_step(
-        model,
-        inputs,
-        targets=targets,
-        loss_fn=loss_fn,
-        optimizer=optimizer,
-        device=device,
+        model, inputs, targets=targets, loss_fn=loss_fn, optimizer=optimizer, device=device
     )
     with torch_threads(num_threads) as threads:
         run_steps(spec, 1, warmup)

@@ -1,11 +1,8 @@
 """The operator list of a step: every ATen operator it runs, with its kind, phase, FLOPs and bytes.
 
-:func:`operator_list` runs the package's one step (:func:`devicelab.steps.train_step`) on the
-``meta`` device under a dispatch mode that records each operator below autograd (the
-backward's included): shapes are all the counts need. FLOPs come from
-:mod:`torch.utils.flop_counter`, bytes from the tensors an operator reads and writes. This is
-the package's one count of what a step *is*; :mod:`devicelab.profiling` measures what a step
-*did* when it ran.
+:func:`operator_list` runs the package's one step on the ``meta`` device, recording each
+operator below autograd: shapes are all the counts need. This is the package's one count of
+what a step *is*; :mod:`devicelab.profiling` measures what a step *did* when it ran.
 """
 
 from __future__ import annotations
@@ -214,10 +211,9 @@ class OperatorRecorder(TorchDispatchMode):
 class StepBytes:
     """The least bytes one step must move to and from memory, by kind (each storage once).
 
-    Any implementation of the step, however fused, must read its inputs and parameters, write
-    each gradient, and keep what the backward needs from the forward between the two (written
-    to memory and read back, beyond the caches); everything else is left out, so
-    ``bytes / bandwidth`` is a time a step cannot beat unless its working set stays in cache.
+    Any implementation, however fused, must read the inputs and parameters, write each gradient,
+    and keep what the backward needs from the forward (beyond the caches, written and read
+    back): ``bytes / bandwidth`` is a time a step cannot beat unless it stays in cache.
 
     Attributes
     ----------
@@ -276,8 +272,7 @@ class OperatorList:
 
     @property
     def intensity(self) -> float:
-        """The arithmetic intensity, FLOPs per byte the step must move (see
-        :attr:`least_bytes`)."""
+        """The arithmetic intensity, FLOPs per byte the step must move (:attr:`least_bytes`)."""
         return self.flops / self.least_bytes
 
     def counts(self) -> dict[tuple[str, str], int]:

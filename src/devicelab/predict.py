@@ -1,7 +1,5 @@
-"""Predict a training step without timing it: its operators
-(:func:`devicelab.operators.operator_list`), priced by :mod:`devicelab.costmodel` with a
-calibration measured here, read from a recorded GPU, or built from a datasheet
-(:mod:`devicelab.gpus`); and :func:`check_prediction`, the model's check on this machine.
+"""Predict a training step without timing it (:func:`predict_step`), with a calibration measured
+here, read from a recorded GPU, or built from a datasheet; and check a prediction here.
 """
 
 from __future__ import annotations
@@ -275,11 +273,10 @@ def check_prediction(
     :func:`devicelab.explain.explain_step` runs of a copy of ``model`` moved there, both at one
     thread (the site's CPU figures are): the cost model's check.
 
-    A neighbour's load only ever adds time, to either side, so while the ratio is outside
-    :data:`SETTLED_BAND` the check is made again with a fresh calibration, up to
-    ``max_attempts`` times, each side keeping its least (never the best ratio). A machine's
-    speed also drifts over minutes, which a least-of cannot undo, so the first attempt reuses
-    this process's calibration only when younger than :data:`CALIBRATION_MAX_AGE_S`.
+    A neighbour's load only ever adds time, so while the ratio is outside :data:`SETTLED_BAND`
+    the check is made again with a fresh calibration, up to ``max_attempts`` times, each side
+    keeping its least (never the best ratio). Drift over minutes a least-of cannot undo, so the
+    first attempt reuses this process's calibration only within :data:`CALIBRATION_MAX_AGE_S`.
 
     Raises
     ------
@@ -308,8 +305,8 @@ def check_prediction(
 
 
 def _measure(model, inputs, targets, loss_fn, device, predicted_s: float) -> float:
-    """One :func:`~devicelab.explain.explain_step` of a copy of ``model`` on ``device`` (the
-    copy, the inputs and the targets moved there), sized to take about 20 ms a block."""
+    """One :func:`~devicelab.explain.explain_step` of a copy of ``model`` moved to ``device``,
+    with blocks of about 20 ms."""
     from .explain import explain_step
 
     steps = max(1, min(40, round(0.02 / max(predicted_s, 1e-9))))

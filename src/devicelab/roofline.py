@@ -40,13 +40,12 @@ class Ceilings:
     ----------
     peak_flops_per_s, peak_bytes_per_s:
         Achieved FLOP/s of a large matrix product, and bytes/s of a large copy (read plus
-        written): :func:`measure_ceilings`.
+        written).
     tf32, matmul_precision:
         Whether float32 products could use TF32 tensor cores (GPU only; several times the
         ceiling), and ``torch.get_float32_matmul_precision()`` during the measurement.
     matmul_n, copy_bytes, matmul, copy:
-        The product's side, the copy buffer's size, and the timings behind the two peaks;
-        None when the ceilings were typed in.
+        The sizes and timings behind the peaks (None when typed in).
 
     Raises
     ------
@@ -98,8 +97,7 @@ def tf32_enabled() -> bool:
 
 
 def _matmul(device: torch.device, n: int, min_run_time: float) -> Timing:
-    """One ``n x n`` by ``n x n`` float32 product, into a preallocated output (no allocator
-    timed)."""
+    """One ``n x n`` by ``n x n`` float32 product, into a preallocated output."""
     a, b = torch.rand(n, n, device=device), torch.rand(n, n, device=device)
     out = torch.empty(n, n, device=device)
     label = f"{n}x{n} torch.float32 matmul on {device}"
