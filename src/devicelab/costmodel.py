@@ -73,7 +73,7 @@ class Curve:
         return {"kind": self.kind, "unit": self.unit, "points": [list(p) for p in self.points]}
 
 
-#: The phases whose host cost a calibration keeps per call (the optimizer's: per parameter).
+#: The phases whose host cost a calibration keeps per call (the optimizer's is per parameter).
 HOST_PHASES = ("forward", "backward")
 
 
@@ -244,7 +244,7 @@ class Calibration:
 #: The four bounds a step can be under, the names :func:`name_bound` gives.
 BOUNDS = ("launch/dispatch-bound", "sync-bound", "memory-bound", "compute-bound")
 _TERM_BOUND = dict(zip(("host_s", "sync_s", "memory_s", "compute_s"), BOUNDS, strict=True))
-#: The factor a prediction may be off by, by where its calibration came from: a page checks
+#: The factor a prediction may be off by, by where its calibration came from. A page checks
 #: this machine's within 25%; a recorded or datasheet GPU's rest partly on assumptions.
 UNCERTAINTY = {"measured": 1.25, "record": 1.5, "datasheet": 2.0}
 
