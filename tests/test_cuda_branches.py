@@ -121,7 +121,7 @@ def test_gpu_calibration_and_predict_step_on_the_gpu(cuda_standin):
     from devicelab.calibration import calibrate
     from devicelab.predict import predict_step
 
-    cal = calibrate("cuda", num_threads=1, quick=True, fresh=True)
+    cal = calibrate("cuda", num_threads=1, quick=True, max_age_s=0)
     assert cal.overlap and cal.device == "cuda:0" and min(cal.host.to_dict().values()) >= 0
     model, x, y = nn.Linear(4, 3), torch.randn(8, 4), torch.randint(0, 3, (8,))
     assert predict_step(model, x, targets=y, device="cuda").step_s > 0

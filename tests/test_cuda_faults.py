@@ -24,7 +24,7 @@ def cpu_calibration(monkeypatch):
     real = calibration.calibrate
     asked = []
 
-    def calibrate(device="cpu", *, num_threads=None, quick=False, fresh=False, max_age_s=None):
+    def calibrate(device="cpu", *, num_threads=None, quick=False, max_age_s=None):
         asked.append((str(device), num_threads))
         return real("cpu", num_threads=1, quick=True)
 
@@ -41,7 +41,7 @@ def calibrations_asked(monkeypatch):
     """The calibrations predict asks for, as (device, threads); none is measured."""
     asked = []
 
-    def calibrate(device="cpu", *, num_threads=None, quick=False, fresh=False, max_age_s=None):
+    def calibrate(device="cpu", *, num_threads=None, quick=False, max_age_s=None):
         asked.append((str(device), num_threads))
         raise _Asked
 
@@ -159,17 +159,9 @@ def test_bench_writes_what_it_has_marked_partial(tmp_path, monkeypatch, capsys, 
 # -- inconsistency: predict_step's live GPU host side is one thread ----------------------------
 def test_predict_step_calibrates_a_live_gpu_at_one_thread(cuda_standin, calibrations_asked):
     model, x, y = nn.Linear(4, 3), torch.randn(8, 4), torch.randint(0, 3, (8,))
-    for threads in (None, 2):
-        with pytest.raises(_Asked):
-            predict.predict_step(model, x, targets=y, device="cuda", num_threads=threads)
-    assert calibrations_asked == [("cuda:0", 1), ("cuda:0", 1)]
-
-
-def test_predict_step_calibrates_a_cpu_at_the_threads_asked(calibrations_asked):
-    model, x, y = nn.Linear(4, 3), torch.randn(8, 4), torch.randint(0, 3, (8,))
     with pytest.raises(_Asked):
-        predict.predict_step(model, x, targets=y, device="cpu", num_threads=2)
-    assert calibrations_asked == [("cpu", 2)]
+        predict.predict_step(model, x, targets=y, device="cuda")
+    assert calibrations_asked == [("cuda:0", 1)]
 
 
 # -- inconsistency: advise's --gpu and --record with a GPU present -----------------------------

@@ -46,7 +46,7 @@ def calibrations(monkeypatch):
     """The calibrations predict asks for, as (device, threads, quick); none is measured."""
     asked = []
 
-    def calibrate(device="cpu", *, num_threads=None, quick=False, fresh=False):
+    def calibrate(device="cpu", *, num_threads=None, quick=False, max_age_s=None):
         asked.append((str(device), num_threads, quick))
         raise _Asked
 

@@ -12,13 +12,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from devicelab.models import MLP, DeepMLP
 from devicelab.operators import operator_list
 from devicelab.overheads import count_step_ops, sweep_step_operators, utilization_sweep
-from devicelab.roofline import (
-    Ceilings,
-    measure_ceilings,
-    peak_bytes_per_s,
-    peak_flops_per_s,
-    tf32_enabled,
-)
+from devicelab.roofline import Ceilings, measure_ceilings, tf32_enabled
 
 # A device with round ceilings: 100 FLOP/s and 10 B/s, so the ridge is at 10 FLOP/byte.
 TOY = Ceilings(device="toy", peak_flops_per_s=100.0, peak_bytes_per_s=10.0)
@@ -37,25 +31,36 @@ def test_ridge_and_dict_round_trip():
     assert Ceilings.from_dict(TOY.to_dict()) == TOY
 
 
+def _matmul_flops(n: int) -> int:
+    """FLOPs of an ``n x n`` by ``n x n`` product, as torch's own counter counts them."""
+    a = torch.rand(n, n)
+    with FlopCounterMode(display=False) as counter:
+        torch.mm(a, a)
+    return counter.get_total_flops()
+
+
 def test_measure_ceilings_on_cpu_small():
     ceilings = measure_ceilings("cpu", matmul_n=128, copy_bytes=2**20, min_run_time=0.01)
     assert ceilings.device == "cpu" and ceilings.dtype == "float32"
     assert ceilings.tf32 is False  # TF32 is a GPU tensor-core format
     assert ceilings.matmul_n == 128 and ceilings.copy_bytes == 2**20
-    # the peaks are the counted work over the measured medians
-    assert ceilings.peak_flops_per_s == pytest.approx(2 * 128**3 / ceilings.matmul.median_s)
-    assert ceilings.peak_bytes_per_s == pytest.approx(2 * 2**20 / ceilings.copy.median_s)
-    assert ceilings.ridge_intensity == pytest.approx(
-        ceilings.peak_flops_per_s / ceilings.peak_bytes_per_s
-    )
+    # the peaks are the work, counted independently, over the measured medians: the product's
+    # FLOPs by FlopCounterMode, the copy's bytes by hand (1 MiB read and 1 MiB written)
+    flops = _matmul_flops(128) / ceilings.matmul.median_s
+    bandwidth = 2_097_152 / ceilings.copy.median_s
+    assert ceilings.peak_flops_per_s == pytest.approx(flops)
+    assert ceilings.peak_bytes_per_s == pytest.approx(bandwidth)
+    assert ceilings.ridge_intensity == pytest.approx(flops / bandwidth)
     assert Ceilings.from_dict(ceilings.to_dict()) == ceilings
 
 
-def test_peak_helpers_count_read_and_write():
-    flops, timing = peak_flops_per_s("cpu", n=64, min_run_time=0.01)
-    assert flops == pytest.approx(2 * 64**3 / timing.median_s)
-    bandwidth, timing = peak_bytes_per_s("cpu", nbytes=4096, min_run_time=0.01)
-    assert bandwidth == pytest.approx(2 * 4096 / timing.median_s)  # read + written
+def test_the_ceilings_time_what_they_count():
+    ceilings = measure_ceilings("cpu", matmul_n=64, copy_bytes=4096, min_run_time=0.01)
+    assert ceilings.matmul.label == "64x64 torch.float32 matmul on cpu"
+    assert ceilings.copy.label == "4,096 B copy on cpu"
+    assert ceilings.peak_flops_per_s == pytest.approx(_matmul_flops(64) / ceilings.matmul.median_s)
+    # 4,096 B read + 4,096 B written
+    assert ceilings.peak_bytes_per_s == pytest.approx(8192 / ceilings.copy.median_s)
 
 
 class _NewPrecisionAPI:
@@ -125,7 +130,8 @@ def test_inference_only_counts():
 
 def test_least_bytes_by_hand():
     model, x, y = course_shapes()
-    least = operator_list(model, x, targets=y).least
+    ops = operator_list(model, x, targets=y)
+    least = ops.least
     params = (4 * 10 + 10 + 10 * 3 + 3) * 4  # 332 bytes of float32
     inputs, targets = 120 * 4 * 4, 120 * 8  # float32 features, int64 labels
     relu_out, log_probs = 120 * 10 * 4, 120 * 3 * 4
@@ -139,9 +145,9 @@ def test_least_bytes_by_hand():
     # gradient passed to the ReLU) and the targets
     fc2_weight = 10 * 3 * 4
     assert least.saved_read == least.saved_written + inputs + fc2_weight + targets
-    assert least.total == 19_032
+    assert ops.least_bytes == 19_032
     # every operator's reads and writes are an upper bound on the same traffic
-    assert operator_list(model, x, targets=y).bytes > least.total
+    assert ops.bytes > ops.least_bytes
 
 
 def test_real_tensors_count_like_meta():

@@ -206,8 +206,7 @@ def regions(points, key, deep, calibration):
     step as swept, with no ``loss.item()``."""
     def bound(p):
         ops = sweep_step_operators(p["hidden"], p["batch"], deep=deep)
-        return price(ops, calibration, syncs=0, parameters=ops.parameters,
-                     module_calls=ops.module_calls).bound
+        return price(ops, calibration, syncs=0).bound
 
     runs = groupby(sorted(points, key=lambda p: p[key]), key=bound)
     return [(bound, run[0][key], run[-1][key]) for bound, run in ((b, [*r]) for b, r in runs)]

@@ -1,28 +1,13 @@
-"""What a device charges for each kind of operator: the calibration behind
-:func:`devicelab.predict.predict_step`.
-
-A calibration is measured once per process for each device and thread count
-(:func:`devicelab.calibration.calibrate`), on tiny tensors and on a few sizes of each kind of
-operator, never on the reader's model:
-
-- **host cost per operator**, by phase and kind (:data:`devicelab.operators.KINDS`): one tiny
-  call with autograd recording for the forward; the same call followed by its backward, less a
-  baseline backward, for the backward; an SGD update for the optimizer; plus the cost of one
-  module call, of starting the backward and of ``zero_grad``;
-- **device time against size**, for matrix products and convolutions (forward and backward)
-  against their FLOPs, and for elementwise, reduction and pooling operators against their
-  bytes: the time above the tiny size's, so a small product reaches a small share of the
-  peak, as real ones do (:class:`devicelab.costmodel.Curve`);
-- **the ceilings**, the best rates those curves reached;
-- **the sync**: one ``.item()``.
-
-The calibration's :meth:`devicelab.costmodel.Calibration.to_dict` is what ``bench`` records (results
-schema v3), so a GPU measured once can be predicted for on any machine.
+"""What a device charges for each kind of operator (:class:`devicelab.costmodel.Calibration`),
+measured on tiny calls and a few sizes of each kind, never on the reader's model. Device time
+is the time above the smallest size's, so a small product reaches a small share of the peak,
+as real ones do. ``bench`` records it, so a GPU measured once can be predicted on any machine.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from dataclasses import replace
 
@@ -32,15 +17,13 @@ from torch import nn
 
 from .costmodel import Calibration, Curve, HostCosts, price
 from .devices import resolve_device
-from .operators import OperatorList, OperatorRecorder, operator_list
+from .operators import OperatorRecorder, operator_list
 from .overheads import sync_cost
+from .steps import prepare_step, run_steps
 from .timing import timed_block, torch_threads
 
 __all__ = ["calibrate"]
 
-#: Seconds of timed calls per micro-benchmark: long enough for a stable median, short enough
-#: that a whole calibration takes a few seconds.
-MIN_RUN_TIME = 0.05
 #: The largest context factor a calibration accepts (see :func:`_context`).
 CONTEXT_LIMIT = 4.0
 #: The two optimizers timed for the update's cost: one over this few parameter tensors, one
@@ -49,12 +32,10 @@ FEW_PARAMETERS, MANY_PARAMETERS = 2, 10
 
 
 def _seconds(fn, device: torch.device, repeats: int = 2) -> float:
-    """Seconds of one ``fn()``, the device waited for: the lower quartile over blocks of calls
-    (each block a :func:`devicelab.timing.timed_block`, sized to about 2 ms), because a busy
-    machine only ever adds time. A call longer than 5 ms is timed twice on its own: at that
-    length one call is a stable sample, and many would make a calibration slow. The blocks
-    are timed the way :func:`devicelab.explain.explain_step` times a step, so a calibration
-    and the steps it is checked against share one clock."""
+    """Seconds of one ``fn()``, the device waited for: the lower quartile over blocks of about
+    2 ms (a busy machine only ever adds time), each a :func:`devicelab.timing.timed_block`, the
+    clock :func:`devicelab.explain.explain_step` times a step with. A call over 5 ms is a
+    stable sample alone, so it is timed twice on its own."""
     fn()  # untimed: a first call pays lazy initialisation
     first = timed_block(fn, device)
     if first > 5e-3:
@@ -69,8 +50,8 @@ def _seconds(fn, device: torch.device, repeats: int = 2) -> float:
     return samples[len(samples) // 4]
 
 
-def _tiny_calls(device: torch.device) -> dict[str, tuple]:
-    """One tiny call of each kind, with autograd recording: ``(call, its ops)``."""
+def _tiny_calls(device: torch.device) -> dict[str, object]:
+    """One tiny call of each kind, with autograd recording."""
     gen = torch.Generator().manual_seed(0)
 
     def param(*shape: int) -> torch.Tensor:
@@ -91,38 +72,30 @@ def _tiny_calls(device: torch.device) -> dict[str, tuple]:
 
 
 def _summed_backward(fn):
-    """A call that runs ``fn()``, sums it to a scalar, and runs the backward of that."""
-
-    def run() -> None:
-        fn().sum().backward()
-
-    return run
+    """A call that runs the backward of ``fn()``'s sum (one ``backward``: tests/test_layers.py)."""
+    return lambda: fn().sum().backward()
 
 
-def _ops(fn, backward: bool) -> tuple[int, int]:
-    """Operator calls of ``fn()`` (forward) and, with ``backward``, of its backward."""
+def _ops(fn) -> tuple[int, int]:
+    """Operator calls of ``fn()``, and of the backward of its sum."""
     recorder = OperatorRecorder()
     with recorder:
         out = fn()
         recorder.lap("forward")
-        if backward:
-            _summed_backward(lambda: out)()
-            recorder.lap("backward")
-    calls = OperatorList(tuple(recorder.calls), "calibration").calls
-    forward = sum(c.phase == "forward" for c in calls)
-    return forward, sum(c.phase == "backward" for c in calls) - 1  # less the sum's backward
+        _summed_backward(lambda: out)()
+        recorder.lap("backward")
+    phases = [c.phase for c in recorder.calls]
+    return phases.count("forward"), phases.count("backward") - 1  # less the sum's backward
 
 
 class _HostTimings:
-    """The tiny calls behind the host costs, timed in passes: each timing keeps its least over
-    the passes, because a busy machine only ever adds time, and the costs are derived from
-    those least times (:meth:`costs`)."""
+    """The tiny calls behind the host costs, timed in passes, each keeping its least time."""
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
         calls = _tiny_calls(device)
         x = next(iter(calls.values()))().detach().requires_grad_()
-        self.ops = {kind: _ops(fn, backward=True) for kind, fn in calls.items()}
+        self.ops = {kind: _ops(fn) for kind, fn in calls.items()}
         self.calls: dict[str, object] = {
             "backward_base": _summed_backward(lambda: x),
             "sum_base": lambda: x.sum(),
@@ -141,11 +114,10 @@ class _HostTimings:
             self.least[name] = min(seconds, self.least.get(name, seconds))
 
     def costs(self) -> HostCosts:
-        """Host seconds per operator call of each kind and phase, and per step's extras."""
+        """The host costs, from the least times."""
         t = self.least
-        # The backward call's own host cost: a sum and its backward, less the sum alone. Two
-        # least times that nearly agree can come out in either order, so a reading below zero
-        # is noise, clamped at zero like every other cost (the schema requires >= 0).
+        # The backward call's own cost: a sum and its backward, less the sum alone. Below zero
+        # is noise (two near-equal least times), clamped like every cost (the schema: >= 0).
         base = max(t["backward_base"] - t["sum_base"], 0.0)
         per_call: dict[tuple[str, str], float] = {}
         for kind, (forward_ops, backward_ops) in self.ops.items():
@@ -167,7 +139,7 @@ class _HostTimings:
 
 
 def _per_step_calls(device: torch.device) -> dict[str, object]:
-    """A tiny op, a module call, and ``zero_grad`` plus the SGD update of 2 and of 10
+    """A tiny op, a module call, and ``zero_grad`` plus the SGD update of the FEW and the MANY
     parameter tensors (with the gradients' setting alone, to subtract)."""
     layer = nn.Identity()
     x = torch.ones(2, 2, device=device)
@@ -207,20 +179,17 @@ def _matmul_calls(device: torch.device, large: int):
 
 
 def _matmul_grid(device: torch.device, levels: tuple[int, ...], max_flops: float):
-    """Rows ``(m, k, n, flops, seconds)`` of products on a grid of shapes: a product's
-    efficiency depends on its shape, not only on its FLOPs (a small ``k`` with a large output
-    is slow)."""
+    """Rows ``(m, k, n, flops, seconds)`` of products on a grid of shapes: efficiency depends on
+    the shape, not only the FLOPs (a small ``k`` with a large output is slow)."""
     grid = []
-    for m in levels:
-        for k in levels:
-            for n in levels:
-                flops = 2 * m * k * n
-                if flops > max_flops:
-                    continue
-                a, b = torch.rand(m, k, device=device), torch.rand(k, n, device=device)
-                out = torch.empty(m, n, device=device)
-                seconds = _seconds(lambda a=a, b=b, out=out: torch.mm(a, b, out=out), device, 1)
-                grid.append((m, k, n, flops, seconds))
+    for m, k, n in itertools.product(levels, repeat=3):
+        flops = 2 * m * k * n
+        if flops > max_flops:
+            continue
+        a, b = torch.rand(m, k, device=device), torch.rand(k, n, device=device)
+        out = torch.empty(m, n, device=device)
+        seconds = _seconds(lambda a=a, b=b, out=out: torch.mm(a, b, out=out), device, 1)
+        grid.append((m, k, n, flops, seconds))
     return tuple(grid)
 
 
@@ -241,18 +210,14 @@ _CONV_GRID = (
 
 def _conv_backward(grad: torch.Tensor, x: torch.Tensor, w: torch.Tensor, k: int):
     """The backward of a stride-1, same-padded convolution: the input's and weight's gradients."""
-    pad = [k // 2, k // 2]
-    mask = [True, True, False]
     return torch.ops.aten.convolution_backward(
-        grad, x, w, None, [1, 1], pad, [1, 1], False, [0, 0], 1, mask
+        grad, x, w, None, [1, 1], [k // 2] * 2, [1, 1], False, [0, 0], 1, [True, True, False]
     )
 
 
 def _grid_curve(kind: str, rows) -> Curve:
-    """The FLOPs curve of a shape grid (rows end with FLOPs and seconds): the fallback for an
-    operator whose shape is not known."""
-    points = sorted((row[-2], row[-1]) for row in rows)
-    return Curve(kind, "flops", tuple(points))
+    """The FLOPs curve of a shape grid: for an operator whose shape is not known."""
+    return Curve(kind, "flops", tuple(sorted((row[-2], row[-1]) for row in rows)))
 
 
 def _conv_grid(device: torch.device, batch: int):
@@ -283,28 +248,18 @@ def _bytes_calls(device: torch.device, kind: str, largest: int):
         else:  # 2x2 max pooling of batches of 16-channel 16x16 images, or its backward
             image = a.view(-1, 16, 16, 16) if n >= 4096 else a.view(1, 4, 16, 16)
             pooled, indices = torch.ops.aten.max_pool2d_with_indices(image, [2, 2])
+            moved = 4 * n + 12 * pooled.numel()
             if kind == "pool":
-                yield 4 * n + 12 * pooled.numel(), lambda image=image: F.max_pool2d(image, 2)
+                yield moved, lambda image=image: F.max_pool2d(image, 2)
             else:
-                yield (
-                    4 * n + 12 * pooled.numel(),
-                    functools.partial(
-                        torch.ops.aten.max_pool2d_with_indices_backward,
-                        torch.rand_like(pooled),
-                        image,
-                        [2, 2],
-                        [2, 2],
-                        [0, 0],
-                        [1, 1],
-                        False,
-                        indices,
-                    ),
-                )
+                grad = torch.rand_like(pooled)
+                args = (grad, image, [2, 2], [2, 2], [0, 0], [1, 1], False, indices)
+                backward = torch.ops.aten.max_pool2d_with_indices_backward
+                yield moved, functools.partial(backward, *args)
 
 
 class _MixedProbe(nn.Module):
-    """A fixed tiny network of mixed operators (none of the site's models): a step of it shows
-    how much more host time calls cost in a real step than one at a time."""
+    """A fixed tiny network of mixed operators, whose step gives the context factor."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -317,13 +272,9 @@ class _MixedProbe(nn.Module):
 
 
 class _ProbeStep:
-    """Training steps of the probe (seeded), timed now and then: a burst of a neighbour's load
-    can last seconds, so the probe is timed between the other measurements and its least
-    time kept (a busy machine only ever adds time)."""
+    """The probe's seeded step, timed between the other measurements, keeping the least."""
 
     def __init__(self, device: torch.device) -> None:
-        from .steps import StepSpec, run_steps
-
         gen = torch.Generator().manual_seed(0)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
@@ -331,16 +282,7 @@ class _ProbeStep:
         x = torch.randn(4, 16, generator=gen).to(device)
         y = torch.randint(0, 8, (4,), generator=gen).to(device)
         self.ops = operator_list(probe, x, targets=y)
-        optimizer = torch.optim.SGD(probe.parameters(), lr=0.01)
-        spec = StepSpec(
-            model=probe,
-            inputs=(x,),
-            targets=y,
-            loss_fn=F.cross_entropy,
-            optimizer=optimizer,
-            sync_every=1,
-            device=device,
-        )
+        spec = prepare_step(probe, x, targets=y, device=device)  # cross-entropy, SGD, a sync
         self.device = device
         self.step = lambda: run_steps(spec, 1, 1)
         self.times: list[float] = []
@@ -353,17 +295,16 @@ class _ProbeStep:
 
 def _context(cal: Calibration, probe_s: float, ops) -> float:
     """Measured host time of the probe's step over the sum of its calls' host costs."""
-    predicted = price(ops, cal, syncs=1, parameters=ops.parameters, module_calls=ops.module_calls)
+    predicted = price(ops, cal, syncs=1)
     factor = (probe_s - predicted.sync_s - predicted.device_s) / predicted.host_s
-    # Calls in a step usually cost more than one at a time (caches, Python between them); but
-    # the tiny calls are timed in whatever state the process is in, so the factor also corrects
-    # them down when they came out slow. Beyond CONTEXT_LIMIT either way, the machine was
-    # disturbed while the probe ran.
+    # Calls in a step usually cost more than one at a time (caches, Python between them), but
+    # the factor also corrects tiny calls that came out slow. Beyond CONTEXT_LIMIT either way,
+    # the machine was disturbed while the probe ran.
     return min(max(factor, 1 / CONTEXT_LIMIT), CONTEXT_LIMIT)
 
 
-#: The calibrations this process has measured, by device, thread count and ``quick``.
-#: Each kept calibration with the ``time.monotonic()`` it was made at.
+#: The calibrations this process has measured, by device, thread count and ``quick``, each
+#: with the ``time.monotonic()`` it was made at.
 _MEASURED: dict[tuple[str, int, bool], tuple[float, Calibration]] = {}
 
 
@@ -396,19 +337,17 @@ def _calibrate(device: str, threads: int, quick: bool) -> Calibration:
             curves["conv_backward"] = _grid_curve("conv", grids["conv_backward"])
         host.timing_pass()
         probe.time()
+        # a GPU's kernel floor: the elementwise curve's first point (none when no size took
+        # longer than the smallest)
+        floor = curves["elementwise"].points[:1] if on_gpu else ()
         cal = Calibration(
             device=device,
             threads=threads,
             host=host.costs(),
             curves=curves,
-            sync_s=sync_cost(where, min_run_time=MIN_RUN_TIME).median_s,
+            sync_s=sync_cost(where, min_run_time=0.05).median_s,  # a stable median, quickly
             overlap=on_gpu,
-            # no point above the smallest call's time: no kernel floor was seen
-            kernel_floor_s=(
-                curves["elementwise"].points[0][1]
-                if on_gpu and curves["elementwise"].points
-                else 0.0
-            ),
+            kernel_floor_s=floor[0][1] if floor else 0.0,
             source="measured",
             shape_grids=grids,
         )
@@ -421,25 +360,27 @@ def calibrate(
     *,
     num_threads: int | None = None,
     quick: bool = False,
-    fresh: bool = False,
     max_age_s: float | None = None,
 ) -> Calibration:
-    """Measure ``device``'s calibration, once per process for each device and thread count.
-
-    A few seconds on a CPU. ``quick`` stops the size sweeps earlier (for ``bench --quick``);
-    ``fresh`` measures again, and the new calibration replaces the one this process kept;
-    ``max_age_s`` measures again only when the kept one is older than that. A machine's speed
-    can drift over minutes (a neighbour's load, a clock that boosts and throttles), so a
-    prediction checked against a measurement should be made from a calibration of the same
-    minute (:func:`devicelab.predict.check_prediction`).
+    """Measure ``device``'s calibration (a few seconds on a CPU), kept for the process by device,
+    thread count and ``quick``.
 
     Parameters
     ----------
-    device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
     num_threads:
-        torch intra-op threads while measuring (None: the current number). A prediction made
-        from the calibration holds for that thread count.
+        torch intra-op threads while measuring (None: the current number), the thread count
+        its predictions hold for.
+    quick:
+        Stop the size sweeps earlier (``bench --quick``).
+    max_age_s:
+        Measure again when the kept calibration is at least this old (0: now); None keeps
+        whatever this process has. A machine's speed drifts over minutes
+        (:func:`devicelab.predict.check_prediction`).
+
+    Raises
+    ------
+    ValueError
+        A negative ``max_age_s``.
     """
     where = resolve_device(device)
     threads = num_threads if num_threads is not None else torch.get_num_threads()
@@ -447,8 +388,6 @@ def calibrate(
         raise ValueError(f"max_age_s must be a non-negative number of seconds, got {max_age_s!r}")
     key = (str(where), threads, quick)
     kept = _MEASURED.get(key)
-    stale = kept is not None and max_age_s is not None and time.monotonic() - kept[0] > max_age_s
-    if fresh or kept is None or stale:
-        made_at = time.monotonic()
-        _MEASURED[key] = (made_at, _calibrate(*key))
+    if kept is None or (max_age_s is not None and time.monotonic() - kept[0] >= max_age_s):
+        _MEASURED[key] = (time.monotonic(), _calibrate(*key))
     return _MEASURED[key][1]

@@ -1,31 +1,29 @@
-"""The cost model: what a device's :class:`Calibration` holds, and :func:`price`, which turns a
-step's operator list (:func:`devicelab.operators.operator_list`) into a
-:class:`StepPrediction`. :mod:`devicelab.predict` builds the list and picks the calibration.
-
-One model for every device. Operator ``i`` of kind ``k`` in phase ``p``, with ``F``
-FLOPs and ``B`` bytes, costs the host and the device::
+"""The cost model: :func:`price` turns a step's operator list
+(:func:`devicelab.operators.operator_list`) and a device's :class:`Calibration` into a
+:class:`StepPrediction`, one way for every device. Operator ``i`` of kind ``k`` in phase
+``p``, with ``F`` FLOPs and ``B`` bytes, costs the host and the device::
 
     host_i   = H[p, k]                         # host seconds per call (the calibration's)
     device_i = max(C_k(F), M_k(B), d_min)      # a product's or a conv's FLOPs, or its bytes
 
-where ``C`` is the device time of a matrix product or convolution of that shape and size
-(small ones reach a small share of the peak), ``M`` the device time of a memory-bound operator
-against its bytes, and ``d_min`` the least time of a kernel. With ``H0`` the per-step host
-costs (module calls, starting the backward, ``zero_grad`` and the update) and ``s`` syncs of
-``t_s`` each::
+``C`` is the device time of a matrix product or convolution of that shape and size (small
+ones reach a small share of the peak), ``M`` a memory-bound operator's against its bytes,
+``d_min`` a kernel's least. With ``H0`` the per-step host costs (module calls, starting the
+backward, ``zero_grad`` and the update) and ``s`` syncs of ``t_s`` each, a CPU's cores issue
+an operator and then compute it, while a GPU computes as its host queues the next::
 
     step_CPU = H0 + sum(host_i) + sum(device_i) + s * t_s
     step_GPU = max(H0 + sum(host_i), sum(device_i)) + s * t_s
 
-A CPU's cores issue an operator and then compute it; a GPU computes while its host queues
-the next kernels. The largest of the four terms (host, syncs, memory-bound device time,
-compute-bound device time) names the bound.
+The largest of the four terms (host, syncs, memory-bound and compute-bound device time) names
+the bound.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .operators import OperatorCall, OperatorList
@@ -48,13 +46,9 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Curve:
-    """Device seconds of one kind of operator against its size (FLOPs or bytes).
-
-    ``points`` are ``(size, seconds)`` pairs, sizes increasing, seconds measured above the
-    tiny size's time (which is host cost). Between points the curve is interpolated on a
-    log-log scale; beyond the largest point the time grows in proportion to the size (the
-    largest point's rate holds), and below the smallest it shrinks in proportion.
-    """
+    """Device seconds of one kind of operator against its size (FLOPs or bytes): ``points``,
+    ``(size, seconds)`` pairs by increasing size, interpolated on a log-log scale, and in
+    proportion to the size beyond the first and last points."""
 
     kind: str
     unit: str
@@ -69,24 +63,17 @@ class Curve:
             return self.points[0][1] * size / sizes[0]
         if size >= sizes[-1]:
             return self.points[-1][1] * size / sizes[-1]
-        for (x0, y0), (x1, y1) in zip(self.points, self.points[1:], strict=False):
-            if x0 <= size <= x1:
-                w = (math.log(size) - math.log(x0)) / (math.log(x1) - math.log(x0))
-                return math.exp(math.log(y0) + w * (math.log(y1) - math.log(y0)))
-        raise AssertionError("unreachable: size lies between the first and last points")
-
-    @property
-    def best_rate(self) -> float:
-        """The highest size per second any point reached (FLOP/s or bytes/s)."""
-        return max(x / y for x, y in self.points)
+        i = bisect.bisect_left(sizes, size)  # sizes[i - 1] < size <= sizes[i]
+        (x0, y0), (x1, y1) = self.points[i - 1], self.points[i]
+        w = (math.log(size) - math.log(x0)) / (math.log(x1) - math.log(x0))
+        return math.exp(math.log(y0) + w * (math.log(y1) - math.log(y0)))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {"kind": self.kind, "unit": self.unit, "points": [list(p) for p in self.points]}
 
 
-#: The phases whose host cost a calibration keeps per operator call (the optimizer's is priced
-#: per parameter tensor instead).
+#: The phases whose host cost a calibration keeps per call (the optimizer's is per parameter).
 HOST_PHASES = ("forward", "backward")
 
 
@@ -97,17 +84,12 @@ class HostCosts:
     Attributes
     ----------
     per_call:
-        Seconds per call, keyed ``(phase, kind)``: a phase of :data:`HOST_PHASES` and a kind
-        of :data:`devicelab.operators.KINDS`.
-    module_call:
-        One ``nn.Module`` call's own cost (the hooks and the dispatch to ``forward``).
-    backward_call:
-        Starting one backward pass.
+        Seconds per call by ``(phase, kind)`` (:data:`HOST_PHASES`,
+        :data:`devicelab.operators.KINDS`).
     optimizer_fixed, optimizer_per_parameter:
         ``zero_grad`` and the SGD update: once per step, and per parameter tensor.
     tiny_op:
-        One in-place add on one element with no autograd: what a GPU's launch cost is
-        compared with.
+        One in-place add on one element, no autograd: what a GPU's launch is compared with.
     """
 
     per_call: dict[tuple[str, str], float]
@@ -118,19 +100,14 @@ class HostCosts:
     tiny_op: float
 
     def call(self, phase: str, kind: str) -> float:
-        """Host seconds of one call; a kind the calibration did not measure costs an
-        elementwise call's."""
+        """Host seconds of one call (an unmeasured kind costs an elementwise call's)."""
         return self.per_call.get((phase, kind), self.per_call[(phase, "elementwise")])
 
     def scaled(self, factor: float) -> HostCosts:
         """Every cost times ``factor`` (a slower or faster host)."""
         return HostCosts(
             per_call={key: v * factor for key, v in self.per_call.items()},
-            module_call=self.module_call * factor,
-            backward_call=self.backward_call * factor,
-            optimizer_fixed=self.optimizer_fixed * factor,
-            optimizer_per_parameter=self.optimizer_per_parameter * factor,
-            tiny_op=self.tiny_op * factor,
+            **{name: getattr(self, name) * factor for name in _PER_STEP},
         )
 
     def plus_launch(self, launch_s: float) -> HostCosts:
@@ -149,13 +126,7 @@ class HostCosts:
     def to_dict(self) -> dict[str, float]:
         """The results record's layout: ``"<phase>:<kind>"`` keys and the per-step names."""
         named = {f"{phase}:{kind}": v for (phase, kind), v in self.per_call.items()}
-        return named | {
-            "module_call": self.module_call,
-            "backward_call": self.backward_call,
-            "optimizer_fixed": self.optimizer_fixed,
-            "optimizer_per_parameter": self.optimizer_per_parameter,
-            "tiny_op": self.tiny_op,
-        }
+        return named | {name: getattr(self, name) for name in _PER_STEP}
 
     @classmethod
     def from_dict(cls, data: dict[str, float]) -> HostCosts:
@@ -166,14 +137,11 @@ class HostCosts:
             phase, _, kind = key.partition(":")  # the file's layout, read once here
             if kind and phase in HOST_PHASES:
                 per_call[phase, kind] = value
-        return cls(
-            per_call=per_call,
-            module_call=data["module_call"],
-            backward_call=data["backward_call"],
-            optimizer_fixed=data["optimizer_fixed"],
-            optimizer_per_parameter=data["optimizer_per_parameter"],
-            tiny_op=data["tiny_op"],
-        )
+        return cls(per_call=per_call, **{name: data[name] for name in _PER_STEP})
+
+
+#: The per-step costs of :class:`HostCosts`, in the order a record writes them.
+_PER_STEP = tuple(f.name for f in fields(HostCosts) if f.name != "per_call")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,20 +152,12 @@ class Calibration:
     ----------
     device:
         The device, e.g. ``"cpu"`` or ``"cuda:0"``, or a GPU's name for a datasheet.
-    threads:
-        torch intra-op threads during the measurement.
-    host:
-        Host seconds per operator call and per step (:class:`HostCosts`).
     context:
         The factor that turns host costs measured one call at a time into the same calls'
-        cost in a step (measured on a fixed mixed probe; usually above 1). A factor, not a
-        cost, so it is kept apart from them.
+        cost in a step (measured on a fixed mixed probe; usually above 1).
     curves:
         Device seconds against size, keyed ``"matmul"``, ``"conv"``, ``"conv_backward"``
-        (FLOPs), ``"elementwise"``, ``"reduction"``, ``"pool"`` and ``"pool_backward"``
-        (bytes).
-    sync_s:
-        One ``.item()``: the host waiting for the device and copying a scalar back.
+        (FLOPs), ``"elementwise"``, ``"reduction"``, ``"pool"``, ``"pool_backward"`` (bytes).
     overlap:
         Whether the device runs while the host queues (a GPU) or after it (a CPU).
     kernel_floor_s:
@@ -208,8 +168,6 @@ class Calibration:
         flops, seconds)``); empty for a datasheet.
     source:
         Where the figures come from: ``"measured"``, ``"record"`` or ``"datasheet"``.
-    assumptions:
-        Everything the figures assume that was not measured on this device.
     """
 
     device: str
@@ -242,16 +200,6 @@ class Calibration:
         weights = [1 / d**2 for d, _ in scored]
         log_rate = sum(w * r for w, (_, r) in zip(weights, scored, strict=True)) / sum(weights)
         return flops / math.exp(log_rate)
-
-    @property
-    def peak_flops_per_s(self) -> float:
-        """The best FLOP/s any matrix product of the calibration reached."""
-        return self.curves["matmul"].best_rate
-
-    @property
-    def peak_bytes_per_s(self) -> float:
-        """The best bytes/s any elementwise operator of the calibration reached."""
-        return self.curves["elementwise"].best_rate
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (what ``bench`` records)."""
@@ -295,40 +243,21 @@ class Calibration:
 
 #: The four bounds a step can be under, the names :func:`name_bound` gives.
 BOUNDS = ("launch/dispatch-bound", "sync-bound", "memory-bound", "compute-bound")
-_TERM_BOUND = {
-    "host_s": BOUNDS[0],
-    "sync_s": BOUNDS[1],
-    "memory_s": BOUNDS[2],
-    "compute_s": BOUNDS[3],
-}
-#: The factor a prediction may be off by, by where its calibration came from. On this machine
-#: the page checks that predictions land within 25% of measured steps; a recorded or a
-#: datasheet GPU is priced partly from assumptions, so its band is wider.
+_TERM_BOUND = dict(zip(("host_s", "sync_s", "memory_s", "compute_s"), BOUNDS, strict=True))
+#: The factor a prediction may be off by, by where its calibration came from. A page checks
+#: this machine's within 25%; a recorded or datasheet GPU's rest partly on assumptions.
 UNCERTAINTY = {"measured": 1.25, "record": 1.5, "datasheet": 2.0}
 
 
 @dataclass(frozen=True)
 class StepTerms:
-    """Seconds per step of the four things a step can wait on (None: not known).
-
-    Attributes
-    ----------
-    host_s:
-        The host issuing the step's operators (launch/dispatch).
-    sync_s:
-        Syncs x the cost of one.
-    memory_s, compute_s:
-        Device time of memory-bound operators, and of matrix products and convolutions.
-    """
+    """Seconds per step of the four things a step can wait on (None: not known): the host, the
+    syncs, memory-bound and compute-bound device time."""
 
     host_s: float
     sync_s: float
     memory_s: float | None
     compute_s: float | None
-
-    def to_dict(self) -> dict[str, float | None]:
-        """A JSON-ready dict."""
-        return asdict(self)
 
 
 def name_bound(terms: StepTerms) -> str:
@@ -358,10 +287,6 @@ class OperatorCost:
     host_s: float
     device_s: float
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
 
 @dataclass(frozen=True, kw_only=True)
 class StepPrediction:
@@ -369,27 +294,16 @@ class StepPrediction:
 
     Attributes
     ----------
-    device:
-        The device priced (``"cpu"``, ``"cuda:0"``, or a GPU's name).
-    step_s:
-        Predicted seconds per step.
     host_s, device_s, sync_s:
         The host's time (per-step costs and every operator call), the device's (every
         operator's arithmetic or memory traffic) and the syncs'.
-    terms, bound:
-        The four terms and the bound they name.
-    per_op:
+    terms, bound, per_op:
+        The four terms (:class:`StepTerms`), the bound they name (:func:`name_bound`), and an
         :class:`OperatorCost` per ``(kind, phase)``.
     low_s, high_s:
         The range the prediction may be off by (:data:`UNCERTAINTY`).
-    source:
-        ``"measured"``, ``"record"`` or ``"datasheet"``: where the calibration came from.
-    provenance:
-        One line: which device, calibrated how, when.
-    assumptions:
-        Every figure the calibration assumed rather than measured.
-    syncs:
-        Syncs per step (1: ``loss.item()`` every step).
+    source, assumptions, provenance:
+        Where the calibration came from, what it assumed, and a line saying so.
     flops, bytes_moved, ops:
         The step's FLOPs, its operators' bytes, and its operator calls.
     """
@@ -414,20 +328,17 @@ class StepPrediction:
 
     @property
     def spread(self) -> Spread:
-        """The prediction and its range, a :class:`~devicelab.stats.Spread` of kind
-        ``"prediction"``."""
+        """The prediction and its range, a :class:`~devicelab.stats.Spread`."""
         return Spread(self.step_s, self.low_s, self.high_s, "prediction")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, marked ``"kind": "prediction"``."""
-        data = asdict(self)
-        data["per_op"] = [c.to_dict() for c in self.per_op]
-        data["assumptions"] = list(self.assumptions)
-        return {"kind": "prediction", **data}
+        data = asdict(self) | {"per_op": [asdict(c) for c in self.per_op]}
+        return {"kind": "prediction", **data, "assumptions": list(self.assumptions)}
 
     def __str__(self) -> str:
-        """A short table, like ``torch.utils.benchmark``'s ``Measurement``: the step and its
-        range, the four terms and the bound, then one row per operator kind and phase."""
+        """A short table: the step and its range, the terms and the bound, a row per kind and
+        phase."""
 
         def us(seconds: float | None) -> str:
             return "-" if seconds is None else f"{seconds * 1e6:.1f}"
@@ -449,6 +360,10 @@ class StepPrediction:
         return "\n".join(lines)
 
 
+#: The sums :func:`price` keeps per ``(kind, phase)``, the fields of :class:`OperatorCost`.
+_GROUP_SUMS = ("count", "flops", "bytes", "host_s", "device_s")
+
+
 def _host(call: OperatorCall, cal: Calibration) -> float:
     if call.phase == "optimizer":  # priced per step and per parameter (see price)
         return 0.0
@@ -460,13 +375,12 @@ def _device(call: OperatorCall, cal: Calibration) -> tuple[float, bool]:
     """Device seconds of ``call`` and whether it is arithmetic-bound (a product or a conv)."""
     if call.kind == "view":
         return 0.0, False
-    memory_curve = cal.curves.get(call.kind, cal.curves["elementwise"])
     if call.kind in ("matmul", "conv") and call.flops:
         name = "conv_backward" if call.kind == "conv" and call.phase == "backward" else call.kind
-        memory_curve = cal.curves["elementwise"]
         compute = cal.shaped_seconds(name, call.dims, call.flops)
-        memory = memory_curve.seconds(call.bytes)
+        memory = cal.curves["elementwise"].seconds(call.bytes)
         return max(compute, memory, cal.kernel_floor_s), compute >= memory
+    memory_curve = cal.curves.get(call.kind, cal.curves["elementwise"])
     if call.kind == "loss":
         memory_curve = cal.curves["reduction"]
     elif call.kind == "pool" and call.phase == "backward":
@@ -479,52 +393,32 @@ def price(
     cal: Calibration,
     *,
     syncs: int = 1,
-    parameters: int = 0,
-    module_calls: int = 0,
     provenance_line: str = "",
 ) -> StepPrediction:
-    """Price ``ops`` with ``cal`` (the module's cost model), for a step with ``syncs`` syncs,
-    ``parameters`` trainable parameter tensors (``zero_grad`` and the update visit each) and
-    ``module_calls`` module calls. Host costs are scaled by the calibration's ``"context"``
-    factor (1 when it has none)."""
-    groups: dict[tuple[str, str], list[float]] = {}
+    """Price ``ops`` with ``cal`` (the module's cost model), for a step with ``syncs`` syncs.
+    Host costs are scaled by the calibration's ``context``."""
+    groups: dict[tuple[str, str], dict[str, float]] = {}
     compute = memory = host = 0.0
     for call in ops.calls:
         h = _host(call, cal)
         d, arithmetic = _device(call, cal)
         compute, memory, host = compute + d * arithmetic, memory + d * (not arithmetic), host + h
-        g = groups.setdefault((call.kind, call.phase), [0, 0, 0, 0.0, 0.0])
-        g[0], g[1], g[2], g[3], g[4] = (
-            g[0] + 1,
-            g[1] + call.flops,
-            g[2] + call.bytes,
-            g[3] + h,
-            g[4] + d,
-        )
+        group = groups.setdefault((call.kind, call.phase), dict.fromkeys(_GROUP_SUMS, 0))
+        for name, value in zip(_GROUP_SUMS, (1, call.flops, call.bytes, h, d), strict=True):
+            group[name] += value
     training = any(c.phase == "backward" for c in ops.calls)
     optimized = any(c.phase == "optimizer" for c in ops.calls)
-    host += module_calls * cal.host.module_call
+    host += ops.module_calls * cal.host.module_call
     host += cal.host.backward_call if training else 0.0
-    if optimized:
-        host += cal.host.optimizer_fixed + parameters * cal.host.optimizer_per_parameter
+    if optimized:  # zero_grad and the update visit each trainable parameter tensor
+        host += cal.host.optimizer_fixed + ops.parameters * cal.host.optimizer_per_parameter
     host *= cal.context
     device = compute + memory
     sync = syncs * cal.sync_s
     step = (max(host, device) if cal.overlap else host + device) + sync
     terms = StepTerms(host, sync, memory, compute)
     factor = UNCERTAINTY[cal.source]
-    per_op = tuple(
-        OperatorCost(
-            kind=k,
-            phase=p,
-            count=int(g[0]),
-            flops=int(g[1]),
-            bytes=int(g[2]),
-            host_s=g[3],
-            device_s=g[4],
-        )
-        for (k, p), g in groups.items()
-    )
+    per_op = tuple(OperatorCost(kind=k, phase=p, **g) for (k, p), g in groups.items())
     return StepPrediction(
         device=cal.device,
         step_s=step,

@@ -1,37 +1,11 @@
 """Where each microsecond of a training step goes: parts that are measured and add up.
 
-:func:`explain_step` splits one training step of any model into named parts, each timed in
-its own right:
+:func:`explain_step` times each phase of :func:`devicelab.steps.train_step` and the whole step
+on its own; the difference is the *residual*, the check that the parts add up.
 
-- ``forward``: host time of ``model(inputs)``;
-- ``loss``: host time of ``loss_fn(outputs, targets)``;
-- ``backward``: host time of ``loss.backward()``, the autograd engine;
-- ``optimizer``: host time of ``optimizer.zero_grad()`` plus ``optimizer.step()``;
-- ``sync``: the wait in ``loss.item()``, the host blocked until the device has finished.
-
-It also times the whole step on its own, with no clock readings inside it, and reports the
-difference as the *residual*: the check that the parts add up, never hidden and never used as
-a part. On a GPU, :mod:`torch.profiler` adds how long the device was busy (kernels, copies and
-memsets), so the step's idle share follows.
-
-How the parts are measured without changing them
-    The parts are timed inside the real loop, in the real order: the package's one step
-    (:func:`devicelab.steps.train_step`) reads the clock between phases when it is given
-    :class:`~devicelab.steps.Laps`. Each phase therefore sees the state the previous one left: after
-    ``zero_grad()`` (``set_to_none=True``) the gradients are None, so ``backward`` allocates
-    them, exactly as in training. Timing a phase alone in a loop (``zero_grad`` a thousand times)
-    would measure a different, cheaper operation. Rounds alternate an instrumented block with a
-    plain block (the order flips every round), so drift of the machine's speed hits both alike.
-
-Why an interquartile mean, not a median
-    On a noisy machine the per-round times are skewed (a slow moment only ever adds time), and
-    the sum of each part's median is then below the median of the whole: medians do not add
-    up. Means do. So the rounds are ranked by their pair's total time, the fastest and the
-    slowest quarter are dropped (the same rounds for the parts and for the whole step), and
-    each figure is the mean over the middle half: robust to a disturbed round, and additive.
-
-Counts and device time come from :mod:`devicelab.profiling`, never host times (the profiler
-inflates them several-fold on a step this small).
+The parts are timed inside the real loop, in the real order (:class:`~devicelab.steps.Laps`),
+so each phase sees the state the previous one left (``backward`` allocates the gradients that
+``zero_grad`` set to None); a phase timed alone in a loop would be a cheaper operation.
 """
 
 from __future__ import annotations
@@ -50,9 +24,8 @@ from .devices import resolve_device
 from .floor import course_floor_s
 from .models import MLP
 from .profiling import profile_steps
-from .stats import Spread, interquartile_mean, median_iqr, middle_half
+from .stats import interquartile_mean, median_iqr, middle_half
 from .steps import (
-    PHASES,
     Laps,
     LossFn,
     OptimizerFactory,
@@ -64,7 +37,6 @@ from .steps import (
 from .timing import timed_block, torch_threads
 
 __all__ = [
-    "PART_NAMES",
     "StepBreakdown",
     "StepTime",
     "explain_course_step",
@@ -73,8 +45,6 @@ __all__ = [
     "time_step",
 ]
 
-#: The parts of a breakdown (the phases of :func:`devicelab.steps.train_step`).
-PART_NAMES = PHASES
 PART_COLOURS = {
     "forward": "#4c72b0",
     "loss": "#64b5cd",
@@ -90,28 +60,18 @@ class StepBreakdown:
 
     Attributes
     ----------
-    device:
-        Where the step ran.
     parts:
-        Part name to seconds per step, in the order the step runs them (see
-        :data:`PART_NAMES`). A step without an optimizer has no ``optimizer`` part; an
-        inference step has only ``forward`` and ``sync``.
+        Part name to seconds per step, in :data:`devicelab.steps.PHASES`' order: no
+        ``optimizer`` part without an optimizer; only ``forward`` and ``sync`` for inference.
     measured_s, measured_iqr_s:
-        The whole step timed on its own: the interquartile mean over rounds (not a median;
-        see the module's notes), and the interquartile range over all rounds.
+        The whole step timed on its own: interquartile mean and range over rounds.
     ops:
         Top-level ATen operator calls per step (called from Python or from autograd).
-    kernels:
-        GPU kernels per step; None on a CPU.
-    device_busy_s:
-        Seconds per step the device spent running kernels, copies and memsets (the union of
-        their intervals, timed on the device by the profiler); None on a CPU.
+    kernels, device_busy_s:
+        GPU kernels per step, and seconds per step the device was busy (kernels, copies and
+        memsets, timed on the device by the profiler); None on a CPU.
     floor_s:
         The same arithmetic with no framework, where known (:mod:`devicelab.floor`, CPU).
-    rounds, steps_per_block:
-        How the figures were measured.
-    threads:
-        torch intra-op threads during the measurement.
     """
 
     device: str
@@ -160,22 +120,15 @@ class StepBreakdown:
 
     def residual_sentence(self) -> str:
         """The residual in words, never as a negative time: which side is larger, by how much."""
-        gap = abs(self.residual_s) * 1e6
+        gap = f"{abs(self.residual_s) * 1e6:.1f} µs ({abs(self.residual_share):.1%})"
         if self.residual_s >= 0:
-            return (
-                f"residual: the step took {gap:.1f} µs ({abs(self.residual_share):.1%}) "
-                "more than its parts"
-            )
-        return (
-            f"residual: the parts add up to {gap:.1f} µs ({abs(self.residual_share):.1%}) "
-            "more than the step"
-        )
+            return f"residual: the step took {gap} more than its parts"
+        return f"residual: the parts add up to {gap} more than the step"
 
     def table(self) -> str:
         """The breakdown as a plain-text table: part, microseconds, share of the step."""
-        rows = [(name, seconds) for name, seconds in self.parts.items()]
         lines = [f"{'part':<12} {'µs/step':>10} {'share':>7}"]
-        for name, seconds in rows:
+        for name, seconds in self.parts.items():
             lines.append(f"{name:<12} {seconds * 1e6:10.1f} {seconds / self.measured_s:7.1%}")
         lines += [
             f"{'sum of parts':<12} {self.parts_sum_s * 1e6:10.1f} "
@@ -220,9 +173,8 @@ def _rounds(
     for r in range(rounds):
         if r % 2:
             whole_rounds.append(plain())
-            part_rounds.append(instrumented())
-        else:
-            part_rounds.append(instrumented())
+        part_rounds.append(instrumented())
+        if not r % 2:
             whole_rounds.append(plain())
     return part_rounds, whole_rounds
 
@@ -232,7 +184,7 @@ def _positive(name: str, value: int) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _check_counts(steps: int, rounds: int, warmup: int, num_threads: int | None) -> None:
+def _check_counts(steps: int, rounds: int, warmup: int, num_threads: int | None = None) -> None:
     _positive("steps", steps)
     _positive("rounds", rounds)
     if num_threads is not None:
@@ -249,39 +201,27 @@ def explain_step(
     loss_fn: LossFn | None = F.cross_entropy,
     optimizer: OptimizerFactory | None = sgd_lr_0_01,
     device: str | torch.device | None = "cpu",
-    sync: bool = True,
     steps: int = 40,
     rounds: int = 9,
     warmup: int = 5,
     num_threads: int | None = None,
 ) -> StepBreakdown:
-    """Measure one training step of ``model`` part by part, and the whole step on its own.
-
-    The step is :func:`devicelab.steps.train_step`. The model is trained for real while it is
-    measured (its weights change), as in the course's loop.
+    """Measure one training step of ``model`` part by part, and the whole step on its own. The
+    model is trained for real while it is measured (its weights change).
 
     Parameters
     ----------
     model, inputs, targets:
         Any module whose parameters are on ``device``; a tensor or a sequence of tensors
         passed as ``model(*inputs)``; what ``loss_fn`` compares the output with.
-    loss_fn:
-        ``loss_fn(outputs, targets)`` (cross-entropy by default). None measures inference.
-    optimizer:
-        A factory called with the parameters (SGD with lr 0.01 by default). None: no
-        optimizer part (the gradients are still computed).
-    device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
-    sync:
-        True reads ``loss.item()`` every step, as the course does (inference: waits for the
-        device every step). False never syncs inside the block; the wait at the block's end
-        is then the ``sync`` part, spread over its steps.
+    loss_fn, optimizer:
+        ``loss_fn(outputs, targets)`` (cross-entropy; None measures inference), and a factory
+        called with the parameters (SGD with lr 0.01; None: no optimizer part).
     steps, rounds, warmup:
         Steps per timed block; pairs of blocks (one instrumented, one plain), the figures
         being interquartile means over rounds; untimed steps first.
     num_threads:
-        torch intra-op threads while measuring (None: the current number). The site's pages
-        measure the course's step on one: its operators are too small to split.
+        torch intra-op threads while measuring (None: the current number).
 
     Raises
     ------
@@ -296,21 +236,17 @@ def explain_step(
     device = resolve_device(device)
     _check_counts(steps, rounds, warmup, num_threads)
     spec = prepare_step(
-        model,
-        inputs,
-        targets=targets,
-        loss_fn=loss_fn,
-        optimizer=optimizer,
-        device=device,
-        sync=sync,
+        model, inputs, targets=targets, loss_fn=loss_fn, optimizer=optimizer, device=device
     )
     with torch_threads(num_threads) as threads:
         run_steps(spec, 1, warmup)
         part_rounds, whole_rounds = _rounds(spec, steps=steps, rounds=rounds)
+        # only counts and device time come from the profiler: it inflates host times
         profile = profile_steps(
             lambda: run_steps(spec, 1, min(steps, 5)), device, steps=min(steps, 5)
         )
-    # the same rounds for the parts and the whole, ranked by the pair's total: means add up
+    # interquartile means of the same rounds for the parts and the whole, ranked by the pair's
+    # total: times on a noisy machine are skewed, and medians would not add up
     kept = middle_half(
         [sum(p.values()) + w for p, w in zip(part_rounds, whole_rounds, strict=True)]
     )
@@ -333,27 +269,11 @@ def explain_step(
 
 @dataclass(frozen=True)
 class StepTime:
-    """The whole step timed on its own (:func:`time_step`).
-
-    Attributes
-    ----------
-    mean_s:
-        Interquartile mean of the rounds' seconds per step (as ``StepBreakdown.measured_s``).
-    iqr_s:
-        Interquartile range of the rounds' seconds per step.
-    rounds, steps_per_block:
-        How it was measured.
-    """
+    """The whole step timed on its own (:func:`time_step`): the interquartile mean and range of
+    the rounds' seconds per step."""
 
     mean_s: float
     iqr_s: float
-    rounds: int
-    steps_per_block: int
-
-    @property
-    def spread(self) -> Spread:
-        """``mean_s`` with the IQR around it: how much a step varies."""
-        return Spread.around(self.mean_s, self.iqr_s, "iqr")
 
 
 def time_step(
@@ -362,44 +282,28 @@ def time_step(
     steps: int = 40,
     rounds: int = 9,
     warmup: int = 5,
-    num_threads: int | None = None,
 ) -> StepTime:
     """Time the whole step of ``spec`` the way :func:`explain_step` times it, without the parts:
     ``rounds`` blocks of ``steps`` steps after ``warmup`` untimed ones, interquartile mean.
-
-    Use it to compare a step at several sizes with a breakdown (the advisor's batch test):
-    the same step, the same clock, the same statistic.
 
     Raises
     ------
     ValueError
         Non-positive ``steps`` or ``rounds``, or a negative ``warmup``.
     """
-    _check_counts(steps, rounds, warmup, num_threads)
-    with torch_threads(num_threads):
-        run_steps(spec, 1, warmup)
-        whole = [
-            timed_block(lambda: run_steps(spec, 1, steps), spec.device) / steps
-            for _ in range(rounds)
-        ]
-    return StepTime(interquartile_mean(whole), median_iqr(whole)[1], rounds, steps)
+    _check_counts(steps, rounds, warmup)
+    run_steps(spec, 1, warmup)
+    whole = [
+        timed_block(lambda: run_steps(spec, 1, steps), spec.device) / steps for _ in range(rounds)
+    ]
+    return StepTime(interquartile_mean(whole), median_iqr(whole)[1])
 
 
 def explain_course_step(
-    device: str | torch.device | None = "cpu",
-    *,
-    sync: bool = True,
-    floor: bool = True,
-    steps: int = 40,
-    rounds: int = 9,
-    num_threads: int | None = 1,
+    device: str | torch.device | None = "cpu", *, steps: int = 40, rounds: int = 9
 ) -> StepBreakdown:
-    """:func:`explain_step` on the course's step: the seeded 4-10-3 MLP on Iris, full batch.
-
-    On the CPU, ``floor=True`` adds the arithmetic floor (:func:`devicelab.floor.course_floor_s`):
-    the same epoch compiled with numba, with no framework. It runs on one thread by default, like
-    the floor (see ``num_threads`` in :func:`explain_step`).
-    """
+    """:func:`explain_step` on the course's step: the seeded 4-10-3 MLP on Iris, full batch, on
+    one thread; on the CPU with the arithmetic floor (:func:`devicelab.floor.course_floor_s`)."""
     device = resolve_device(device)
     data = load_iris(device)
     torch.manual_seed(0)
@@ -409,12 +313,11 @@ def explain_course_step(
         data.X_train,
         targets=data.y_train,
         device=device,
-        sync=sync,
         steps=steps,
         rounds=rounds,
-        num_threads=num_threads,
+        num_threads=1,  # the site's CPU figures are at one thread, like the floor's
     )
-    if floor and device.type == "cpu":
+    if device.type == "cpu":
         result = replace(result, floor_s=course_floor_s(data))
     return result
 
@@ -423,13 +326,10 @@ def plot_breakdowns(breakdowns: dict[str, StepBreakdown | dict[str, Any] | float
     """Draw each breakdown as one horizontal bar of stacked parts, in microseconds per step.
 
     ``breakdowns`` maps a bar's label to a :class:`StepBreakdown`, its ``to_dict()`` (e.g.
-    read from a results file), a number of seconds for a device whose whole step was recorded
-    but not its parts (that bar is drawn whole, outlined and dotted, with a key that says its
-    parts were not recorded), or None for a device with nothing recorded: that bar says so
-    instead of being drawn. The residual is drawn hatched after the parts (or
-    marked back from their end when negative), so the eye sees whether they add up; the
-    measured step is a black tick and the arithmetic floor, where known, a dotted one.
-    Returns the matplotlib Axes.
+    from a results file), the seconds of a step recorded whole but not in parts (drawn whole,
+    dotted), or None (nothing recorded: the bar says so). The residual is hatched after the
+    parts (back from their end when negative), the measured step a black tick and the
+    arithmetic floor, where known, a dotted one. Returns the matplotlib Axes.
     """
     import matplotlib.pyplot as plt
 

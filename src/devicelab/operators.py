@@ -1,21 +1,8 @@
 """The operator list of a step: every ATen operator it runs, with its kind, phase, FLOPs and bytes.
 
-:func:`operator_list` runs the package's one step (:func:`devicelab.steps.train_step`) once on
-the ``meta`` device, under a :class:`~torch.utils._python_dispatch.TorchDispatchMode` that
-records each operator as it reaches the dispatcher below autograd: the forward's operators,
-the loss's, the backward's (the autograd engine calls them) and the optimizer's. Nothing is
-computed and nothing is timed: shapes are all the counts need. FLOPs come from the formulas of
-:mod:`torch.utils.flop_counter`, bytes from the sizes of the tensors an operator reads and
-writes. The same trace finds the least bytes any implementation of the step must move
-(:class:`StepBytes`, the roofline's intensity). A model that cannot run on ``meta`` (a custom
-kernel without a meta implementation) is traced once on the CPU instead, and the list says so.
-
-This is the package's one count of what a step *is*; :mod:`devicelab.profiling` measures what
-a step *did* when it ran (e.g. the kernels a GPU launched).
-
-Each operator gets a *kind* (:data:`KINDS`), which is what a device's calibration prices:
-from torch's own metadata where it answers (``OpOverload.is_view``, ``torch.Tag.pointwise``,
-``torch.Tag.reduction``), from short lists of names where it does not (:func:`kind_of`).
+:func:`operator_list` runs the package's one step on the ``meta`` device, recording each
+operator below autograd: shapes are all the counts need. This is the package's one count of
+what a step *is*; :mod:`devicelab.profiling` measures what a step *did* when it ran.
 """
 
 from __future__ import annotations
@@ -113,8 +100,8 @@ _SDPA_BACKWARD = {"_scaled_dot_product_flash_attention_for_cpu_backward"}
 
 def kind_of(func: torch._ops.OpOverload) -> str:
     """The kind (one of :data:`KINDS`) of the ATen operator ``func`` (e.g.
-    ``torch.ops.aten.addmm.default``), from its own metadata where it has any
-    (``is_view``, ``torch.Tag.pointwise``, ``torch.Tag.reduction``)."""
+    ``torch.ops.aten.addmm.default``), from its own metadata (``is_view``,
+    ``torch.Tag.pointwise``, ``torch.Tag.reduction``) where it has any, else by name."""
     name = func.overloadpacket.__name__
     if func.is_view or name in _UNTAGGED_VIEWS:
         return "view"
@@ -136,22 +123,16 @@ class OperatorCall:
 
     Attributes
     ----------
-    name:
-        The operator, e.g. ``"addmm"`` or ``"threshold_backward"``.
-    kind:
-        Its kind (:data:`KINDS`).
-    phase:
-        The phase of the step that called it: ``"forward"``, ``"loss"``, ``"backward"`` or
-        ``"optimizer"``.
-    flops:
-        Floating-point operations (matrix products, convolutions, attention; 0 for others).
-    bytes:
-        Bytes of the tensors it reads and writes (0 for a view, which moves no data).
+    name, kind, phase:
+        The operator (e.g. ``"addmm"``), its kind (:data:`KINDS`), and ``"forward"``,
+        ``"loss"``, ``"backward"`` or ``"optimizer"``.
+    flops, bytes:
+        Floating-point operations (0 but for products, convolutions and attention), and bytes
+        of the tensors it reads and writes (0 for a view).
     dims:
-        The shape that decides its efficiency: ``(m, k, n)`` for an ``m x k`` by ``k x n``
-        matrix product (a batched one counts its batch in ``m``); ``(in channels, out
-        channels, kernel size, output pixels)`` for a convolution or its backward; empty
-        otherwise.
+        The shape that decides its efficiency: ``(m, k, n)`` for a matrix product (a batch
+        counted in ``m``), ``(in channels, out channels, kernel size, output pixels)`` for a
+        convolution or its backward; empty otherwise.
     """
 
     name: str
@@ -192,20 +173,16 @@ def _flops(packet, name: str, args, kwargs, out) -> int:
     if packet in flop_registry:
         return int(flop_registry[packet](*args, **kwargs, out_val=out))
     if name in _SDPA_FORWARD:
-        return int(sdpa_flop_count(args[0].shape, args[1].shape, args[2].shape))
+        return int(sdpa_flop_count(*(a.shape for a in args[:3])))
     if name in _SDPA_BACKWARD:
-        return int(
-            sdpa_backward_flop_count(args[0].shape, args[1].shape, args[2].shape, args[3].shape)
-        )
+        return int(sdpa_backward_flop_count(*(a.shape for a in args[:4])))
     return 0
 
 
 class OperatorRecorder(TorchDispatchMode):
     """Records every operator call that reaches the dispatcher while it is active (``with
-    OperatorRecorder() as r: ...``), with its FLOPs, bytes and sizes.
-
-    :meth:`lap` names the phase of the calls made since the last lap and moves them to
-    ``calls``; :func:`operator_list` laps after each phase of a training step."""
+    OperatorRecorder() as r: ...``); :meth:`lap` names the phase of the calls since the last lap
+    and moves them to ``calls``."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -234,27 +211,18 @@ class OperatorRecorder(TorchDispatchMode):
 class StepBytes:
     """The least bytes one step must move to and from memory, by kind (each storage once).
 
+    Any implementation, however fused, must read the inputs and parameters, write each gradient,
+    and keep what the backward needs from the forward (beyond the caches, written and read
+    back): ``bytes / bandwidth`` is a time a step cannot beat unless it stays in cache.
+
     Attributes
     ----------
-    inputs_read:
-        The inputs and targets, read once by the forward.
-    parameters_read:
-        Every parameter, read once by the forward.
     saved_written:
         The activations autograd saves for the backward (exactly what this model's operators
         keep), written once by the forward; for inference, the output.
     saved_read:
         Everything saved for the backward, read once by it: those activations, and the inputs
         and parameters it needs.
-    gradients_written:
-        One gradient per trainable parameter, written once by the backward.
-
-    Any implementation of the step, however fused, must read its inputs and parameters, write
-    each gradient, and keep what the backward needs from the forward somewhere between the two,
-    which for anything larger than the caches means writing it to memory and reading it back.
-    Everything else is left out (intermediates a fused kernel keeps in registers, the
-    gradients between layers, the optimizer's update), so ``bytes / bandwidth`` is a time a
-    step cannot beat unless its working set stays in cache.
     """
 
     inputs_read: int = 0
@@ -262,11 +230,6 @@ class StepBytes:
     saved_written: int = 0
     saved_read: int = 0
     gradients_written: int = 0
-
-    @property
-    def total(self) -> int:
-        """All the bytes above."""
-        return sum(asdict(self).values())
 
 
 def _storage_bytes(tensors) -> int:
@@ -279,16 +242,11 @@ class OperatorList:
 
     Attributes
     ----------
-    calls:
-        The :class:`OperatorCall` s.
     traced_on:
         ``"meta"`` (shapes only), or ``"cpu"`` when the model could not run on ``meta``.
-    module_calls:
-        ``nn.Module`` calls in the forward (each costs the host a Python call).
-    parameters:
-        Trainable parameter tensors (each costs ``zero_grad`` a little).
-    least:
-        The least bytes the step must move (:class:`StepBytes`).
+    module_calls, parameters, least:
+        ``nn.Module`` calls in the forward, trainable parameter tensors, and the least bytes
+        the step must move (:class:`StepBytes`).
     """
 
     calls: tuple[OperatorCall, ...]
@@ -309,29 +267,17 @@ class OperatorList:
 
     @property
     def least_bytes(self) -> int:
-        """The least bytes the step must move, a lower bound on its traffic (see
-        :class:`StepBytes`)."""
-        return self.least.total
+        """The least bytes the step must move, a lower bound on its traffic (:class:`StepBytes`)."""
+        return sum(asdict(self.least).values())
 
     @property
     def intensity(self) -> float:
-        """The arithmetic intensity, FLOPs per byte the step must move (see
-        :attr:`least_bytes`)."""
+        """The arithmetic intensity, FLOPs per byte the step must move (:attr:`least_bytes`)."""
         return self.flops / self.least_bytes
 
     def counts(self) -> dict[tuple[str, str], int]:
         """How many calls of each ``(phase, kind)``."""
         return dict(Counter((c.phase, c.kind) for c in self.calls))
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "traced_on": self.traced_on,
-            "module_calls": self.module_calls,
-            "parameters": self.parameters,
-            "least": asdict(self.least),
-            "calls": [asdict(c) for c in self.calls],
-        }
 
 
 def _trace(model, inputs, targets, loss_fn, optimizer, device: str) -> OperatorList:
@@ -395,11 +341,9 @@ def operator_list(
     loss_fn: LossFn | None = F.cross_entropy,
     optimizer: OptimizerFactory | None = sgd_lr_0_01,
 ) -> OperatorList:
-    """The operators of one step of ``model`` on these shapes, traced on a ``meta`` copy.
-
-    ``model`` and the tensors are left untouched (a copy is traced). With ``loss_fn=None`` the
-    step is inference: the forward, under ``no_grad``. A model that cannot run on ``meta`` is
-    traced once on the CPU instead (``traced_on="cpu"``): run, not timed.
+    """The operators of one step of ``model`` on these shapes, traced on a ``meta`` copy (a model
+    that cannot run on ``meta`` is run once on the CPU instead, not timed). With
+    ``loss_fn=None`` the step is inference: the forward, under ``no_grad``.
 
     Raises
     ------

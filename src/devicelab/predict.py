@@ -1,14 +1,5 @@
-"""Predict a training step without timing it: the model's operators, priced by a device.
-
-:func:`predict_step` never times the reader's step. It lists the step's operators once, on the
-``meta`` device (:func:`devicelab.operators.operator_list`: kind, phase, FLOPs and bytes of
-each), and prices each with a device's :class:`~devicelab.costmodel.Calibration`, measured
-here on tiny tensors, read from a recorded GPU, or built from a datasheet
-(:mod:`devicelab.gpus`).
-
-The cost model (one for every device: a CPU issues an operator and then computes it, a GPU
-computes while its host queues the next) is :mod:`devicelab.costmodel`'s;
-:func:`check_prediction` sets a prediction beside the step measured on this machine.
+"""Predict a training step without timing it (:func:`predict_step`), with a calibration measured
+here, read from a recorded GPU, or built from a datasheet; and check a prediction here.
 """
 
 from __future__ import annotations
@@ -39,10 +30,8 @@ __all__ = [
     "predict_step",
 ]
 
-#: The share of a datasheet's float32 peak that a large matrix product reaches, when no
-#: recorded GPU has measured ceilings: a float32 8,192-cubed matmul on an H100 80GB HBM3 with
-#: TF32 off reached 51.6 TFLOP/s of the datasheet's 66.9. A record with a roofline section
-#: uses its own measured ceilings instead.
+#: The share of a datasheet's float32 peak that a large matrix product reaches: a float32
+#: 8,192-cubed matmul on an H100 80GB HBM3 with TF32 off reached 51.6 TFLOP/s of its 66.9.
 DEFAULT_COMPUTE_SHARE = 0.77
 #: The share of a datasheet's bandwidth that a large device copy reaches (assumed).
 DEFAULT_BANDWIDTH_SHARE = 0.8
@@ -53,49 +42,31 @@ DEFAULT_LAUNCH_S = 5e-6
 DEFAULT_SYNC_S = 10e-6
 
 
-def _record_dict(record: str | Path | dict[str, Any]) -> dict[str, Any]:
-    if isinstance(record, dict):
-        return validate_results(record, source="record")
-    return load_results(record)
-
-
 def _launch_and_sync(record: dict[str, Any] | None, cpu: Calibration) -> tuple[float, float, str]:
     """The launch cost added to each operator on a GPU, and a sync, with where they come from."""
     if record is None:
-        return (
-            DEFAULT_LAUNCH_S,
-            DEFAULT_SYNC_S,
-            (
-                f"launch {DEFAULT_LAUNCH_S * 1e6:.0f} µs per kernel and sync "
-                f"{DEFAULT_SYNC_S * 1e6:.0f} µs assumed (no recorded GPU)"
-            ),
+        note = (
+            f"launch {DEFAULT_LAUNCH_S * 1e6:.0f} µs per kernel and sync "
+            f"{DEFAULT_SYNC_S * 1e6:.0f} µs assumed (no recorded GPU)"
         )
+        return DEFAULT_LAUNCH_S, DEFAULT_SYNC_S, note
     m = record["measurements"]
     queued = m["launch"]["per_op"]["queued"]["median_s"]
     launch = max(queued - cpu.host.tiny_op, 0.0)
-    return (
-        launch,
-        m["sync"]["median_s"],
-        (
-            f"launch {launch * 1e6:.1f} µs per kernel (the recorded {record['device_name']}'s "
-            f"tiny operator, {queued * 1e6:.1f} µs, less this CPU's, "
-            f"{cpu.host.tiny_op * 1e6:.1f} µs) and sync {m['sync']['median_s'] * 1e6:.1f} µs "
-            "from its record"
-        ),
+    note = (
+        f"launch {launch * 1e6:.1f} µs per kernel (the recorded {record['device_name']}'s "
+        f"tiny operator, {queued * 1e6:.1f} µs, less this CPU's, "
+        f"{cpu.host.tiny_op * 1e6:.1f} µs) and sync {m['sync']['median_s'] * 1e6:.1f} µs "
+        "from its record"
     )
+    return launch, m["sync"]["median_s"], note
 
 
 def _recorded_host(record: dict[str, Any], cpu: Calibration) -> tuple[HostCosts, str]:
-    """The recorded GPU's host side: this CPU's host costs, each scaled by how much longer the
-    recorded host took to issue one tiny operator to its GPU than this CPU takes to run one.
-
-    Both tiny operators are measured the same way (``tiny_op`` here, the record's queued
-    ``add_``), so this machine's own speed cancels: the scaled costs describe the recorded
-    machine wherever they are computed. The record's CPU course step is no measure of this:
-    that host runs the CPU loop faster than most build machines, while it issues a CUDA
-    operator several times slower than it runs a CPU one (dispatch, the caching allocator,
-    the launch itself).
-    """
+    """The recorded GPU's host side: this CPU's host costs, scaled by the recorded host's time to
+    issue one tiny operator to its GPU over this CPU's time to run one (measured alike, so this
+    machine's speed cancels; the record's CPU step is no measure of it: that host issues a CUDA
+    operator several times slower than it runs a CPU one)."""
     queued = record["measurements"]["launch"]["per_op"]["queued"]["median_s"]
     scale = queued / cpu.host.tiny_op
     return cpu.host.scaled(scale), (
@@ -108,17 +79,15 @@ def _recorded_host(record: dict[str, Any], cpu: Calibration) -> tuple[HostCosts,
 def _gpu_calibration(
     spec, record: dict[str, Any] | None, cpu: Calibration, *, recorded_host: bool = False
 ) -> Calibration:
-    """A GPU's calibration from its datasheet, with a recorded GPU's launch and sync costs.
-
-    The host side is this CPU's plus a launch per kernel (a GPU in a machine with this CPU),
-    or, with ``recorded_host``, the recorded machine's own host (:func:`_recorded_host`).
-    """
+    """A GPU's calibration from its datasheet, with a recorded GPU's launch and sync costs; its
+    host is this CPU's plus a launch per kernel, or with ``recorded_host`` the recorded
+    machine's own (:func:`_recorded_host`)."""
     launch, sync, launch_note = _launch_and_sync(record, cpu)
     flops = spec.peak_flops_per_s * DEFAULT_COMPUTE_SHARE
     bandwidth = spec.peak_bytes_per_s * DEFAULT_BANDWIDTH_SHARE
     compute = Curve("matmul", "flops", ((1e12, 1e12 / flops),))
     memory = Curve("elementwise", "bytes", ((1e9, 1e9 / bandwidth),))
-    if recorded_host and record is not None:
+    if recorded_host:
         host, host_note = _recorded_host(record, cpu)
         host_note += f"; sync {sync * 1e6:.1f} µs from the record"
     else:
@@ -140,17 +109,10 @@ def _gpu_calibration(
         threads=cpu.threads,
         host=host,
         context=cpu.context,
-        curves={
-            "matmul": compute,
-            "conv": compute,
-            "conv_backward": compute,
-            "elementwise": memory,
-            "reduction": memory,
-            "pool": memory,
-        },
+        curves=dict.fromkeys(("matmul", "conv", "conv_backward"), compute)
+        | dict.fromkeys(("elementwise", "reduction", "pool"), memory),
         sync_s=sync,
         overlap=True,
-        kernel_floor_s=0.0,
         source="datasheet",
         assumptions=assumptions,
     )
@@ -159,20 +121,21 @@ def _gpu_calibration(
 def device_calibration(
     device: str | torch.device | dict[str, Any] | Path | Calibration | None,
     *,
-    num_threads: int | None = None,
     quick: bool = False,
 ) -> Calibration:
     """The calibration that prices a step on ``device``.
 
-    ``device`` is a device here (``"cpu"``, ``"cuda:0"``: measured,
-    :func:`~devicelab.calibration.calibrate`), a results record (a dict, or the path of a
-    ``.json`` file: its recorded calibration when it has one, else its GPU's datasheet with its
-    sync cost and **its own host**: this CPU's host costs scaled by the record's cost of
-    issuing a tiny operator, so the prediction is of the recorded machine), a GPU name from
-    the datasheet table (:func:`devicelab.gpus.datasheet`), priced with this CPU as its host
-    plus the recorded GPU's launch and sync costs (that GPU in a machine with this CPU), or a
-    :class:`~devicelab.costmodel.Calibration` (returned as it is). ``quick`` measures whatever
-    is measured here with the ``quick`` sweeps of :func:`~devicelab.calibration.calibrate`.
+    Parameters
+    ----------
+    device:
+        A device here (measured, :func:`~devicelab.calibration.calibrate`); a results record
+        (a dict, or a ``.json`` path: its recorded calibration, else its GPU's datasheet with
+        its sync cost and its own host, this CPU's scaled by the record's cost of issuing a
+        tiny operator); a GPU name from the datasheet table (:func:`devicelab.gpus.datasheet`),
+        as that GPU in a machine with this CPU, with the newest recorded GPU's launch and sync
+        costs; or a :class:`~devicelab.costmodel.Calibration`, returned as it is.
+    quick:
+        Measure here with :func:`~devicelab.calibration.calibrate`'s ``quick`` sweeps.
 
     Raises
     ------
@@ -184,7 +147,10 @@ def device_calibration(
     if isinstance(device, dict) or (
         isinstance(device, (str, Path)) and str(device).endswith(".json")
     ):
-        record = _record_dict(device)
+        if isinstance(device, dict):
+            record = validate_results(device, source="record")
+        else:
+            record = load_results(device)
         if not record["device"].startswith("cuda"):
             raise ValueError(
                 f"the record is from {record['device']} ({record['device_name']}), not a GPU: "
@@ -206,8 +172,7 @@ def device_calibration(
     if isinstance(device, torch.device) or device is None or _is_device_name(str(device)):
         where = resolve_device(device)
         # one thread issues a GPU's operators: its host side is this CPU's at one thread
-        threads = num_threads if where.type == "cpu" else 1
-        return calibrate(where, num_threads=threads, quick=quick)
+        return calibrate(where, num_threads=None if where.type == "cpu" else 1, quick=quick)
     from .gpus import datasheet
 
     cpu = calibrate("cpu", num_threads=1, quick=quick)  # one host thread issues its operators
@@ -228,37 +193,24 @@ def predict_step(
     optimizer: OptimizerFactory | None | str = AUTO,
     device: str | torch.device | dict[str, Any] | Path | Calibration | None = "cpu",
     syncs: int = 1,
-    num_threads: int | None = None,
     quick_calibration: bool = False,
 ) -> StepPrediction:
-    """Predict one step of ``model`` on ``device``, without timing it.
-
-    The step is :func:`devicelab.steps.train_step` with ``syncs`` syncs (1: ``loss.item()``
-    every step): given ``targets``, training with cross-entropy and SGD by default; without
-    them, or with ``loss_fn=None``, inference (:func:`devicelab.steps.step_kind`). Its
-    operators are listed once on ``meta`` (:func:`devicelab.operators.operator_list`) and
-    priced with :func:`device_calibration` (see the module's docstring for the cost model).
+    """Predict one step (:func:`devicelab.steps.train_step`) of ``model`` on ``device`` without
+    timing it: its operator list priced by :mod:`devicelab.costmodel`.
 
     Parameters
     ----------
     model, inputs, targets, loss_fn, optimizer:
-        As in :func:`devicelab.explain.explain_step`, with ``"auto"`` defaults for
-        ``loss_fn`` and ``optimizer`` (above); ``model`` is neither moved nor run.
+        As in :func:`devicelab.explain.explain_step`; ``"auto"`` trains with cross-entropy
+        and SGD given ``targets``, and predicts inference without them
+        (:func:`devicelab.steps.step_kind`). ``model`` is neither moved nor run.
     device:
-        A device here, a results record (dict or path), a GPU name from the datasheet table,
-        or a calibration (:func:`device_calibration`).
+        Anything :func:`device_calibration` accepts.
     syncs:
-        Syncs per step.
-    num_threads:
-        The CPU thread count a CPU's calibration is measured at (None: the current one). A
-        GPU's host side is measured on this CPU at one thread, since one thread issues its
-        operators (for a recorded GPU, then scaled to its own host: :func:`device_calibration`).
+        Syncs per step (1: ``loss.item()`` every step).
     quick_calibration:
-        Calibrate what is measured here with :func:`~devicelab.calibration.calibrate`'s
-        ``quick`` sweeps, which stop at smaller sizes. For dry runs and tests, where the
-        device is far slower than its sizes assume (a CPU standing in for a GPU): the
-        prediction of large operators is then less exact. A calibration passed as ``device``
-        is used as it is.
+        Calibrate with :func:`~devicelab.calibration.calibrate`'s ``quick`` sweeps: for dry
+        runs and tests (a CPU standing in for a GPU); large operators are priced less exactly.
 
     Raises
     ------
@@ -272,23 +224,9 @@ def predict_step(
     if isinstance(syncs, bool) or not isinstance(syncs, int) or syncs < 0:
         raise ValueError(f"syncs must be a non-negative integer, got {syncs!r}")
     loss_fn, optimizer = step_kind(targets, loss_fn, optimizer)
-    ops = operator_list(
-        model,
-        as_tensors("inputs", inputs),
-        targets=targets,
-        loss_fn=loss_fn,
-        optimizer=optimizer,
-    )
-    cal = device_calibration(device, num_threads=num_threads, quick=quick_calibration)
-    line = _provenance(device, cal)
-    return price(
-        ops,
-        cal,
-        syncs=syncs,
-        parameters=ops.parameters if loss_fn else 0,
-        module_calls=ops.module_calls,
-        provenance_line=line,
-    )
+    ops = operator_list(model, inputs, targets=targets, loss_fn=loss_fn, optimizer=optimizer)
+    cal = device_calibration(device, quick=quick_calibration)
+    return price(ops, cal, syncs=syncs, provenance_line=_provenance(device, cal))
 
 
 def _provenance(device, cal: Calibration) -> str:
@@ -299,30 +237,18 @@ def _provenance(device, cal: Calibration) -> str:
     return f"{cal.source}: {cal.device}"
 
 
-#: A check whose ratio is within this band is done; outside it, the machine may have been
-#: busy, and the check is repeated (see :func:`check_prediction`).
+#: A check whose ratio is within this band is done; outside it, :func:`check_prediction`
+#: repeats it.
 SETTLED_BAND = (0.75, 1.25)
 #: A check's first attempt reuses this process's calibration only when it is younger than
-#: this: one made minutes earlier may have seen a faster (or slower) machine than the one the
-#: step is measured on now.
+#: this (:func:`check_prediction`).
 CALIBRATION_MAX_AGE_S = 60.0
 
 
 @dataclass(frozen=True)
 class PredictionCheck:
-    """A prediction set beside the step it predicts, measured on the same device.
-
-    Attributes
-    ----------
-    predicted:
-        :func:`predict_step`'s prediction (the least over the attempts).
-    measured_s:
-        The step measured by :func:`devicelab.explain.explain_step` (interquartile mean; the
-        least over the attempts).
-    attempts:
-        How many times the check was made: more than one when the first came out of
-        :data:`SETTLED_BAND`.
-    """
+    """A prediction (:func:`predict_step`) set beside the step it predicts, measured on the same
+    device (:func:`devicelab.explain.explain_step`), each the least over ``attempts``."""
 
     predicted: StepPrediction
     measured_s: float
@@ -341,26 +267,21 @@ def check_prediction(
     targets: torch.Tensor | None = None,
     loss_fn: LossFn | None = F.cross_entropy,
     device: str | torch.device | None = "cpu",
-    num_threads: int | None = 1,
     max_attempts: int = 3,
 ) -> PredictionCheck:
-    """Predict the step on ``device`` (a device here), then measure it: the cost model's check.
+    """Predict the step on ``device`` (a device here), then measure it, the least of two
+    :func:`devicelab.explain.explain_step` runs of a copy of ``model`` moved there, both at one
+    thread (the site's CPU figures are): the cost model's check.
 
-    The prediction comes first and never sees the measurement, which is the least of two
-    :func:`devicelab.explain.explain_step` runs of a copy of ``model`` moved to ``device``,
-    with the inputs and targets moved there too (the caller's stay where they are: a model on
-    the CPU can be checked on a GPU). Both use ``num_threads`` threads (one by
-    default: the site's CPU figures are at one thread). The measurement's plan (steps per
-    block, rounds) is sized from the prediction, so a slow model costs a bounded time.
+    A neighbour's load only ever adds time, so while the ratio is outside :data:`SETTLED_BAND`
+    the check is made again with a fresh calibration, up to ``max_attempts`` times, each side
+    keeping its least (never the best ratio). Drift over minutes a least-of cannot undo, so the
+    first attempt reuses this process's calibration only within :data:`CALIBRATION_MAX_AGE_S`.
 
-    A neighbour's load can last seconds and only ever adds time, to the calibration (the
-    prediction) or to the measurement. So while the ratio is outside :data:`SETTLED_BAND`,
-    the check is made again, up to ``max_attempts`` times, with a fresh calibration, and each
-    side keeps its least: the least prediction and the least measurement, never the best
-    ratio. :attr:`PredictionCheck.attempts` says how many it took. A machine's base speed
-    can also drift over minutes, which a least-of cannot undo, so every calibration the check
-    uses is of the same minute as its measurements: the first attempt reuses this process's
-    calibration only when it is younger than :data:`CALIBRATION_MAX_AGE_S`.
+    Raises
+    ------
+    ValueError
+        ``max_attempts`` is not a positive integer.
     """
     if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
         raise ValueError(f"max_attempts must be a positive integer, got {max_attempts!r}")
@@ -369,14 +290,13 @@ def check_prediction(
     predictions: list[StepPrediction] = []
     measured: list[float] = []
     for attempt in range(max_attempts):
-        cal = calibrate(
-            device, num_threads=num_threads, fresh=attempt > 0, max_age_s=CALIBRATION_MAX_AGE_S
-        )
+        age = CALIBRATION_MAX_AGE_S if attempt == 0 else 0.0  # a repeat measures again
+        cal = calibrate(device, num_threads=1, max_age_s=age)
         predictions.append(
             predict_step(model, inputs, targets=targets, loss_fn=loss_fn, device=cal)
         )
         predicted = min(predictions, key=lambda p: p.step_s)
-        plan = (model, inputs, targets, loss_fn, where, num_threads, predicted.step_s)
+        plan = (model, inputs, targets, loss_fn, where, predicted.step_s)
         measured.append(min(_measure(*plan) for _ in range(2)))
         check = PredictionCheck(predicted, min(measured), attempt + 1)
         if SETTLED_BAND[0] <= check.ratio <= SETTLED_BAND[1]:
@@ -384,9 +304,9 @@ def check_prediction(
     return check
 
 
-def _measure(model, inputs, targets, loss_fn, device, num_threads, predicted_s: float) -> float:
-    """One :func:`~devicelab.explain.explain_step` of a copy of ``model`` on ``device`` (the
-    copy, the inputs and the targets moved there), sized to take about 20 ms a block."""
+def _measure(model, inputs, targets, loss_fn, device, predicted_s: float) -> float:
+    """One :func:`~devicelab.explain.explain_step` of a copy of ``model`` moved to ``device``,
+    with blocks of about 20 ms."""
     from .explain import explain_step
 
     steps = max(1, min(40, round(0.02 / max(predicted_s, 1e-9))))
@@ -399,5 +319,5 @@ def _measure(model, inputs, targets, loss_fn, device, num_threads, predicted_s: 
         steps=steps,
         rounds=7 if predicted_s < 0.01 else 3,
         warmup=2,
-        num_threads=num_threads,
+        num_threads=1,
     ).measured_s

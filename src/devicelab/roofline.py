@@ -1,15 +1,9 @@
 """The roofline's ceilings, measured, and where the GPU starts to win, measured.
 
 A device has two ceilings (:func:`measure_ceilings`): the FLOP/s of a large matrix product and
-the bytes/s of a large copy. A step that does ``F`` floating-point operations and moves ``B``
-bytes cannot take less than ``max(F / peak_flops, B / peak_bytes)``; its arithmetic intensity
-``F / B`` says which of the two caps it: below the ridge (``peak_flops / peak_bytes``)
-bandwidth does, above it compute does. :func:`crossover` finds where a GPU's measured steps
-overtake a CPU's.
-
-A step's FLOPs and bytes are counted by :func:`devicelab.operators.operator_list`; pricing a
-step, and naming the bound it sits under, is the cost model's job
-(:mod:`devicelab.costmodel`, behind :func:`devicelab.predict.predict_step`).
+the bytes/s of a large copy. A step of ``F`` FLOPs that moves ``B`` bytes takes at least
+``max(F / peak_flops, B / peak_bytes)``. A step's FLOPs and bytes are counted by
+:func:`devicelab.operators.operator_list`; pricing a step is :mod:`devicelab.costmodel`'s job.
 """
 
 from __future__ import annotations
@@ -27,15 +21,8 @@ __all__ = [
     "Ceilings",
     "crossover",
     "measure_ceilings",
-    "peak_bytes_per_s",
-    "peak_flops_per_s",
     "tf32_enabled",
 ]
-
-# Default ceiling sizes per device type: (matrix side, bytes per copy buffer). Large enough to
-# leave the caches (a CPU's last-level cache is tens of MiB) and to fill a GPU, small enough to
-# time in about a second.
-_CEILING_SIZES = {"cpu": (1024, 256 * 2**20), "gpu": (8192, 2**30)}
 
 
 def _check_positive(**values: float) -> None:
@@ -51,25 +38,14 @@ class Ceilings:
 
     Attributes
     ----------
-    device:
-        The device measured, e.g. ``"cpu"`` or ``"cuda:0"``.
-    peak_flops_per_s:
-        Achieved FLOP/s of a large matrix product in ``dtype``.
-    peak_bytes_per_s:
-        Achieved bytes/s of a large same-device copy, counting bytes read plus bytes written.
-    dtype:
-        The matrix product's dtype, the sweep's (``"float32"``).
-    tf32:
-        Whether float32 matrix products were allowed to use TF32 tensor cores (GPU only;
-        always False on a CPU). With TF32 the compute ceiling is several times higher.
-    matmul_precision:
-        ``torch.get_float32_matmul_precision()`` during the measurement.
-    matmul_n:
-        Side of the square matrices multiplied; None when the ceilings were typed in.
-    copy_bytes:
-        Size of each copy buffer in bytes (the copy moves twice this); None when typed in.
-    matmul, copy:
-        The timings behind the two peaks; None when typed in.
+    peak_flops_per_s, peak_bytes_per_s:
+        Achieved FLOP/s of a large matrix product, and bytes/s of a large copy (read plus
+        written).
+    tf32, matmul_precision:
+        Whether float32 products could use TF32 tensor cores (GPU only; several times the
+        ceiling), and ``torch.get_float32_matmul_precision()`` during the measurement.
+    matmul_n, copy_bytes, matmul, copy:
+        The sizes and timings behind the peaks (None when typed in).
 
     Raises
     ------
@@ -120,82 +96,20 @@ def tf32_enabled() -> bool:
         return torch.backends.cuda.matmul.fp32_precision == "tf32"
 
 
-def _default_sizes(device: torch.device) -> tuple[int, int]:
-    return _CEILING_SIZES["cpu" if device.type == "cpu" else "gpu"]
+def _matmul(device: torch.device, n: int, min_run_time: float) -> Timing:
+    """One ``n x n`` by ``n x n`` float32 product, into a preallocated output."""
+    a, b = torch.rand(n, n, device=device), torch.rand(n, n, device=device)
+    out = torch.empty(n, n, device=device)
+    label = f"{n}x{n} torch.float32 matmul on {device}"
+    return measure(lambda: torch.mm(a, b, out=out), label=label, min_run_time=min_run_time)
 
 
-def peak_flops_per_s(
-    device: str | torch.device | None = "cpu",
-    *,
-    n: int | None = None,
-    dtype: torch.dtype = torch.float32,
-    min_run_time: float = 0.2,
-) -> tuple[float, Timing]:
-    """Achieved FLOP/s of one ``n x n`` by ``n x n`` matrix product on ``device``.
-
-    The product is ``2 n^3`` floating-point operations (a multiply and an add per term), written
-    into a preallocated output so the allocator is not timed. ``n`` defaults to 1,024 on a CPU
-    and 8,192 on a GPU.
-
-    Returns
-    -------
-    tuple
-        FLOP/s and the :class:`~devicelab.timing.Timing` behind it.
-
-    Raises
-    ------
-    ValueError
-        ``n`` is not a positive integer.
-    """
-    device = resolve_device(device)
-    n = _default_sizes(device)[0] if n is None else n
-    _check_positive(n=n)
-    a, b = (torch.rand(n, n, device=device, dtype=dtype) for _ in range(2))
-    out = torch.empty(n, n, device=device, dtype=dtype)
-    timing = measure(
-        lambda: torch.mm(a, b, out=out),
-        label=f"{n}x{n} {dtype} matmul on {device}",
-        min_run_time=min_run_time,
-    )
-    return 2 * n**3 / timing.median_s, timing
-
-
-def peak_bytes_per_s(
-    device: str | torch.device | None = "cpu",
-    *,
-    nbytes: int | None = None,
-    min_run_time: float = 0.2,
-) -> tuple[float, Timing]:
-    """Achieved bytes/s of a same-device copy of ``nbytes``, counting bytes read + written.
-
-    On a GPU this is a device-to-device copy in its own memory; on a CPU a copy in RAM. Each
-    copy reads ``nbytes`` and writes ``nbytes``, so it moves ``2 * nbytes`` (the STREAM "copy"
-    convention; a CPU may also read the destination before writing it, which is not counted,
-    so the CPU's figure is conservative). ``nbytes`` defaults to 256 MiB on a CPU and 1 GiB on a
-    GPU, far beyond any cache.
-
-    Returns
-    -------
-    tuple
-        Bytes/s and the :class:`~devicelab.timing.Timing` behind it.
-
-    Raises
-    ------
-    ValueError
-        ``nbytes`` is not a positive integer.
-    """
-    device = resolve_device(device)
-    nbytes = _default_sizes(device)[1] if nbytes is None else nbytes
-    _check_positive(nbytes=nbytes)
-    elements = max(1, nbytes // 4)  # float32
+def _copy(device: torch.device, elements: int, min_run_time: float) -> Timing:
+    """A same-device copy of ``elements`` float32 numbers."""
     src = torch.rand(elements, device=device)
     dst = torch.empty_like(src)
-    timing = measure(
-        lambda: dst.copy_(src),
-        label=f"{elements * 4:,} B copy on {device}",
-        min_run_time=min_run_time,
-    )
-    return 2 * elements * 4 / timing.median_s, timing
+    label = f"{elements * 4:,} B copy on {device}"
+    return measure(lambda: dst.copy_(src), label=label, min_run_time=min_run_time)
 
 
 def measure_ceilings(
@@ -203,11 +117,14 @@ def measure_ceilings(
     *,
     matmul_n: int | None = None,
     copy_bytes: int | None = None,
-    dtype: torch.dtype = torch.float32,
     min_run_time: float = 0.2,
 ) -> Ceilings:
-    """Measure ``device``'s compute ceiling (:func:`peak_flops_per_s`) and bandwidth ceiling
-    (:func:`peak_bytes_per_s`), and note whether TF32 was on.
+    """Measure ``device``'s two ceilings: the FLOP/s of one ``matmul_n``-square float32 matrix
+    product (``2 n^3`` FLOPs), and the bytes/s of a copy of ``copy_bytes``, counting bytes read
+    plus written (STREAM's "copy" convention; a CPU may also read the destination first, which
+    is not counted, so its figure is conservative). ``matmul_n`` and ``copy_bytes`` are 1,024
+    and 256 MiB on a CPU, 8,192 and 1 GiB on a GPU by default: beyond the caches, a GPU filled,
+    about a second.
 
     Raises
     ------
@@ -215,21 +132,21 @@ def measure_ceilings(
         A size that is not positive.
     """
     device = resolve_device(device)
-    default_n, default_bytes = _default_sizes(device)
+    default_n, default_bytes = (1024, 256 * 2**20) if device.type == "cpu" else (8192, 2**30)
     matmul_n = default_n if matmul_n is None else matmul_n
     copy_bytes = default_bytes if copy_bytes is None else copy_bytes
     _check_positive(matmul_n=matmul_n, copy_bytes=copy_bytes)  # before a long measurement
-    flops, matmul = peak_flops_per_s(device, n=matmul_n, dtype=dtype, min_run_time=min_run_time)
-    bandwidth, copy = peak_bytes_per_s(device, nbytes=copy_bytes, min_run_time=min_run_time)
+    matmul = _matmul(device, matmul_n, min_run_time)
+    elements = max(1, copy_bytes // 4)
+    copy = _copy(device, elements, min_run_time)
     return Ceilings(
         device=str(device),
-        peak_flops_per_s=flops,
-        peak_bytes_per_s=bandwidth,
-        dtype=str(dtype).removeprefix("torch."),
-        tf32=device.type == "cuda" and dtype == torch.float32 and tf32_enabled(),
+        peak_flops_per_s=2 * matmul_n**3 / matmul.median_s,
+        peak_bytes_per_s=2 * elements * 4 / copy.median_s,
+        tf32=device.type == "cuda" and tf32_enabled(),
         matmul_precision=torch.get_float32_matmul_precision(),
         matmul_n=matmul_n,
-        copy_bytes=max(1, copy_bytes // 4) * 4,
+        copy_bytes=elements * 4,
         matmul=matmul,
         copy=copy,
     )
@@ -239,9 +156,8 @@ def measure_ceilings(
 def crossover(
     sizes: Sequence[float], cpu_s: Sequence[float], gpu_s: Sequence[float]
 ) -> float | None:
-    """The first size at which the GPU is faster and stays faster for every larger size.
-
-    Returns None when the GPU never overtakes the CPU within the sweep.
+    """The first size at which the GPU is faster and stays faster for every larger size; None
+    when the GPU never overtakes the CPU within the sweep.
 
     Raises
     ------
@@ -250,11 +166,10 @@ def crossover(
     """
     if not (len(sizes) == len(cpu_s) == len(gpu_s)) or not sizes:
         raise ValueError("sizes, cpu_s and gpu_s must be non-empty and of equal length")
-    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
     found = None
-    for i in reversed(order):
-        if gpu_s[i] < cpu_s[i]:
-            found = sizes[i]
-        else:
+    rows = sorted(zip(sizes, cpu_s, gpu_s, strict=True), key=lambda row: row[0])
+    for size, cpu, gpu in reversed(rows):
+        if not gpu < cpu:
             break
+        found = size
     return found
