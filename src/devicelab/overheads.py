@@ -1,26 +1,18 @@
-"""Measuring the three overheads that make a tiny model slow on a GPU.
-
-1. **Transfer and synchronisation**: copying between host and device memory, and the
-   round-trip of one ``.item()`` (:func:`transfer_sweep`, :func:`sync_cost`).
-2. **Launch/dispatch**: the fixed cost of every operator call and GPU kernel launch, and how
-   many of them one Iris training step makes (:func:`launch_cost`, :func:`count_step_ops`).
-3. **Under-use**: time per step as the model and batch grow, the achieved FLOP/s and
-   arithmetic intensity (counted by :func:`devicelab.operators.operator_list`), and where the GPU overtakes
-   the CPU (:func:`utilization_sweep`, then :func:`devicelab.roofline.crossover`).
-
-Every timing goes through :func:`devicelab.timing.measure`. Where one step's time goes, part
-by part, is :mod:`devicelab.explain`'s job.
+"""Measuring the three overheads that make a tiny model slow on a GPU: transfer and
+synchronisation, launch/dispatch, and under-use as the model and batch grow. Every timing goes
+through :func:`devicelab.timing.measure`; where one step's time goes, part by part, is
+:mod:`devicelab.explain`'s job.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.autograd import DeviceType
 
 from .data import load_iris
@@ -28,7 +20,7 @@ from .devices import resolve_device, synchronize
 from .models import MLP, DeepMLP
 from .operators import OperatorList, operator_list
 from .profiling import profiled_events, top_level_operators
-from .steps import StepSpec, run_steps, train_step
+from .steps import StepSpec, prepare_step, run_steps, train_step
 from .timing import Timing, measure
 
 __all__ = [
@@ -175,11 +167,7 @@ class LaunchCost:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {
-            "device": self.device,
-            "queued": self.queued.to_dict(),
-            "synced": self.synced.to_dict(),
-        }
+        return asdict(self)
 
 
 def launch_cost(
@@ -224,13 +212,9 @@ def count_step_ops(
     device: str | torch.device | None = "cpu", *, hidden: int = 10, deep: bool = False
 ) -> OpCount:
     """What one Iris training step dispatched and launched when it ran on ``device``, seen by
-    :mod:`torch.profiler`: a measurement of a run, which depends on the device (SGD's update
-    is one ``add_`` per tensor on a CPU, one multi-tensor kernel on CUDA) and on the profiler
-    (no CUPTI, no kernels). What a step *is*, its operators, FLOPs and bytes, is counted by
-    :func:`devicelab.operators.operator_list`.
-
-    The model is :class:`~devicelab.models.MLP`, or :class:`~devicelab.models.DeepMLP` with
-    ``deep`` (one more layer: more operators and kernels per step).
+    :mod:`torch.profiler` (so it depends on the device and the profiler; what a step *is* is
+    counted by :func:`devicelab.operators.operator_list`). The model is
+    :class:`~devicelab.models.MLP`, or :class:`~devicelab.models.DeepMLP` with ``deep``.
     """
     device = resolve_device(device)
     data = load_iris(device)
@@ -240,35 +224,22 @@ def count_step_ops(
     aten = [e for e in events if e.device_type == DeviceType.CPU and e.name.startswith("aten::")]
     top = top_level_operators(events)
     kernels = [e for e in events if e.device_type == DeviceType.CUDA]
-    operators: dict[str, int] = {}
-    for event in top:
-        operators[event.name] = operators.get(event.name, 0) + 1
+    operators = Counter(event.name for event in top)
     return OpCount(str(device), len(top), len(aten), len(kernels), dict(sorted(operators.items())))
 
 
 def _sweep_step(model_class, hidden, X, y, device) -> StepSpec:
-    """The course's step (SGD, lr 0.01) on a model of this width, with no ``loss.item()``:
-    these measurements are about compute and launch, not syncs."""
-    model = model_class(hidden).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    return StepSpec(
-        model=model,
-        inputs=(X,),
-        targets=y,
-        loss_fn=F.cross_entropy,
-        optimizer=optimizer,
-        sync_every=None,
-        device=device,
-    )
+    """The course's step on a model of this width, with no ``loss.item()``: these measurements
+    are about compute and launch, not syncs."""
+    return prepare_step(model_class(hidden).to(device), X, targets=y, device=device, sync=False)
 
 
 # -- 3. under-use: the model and batch grow ----------------------------------------------------
 @functools.lru_cache(maxsize=256)  # pages count the same shapes for several devices
 def sweep_step_operators(hidden: int, batch: int, *, deep: bool = False) -> OperatorList:
     """The operator list (:func:`~devicelab.operators.operator_list`) of one step of the sweeps'
-    model: :class:`~devicelab.models.MLP` (4 -> hidden -> 3) or, with ``deep``,
-    :class:`~devicelab.models.DeepMLP` (4 -> hidden -> hidden -> 3), cross-entropy and SGD, on
-    ``batch`` rows, built on the ``meta`` device: whatever the size, nothing is allocated.
+    model (:class:`~devicelab.models.MLP`, or :class:`~devicelab.models.DeepMLP` with ``deep``)
+    on ``batch`` rows, built on the ``meta`` device: nothing is allocated.
 
     Raises
     ------
@@ -316,6 +287,23 @@ class SweepPoint:
         return {**asdict(self), "flops_per_s": self.flops_per_s, "intensity": self.intensity}
 
 
+def _sweep_point(
+    device: str, hidden: int, batch: int, median_s: float, iqr_s: float, deep: bool
+) -> SweepPoint:
+    """A measured or recorded step time, with the FLOPs and bytes its shapes imply."""
+    counts = sweep_step_operators(hidden, batch, deep=deep)
+    return SweepPoint(
+        device=device,
+        hidden=hidden,
+        batch=batch,
+        median_s=median_s,
+        iqr_s=iqr_s,
+        flops=counts.flops,
+        bytes_moved=counts.least_bytes,
+        model="DeepMLP" if deep else "MLP",
+    )
+
+
 def utilization_sweep(
     device: str | torch.device | None,
     *,
@@ -327,11 +315,8 @@ def utilization_sweep(
 ) -> list[SweepPoint]:
     """Time one full-batch training step at every ``(hidden, batch)`` pair on ``device``.
 
-    Data is synthetic (4 features, 3 classes), so large batches need no dataset. The loop body
-    is the course's step without ``loss.item()``: this measures compute and launch, not syncs.
-    The model is the course's :class:`~devicelab.models.MLP`, or with ``deep`` the
-    :class:`~devicelab.models.DeepMLP`, whose hidden-to-hidden layer can make a step
-    compute-bound.
+    Data is synthetic (4 features, 3 classes), so large batches need no dataset. The model is
+    :class:`~devicelab.models.MLP`, or :class:`~devicelab.models.DeepMLP` with ``deep``.
 
     Raises
     ------
@@ -349,29 +334,15 @@ def utilization_sweep(
             y = torch.randint(0, 3, (batch,), generator=generator).to(device)
             spec = _sweep_step(DeepMLP if deep else MLP, hidden, X, y, device)
             t = measure(lambda s=spec: train_step(s), min_run_time=min_run_time)
-            counts = sweep_step_operators(hidden, batch, deep=deep)
-            points.append(
-                SweepPoint(
-                    device=str(device),
-                    hidden=hidden,
-                    batch=batch,
-                    median_s=t.median_s,
-                    iqr_s=t.iqr_s,
-                    flops=counts.flops,
-                    bytes_moved=counts.least_bytes,
-                    model=type(spec.model).__name__,
-                )
-            )
+            points.append(_sweep_point(str(device), hidden, batch, t.median_s, t.iqr_s, deep))
     return points
 
 
 def recorded_utilization_sweep(
     record: dict[str, Any], axis: str, device: str | None = None
 ) -> list[SweepPoint]:
-    """A recorded utilisation sweep, as the points :func:`utilization_sweep` returns.
-
-    A step's FLOPs and bytes depend on its shapes only, so they are counted here
-    (:func:`sweep_step_operators`), the same way for a record of any version.
+    """A recorded utilisation sweep, as the points :func:`utilization_sweep` returns (FLOPs and
+    bytes counted here from the shapes, the same way for a record of any version).
 
     Parameters
     ----------
@@ -390,20 +361,9 @@ def recorded_utilization_sweep(
     device = record["device"] if device is None else device
     sweeps = record["measurements"].get("utilization", {}).get("sweeps", {})
     found = sorted(sweeps.get(device, {}).get(axis) or [], key=lambda p: (p["hidden"], p["batch"]))
-    deep = axis == "deep"
-    points = []
-    for p in found:
-        counts = sweep_step_operators(p["hidden"], p["batch"], deep=deep)
-        points.append(
-            SweepPoint(
-                device=device,
-                hidden=p["hidden"],
-                batch=p["batch"],
-                median_s=p["median_s"],
-                iqr_s=p.get("iqr_s", 0.0),
-                flops=counts.flops,
-                bytes_moved=counts.least_bytes,
-                model="DeepMLP" if deep else "MLP",
-            )
+    return [
+        _sweep_point(
+            device, p["hidden"], p["batch"], p["median_s"], p.get("iqr_s", 0.0), axis == "deep"
         )
-    return points
+        for p in found
+    ]

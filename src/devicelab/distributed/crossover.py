@@ -1,22 +1,15 @@
 """Where data parallel starts to pay: the batch at which ``world_size`` processes beat one.
 
-Each DDP rank computes its share of the batch and then all-reduces the gradients, so a DDP
-step costs about ``compute(B / p) + alpha + bytes / beta`` against ``compute(B)`` for one
-process. The all-reduce does not grow with the batch, the compute does: at a large enough
-batch the saved compute pays for the talking. :func:`~devicelab.distributed.data_parallel_crossover`
-measures the three times at growing batches (the rounds of
-:func:`~devicelab.distributed.compare_data_parallel` without the remedies), and brackets the
-crossover twice: where the measured DDP step starts to win, and where the Hockney prediction (the
-measured share's compute plus the fitted all-reduce) says it should.
-:func:`~devicelab.distributed.predicted_crossover_batch` is the same model with the compute as a
-line in the batch, the form ``devicelab.advise`` reads a model's data-parallel line from.
+A DDP step costs about ``compute(B / p) + alpha + bytes / beta`` against ``compute(B)`` for one
+process: the all-reduce does not grow with the batch, the compute does, so at a large enough
+batch the saved compute pays for the talking.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -33,7 +26,6 @@ from .data_parallel import (
     ModelFactory,
     _check_counts,
     _CompareJob,
-    _predicted,
     _workload,
 )
 from .launch import check_world, run_ranks
@@ -96,19 +88,8 @@ class CrossoverPoint:
         return self.predicted_ddp_s.estimate / self.one_process_s.estimate
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "batch": self.batch,
-            "steps_per_block": self.steps_per_block,
-            "one_process_s": self.one_process_s.to_dict(),
-            "share_s": self.share_s.to_dict(),
-            "no_sync_s": self.no_sync_s.to_dict(),
-            "ddp_s": self.ddp_s.to_dict(),
-            "ratio": self.ratio.to_dict(),
-            "predicted_ddp_s": self.predicted_ddp_s.to_dict(),
-            "measured": self.measured,
-            "predicted": self.predicted,
-        }
+        """A JSON-ready dict, with both verdicts."""
+        return {**asdict(self), "measured": self.measured, "predicted": self.predicted}
 
 
 @dataclass(frozen=True)
@@ -138,7 +119,7 @@ class Bracket:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"low": self.low, "high": self.high, "estimate": self.estimate}
+        return asdict(self)
 
     def __str__(self) -> str:
         if self.high is None:
@@ -205,14 +186,9 @@ class DataParallelCrossover:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
-            "world_size": self.world_size,
-            "backend": self.backend,
-            "gradient_bytes": self.gradient_bytes,
-            "buckets": self.buckets,
+            **asdict(self),
             "fit": self.fit.to_dict(),
             "points": [p.to_dict() for p in self.points],
-            "measured": self.measured.to_dict(),
-            "predicted": self.predicted.to_dict(),
         }
 
 
@@ -304,7 +280,7 @@ def data_parallel_crossover(
     job = _CompareJob(work, sizes, None, rounds, None)
     results = run_ranks(job, world_size=world_size, backend=backend, timeout_s=timeout_s)[0]
     grads, buckets = results[0]["gradient_bytes"], results[0]["buckets"][DDP]
-    allreduce = _predicted(fit, grads, buckets or 1)
+    allreduce = fit.seconds_interval(grads, buckets or 1)
     points = []
     for result in results:
         samples = result["samples"]

@@ -3,22 +3,17 @@
 :func:`~devicelab.distributed.compare_data_parallel` times, in the same spawned ranks and the same
 rounds:
 
-- ``"one process"``: rank 0 trains on the whole batch with ``world_size`` threads (the same
-  total threads as the ranks together), while the other ranks wait;
+- ``"one process"``: rank 0 trains on the whole batch with ``world_size`` threads, while the
+  other ranks wait;
 - ``"its share"``: rank 0 trains on its share of the batch on one thread, with no
   communication: the compute each rank does under DDP;
-- ``"DDP"``: every rank trains ``DistributedDataParallel(model)`` on its share, one thread
-  each; DDP all-reduces the gradients during the backward;
-- the remedies: ``"DDP, no_sync()"`` (the same step without the all-reduce: what the
-  communication costs is the difference), gradient accumulation (``no_sync()`` for all but
-  every ``accumulate``-th micro-batch) and ``"DDP, a bucket per tensor"`` (``bucket_cap_mb``
-  below every gradient, the opposite of larger buckets).
+- ``"DDP"``: every rank trains ``DistributedDataParallel(model)`` on its share, one thread each;
+- the remedies: ``"DDP, no_sync()"`` (the same step without the all-reduce), gradient
+  accumulation (``no_sync()`` for all but every ``accumulate``-th micro-batch) and ``"DDP, a
+  bucket per tensor"`` (``bucket_cap_mb`` below every gradient, the opposite of larger buckets).
 
-Every variant is the package's one training step (:func:`devicelab.steps.train_step`,
-cross-entropy and SGD by default, ``loss.item()`` every step), timed with
-:func:`devicelab.timing.timed_block` after a barrier; a round of a DDP variant lasts as long as
-its slowest rank. :func:`~devicelab.distributed.data_parallel_crossover` repeats the first three at
-growing batches and finds where DDP starts to win, measured and predicted from a Hockney fit.
+Every variant is the package's one training step (:func:`devicelab.steps.train_step`), timed
+after a barrier; a round of a DDP variant lasts as long as its slowest rank.
 """
 
 from __future__ import annotations
@@ -26,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -316,36 +311,11 @@ class DataParallelComparison:
         """The all-reduce a step needs by the Hockney fit: ``alpha`` per bucket plus the
         gradient bytes over ``beta``, with the range the fit's intervals allow."""
         fit = fit.fit if isinstance(fit, AllReduceSweep) else fit
-        return _predicted(fit, self.gradient_bytes, self.buckets or 1)
+        return fit.seconds_interval(self.gradient_bytes, self.buckets or 1)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {
-            "world_size": self.world_size,
-            "backend": self.backend,
-            "batch": self.batch,
-            "steps_per_block": self.steps_per_block,
-            "rounds": self.rounds,
-            "threads": self.threads,
-            "gradient_bytes": self.gradient_bytes,
-            "buckets": self.buckets,
-            "buckets_per_tensor": self.buckets_per_tensor,
-            "accumulate": self.accumulate,
-            "comparison": self.comparison.to_dict(),
-            "ratio": self.ratio.to_dict(),
-            "allreduce_s": self.allreduce_s.to_dict(),
-            "remedies": {name: i.to_dict() for name, i in self.remedies.items()},
-        }
-
-
-def _predicted(fit: HockneyFit, gradient_bytes: int, buckets: int) -> Interval:
-    a, b = fit.alpha_s, fit.beta_bytes_per_s
-    return Interval(
-        buckets * a.estimate + gradient_bytes / b.estimate,
-        buckets * a.low + gradient_bytes / b.high,
-        buckets * a.high + gradient_bytes / b.low,
-        a.confidence,
-    )
+        return {**asdict(self), "comparison": self.comparison.to_dict()}
 
 
 def _check_counts(steps: int | None, rounds: int, accumulate: int | None) -> None:

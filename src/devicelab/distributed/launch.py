@@ -1,24 +1,14 @@
 """Starting ranks: ``world_size`` worker processes joined by :mod:`torch.distributed`.
 
-:func:`~devicelab.distributed.run_ranks` spawns the workers with :mod:`torch.multiprocessing` (the
-``spawn`` start method: the only one on Windows, and the one CUDA needs), joins them into one
-process group through a :class:`torch.distributed.TCPStore` that the parent holds on a port the
-system chose (so two builds on one machine never collide), runs one *job* in every rank, and returns
-what each rank's job returned.
+The workers are spawned (the only start method on Windows, and the one CUDA needs) and meet
+through a :class:`torch.distributed.TCPStore` that the parent holds on a port the system chose,
+so two builds on one machine never collide. The job is an instance of a class defined in
+devicelab: a child process cannot import a gallery script's functions (it runs under a fake
+``__main__``).
 
-The job is an instance of a class defined in devicelab, pickled by the parent: a script's
-functions cannot be the job, because a child process cannot import a gallery script (it runs
-under a fake ``__main__``) nor a script without an ``if __name__ == "__main__"`` guard.
-
-Faults end the run within ``timeout_s`` and leave no process behind:
-
-- a job that raises in a worker is a :class:`WorkerError` in the parent that names the rank and
-  carries the worker's message and traceback;
-- a worker that dies without a word (a crash, ``os._exit``) is a :class:`WorkerError` with its
-  exit code;
-- a worker that hangs is killed at the timeout, and the :class:`WorkerError` says so.
-
-In every case, every worker is killed (if still alive) and joined before the call returns.
+Faults end the run within ``timeout_s`` as a :class:`WorkerError` and leave no process behind:
+a job that raises (the error names the rank and carries the worker's traceback), a worker that
+dies without a word (its exit code), a worker that hangs (killed at the timeout).
 """
 
 from __future__ import annotations
@@ -66,8 +56,6 @@ class WorkerError(RuntimeError):
     ranks:
         The ranks at fault (the one that raised or died, or every rank still running at the
         timeout).
-    timed_out:
-        True when the ranks were killed at the timeout.
     """
 
     def __init__(self, message: str, *, ranks: tuple[int, ...], timed_out: bool = False) -> None:
@@ -78,15 +66,8 @@ class WorkerError(RuntimeError):
 
 @dataclass(frozen=True)
 class Rank:
-    """What a job sees inside one worker.
-
-    Attributes
-    ----------
-    rank, world_size, backend:
-        This process's place in the group.
-    device:
-        Where this rank computes: the CPU for gloo, ``cuda:<rank>`` for NCCL.
-    """
+    """What a job sees inside one worker: its place in the group, and its ``device`` (the CPU
+    for gloo, ``cuda:<rank>`` for NCCL)."""
 
     rank: int
     world_size: int
@@ -161,17 +142,9 @@ def check_world(world_size: int, backend: str) -> None:
         )
 
 
-def _check_timeout(timeout_s: float) -> None:
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0:
-        raise ValueError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
-
-
 def run_ranks(job: Job, *, world_size: int, backend: str, timeout_s: float) -> list[Any]:
-    """Run ``job(rank)`` in ``world_size`` spawned processes; return each rank's result.
-
-    Each rank computes on one thread (:func:`devicelab.timing.torch_threads`). The process
-    group's own timeout is a little longer than ``timeout_s``: a collective waiting for a
-    dead rank ends on its own, but a hang is ended by the parent first.
+    """Run ``job(rank)`` in ``world_size`` spawned processes, one thread each; return each
+    rank's result.
 
     Parameters
     ----------
@@ -191,7 +164,8 @@ def run_ranks(job: Job, *, world_size: int, backend: str, timeout_s: float) -> l
         A rank raised, died or hung (see the module's docstring).
     """
     check_world(world_size, backend)
-    _check_timeout(timeout_s)
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0:
+        raise ValueError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
     try:
         payload = pickle.dumps(job)
     except Exception as error:
@@ -234,12 +208,9 @@ def run_ranks(job: Job, *, world_size: int, backend: str, timeout_s: float) -> l
 
 @contextlib.contextmanager
 def _main_not_reimported() -> Iterator[None]:
-    """Spawn children with an empty ``__main__``.
-
-    A spawned child re-imports the parent's ``__main__`` before it unpickles its target. The
-    workers need nothing from it (their code is devicelab's), and re-running a script without
-    an ``if __name__ == "__main__"`` guard in every child would run the whole script again.
-    """
+    """Spawn children with an empty ``__main__``: a spawned child re-imports the parent's
+    ``__main__``, which would run a script without an ``if __name__ == "__main__"`` guard again
+    in every child; the workers need nothing from it."""
     with _STARTING:
         main = sys.modules.get("__main__")
         sys.modules["__main__"] = types.ModuleType("__main__")

@@ -35,16 +35,8 @@ class RemedyResult(BlockTimes):
 
     Attributes
     ----------
-    name:
-        Short name of the variant.
-    device:
-        Where it ran.
-    epochs:
-        Epochs trained (per model).
     models:
-        Models trained at once (1 except for the ``batched_models`` remedy).
-    wall_time_s:
-        Seconds for all epochs, device synchronised.
+        Models trained at once (1 except for the ``batched models`` remedy).
     block_epoch_times_s:
         Seconds per epoch in each timed block.
     setup_s:
@@ -82,6 +74,13 @@ def _check(epochs: int, lr: float) -> None:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
+
+
+def _setting(
+    data: IrisData, init: dict[str, torch.Tensor], lr: float, device: torch.device, **sizes: int
+) -> Setting:
+    """The :class:`~devicelab.remedies.prepared.Setting` of a run on ``device``, data moved there."""
+    return Setting(data=data.to(device), init=init, lr=lr, device=device, **sizes)
 
 
 def _timed_run(unit: Prepared, epochs: int, device: torch.device) -> tuple[float, list[float]]:
@@ -125,16 +124,9 @@ def train_remedy(
         raise ValueError(f"models must be at least 1, got {models}")
     if chosen.unrolled:
         check_unroll(epochs, unroll)
-    setting = Setting(
-        data=data.to(device),
-        init=init,
-        lr=lr,
-        device=device,
-        epochs=epochs,
-        unroll=unroll,
-        models=models,
+    unit = chosen.prepare(
+        _setting(data, init, lr, device, epochs=epochs, unroll=unroll, models=models)
     )
-    unit = chosen.prepare(setting)
     wall, blocks = _timed_run(unit, epochs, device)
     return RemedyResult(
         name=unit.label,
@@ -170,10 +162,6 @@ class RemedyRow:
 
     Attributes
     ----------
-    name:
-        The variant's label.
-    models:
-        Models it trains at once.
     epoch_time_s:
         Median seconds per epoch per model.
     epoch_time_interval_s:
@@ -182,10 +170,6 @@ class RemedyRow:
         Times faster per model than the course's loop.
     speedup_interval:
         Its interval, or None as above.
-    setup_s:
-        One-off cost before the first epoch (compilation, graph capture).
-    final_loss:
-        The final training loss (model 0 when several train at once).
     """
 
     name: str
@@ -204,21 +188,11 @@ class RemedyComparison:
 
     Attributes
     ----------
-    device:
-        Where the variants ran.
-    block_epochs:
-        Epochs per measured block.
     epochs:
         Epochs each variant trained in all (warm-up blocks included); the final losses are
         after this many epochs.
     comparison:
         Seconds per block of each variant, paired by round, against the course's loop.
-    models:
-        Models each variant trains at once.
-    setup_s:
-        One-off cost of each variant before its first block (compilation, graph capture).
-    final_losses:
-        Each variant's final training loss.
     skipped:
         Variants that do not apply to this device, with the reason.
     """
@@ -247,22 +221,7 @@ class RemedyComparison:
 
     def rows(self) -> list[RemedyRow]:
         """One :class:`RemedyRow` per variant, the course's loop first."""
-        out = []
-        for name in self.comparison.samples:
-            time, speedup = self.epoch_time(name), self.speedup(name)
-            out.append(
-                RemedyRow(
-                    name=name,
-                    models=self.models[name],
-                    epoch_time_s=time.estimate,
-                    epoch_time_interval_s=(time.low, time.high),
-                    speedup=speedup.estimate,
-                    speedup_interval=(speedup.low, speedup.high),
-                    setup_s=self.setup_s[name],
-                    final_loss=self.final_losses[name],
-                )
-            )
-        return out
+        return [_row(v) for v in self.to_dict()["variants"]]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the comparison and, per variant, epoch time and speed-up."""
@@ -303,12 +262,10 @@ def compare_remedies(
 ) -> RemedyComparison:
     """Every remedy that applies to ``device``, timed against the course's loop in paired rounds.
 
-    Each variant trains from ``init`` in blocks of ``block_epochs`` epochs; one untimed block
-    each, then ``rounds`` rounds in which every variant trains one block, in an order that
-    changes per round (:func:`devicelab.timing.compare`). All variants run at one thread
-    setting, ``num_threads`` (None: the current one), except "one thread" (the remedy that
-    changes it) and the compiled step on the CPU, compiled and run at one thread. Every
-    variant trains the same number of epochs, so their final losses must agree.
+    Each variant trains from ``init`` in blocks of ``block_epochs`` epochs: one untimed block
+    each, then ``rounds`` paired rounds (:func:`devicelab.timing.compare`). All variants run at
+    ``num_threads`` (None: the current setting), except "one thread" and the compiled step on
+    the CPU, which run at one thread.
 
     Raises
     ------
@@ -320,15 +277,7 @@ def compare_remedies(
     device = resolve_device(device)
     warmup = 1
     epochs = (warmup + rounds) * block_epochs
-    setting = Setting(
-        data=data.to(device),
-        init=init,
-        lr=lr,
-        device=device,
-        epochs=epochs,
-        unroll=unroll,
-        models=models,
-    )
+    setting = _setting(data, init, lr, device, epochs=epochs, unroll=unroll, models=models)
     units, skipped = [], {}
     for name, variant in REMEDIES.items():
         if not variant.applies_to(device):
@@ -375,23 +324,25 @@ def recorded_remedies(record: dict[str, Any]) -> tuple[list[RemedyRow], dict[str
     measured = record.get("measurements", {}).get("remedies")
     if measured is None:
         raise ResultsError(f"{record.get('device_name', 'this record')} has no remedies measured")
-    rows = []
-    for v in measured.get("variants", measured.get("results", [])):
-        time, speedup = v["epoch_time_per_model_s"], v["speedup"]
-        paired = isinstance(time, dict)
-        rows.append(
-            RemedyRow(
-                name=v["name"],
-                models=v["models"],
-                epoch_time_s=time["estimate"] if paired else time,
-                epoch_time_interval_s=(time["low"], time["high"]) if paired else None,
-                speedup=speedup["estimate"] if paired else speedup,
-                speedup_interval=(speedup["low"], speedup["high"]) if paired else None,
-                setup_s=v["setup_s"],
-                final_loss=v["final_loss"],
-            )
-        )
+    rows = [_row(v) for v in measured.get("variants", measured.get("results", []))]
     return rows, dict(measured.get("skipped", {}))
+
+
+def _row(v: dict[str, Any]) -> RemedyRow:
+    """A variant as :meth:`RemedyComparison.to_dict` writes it, or (no intervals) as
+    :meth:`RemedyResult.to_dict` does."""
+    time, speedup = v["epoch_time_per_model_s"], v["speedup"]
+    paired = isinstance(time, dict)
+    return RemedyRow(
+        name=v["name"],
+        models=v["models"],
+        epoch_time_s=time["estimate"] if paired else time,
+        epoch_time_interval_s=(time["low"], time["high"]) if paired else None,
+        speedup=speedup["estimate"] if paired else speedup,
+        speedup_interval=(speedup["low"], speedup["high"]) if paired else None,
+        setup_s=v["setup_s"],
+        final_loss=v["final_loss"],
+    )
 
 
 # -- the loss.item() homework: record frequencies in paired rounds -----------------------------
@@ -408,24 +359,13 @@ class SyncSweep:
 
     Attributes
     ----------
-    device:
-        Where it ran.
-    block_epochs:
-        Epochs per measured block.
-    epochs:
-        Epochs each variant trained in all (warm-up block included).
     record_every:
-        Each frequency variant's name and its ``record_every`` (None: never inside a block;
-        a run reads the loss once, at its end).
-    syncs_per_block:
-        ``loss.item()`` calls in one block of each frequency variant.
+        Each frequency variant's name and its ``record_every`` (None: only at the end).
     comparison:
         Seconds per block of every variant (extras included), paired by round.
     cost_per_sync:
         Seconds one ``loss.item()`` adds to the loop: the slope of seconds per block against
         syncs per block, fitted per round (:func:`devicelab.stats.slope_interval`).
-    final_losses:
-        Each frequency variant's final loss (they trained alike, so they agree).
     """
 
     device: str
@@ -479,25 +419,19 @@ def record_frequency_sweep(
     """The course's loop with ``loss.item()`` every ``k`` epochs, for each ``k`` in ``every``,
     timed in paired rounds of ``block_epochs`` epochs, and the cost of one sync.
 
-    Each frequency trains its own model from ``init``; one untimed block each, then
-    ``rounds`` rounds. Within a round every frequency trains one block, so a machine's drift
-    shifts a round's points together and leaves their slope alone: the cost of one sync is
-    the slope of seconds per block against syncs per block, fitted per round, with a
-    bootstrap interval over rounds. An interval containing 0 means no measurable cost.
+    A machine's drift shifts a round's points together and leaves their slope alone, so the
+    cost of one sync is the slope fitted per round, with a bootstrap interval over rounds; an
+    interval containing 0 means no measurable cost.
 
     Parameters
     ----------
     every:
-        Record frequencies; None reads the loss only after the run. At least two distinct
-        sync counts per block are needed for a slope.
+        Record frequencies; None reads the loss only after the run.
     block_epochs:
-        A multiple of every ``k``, so each block of a frequency makes the same number of syncs
-        (1,000 for the homework's 1 to 1,000).
+        A multiple of every ``k``, so each block of a frequency makes the same number of syncs.
     extra:
-        More variants compared in the same rounds (e.g. a loss log kept on the device), each a
-        callable that trains one block; not part of the slope.
-    num_threads:
-        torch intra-op threads for every variant (None: the current setting).
+        More variants compared in the same rounds, each a callable that trains one block; not
+        part of the slope.
 
     Raises
     ------
@@ -520,9 +454,7 @@ def record_frequency_sweep(
     clash = sorted(set(extra or {}) & set(names))
     if clash:
         raise ValueError(f"extra variants must not reuse the frequencies' names: {clash}")
-    setting = Setting(
-        data=data.to(device), init=init, lr=lr, device=device, epochs=(1 + rounds) * block_epochs
-    )
+    setting = _setting(data, init, lr, device, epochs=(1 + rounds) * block_epochs)
     units = [prepare_course(setting, k, name) for name, k in names.items()]
     variants = _block_units(units, block_epochs) | dict(extra or {})
     comparison = compare(
