@@ -46,14 +46,10 @@ class CrossoverPoint:
 
     Attributes
     ----------
-    batch, steps_per_block:
-        The whole batch, and steps per timed block.
     one_process_s, share_s, no_sync_s, ddp_s:
         One process on the whole batch; one process on a rank's share (one thread, the other
         ranks idle); every rank on its share at once under ``no_sync()`` (no communication);
         and a DDP step. Each a median with its bootstrap interval.
-    ratio:
-        DDP over one process, paired by round.
     predicted_ddp_s:
         The share's compute plus the fitted all-reduce, with the range their intervals allow.
     """
@@ -158,21 +154,8 @@ def bracket(batches: Sequence[int], verdicts: Sequence[str], ratios: Sequence[fl
 
 @dataclass(frozen=True, kw_only=True)
 class DataParallelCrossover:
-    """DDP against one process at growing batches, measured and predicted.
-
-    Attributes
-    ----------
-    world_size, backend:
-        The group.
-    gradient_bytes, buckets:
-        Bytes all-reduced per step, and DDP's buckets.
-    fit:
-        The all-reduce's Hockney fit the prediction uses.
-    points:
-        One :class:`CrossoverPoint` per batch, smallest first.
-    measured, predicted:
-        The two :class:`Bracket` s.
-    """
+    """DDP against one process at growing batches: one :class:`CrossoverPoint` per batch,
+    smallest first, and the measured and predicted :class:`Bracket` s."""
 
     world_size: int
     backend: str
@@ -197,11 +180,9 @@ def predicted_crossover_batch(
 ) -> int | None:
     """The smallest batch from which ``world_size`` DDP ranks should beat one process.
 
-    A DDP step is one rank's share of the compute plus the all-reduce, ``compute(B / p) +
-    allreduce_s``, against ``compute(B)`` for one process. With the compute growing by
-    ``per_sample_s`` a row, sharing the batch saves ``per_sample_s * B * (1 - 1/p)``, which
-    pays for the all-reduce from ``B = allreduce_s / (per_sample_s * (1 - 1/p))`` on (rounded
-    up). None when the compute does not grow with the batch: there is nothing to share.
+    With the compute growing by ``per_sample_s`` a row, sharing the batch saves
+    ``per_sample_s * B * (1 - 1/p)``, which pays for the all-reduce from ``B = allreduce_s /
+    (per_sample_s * (1 - 1/p))`` on. None when the compute does not grow with the batch.
 
     Raises
     ------
@@ -248,11 +229,8 @@ def data_parallel_crossover(
 
     At each batch the rows of ``inputs`` and ``targets`` are repeated to fill it, and
     ``"one process"``, ``"its share"`` and ``"DDP"`` are timed in paired rounds as in
-    :func:`~devicelab.distributed.compare_data_parallel`, with blocks of steps sized to
-    about ``BLOCK_S`` seconds each. The prediction at each
-    batch is the share's measured compute plus ``costs``' all-reduce of the gradients
-    (``alpha`` per bucket plus bytes over ``beta``): DDP should win where it is below the one
-    process's step.
+    :func:`~devicelab.distributed.compare_data_parallel`. The prediction is the share's
+    measured compute plus ``costs``' all-reduce of the gradients.
 
     Parameters
     ----------
@@ -263,8 +241,6 @@ def data_parallel_crossover(
     costs:
         The Hockney fit (or the :class:`~devicelab.distributed.AllReduceSweep` that holds it)
         measured between the same kind of ranks.
-    rounds:
-        Paired rounds per batch, at least 2.
 
     Raises
     ------

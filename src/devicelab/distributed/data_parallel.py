@@ -63,14 +63,10 @@ BLOCK_S = 0.03
 MAX_STEPS = 50
 
 
-def _load(factory: ModelFactory) -> Callable[[], nn.Module]:
-    return load_factory(factory) if isinstance(factory, str) else factory
-
-
 def _check_factory(factory: ModelFactory) -> None:
     """Refuse what a spawned worker could not import, before any process starts."""
     if isinstance(factory, str):
-        _load(factory)
+        load_factory(factory)
         return
     if not callable(factory):
         raise ValueError(f"model_factory must be callable or 'module:callable', got {factory!r}")
@@ -102,7 +98,8 @@ class _Workload:
     def model(self, device: torch.device) -> nn.Module:
         """A new model with the same seeded initial weights in every rank and variant."""
         torch.manual_seed(self.seed)
-        return _load(self.factory)().to(device)
+        factory = self.factory
+        return (load_factory(factory) if isinstance(factory, str) else factory)().to(device)
 
     def data(self, batch: int, rank: Rank):
         """The whole batch and this rank's share of it, on the rank's device."""
@@ -266,21 +263,13 @@ class DataParallelComparison:
 
     Attributes
     ----------
-    world_size, backend, batch:
-        The setting: the whole batch is split into ``world_size`` shares.
-    steps_per_block, rounds:
-        Steps in each timed block, and paired rounds.
-    threads:
-        torch threads: ``"one process"`` (``world_size``) and ``"each rank"`` (1).
     gradient_bytes:
         Bytes of gradients each DDP step all-reduces.
     buckets, buckets_per_tensor:
         Buckets of default DDP, and of the ``bucket_cap_mb`` variant (None if not measured).
-    accumulate:
-        Micro-batches per update in the accumulation variant.
     comparison:
         Every variant's seconds per step (per micro-batch for accumulation), paired, against
-        ``"one process"`` (:class:`devicelab.stats.Comparison`).
+        ``"one process"``.
     ratio:
         DDP's time per step over one process's: above 1, DDP is slower.
     allreduce_s:
@@ -309,7 +298,7 @@ class DataParallelComparison:
 
     def predicted_allreduce_s(self, fit: HockneyFit | AllReduceSweep) -> Interval:
         """The all-reduce a step needs by the Hockney fit: ``alpha`` per bucket plus the
-        gradient bytes over ``beta``, with the range the fit's intervals allow."""
+        gradient bytes over ``beta`` (:meth:`~devicelab.distributed.HockneyFit.seconds_interval`)."""
         fit = fit.fit if isinstance(fit, AllReduceSweep) else fit
         return fit.seconds_interval(self.gradient_bytes, self.buckets or 1)
 
@@ -344,10 +333,9 @@ def compare_data_parallel(
     timeout_s: float = 120,
     confidence: float = 0.95,
 ) -> DataParallelComparison:
-    """Time one process on the whole batch against ``world_size`` DDP processes on its shares.
-
-    See the module's docstring for the variants. The model is built by ``model_factory`` in
-    every rank from the same seed, so every variant starts from the same weights.
+    """Time one process on the whole batch against ``world_size`` DDP processes on its shares
+    (the variants are listed in :mod:`devicelab.distributed.data_parallel`), every variant from
+    the same seeded weights.
 
     Parameters
     ----------
@@ -356,22 +344,14 @@ def compare_data_parallel(
         defined at the top of a module, returning an ``nn.Module``.
     inputs, targets:
         The whole batch, rows along dimension 0, at least ``world_size`` rows.
-    world_size, backend:
-        Processes and backend (``"gloo"``: CPUs; ``"nccl"``: one GPU per rank).
+    world_size, backend, timeout_s:
+        As :func:`~devicelab.distributed.run_ranks` takes them.
     steps:
         Steps per timed block (a multiple of ``accumulate``; rounded up to one).
-    rounds:
-        Paired rounds, at least 2.
     accumulate:
         Micro-batches per update in the gradient-accumulation variant, at least 2.
-    loss_fn:
-        A picklable loss, :func:`torch.nn.functional.cross_entropy` by default.
     seed:
         Seeds the model and the order of the variants in each round.
-    timeout_s:
-        The whole call ends within this many seconds.
-    confidence:
-        Coverage of the intervals.
 
     Raises
     ------
@@ -381,8 +361,7 @@ def compare_data_parallel(
     TypeError
         Inputs or targets that are not tensors.
     WorkerError
-        A rank failed (its factory or its step raised: the message names the rank and carries
-        the worker's message) or hung (killed at the timeout).
+        A rank failed or hung (:func:`~devicelab.distributed.run_ranks`).
     """
     check_world(world_size, backend)
     _check_counts(steps, rounds, accumulate)

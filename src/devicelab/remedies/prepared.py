@@ -26,10 +26,6 @@ class Setting:
         Iris, already on ``device``.
     init:
         The initial weights (:func:`devicelab.models.initial_weights`).
-    lr:
-        SGD learning rate.
-    device:
-        Where the variants train.
     epochs:
         Epochs each variant will train in all (the on-device loss log's length).
     unroll:

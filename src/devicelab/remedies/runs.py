@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -58,15 +58,6 @@ class RemedyResult(BlockTimes):
     def epoch_time_per_model_s(self) -> float:
         """Median seconds per epoch divided by the number of models trained at once."""
         return self.epoch_time_s / self.models
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict, medians included."""
-        return {
-            **asdict(self),
-            "epoch_time_s": self.epoch_time_s,
-            "epoch_time_iqr_s": self.epoch_time_iqr_s,
-            "epoch_time_per_model_s": self.epoch_time_per_model_s,
-        }
 
 
 def _check(epochs: int, lr: float) -> None:
@@ -313,8 +304,7 @@ def recorded_remedies(record: dict[str, Any]) -> tuple[list[RemedyRow], dict[str
     remedies it skipped with the reason.
 
     A record made in paired rounds (:meth:`RemedyComparison.to_dict`) gives intervals; an older
-    one timed each variant as one full run (:meth:`RemedyResult.to_dict`), so its rows have
-    none.
+    one timed each variant as one full run, so its rows have none.
 
     Raises
     ------
@@ -329,8 +319,8 @@ def recorded_remedies(record: dict[str, Any]) -> tuple[list[RemedyRow], dict[str
 
 
 def _row(v: dict[str, Any]) -> RemedyRow:
-    """A variant as :meth:`RemedyComparison.to_dict` writes it, or (no intervals) as
-    :meth:`RemedyResult.to_dict` does."""
+    """A variant as :meth:`RemedyComparison.to_dict` writes it, or (no intervals) as an older
+    record's one full run per variant."""
     time, speedup = v["epoch_time_per_model_s"], v["speedup"]
     paired = isinstance(time, dict)
     return RemedyRow(
