@@ -50,12 +50,8 @@ def _check_sizes(name: str, values: Sequence[int]) -> None:
 # -- 1. transfer and synchronisation -----------------------------------------------------------
 @dataclass(frozen=True)
 class TransferPoint:
-    """One copy size in one direction from one kind of host memory.
-
-    ``direction`` is ``"host->device"``, ``"device->host"`` or, on a CPU-only machine,
-    ``"host->host"`` (an in-RAM copy, the CPU's own reference). ``memory`` is ``"pageable"``
-    or ``"pinned"`` (page-locked, which the GPU's copy engine can read directly).
-    """
+    """One copy size in one direction (``"host->device"``, ``"device->host"`` or, on the CPU,
+    ``"host->host"``) from ``"pageable"`` or ``"pinned"`` host memory."""
 
     size_bytes: int
     direction: str
@@ -81,9 +77,8 @@ def transfer_sweep(
 ) -> list[TransferPoint]:
     """Time copies of each size between host memory and ``device``.
 
-    On a GPU: host->device and device->host, from pageable and from pinned host memory. On the
-    CPU: a host->host copy of the same sizes, the in-memory baseline a GPU transfer competes
-    with (pinned memory needs a GPU, so it is not measured there).
+    On a GPU: both directions, from pageable and from pinned host memory. On the CPU: a
+    host->host copy, the in-memory baseline a GPU transfer competes with.
 
     Raises
     ------
@@ -97,26 +92,23 @@ def transfer_sweep(
         n = max(1, size // 4)  # float32 elements
         nbytes = n * 4
         if device.type == "cpu":
-            src, dst = torch.rand(n), torch.empty(n)
-            t = measure(lambda s=src, d=dst: d.copy_(s), min_run_time=min_run_time)
-            points.append(TransferPoint(nbytes, "host->host", "pageable", t.median_s, t.iqr_s))
-            continue
-        on_device = torch.rand(n, device=device)
-        for memory in ("pageable", "pinned"):
-            host = torch.rand(n)
-            if memory == "pinned":
-                host = host.pin_memory()
-            blocking = memory == "pageable"
-            h2d = measure(
-                lambda h=host, g=on_device, b=blocking: g.copy_(h, non_blocking=not b),
+            copies = [("host->host", "pageable", torch.empty(n), torch.rand(n))]
+        else:
+            on_device, copies = torch.rand(n, device=device), []
+            for memory, host in (
+                ("pageable", torch.rand(n)),
+                ("pinned", torch.rand(n).pin_memory()),
+            ):
+                copies += [
+                    ("host->device", memory, on_device, host),
+                    ("device->host", memory, host, on_device),
+                ]
+        for direction, memory, dst, src in copies:
+            t = measure(
+                lambda d=dst, s=src, pinned=memory == "pinned": d.copy_(s, non_blocking=pinned),
                 min_run_time=min_run_time,
             )
-            d2h = measure(
-                lambda h=host, g=on_device, b=blocking: h.copy_(g, non_blocking=not b),
-                min_run_time=min_run_time,
-            )
-            points.append(TransferPoint(nbytes, "host->device", memory, h2d.median_s, h2d.iqr_s))
-            points.append(TransferPoint(nbytes, "device->host", memory, d2h.median_s, d2h.iqr_s))
+            points.append(TransferPoint(nbytes, direction, memory, t.median_s, t.iqr_s))
     return points
 
 

@@ -37,15 +37,8 @@ def bus_bandwidth(algbw_bytes_per_s: float, world_size: int) -> float:
 
 @dataclass(frozen=True)
 class HockneyFit:
-    """``t(S) = alpha + S / beta`` with bootstrap intervals.
-
-    Attributes
-    ----------
-    alpha_s:
-        Seconds of fixed latency per all-reduce.
-    beta_bytes_per_s:
-        Bytes per second that each further byte costs (algorithm bandwidth at large sizes).
-    """
+    """``t(S) = alpha + S / beta`` with bootstrap intervals: ``alpha_s`` of fixed latency per
+    all-reduce, ``beta_bytes_per_s`` for each further byte."""
 
     alpha_s: Interval
     beta_bytes_per_s: Interval
@@ -88,15 +81,6 @@ def hockney_fit(
     4-byte call counts as much as a 16 MiB one although their times differ a thousandfold; the
     estimates are the medians over rounds (:func:`devicelab.stats.bootstrap_median`).
 
-    Parameters
-    ----------
-    sizes_bytes:
-        At least 2 distinct sizes.
-    seconds_by_round:
-        One row per round (at least 2), one positive time per size.
-    confidence:
-        Coverage of the intervals, in (0, 1).
-
     Raises
     ------
     ValueError
@@ -136,18 +120,8 @@ def hockney_fit(
 
 @dataclass(frozen=True)
 class AllReducePoint:
-    """One size of the sweep.
-
-    Attributes
-    ----------
-    size_bytes:
-        Bytes each rank contributes (float32 elements times 4).
-    seconds:
-        Median seconds per all-reduce over rounds, with its bootstrap interval; each round's
-        time is the slowest rank's, after a barrier.
-    algbw_bytes_per_s, busbw_bytes_per_s:
-        Algorithm and bus bandwidth at the median (nccl-tests' definitions).
-    """
+    """One size of the sweep: median seconds per all-reduce over rounds, with its interval,
+    and the algorithm and bus bandwidths at the median."""
 
     size_bytes: int
     seconds: Interval
@@ -157,19 +131,9 @@ class AllReducePoint:
 
 @dataclass(frozen=True, kw_only=True)
 class AllReduceSweep:
-    """All-reduces of growing size between ``world_size`` processes, and their fit.
-
-    Attributes
-    ----------
-    device:
-        ``"cpu"`` or ``"cuda"``: where the tensors lived.
-    points:
-        One :class:`AllReducePoint` per size, smallest first.
-    seconds_by_round:
-        The raw times: one row per round, one column per size.
-    fit:
-        The Hockney fit (:func:`hockney_fit`).
-    """
+    """All-reduces of growing size between ``world_size`` processes (one
+    :class:`AllReducePoint` per size, smallest first, and the raw times, a row per round), and
+    their :func:`hockney_fit`."""
 
     backend: str
     world_size: int
@@ -266,31 +230,19 @@ def allreduce_sweep(
     seed: int = 0,
     confidence: float = 0.95,
 ) -> AllReduceSweep:
-    """Time ``torch.distributed.all_reduce`` of each size between ``world_size`` processes
-    (:func:`~devicelab.distributed.run_ranks`, one thread each).
+    """Time ``torch.distributed.all_reduce`` of each size (bytes per rank, multiples of 4)
+    between ``world_size`` processes (:func:`~devicelab.distributed.run_ranks`).
 
     Each round times every size in a shuffled order,
     :func:`~devicelab.distributed.allreduce.calls_per_round` times, and keeps each rank's
     median call, and of those the slowest rank's (a collective ends when the last rank's does).
 
-    Parameters
-    ----------
-    sizes_bytes:
-        Bytes per rank, each a multiple of 4 (float32 elements); at least 2 sizes.
-    world_size, backend, timeout_s:
-        As :func:`~devicelab.distributed.run_ranks` takes them.
-    warmup:
-        Untimed all-reduces of each size first (connections, buffers, allocator).
-    seed:
-        Seeds the order of the sizes in each round.
-
     Raises
     ------
     ValueError
-        Bad sizes, rounds or warmup, or a group this machine cannot run
-        (:func:`~devicelab.distributed.check_world`).
+        Bad sizes, rounds or warmup, or a group this machine cannot run.
     WorkerError
-        A rank failed or hung (:class:`~devicelab.distributed.WorkerError`).
+        A rank failed or hung.
     """
     sizes = _check_sizes(sizes_bytes)
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 2 or warmup < 0:

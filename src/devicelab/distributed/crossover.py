@@ -90,19 +90,10 @@ class CrossoverPoint:
 
 @dataclass(frozen=True)
 class Bracket:
-    """Where the crossover lies among the swept batches.
-
-    Attributes
-    ----------
-    low:
-        The largest batch below ``high`` at which DDP was surely slower (None: none was).
-    high:
-        The first batch at which DDP was surely faster (None: none was, within the sweep).
-    estimate:
-        The batch where the central ratio first crosses 1 between ``low`` and ``high``,
-        interpolated on log scales between the two batches around it (None: no crossing
-        there, or no ``high``).
-    """
+    """Where the crossover lies among the swept batches: above ``low``, the largest batch
+    below ``high`` at which DDP was surely slower, and at most ``high``, the first at which it
+    was surely faster; ``estimate`` interpolates where the central ratio crosses 1 (each None
+    when there is none)."""
 
     low: int | None
     high: int | None

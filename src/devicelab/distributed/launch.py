@@ -97,12 +97,9 @@ class Job(Protocol):
 
 
 def use_libuv() -> bool:
-    """Whether the TCPStore may use its libuv server.
-
-    Windows builds of torch have no libuv, but torch 2.4 and later ask for it by default
-    (pytorch/pytorch#139990). devicelab turns it off there itself, and honours ``USE_LIBUV=0``
-    everywhere, as torch's own rendezvous does.
-    """
+    """Whether the TCPStore may use its libuv server: not on Windows, whose torch has none
+    although torch 2.4 and later ask for it (pytorch/pytorch#139990), nor with ``USE_LIBUV=0``,
+    as torch's own rendezvous honours it."""
     return sys.platform != "win32" and os.environ.get("USE_LIBUV", "1") != "0"
 
 
@@ -150,18 +147,16 @@ def run_ranks(job: Job, *, world_size: int, backend: str, timeout_s: float) -> l
     ----------
     job:
         A picklable instance of a class defined in an importable module.
-    world_size, backend:
-        As :func:`check_world` accepts them.
     timeout_s:
         The whole run, start-up included, must end within this many seconds.
 
     Raises
     ------
     ValueError
-        Bad ``world_size``, ``backend`` or ``timeout_s`` (:func:`check_world`), or a job
+        Bad ``world_size`` or ``backend`` (:func:`check_world`) or ``timeout_s``, or a job
         that cannot be pickled.
     WorkerError
-        A rank raised, died or hung (see the module's docstring).
+        A rank raised, died or hung (see :mod:`devicelab.distributed.launch`).
     """
     check_world(world_size, backend)
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0:

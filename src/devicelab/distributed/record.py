@@ -1,11 +1,5 @@
 """The ``distributed`` section of a results record: what ``python -m devicelab bench`` keeps.
-
-For each backend this machine can run with two ranks (gloo always, on enough CPUs; NCCL when
-the bench's device is a GPU and there are two), the all-reduce sweep with its Hockney fit
-(:func:`~devicelab.distributed.allreduce_sweep`) and the course's MLP under DDP against one
-process, with the remedies (:func:`~devicelab.distributed.compare_data_parallel`). A backend
-that cannot run is recorded with the reason, never left out silently.
-"""
+A backend that cannot run is recorded with the reason, never left out silently."""
 
 from __future__ import annotations
 
@@ -42,8 +36,6 @@ def record_distributed(
         The bench's device: gloo always runs (CPU processes); NCCL too when it is a GPU.
     quick:
         Three sizes and a few rounds (a few seconds) instead of the full sweep.
-    progress:
-        Called with a short message before each measurement.
 
     Returns
     -------

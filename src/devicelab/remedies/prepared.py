@@ -18,21 +18,9 @@ WEIGHT_KEYS = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
 
 @dataclass(frozen=True, kw_only=True)
 class Setting:
-    """What every variant of one run shares.
-
-    Attributes
-    ----------
-    data:
-        Iris, already on ``device``.
-    init:
-        The initial weights (:func:`devicelab.models.initial_weights`).
-    epochs:
-        Epochs each variant will train in all (the on-device loss log's length).
-    unroll:
-        Epochs per call of the compiled step and per CUDA-graph replay.
-    models:
-        Models trained at once by the batched variant.
-    """
+    """What every variant of one run shares: Iris already on ``device``, the initial weights,
+    the epochs each variant will train in all, the epochs per call of an unrolled variant, and
+    the models the batched variant trains at once."""
 
     data: IrisData
     init: dict[str, torch.Tensor]

@@ -31,19 +31,9 @@ __all__ = [
 
 @dataclass(frozen=True, kw_only=True)
 class RemedyResult(BlockTimes):
-    """One variant's timed training run.
-
-    Attributes
-    ----------
-    models:
-        Models trained at once (1 except for the ``batched models`` remedy).
-    block_epoch_times_s:
-        Seconds per epoch in each timed block.
-    setup_s:
-        Untimed one-off cost before training: compilation, graph capture, warm-up.
-    final_loss:
-        Cross-entropy of the final weights on the training split (model 0 when batched).
-    """
+    """One variant's timed training run: seconds per epoch in each timed block, the untimed
+    one-off ``setup_s`` (compilation, graph capture), and the final training loss (model 0
+    when several train at once)."""
 
     name: str
     device: str
@@ -149,19 +139,9 @@ def _block_units(units: list[Prepared], block_epochs: int) -> dict[str, Callable
 
 @dataclass(frozen=True, kw_only=True)
 class RemedyRow:
-    """One variant of a remedies comparison, live or recorded, as a page shows it.
-
-    Attributes
-    ----------
-    epoch_time_s:
-        Median seconds per epoch per model.
-    epoch_time_interval_s:
-        Its interval, or None for a record that timed each variant once (no rounds).
-    speedup:
-        Times faster per model than the course's loop.
-    speedup_interval:
-        Its interval, or None as above.
-    """
+    """One variant of a remedies comparison, live or recorded, as a page shows it: median
+    seconds per epoch per model and the speed-up per model over the course's loop, each with
+    its interval (None for a record that timed each variant once, with no rounds)."""
 
     name: str
     models: int
@@ -175,18 +155,9 @@ class RemedyRow:
 
 @dataclass(frozen=True, kw_only=True)
 class RemedyComparison:
-    """The remedies timed in paired rounds of short blocks (:func:`compare_remedies`).
-
-    Attributes
-    ----------
-    epochs:
-        Epochs each variant trained in all (warm-up blocks included); the final losses are
-        after this many epochs.
-    comparison:
-        Seconds per block of each variant, paired by round, against the course's loop.
-    skipped:
-        Variants that do not apply to this device, with the reason.
-    """
+    """The remedies timed in paired rounds of short blocks (:func:`compare_remedies`):
+    ``comparison`` holds seconds per block, against the course's loop; ``epochs`` counts every
+    epoch each variant trained (warm-up included), after which ``final_losses`` are read."""
 
     device: str
     block_epochs: int
@@ -346,17 +317,8 @@ def _frequency_name(every: int | None) -> str:
 @dataclass(frozen=True, kw_only=True)
 class SyncSweep:
     """The ``loss.item()`` frequency sweep in paired rounds (:func:`record_frequency_sweep`).
-
-    Attributes
-    ----------
-    record_every:
-        Each frequency variant's name and its ``record_every`` (None: only at the end).
-    comparison:
-        Seconds per block of every variant (extras included), paired by round.
-    cost_per_sync:
-        Seconds one ``loss.item()`` adds to the loop: the slope of seconds per block against
-        syncs per block, fitted per round (:func:`devicelab.stats.slope_interval`).
-    """
+    ``cost_per_sync`` is the seconds one ``loss.item()`` adds: the slope of seconds per block
+    against syncs per block (:func:`devicelab.stats.slope_interval`)."""
 
     device: str
     block_epochs: int
