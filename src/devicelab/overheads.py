@@ -133,11 +133,7 @@ def pcie_bandwidth_gb_s(generation: int, width: int) -> float:
 
 
 def sync_cost(device: str | torch.device | None = "cpu", *, min_run_time: float = 0.2) -> Timing:
-    """Time one ``.item()`` on a one-element tensor on ``device``: the price of one sync.
-
-    On a GPU this is a device->host copy of 4 bytes plus a wait for the stream: a PCIe
-    round-trip. On the CPU there is no queue to drain; it reads memory.
-    """
+    """Time one ``.item()`` on a one-element tensor on ``device``: the price of one sync."""
     device = resolve_device(device)
     scalar = torch.ones((), device=device)
     return measure(scalar.item, label=f"scalar .item() on {device}", min_run_time=min_run_time)
@@ -146,12 +142,8 @@ def sync_cost(device: str | torch.device | None = "cpu", *, min_run_time: float 
 # -- 2. launch and dispatch --------------------------------------------------------------------
 @dataclass(frozen=True)
 class LaunchCost:
-    """Per-operator cost on one device.
-
-    ``queued`` is the cost per tiny op when many are issued back to back and the device is
-    waited for once (the launch/dispatch throughput that bounds a training loop); ``synced``
-    is one tiny op followed by a full synchronisation (launch plus round-trip latency).
-    """
+    """Per-operator cost on one device: ``queued``, many tiny ops back to back and one wait
+    (the throughput that bounds a training loop); ``synced``, one op and a full sync each."""
 
     device: str
     queued: Timing
@@ -182,12 +174,8 @@ def launch_cost(
 
 @dataclass(frozen=True)
 class OpCount:
-    """What one training step (forward, loss, zero_grad, backward, SGD step) launches.
-
-    ``operator_calls`` counts top-level ATen operators (called from Python or autograd),
-    ``aten_calls`` counts every ATen operator including those nested inside others, and
-    ``kernels`` counts GPU kernels (0 on the CPU).
-    """
+    """What one training step launches: top-level ATen operators (``operator_calls``), every
+    ATen operator, nested ones included (``aten_calls``), and GPU ``kernels``."""
 
     device: str
     operator_calls: int
@@ -248,12 +236,8 @@ def sweep_step_operators(hidden: int, batch: int, *, deep: bool = False) -> Oper
 
 @dataclass(frozen=True, kw_only=True)
 class SweepPoint:
-    """Time of one training step at one model width and batch size on one device.
-
-    ``flops`` and ``bytes_moved`` (the least bytes the step must move) come from its operator
-    list (:func:`sweep_step_operators`). ``model`` is ``"MLP"`` (4 -> h -> 3) or
-    ``"DeepMLP"`` (4 -> h -> h -> 3).
-    """
+    """Time of one training step at one model width and batch size on one device, with the
+    FLOPs and the least bytes it must move (:func:`sweep_step_operators`)."""
 
     device: str
     hidden: int
@@ -345,10 +329,7 @@ def recorded_utilization_sweep(
     device:
         The record's own device (None) or ``"cpu"``, its host.
 
-    Returns
-    -------
-    list of SweepPoint
-        Smallest first; empty when the record has no such sweep.
+    Returns the points smallest first; none when the record has no such sweep.
     """
     device = record["device"] if device is None else device
     sweeps = record["measurements"].get("utilization", {}).get("sweeps", {})

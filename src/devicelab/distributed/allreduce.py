@@ -169,7 +169,8 @@ class _SweepJob:
     seed: int
 
     def __call__(self, rank: Rank) -> list[list[float]] | None:
-        buffers = [_zeros(size, rank) for size in self.sizes]
+        # zeros: the sums of repeated all-reduces never overflow
+        buffers = [torch.zeros(s // 4, dtype=torch.float32, device=rank.device) for s in self.sizes]
         for buffer in buffers:
             for _ in range(self.warmup):
                 dist.all_reduce(buffer)
@@ -202,23 +203,6 @@ def calls_per_round(size_bytes: int) -> int:
     return max(1, min(MAX_CALLS_PER_ROUND, ROUND_BYTES // size_bytes))
 
 
-def _zeros(size_bytes: int, rank: Rank) -> torch.Tensor:
-    """``size_bytes`` bytes of float32 zeros on the rank's device (zeros: the sums of repeated
-    all-reduces never overflow)."""
-    return torch.zeros(size_bytes // 4, dtype=torch.float32, device=rank.device)
-
-
-def _check_sizes(sizes_bytes: Sequence[int]) -> tuple[int, ...]:
-    sizes = tuple(sizes_bytes)
-    bad = [s for s in sizes if isinstance(s, bool) or not isinstance(s, int) or s < 4 or s % 4]
-    if len(set(sizes)) < 2 or bad:
-        raise ValueError(
-            "sizes_bytes must be at least 2 distinct sizes, each a positive multiple of 4 "
-            f"bytes (float32 elements), got {list(sizes)}"
-        )
-    return tuple(sorted(sizes))
-
-
 def allreduce_sweep(
     sizes_bytes: Sequence[int],
     *,
@@ -244,7 +228,14 @@ def allreduce_sweep(
     WorkerError
         A rank failed or hung.
     """
-    sizes = _check_sizes(sizes_bytes)
+    sizes = tuple(sizes_bytes)
+    bad = [s for s in sizes if isinstance(s, bool) or not isinstance(s, int) or s < 4 or s % 4]
+    if len(set(sizes)) < 2 or bad:
+        raise ValueError(
+            "sizes_bytes must be at least 2 distinct sizes, each a positive multiple of 4 "
+            f"bytes (float32 elements), got {list(sizes)}"
+        )
+    sizes = tuple(sorted(sizes))
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 2 or warmup < 0:
         raise ValueError(f"rounds must be at least 2 and warmup at least 0, got {rounds}, {warmup}")
     results = run_ranks(

@@ -42,17 +42,9 @@ __all__ = [
 
 @dataclass(frozen=True, kw_only=True)
 class CrossoverPoint:
-    """One batch of the crossover sweep (seconds per step).
-
-    Attributes
-    ----------
-    one_process_s, share_s, no_sync_s, ddp_s:
-        One process on the whole batch; one process on a rank's share (one thread, the other
-        ranks idle); every rank on its share at once under ``no_sync()`` (no communication);
-        and a DDP step. Each a median with its bootstrap interval.
-    predicted_ddp_s:
-        The share's compute plus the fitted all-reduce, with the range their intervals allow.
-    """
+    """One batch of the crossover sweep, in seconds per step: the variants of
+    :mod:`devicelab.distributed.data_parallel` (``no_sync_s``: every rank on its share at once,
+    no communication), and ``predicted_ddp_s``, the share's compute plus the fitted all-reduce."""
 
     batch: int
     steps_per_block: int
@@ -190,17 +182,6 @@ def predicted_crossover_batch(
     return max(1, math.ceil(allreduce_s / (per_sample_s * (1 - 1 / world_size))))
 
 
-def _check_batches(batches: Sequence[int], world_size: int) -> tuple[int, ...]:
-    sizes = tuple(batches)
-    bad = [b for b in sizes if isinstance(b, bool) or not isinstance(b, int) or b < world_size]
-    if len(set(sizes)) < 2 or bad:
-        raise ValueError(
-            f"batches must be at least 2 distinct integers of at least world_size={world_size} "
-            f"rows, got {list(sizes)}"
-        )
-    return tuple(sorted(set(sizes)))
-
-
 def data_parallel_crossover(
     model_factory: ModelFactory,
     inputs: torch.Tensor | Sequence[torch.Tensor],
@@ -225,8 +206,6 @@ def data_parallel_crossover(
 
     Parameters
     ----------
-    model_factory, inputs, targets, world_size, backend, loss_fn, seed, timeout_s, confidence:
-        As in :func:`~devicelab.distributed.compare_data_parallel`.
     batches:
         At least 2 batch sizes, each at least ``world_size``.
     costs:
@@ -241,7 +220,14 @@ def data_parallel_crossover(
     """
     check_world(world_size, backend)
     _check_counts(None, rounds, None)
-    sizes = _check_batches(batches, world_size)
+    sizes = tuple(batches)
+    bad = [b for b in sizes if isinstance(b, bool) or not isinstance(b, int) or b < world_size]
+    if len(set(sizes)) < 2 or bad:
+        raise ValueError(
+            f"batches must be at least 2 distinct integers of at least world_size={world_size} "
+            f"rows, got {list(sizes)}"
+        )
+    sizes = tuple(sorted(set(sizes)))
     fit = costs.fit if isinstance(costs, AllReduceSweep) else costs
     work = _workload(model_factory, inputs, targets, loss_fn, seed, world_size)
     job = _CompareJob(work, sizes, None, rounds, None)

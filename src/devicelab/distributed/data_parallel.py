@@ -3,17 +3,13 @@
 :func:`~devicelab.distributed.compare_data_parallel` times, in the same spawned ranks and the same
 rounds:
 
-- ``"one process"``: rank 0 trains on the whole batch with ``world_size`` threads, while the
-  other ranks wait;
-- ``"its share"``: rank 0 trains on its share of the batch on one thread, with no
-  communication: the compute each rank does under DDP;
+- ``"one process"``: rank 0 on the whole batch with ``world_size`` threads, the others wait;
+- ``"its share"``: rank 0 on its share on one thread: the compute each rank does under DDP;
 - ``"DDP"``: every rank trains ``DistributedDataParallel(model)`` on its share, one thread each;
-- the remedies: ``"DDP, no_sync()"`` (the same step without the all-reduce), gradient
-  accumulation (``no_sync()`` for all but every ``accumulate``-th micro-batch) and ``"DDP, a
-  bucket per tensor"`` (``bucket_cap_mb`` below every gradient, the opposite of larger buckets).
+- the remedies: ``"DDP, no_sync()"`` (no all-reduce), gradient accumulation (``no_sync()``
+  for all but every ``accumulate``-th micro-batch) and ``"DDP, a bucket per tensor"``.
 
-Every variant is the package's one training step (:func:`devicelab.steps.train_step`), timed
-after a barrier; a round of a DDP variant lasts as long as its slowest rank.
+A round of a DDP variant lasts as long as its slowest rank.
 """
 
 from __future__ import annotations
@@ -147,7 +143,7 @@ def _accumulating(model: DistributedDataParallel, xs, y, work: _Workload, device
 
 
 def _idle(steps: int) -> None:
-    """What the other ranks do while rank 0 runs alone: nothing."""
+    """What the other ranks do while rank 0 runs alone."""
 
 
 def _variants(rank: Rank, work: _Workload, batch: int, accumulate: int | None):
@@ -267,14 +263,10 @@ class DataParallelComparison:
         Bytes of gradients each DDP step all-reduces.
     buckets, buckets_per_tensor:
         Buckets of default DDP, and of the ``bucket_cap_mb`` variant (None if not measured).
-    comparison:
-        Every variant's seconds per step (per micro-batch for accumulation), paired, against
-        ``"one process"``.
-    ratio:
-        DDP's time per step over one process's: above 1, DDP is slower.
+    comparison, ratio:
+        Every variant's seconds per step, paired, against ``"one process"``; DDP's ratio.
     allreduce_s:
-        What the all-reduce adds to a DDP step: DDP minus the same step under ``no_sync()``,
-        paired by round.
+        What the all-reduce adds to a DDP step: DDP minus the same step under ``no_sync()``.
     remedies:
         Each remedy's speed-up over plain DDP, paired: gradient accumulation (time per
         micro-batch), ``"larger buckets"`` (a bucket per tensor over DDP's default buckets)
@@ -344,14 +336,10 @@ def compare_data_parallel(
         defined at the top of a module, returning an ``nn.Module``.
     inputs, targets:
         The whole batch, rows along dimension 0, at least ``world_size`` rows.
-    world_size, backend, timeout_s:
-        As :func:`~devicelab.distributed.run_ranks` takes them.
     steps:
         Steps per timed block (a multiple of ``accumulate``; rounded up to one).
     accumulate:
         Micro-batches per update in the gradient-accumulation variant, at least 2.
-    seed:
-        Seeds the model and the order of the variants in each round.
 
     Raises
     ------

@@ -1,10 +1,8 @@
 """Starting ranks: ``world_size`` worker processes joined by :mod:`torch.distributed`.
 
-The workers are spawned (the only start method on Windows, and the one CUDA needs) and meet
-through a :class:`torch.distributed.TCPStore` that the parent holds on a port the system chose,
-so two builds on one machine never collide. The job is an instance of a class defined in
-devicelab: a child process cannot import a gallery script's functions (it runs under a fake
-``__main__``).
+The workers are spawned and meet through a :class:`torch.distributed.TCPStore` that the parent
+holds on a port the system chose, so two builds on one machine never collide. The job is an
+instance of a class defined in devicelab: a child cannot import a gallery script's functions.
 
 Faults end the run within ``timeout_s`` as a :class:`WorkerError` and leave no process behind:
 a job that raises (the error names the rank and carries the worker's traceback), a worker that
@@ -49,14 +47,8 @@ _STARTING = threading.Lock()
 
 
 class WorkerError(RuntimeError):
-    """A rank raised, died, or did not finish within the timeout.
-
-    Attributes
-    ----------
-    ranks:
-        The ranks at fault (the one that raised or died, or every rank still running at the
-        timeout).
-    """
+    """A rank raised, died, or did not finish within the timeout: ``ranks`` are the ranks at
+    fault (every rank still running at a timeout)."""
 
     def __init__(self, message: str, *, ranks: tuple[int, ...], timed_out: bool = False) -> None:
         super().__init__(message)
@@ -76,10 +68,7 @@ class Rank:
 
     def barrier(self) -> None:
         """Wait until every rank gets here."""
-        if self.device.type == "cuda":
-            dist.barrier(device_ids=[self.device.index])
-        else:
-            dist.barrier()
+        dist.barrier(device_ids=[self.device.index] if self.device.type == "cuda" else None)
 
     def slowest(self, seconds: list[list[float]]) -> list[list[float]]:
         """Each entry's largest value over the ranks (an all-reduce with ``MAX``): a round of

@@ -28,21 +28,9 @@ def record_distributed(
     quick: bool = False,
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
-    """Measure the all-reduce and DDP on the course's MLP with each backend that runs here.
-
-    Parameters
-    ----------
-    device:
-        The bench's device: gloo always runs (CPU processes); NCCL too when it is a GPU.
-    quick:
-        Three sizes and a few rounds (a few seconds) instead of the full sweep.
-
-    Returns
-    -------
-    dict
-        ``{"runs": [...], "skipped": {backend: reason}}``: each run holds the backend, the
-        world size, the sweep's and the comparison's ``to_dict()``.
-    """
+    """Measure the all-reduce and DDP on the course's MLP with gloo, and NCCL too when
+    ``device`` is a GPU: ``{"runs": [...], "skipped": {backend: reason}}``, each run holding
+    the sweep's and the comparison's ``to_dict()``. ``quick``: three sizes and a few rounds."""
     backends = ["gloo"] + (["nccl"] if device.type == "cuda" else [])
     sizes = QUICK_SIZES if quick else FULL_SIZES
     plan = (

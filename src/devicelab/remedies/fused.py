@@ -55,16 +55,9 @@ def _weights_and_onehot(setting: Setting) -> tuple[list[torch.Tensor], torch.Ten
 def prepare_manual(setting: Setting) -> Prepared:
     """:func:`manual_step` in eager PyTorch, no autograd: the same maths, fewer operators."""
     weights, Y = _weights_and_onehot(setting)
-    X, lr = setting.data.X_train, setting.lr
-
-    @torch.no_grad()
-    def run(first: int, last: int) -> None:
-        for _ in range(first, last + 1):
-            manual_step(*weights, X, Y, lr)
-
     return Prepared(
         label="hand-written gradients",
-        run=run,
+        run=_chunk_runner(manual_step, weights, setting.data.X_train, Y, setting.lr, 1),
         final_loss=lambda: weights_loss(weights, setting.data),
     )
 

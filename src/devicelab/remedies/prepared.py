@@ -33,12 +33,8 @@ class Setting:
 
 @dataclass(kw_only=True)
 class Prepared:
-    """A variant ready to train.
-
-    ``run(first, last)`` trains epochs ``first..last`` (1-based) in place; ``final_loss()``
-    reads the loss afterwards. ``epochs_per_call`` is 1, or the ``unroll`` of a variant that
-    trains whole chunks of epochs per call (a block must then be a multiple of it).
-    """
+    """A variant ready to train: ``run(first, last)`` trains epochs ``first..last`` (1-based)
+    in place, ``epochs_per_call`` at a time (a block must be a multiple of it)."""
 
     label: str
     run: Callable[[int, int], None]

@@ -64,17 +64,6 @@ def _setting(
     return Setting(data=data.to(device), init=init, lr=lr, device=device, **sizes)
 
 
-def _timed_run(unit: Prepared, epochs: int, device: torch.device) -> tuple[float, list[float]]:
-    """Time ``unit`` over ``epochs`` in blocks of whole calls; seconds per epoch per block."""
-    per_call = unit.epochs_per_call
-
-    def calls(first: int, last: int) -> None:
-        unit.run((first - 1) * per_call + 1, last * per_call)
-
-    wall, call_times = timed_blocks(calls, epochs // per_call, device)
-    return wall, [t / per_call for t in call_times]
-
-
 def train_remedy(
     name: str,
     data: IrisData,
@@ -108,21 +97,34 @@ def train_remedy(
     unit = chosen.prepare(
         _setting(data, init, lr, device, epochs=epochs, unroll=unroll, models=models)
     )
-    wall, blocks = _timed_run(unit, epochs, device)
+    per_call = unit.epochs_per_call  # timed in blocks of whole calls
+
+    def calls(first: int, last: int) -> None:
+        unit.run((first - 1) * per_call + 1, last * per_call)
+
+    wall, call_times = timed_blocks(calls, epochs // per_call, device)
     return RemedyResult(
         name=unit.label,
         device=str(device),
         epochs=epochs,
         models=unit.models,
         wall_time_s=wall,
-        block_epoch_times_s=blocks,
+        block_epoch_times_s=[t / per_call for t in call_times],
         setup_s=unit.setup_s,
         final_loss=unit.final_loss(),
     )
 
 
-def _block_units(units: list[Prepared], block_epochs: int) -> dict[str, Callable[[], None]]:
-    """One callable per variant that trains its next ``block_epochs`` epochs."""
+def _paired_blocks(
+    units: list[Prepared],
+    block_epochs: int,
+    rounds: int,
+    device: torch.device,
+    num_threads: int | None,
+    extra: dict[str, Callable[[], object]] | None = None,
+) -> Comparison:
+    """Every unit's next ``block_epochs`` epochs (and every ``extra`` callable), timed in
+    ``rounds`` paired rounds after one untimed block, against the first unit."""
 
     def unit_for(prepared: Prepared) -> Callable[[], None]:
         done = 0
@@ -134,7 +136,14 @@ def _block_units(units: list[Prepared], block_epochs: int) -> dict[str, Callable
 
         return block
 
-    return {u.label: unit_for(u) for u in units}
+    return compare(
+        {u.label: unit_for(u) for u in units} | dict(extra or {}),
+        baseline=units[0].label,
+        rounds=rounds,
+        warmup=1,
+        device=device,
+        num_threads=num_threads,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,10 +233,9 @@ def compare_remedies(
 ) -> RemedyComparison:
     """Every remedy that applies to ``device``, timed against the course's loop in paired rounds.
 
-    Each variant trains from ``init`` in blocks of ``block_epochs`` epochs: one untimed block
-    each, then ``rounds`` paired rounds (:func:`devicelab.timing.compare`). All variants run at
-    ``num_threads`` (None: the current setting), except "one thread" and the compiled step on
-    the CPU, which run at one thread.
+    Each variant trains from ``init`` in blocks of ``block_epochs`` epochs, in ``rounds`` paired
+    rounds (:func:`devicelab.timing.compare`), at ``num_threads`` (None: the current setting)
+    except "one thread" and the compiled step on the CPU, which run at one thread.
 
     Raises
     ------
@@ -237,8 +245,7 @@ def compare_remedies(
     _check(block_epochs, lr)
     check_unroll(block_epochs, unroll)
     device = resolve_device(device)
-    warmup = 1
-    epochs = (warmup + rounds) * block_epochs
+    epochs = (1 + rounds) * block_epochs
     setting = _setting(data, init, lr, device, epochs=epochs, unroll=unroll, models=models)
     units, skipped = [], {}
     for name, variant in REMEDIES.items():
@@ -250,19 +257,11 @@ def compare_remedies(
         units.append(variant.prepare(setting))
     if progress:
         progress(f"remedies: {rounds} paired rounds of {block_epochs} epochs on {device}")
-    comparison = compare(
-        _block_units(units, block_epochs),
-        baseline=units[0].label,
-        rounds=rounds,
-        warmup=warmup,
-        device=device,
-        num_threads=num_threads,
-    )
     return RemedyComparison(
         device=str(device),
         block_epochs=block_epochs,
         epochs=epochs,
-        comparison=comparison,
+        comparison=_paired_blocks(units, block_epochs, rounds, device, num_threads),
         models={u.label: u.models for u in units},
         setup_s={u.label: u.setup_s for u in units},
         final_losses={u.label: u.final_loss() for u in units},
@@ -273,9 +272,6 @@ def compare_remedies(
 def recorded_remedies(record: dict[str, Any]) -> tuple[list[RemedyRow], dict[str, str]]:
     """A record's remedies, whatever its version: one :class:`RemedyRow` per variant, and the
     remedies it skipped with the reason.
-
-    A record made in paired rounds (:meth:`RemedyComparison.to_dict`) gives intervals; an older
-    one timed each variant as one full run, so its rows have none.
 
     Raises
     ------
@@ -308,10 +304,6 @@ def _row(v: dict[str, Any]) -> RemedyRow:
 
 # -- the loss.item() homework: record frequencies in paired rounds -----------------------------
 RECORD_EVERY: tuple[int | None, ...] = (1, 10, 100, 1000, None)
-
-
-def _frequency_name(every: int | None) -> str:
-    return f"every {every}" if every else "end only"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -372,8 +364,7 @@ def record_frequency_sweep(
     timed in paired rounds of ``block_epochs`` epochs, and the cost of one sync.
 
     A machine's drift shifts a round's points together and leaves their slope alone, so the
-    cost of one sync is the slope fitted per round, with a bootstrap interval over rounds; an
-    interval containing 0 means no measurable cost.
+    cost of one sync is the slope fitted per round; an interval containing 0: no measurable cost.
 
     Parameters
     ----------
@@ -382,8 +373,7 @@ def record_frequency_sweep(
     block_epochs:
         A multiple of every ``k``, so each block of a frequency makes the same number of syncs.
     extra:
-        More variants compared in the same rounds, each a callable that trains one block; not
-        part of the slope.
+        More variants, each a callable that trains one block; not part of the slope.
 
     Raises
     ------
@@ -399,7 +389,7 @@ def record_frequency_sweep(
             f"block_epochs={block_epochs} must be a multiple of every record "
             f"frequency so each block makes the same syncs; not of {bad}"
         )
-    names = {_frequency_name(k): k for k in every}
+    names = {(f"every {k}" if k else "end only"): k for k in every}
     syncs = {name: block_epochs // k if k else 0 for name, k in names.items()}
     if len(set(syncs.values())) < 2:
         raise ValueError(f"a slope needs at least two different sync counts, got {syncs}")
@@ -408,15 +398,7 @@ def record_frequency_sweep(
         raise ValueError(f"extra variants must not reuse the frequencies' names: {clash}")
     setting = _setting(data, init, lr, device, epochs=(1 + rounds) * block_epochs)
     units = [prepare_course(setting, k, name) for name, k in names.items()]
-    variants = _block_units(units, block_epochs) | dict(extra or {})
-    comparison = compare(
-        variants,
-        baseline=units[0].label,
-        rounds=rounds,
-        warmup=1,
-        device=device,
-        num_threads=num_threads,
-    )
+    comparison = _paired_blocks(units, block_epochs, rounds, device, num_threads, extra)
     per_round = [[comparison.samples[name][r] for name in names] for r in range(comparison.rounds)]
     return SyncSweep(
         device=str(device),

@@ -153,16 +153,13 @@ class Remedy:
 
     Attributes
     ----------
-    name:
-        The registry's key, and the key of a skipped remedy in a record.
     why_not:
         Why it does not apply to other device types (``{device}`` is filled in).
     unrolled:
-        Whether it trains ``setting.unroll`` epochs per call, so that a run or a block must be
-        a whole number of calls.
+        Whether it trains ``setting.unroll`` epochs per call.
     missing:
-        What this machine lacks to run it on a device, as the reason and the fix, or None;
-        the doctor's check (:func:`devicelab.doctor.compile_unavailable` for ``torch.compile``).
+        What this machine lacks to run it on a device, or None: the doctor's check
+        (:func:`devicelab.doctor.compile_unavailable` for ``torch.compile``).
     """
 
     name: str
