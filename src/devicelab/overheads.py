@@ -317,8 +317,8 @@ def utilization_sweep(
 def recorded_utilization_sweep(
     record: dict[str, Any], axis: str, device: str | None = None
 ) -> list[SweepPoint]:
-    """A recorded utilisation sweep, as the points :func:`utilization_sweep` returns (FLOPs and
-    bytes counted here from the shapes, the same way for a record of any version).
+    """A recorded utilisation sweep, as the points :func:`utilization_sweep` returns, smallest
+    first (none without such a sweep), FLOPs and bytes counted here from the shapes.
 
     Parameters
     ----------
@@ -328,8 +328,6 @@ def recorded_utilization_sweep(
         ``"width"``, ``"batch"`` or ``"deep"`` (the 4-h-h-3 model, version 2 and later).
     device:
         The record's own device (None) or ``"cpu"``, its host.
-
-    Returns the points smallest first; none when the record has no such sweep.
     """
     device = record["device"] if device is None else device
     sweeps = record["measurements"].get("utilization", {}).get("sweeps", {})

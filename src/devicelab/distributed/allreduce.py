@@ -1,7 +1,8 @@
 """What one all-reduce costs: a sweep over sizes, and its latency/bandwidth (Hockney) fit
 ``t(S) = alpha + S / beta``: a fixed latency per call and a bandwidth for the bytes. The
 bandwidths reported are nccl-tests' (``doc/PERFORMANCE.md`` there): ``algbw = S / t``, and the
-bus bandwidth (:func:`bus_bandwidth`), which compares runs on different numbers of ranks.
+bus bandwidth (:func:`~devicelab.distributed.bus_bandwidth`), which compares runs on different
+numbers of ranks.
 """
 
 from __future__ import annotations

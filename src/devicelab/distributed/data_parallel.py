@@ -289,8 +289,8 @@ class DataParallelComparison:
     remedies: dict[str, Interval]
 
     def predicted_allreduce_s(self, fit: HockneyFit | AllReduceSweep) -> Interval:
-        """The all-reduce a step needs by the Hockney fit: ``alpha`` per bucket plus the
-        gradient bytes over ``beta`` (:meth:`~devicelab.distributed.HockneyFit.seconds_interval`)."""
+        """The all-reduce a step needs by the Hockney fit, ``alpha`` per bucket plus the gradient
+        bytes over ``beta`` (:meth:`~devicelab.distributed.HockneyFit.seconds_interval`)."""
         fit = fit.fit if isinstance(fit, AllReduceSweep) else fit
         return fit.seconds_interval(self.gradient_bytes, self.buckets or 1)
 

@@ -60,7 +60,7 @@ def _check(epochs: int, lr: float) -> None:
 def _setting(
     data: IrisData, init: dict[str, torch.Tensor], lr: float, device: torch.device, **sizes: int
 ) -> Setting:
-    """The :class:`~devicelab.remedies.prepared.Setting` of a run on ``device``, data moved there."""
+    """The :class:`~devicelab.remedies.prepared.Setting` of a run, data moved to ``device``."""
     return Setting(data=data.to(device), init=init, lr=lr, device=device, **sizes)
 
 
