@@ -48,7 +48,7 @@ _STARTING = threading.Lock()
 
 class WorkerError(RuntimeError):
     """A rank raised, died, or did not finish within the timeout: ``ranks`` are the ranks at
-    fault (every rank still running at a timeout)."""
+    fault (every rank still running when ``timed_out``)."""
 
     def __init__(self, message: str, *, ranks: tuple[int, ...], timed_out: bool = False) -> None:
         super().__init__(message)
@@ -164,7 +164,7 @@ def run_ranks(job: Job, *, world_size: int, backend: str, timeout_s: float) -> l
         timeout=dt.timedelta(seconds=timeout_s),
         use_libuv=use_libuv(),
     )
-    context = mp.get_context("spawn")
+    context = mp.get_context("spawn")  # the only start method on Windows; the one CUDA needs
     processes, readers = [], []
     deadline = time.monotonic() + timeout_s
     reported = False
