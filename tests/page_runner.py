@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,24 @@ def run_page_with_plant(
     ``from devicelab.x import f`` binds it) so that the page sees a planted measurement. The
     page's source, folder and environment are its own; only what it measures is changed."""
     return run_page(page, dict(os.environ if env is None else env), tmp_path, plant=plant)
+
+
+def wrapping_plant(target: str, planted: str) -> str:
+    """A plant that wraps ``target``, ``"module:function"`` or ``"module:Class.method"``.
+
+    ``planted`` is Python source, its opening comment saying what it plants and how that
+    contradicts the page, that defines a function ``planted``: it may call ``real``, the
+    function it replaces, and the plant puts it in ``real``'s place."""
+    module, _, path = target.partition(":")
+    *owners, name = path.split(".")
+    owner = "".join(f".{o}" for o in owners)
+    return (
+        f"{textwrap.dedent(planted).strip()}\n"
+        "import importlib as _importlib\n"
+        f"_owner = _importlib.import_module({module!r}){owner}\n"
+        f"real = _owner.{name}\n"
+        f"_owner.{name} = planted\n"
+    )
 
 
 def run_page_with_record(

@@ -12,45 +12,45 @@ half of the proof. Slow: each case runs a page (15-90 s).
 from __future__ import annotations
 
 import pytest
-from page_runner import ROOT, fired_guard, run_page_with_plant
+from page_runner import ROOT, fired_guard, run_page_with_plant, wrapping_plant
 
 pytestmark = pytest.mark.slow
 
-# -- plants: each is Python source run before the page; its opening comment says what it plants
-# and how that contradicts the page's sentence.
+# -- plants: each wraps the function a page measures with (page_runner.wrapping_plant); its
+# opening comment says what it plants and how that contradicts the page's sentence.
 
-FIRST_STEP_NO_SLOWER = """
+FIRST_STEP_NO_SLOWER = wrapping_plant(
+    "devicelab.first_step:measure_first_step",
+    """
 # The first step takes 1.5 warm steps: the set-up is no longer most of a short timing.
 import dataclasses
-import devicelab.first_step as m
-real = m.measure_first_step
 def planted(*args, **kwargs):
     got = real(*args, **kwargs)
     return dataclasses.replace(got, step_times_s=[1.5 * got.warm_s, *got.step_times_s[1:]])
-m.measure_first_step = planted
-"""
+""",
+)
 
-FIRST_STEP_SET_UP_OUTLASTS_THE_RUN = """
+FIRST_STEP_SET_UP_OUTLASTS_THE_RUN = wrapping_plant(
+    "devicelab.first_step:measure_first_step",
+    """
 # The first step's set-up is 1,100 warm steps: more than 5% of a 20,000-epoch run.
 import dataclasses
-import devicelab.first_step as m
-real = m.measure_first_step
 def planted(*args, **kwargs):
     got = real(*args, **kwargs)
     if str(got.device) != "cpu":
         return got
     return dataclasses.replace(got, step_times_s=[1100 * got.warm_s, *got.step_times_s[1:]])
-m.measure_first_step = planted
-"""
+""",
+)
 
-CALL_RUNS_NO_HOOKS_ON_FORWARD = """
+CALL_RUNS_NO_HOOKS_ON_FORWARD = wrapping_plant(
+    "torch.nn:Linear.forward",
+    """
 # Calling nn.Linear.forward directly runs the layer's hooks too (calls through
 # nn.Module.__call__ are left as they are): __call__ no longer does more than forward.
 import os
 import sys
-from torch import nn
-real = nn.Linear.forward
-def forward(self, input):
+def planted(self, input):
     if sys._getframe(1).f_code.co_filename.endswith(os.path.join("nn", "modules", "module.py")):
         return real(self, input)
     for hook in self._forward_pre_hooks.values():
@@ -59,112 +59,112 @@ def forward(self, input):
     for hook in self._forward_hooks.values():
         hook(self, (input,), out)
     return out
-nn.Linear.forward = forward
-"""
+""",
+)
 
-UNKNOWN_GPU_GUESSED = """
+UNKNOWN_GPU_GUESSED = wrapping_plant(
+    "devicelab.hardware:gpu_architecture",
+    """
 # A compute capability the table does not know is read as a guess ("Blackwell").
-import devicelab.hardware as m
-real = m.gpu_architecture
 def planted(major, minor):
     name = real(major, minor)
     return "Blackwell" if name.startswith("unknown") else name
-m.gpu_architecture = planted
-"""
+""",
+)
 
-IRIS_LABELS_SHUFFLED = """
+IRIS_LABELS_SHUFFLED = wrapping_plant(
+    "sklearn.datasets:load_iris",
+    """
 # Iris with its labels shuffled (a fixed permutation): nothing to learn, so the test accuracy
 # falls to chance, far under 0.9.
 import numpy as np
-import sklearn.datasets as m
-real = m.load_iris
 def planted(*args, **kwargs):
     X, y = real(return_X_y=True)
     return X, np.random.default_rng(0).permutation(y)
-m.load_iris = planted
-"""
+""",
+)
 
-LOSS_BUMP_AT_EPOCH_10000 = """
+LOSS_BUMP_AT_EPOCH_10000 = wrapping_plant(
+    "torch.nn:CrossEntropyLoss.forward",
+    """
 # The cross-entropy reads 1.0 higher around epoch 10,000 (calls 9,950-10,050): a constant,
 # so the gradients and the training are unchanged, but the recorded loss rises once.
-from torch import nn
-real = nn.CrossEntropyLoss.forward
 calls = [0]
-def forward(self, input, target):
+def planted(self, input, target):
     calls[0] += 1
     loss = real(self, input, target)
     return loss + 1.0 if 9_950 <= calls[0] <= 10_050 else loss
-nn.CrossEntropyLoss.forward = forward
-"""
+""",
+)
 
-STEP_OF_200_OPERATORS = """
+STEP_OF_200_OPERATORS = wrapping_plant(
+    "devicelab.overheads:count_step_ops",
+    """
 # The profiler counts 200 top-level operators in one CPU step: not "a few dozen".
 import dataclasses
-import devicelab.overheads as m
-real = m.count_step_ops
 def planted(*args, **kwargs):
     return dataclasses.replace(real(*args, **kwargs), operator_calls=200)
-m.count_step_ops = planted
-"""
+""",
+)
 
-OPERATORS_CHEAPER_THAN_AN_ADD = """
+OPERATORS_CHEAPER_THAN_AN_ADD = wrapping_plant(
+    "devicelab.explain:explain_step",
+    """
 # The explained step has 1,000 times as many operators: each costs a thousandth of what was
 # measured, less than a bare add_.
 import dataclasses
-import devicelab.explain as m
-real = m.explain_step
 def planted(*args, **kwargs):
     got = real(*args, **kwargs)
     return dataclasses.replace(got, ops=1000 * got.ops)
-m.explain_step = planted
-"""
+""",
+)
 
-ADVICE_WITHOUT_NUMBERS = """
+ADVICE_WITHOUT_NUMBERS = wrapping_plant(
+    "devicelab.advise:advise",
+    """
 # The advice's reasons come with their digits removed: no reason carries its number.
 import dataclasses
 import re
-import devicelab.advise as m
-real = m.advise
 def planted(*args, **kwargs):
     got = real(*args, **kwargs)
     return dataclasses.replace(got, reasons=[re.sub(r"[0-9]", "", r) for r in got.reasons])
-m.advise = planted
-"""
+""",
+)
 
-PREDICTION_OFF_BY_THREE = """
+PREDICTION_OFF_BY_THREE = wrapping_plant(
+    "devicelab.predict:check_prediction",
+    """
 # Every step is measured at a third of its prediction: the prediction is off by 3x on this CPU.
 import dataclasses
-import devicelab.predict as m
-real = m.check_prediction
 def planted(*args, **kwargs):
     got = real(*args, **kwargs)
     return dataclasses.replace(got, measured_s=got.predicted.step_s / 3)
-m.check_prediction = planted
-"""
+""",
+)
 
-PARTS_HALF_THE_STEP = """
+PARTS_HALF_THE_STEP = wrapping_plant(
+    "devicelab.explain:explain_course_step",
+    """
 # The measured CPU step is twice the sum of its parts: the parts leave half of it unexplained.
 import dataclasses
-import devicelab.explain as m
-real = m.explain_course_step
 def planted(*args, **kwargs):
     got = real(*args, **kwargs)
     return dataclasses.replace(got, measured_s=2 * got.parts_sum_s)
-m.explain_course_step = planted
-"""
+""",
+)
 
-BATCHED_MODELS_DIFFER = """
+BATCHED_MODELS_DIFFER = wrapping_plant(
+    "devicelab.remedies:train_remedy",
+    """
 # The package's batched-models remedy ends at a loss 1e-3 higher: not the page's computation.
 import dataclasses
-import devicelab.remedies as m
-real = m.train_remedy
 def planted(name, *args, **kwargs):
     got = real(name, *args, **kwargs)
     if name != "batched models":
         return got
     return dataclasses.replace(got, final_loss=got.final_loss + 1e-3)
-m.train_remedy = planted
-"""
+""",
+)
 
 
 def _cpu_remedy_rows(change: str) -> str:
@@ -173,12 +173,12 @@ def _cpu_remedy_rows(change: str) -> str:
 
     It also skips torch.compile, as a machine without a compiler does (the page prints why):
     compiling is most of the page's time here, and none of these guards reads its row."""
-    return f"""
+    return wrapping_plant(
+        "devicelab.remedies.runs:RemedyComparison.rows",
+        f"""
 import devicelab.doctor
 devicelab.doctor.compile_unavailable = lambda device=None: "skipped by the test's plant"
 import dataclasses
-from devicelab.remedies.runs import RemedyComparison
-real = RemedyComparison.rows
 def planted(self):
     rows = real(self)
     if self.device != "cpu":
@@ -188,8 +188,8 @@ def planted(self):
         rows[by[name]] = dataclasses.replace(rows[by[name]], **fields)
 {change}
     return rows
-RemedyComparison.rows = planted
-"""
+""",
+    )
 
 
 NO_SYNC_HELPS_MUCH = _cpu_remedy_rows("""
@@ -208,25 +208,25 @@ ONE_VERSION_TRAINS_ELSEWHERE = _cpu_remedy_rows("""
     set_row(row.name, final_loss=row.final_loss + 1e-3)
 """)
 
-NO_LAUNCH_COST_ON_THE_CPU = """
+NO_LAUNCH_COST_ON_THE_CPU = wrapping_plant(
+    "devicelab.predict:device_calibration",
+    """
 # This CPU issues an operator for free: its calibration's host costs are a billionth of what
 # was measured, so the course's step is bound by memory or compute, not by launching.
 import dataclasses
-import devicelab.predict as m
-real = m.device_calibration
 def planted(device, **kwargs):
     cal = real(device, **kwargs)
     if str(device) != "cpu":
         return cal
     return dataclasses.replace(cal, host=cal.host.scaled(1e-9))
-m.device_calibration = planted
-"""
+""",
+)
 
-INTENSITY_TEN_TIMES = """
+INTENSITY_TEN_TIMES = wrapping_plant(
+    "devicelab.overheads:utilization_sweep",
+    """
 # The 4-h-3 sweeps' points on this CPU report ten times their FLOPs per byte: the intensity
 # climbs past 30 instead of levelling off at a few.
-import devicelab.overheads as m
-real = m.utilization_sweep
 class Planted:
     def __init__(self, point):
         self.point = point
@@ -238,30 +238,31 @@ class Planted:
 def planted(device, *args, deep=False, **kwargs):
     got = real(device, *args, deep=deep, **kwargs)
     return got if deep or "cpu" not in str(device) else [Planted(p) for p in got]
-m.utilization_sweep = planted
-"""
+""",
+)
 
-ACCUMULATION_SLOWER = """
+ACCUMULATION_SLOWER = wrapping_plant(
+    "devicelab.distributed:compare_data_parallel",
+    """
 # Gradient accumulation with no_sync() comes out at 0.8 times plain DDP's speed (all of its
 # interval under 1): it hurts instead of helping.
 import dataclasses
-import devicelab.distributed as m
-real = m.compare_data_parallel
 def planted(*args, **kwargs):
     got = real(*args, **kwargs)
     x = got.remedies["gradient accumulation"]
     return dataclasses.replace(
         got, remedies={**got.remedies, "gradient accumulation": x.scaled(0.8 / x.high)}
     )
-m.compare_data_parallel = planted
-"""
+""",
+)
 
-CPU_CATCHES_UP_AT_THE_WIDEST = """
+CPU_CATCHES_UP_AT_THE_WIDEST = wrapping_plant(
+    "devicelab.overheads:utilization_sweep",
+    """
 # At the widest 4-h-3 model swept (the width sweep's last size) this CPU's step takes a hair
 # longer than the recorded GPU's: the GPU still wins there, by less than at the crossover.
 import devicelab.overheads as m
 from devicelab.results import newest_record
-real = m.utilization_sweep
 gpu_s = {p.to_dict()["hidden"]: p.to_dict()["median_s"]
          for p in m.recorded_utilization_sweep(newest_record("cuda"), "width")}
 class Planted:
@@ -279,15 +280,15 @@ def planted(device, *args, deep=False, **kwargs):
         return got  # only the CPU's width sweep (the batch sweep has one width)
     return [Planted(p, gpu_s[widest] * (1 + 1e-9)) if p.to_dict()["hidden"] == widest else p
             for p in got]
-m.utilization_sweep = planted
-"""
+""",
+)
 
-CPU_FLAT_TO_WIDTH_10000 = """
+CPU_FLAT_TO_WIDTH_10000 = wrapping_plant(
+    "devicelab.overheads:utilization_sweep",
+    """
 # This CPU's step at width 10,000 takes no longer than at the course's width 10: its curve
 # does not rise earlier than the GPU's. (A doctored record cannot say this: the recorded GPU
 # must stay faster than its own host there, which caps how far its curve can rise.)
-import devicelab.overheads as m
-real = m.utilization_sweep
 class Planted:
     def __init__(self, point, seconds):
         self.point, self.seconds = point, seconds
@@ -302,8 +303,8 @@ def planted(device, *args, deep=False, **kwargs):
         return got
     narrow = by_width[10].to_dict()["median_s"]
     return [Planted(p, narrow) if p is by_width[10_000] else p for p in got]
-m.utilization_sweep = planted
-"""
+""",
+)
 
 # (page, the guard's assertion as it appears in the page, plant, how the plant contradicts it)
 CASES: list[tuple[str, str, str, str]] = [

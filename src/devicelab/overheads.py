@@ -1,26 +1,18 @@
-"""Measuring the three overheads that make a tiny model slow on a GPU.
-
-1. **Transfer and synchronisation**: copying between host and device memory, and the
-   round-trip of one ``.item()`` (:func:`transfer_sweep`, :func:`sync_cost`).
-2. **Launch/dispatch**: the fixed cost of every operator call and GPU kernel launch, and how
-   many of them one Iris training step makes (:func:`launch_cost`, :func:`count_step_ops`).
-3. **Under-use**: time per step as the model and batch grow, the achieved FLOP/s and
-   arithmetic intensity (counted by :func:`devicelab.operators.operator_list`), and where the GPU overtakes
-   the CPU (:func:`utilization_sweep`, then :func:`devicelab.roofline.crossover`).
-
-Every timing goes through :func:`devicelab.timing.measure`. Where one step's time goes, part
-by part, is :mod:`devicelab.explain`'s job.
+"""Measuring the three overheads that make a tiny model slow on a GPU: transfer and
+synchronisation, launch/dispatch, and under-use as the model and batch grow. Every timing goes
+through :func:`devicelab.timing.measure`; where one step's time goes, part by part, is
+:mod:`devicelab.explain`'s job.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.autograd import DeviceType
 
 from .data import load_iris
@@ -28,7 +20,7 @@ from .devices import resolve_device, synchronize
 from .models import MLP, DeepMLP
 from .operators import OperatorList, operator_list
 from .profiling import profiled_events, top_level_operators
-from .steps import StepSpec, run_steps, train_step
+from .steps import StepSpec, prepare_step, run_steps, train_step
 from .timing import Timing, measure
 
 __all__ = [
@@ -58,12 +50,8 @@ def _check_sizes(name: str, values: Sequence[int]) -> None:
 # -- 1. transfer and synchronisation -----------------------------------------------------------
 @dataclass(frozen=True)
 class TransferPoint:
-    """One copy size in one direction from one kind of host memory.
-
-    ``direction`` is ``"host->device"``, ``"device->host"`` or, on a CPU-only machine,
-    ``"host->host"`` (an in-RAM copy, the CPU's own reference). ``memory`` is ``"pageable"``
-    or ``"pinned"`` (page-locked, which the GPU's copy engine can read directly).
-    """
+    """One copy size in one direction (``"host->device"``, ``"device->host"`` or, on the CPU,
+    ``"host->host"``) from ``"pageable"`` or ``"pinned"`` host memory."""
 
     size_bytes: int
     direction: str
@@ -89,9 +77,8 @@ def transfer_sweep(
 ) -> list[TransferPoint]:
     """Time copies of each size between host memory and ``device``.
 
-    On a GPU: host->device and device->host, from pageable and from pinned host memory. On the
-    CPU: a host->host copy of the same sizes, the in-memory baseline a GPU transfer competes
-    with (pinned memory needs a GPU, so it is not measured there).
+    On a GPU: both directions, from pageable and from pinned host memory. On the CPU: a
+    host->host copy, the in-memory baseline a GPU transfer competes with.
 
     Raises
     ------
@@ -105,26 +92,23 @@ def transfer_sweep(
         n = max(1, size // 4)  # float32 elements
         nbytes = n * 4
         if device.type == "cpu":
-            src, dst = torch.rand(n), torch.empty(n)
-            t = measure(lambda s=src, d=dst: d.copy_(s), min_run_time=min_run_time)
-            points.append(TransferPoint(nbytes, "host->host", "pageable", t.median_s, t.iqr_s))
-            continue
-        on_device = torch.rand(n, device=device)
-        for memory in ("pageable", "pinned"):
-            host = torch.rand(n)
-            if memory == "pinned":
-                host = host.pin_memory()
-            blocking = memory == "pageable"
-            h2d = measure(
-                lambda h=host, g=on_device, b=blocking: g.copy_(h, non_blocking=not b),
+            copies = [("host->host", "pageable", torch.empty(n), torch.rand(n))]
+        else:
+            on_device, copies = torch.rand(n, device=device), []
+            for memory, host in (
+                ("pageable", torch.rand(n)),
+                ("pinned", torch.rand(n).pin_memory()),
+            ):
+                copies += [
+                    ("host->device", memory, on_device, host),
+                    ("device->host", memory, host, on_device),
+                ]
+        for direction, memory, dst, src in copies:
+            t = measure(
+                lambda d=dst, s=src, pinned=memory == "pinned": d.copy_(s, non_blocking=pinned),
                 min_run_time=min_run_time,
             )
-            d2h = measure(
-                lambda h=host, g=on_device, b=blocking: h.copy_(g, non_blocking=not b),
-                min_run_time=min_run_time,
-            )
-            points.append(TransferPoint(nbytes, "host->device", memory, h2d.median_s, h2d.iqr_s))
-            points.append(TransferPoint(nbytes, "device->host", memory, d2h.median_s, d2h.iqr_s))
+            points.append(TransferPoint(nbytes, direction, memory, t.median_s, t.iqr_s))
     return points
 
 
@@ -149,11 +133,7 @@ def pcie_bandwidth_gb_s(generation: int, width: int) -> float:
 
 
 def sync_cost(device: str | torch.device | None = "cpu", *, min_run_time: float = 0.2) -> Timing:
-    """Time one ``.item()`` on a one-element tensor on ``device``: the price of one sync.
-
-    On a GPU this is a device->host copy of 4 bytes plus a wait for the stream: a PCIe
-    round-trip. On the CPU there is no queue to drain; it reads memory.
-    """
+    """Time one ``.item()`` on a one-element tensor on ``device``: the price of one sync."""
     device = resolve_device(device)
     scalar = torch.ones((), device=device)
     return measure(scalar.item, label=f"scalar .item() on {device}", min_run_time=min_run_time)
@@ -162,12 +142,8 @@ def sync_cost(device: str | torch.device | None = "cpu", *, min_run_time: float 
 # -- 2. launch and dispatch --------------------------------------------------------------------
 @dataclass(frozen=True)
 class LaunchCost:
-    """Per-operator cost on one device.
-
-    ``queued`` is the cost per tiny op when many are issued back to back and the device is
-    waited for once (the launch/dispatch throughput that bounds a training loop); ``synced``
-    is one tiny op followed by a full synchronisation (launch plus round-trip latency).
-    """
+    """Per-operator cost on one device: ``queued``, many tiny ops back to back and one wait
+    (the throughput that bounds a training loop); ``synced``, one op and a full sync each."""
 
     device: str
     queued: Timing
@@ -175,11 +151,7 @@ class LaunchCost:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {
-            "device": self.device,
-            "queued": self.queued.to_dict(),
-            "synced": self.synced.to_dict(),
-        }
+        return asdict(self)
 
 
 def launch_cost(
@@ -202,12 +174,8 @@ def launch_cost(
 
 @dataclass(frozen=True)
 class OpCount:
-    """What one training step (forward, loss, zero_grad, backward, SGD step) launches.
-
-    ``operator_calls`` counts top-level ATen operators (called from Python or autograd),
-    ``aten_calls`` counts every ATen operator including those nested inside others, and
-    ``kernels`` counts GPU kernels (0 on the CPU).
-    """
+    """What one training step launches: top-level ATen operators (``operator_calls``), every
+    ATen operator, nested ones included (``aten_calls``), and GPU ``kernels``."""
 
     device: str
     operator_calls: int
@@ -224,13 +192,9 @@ def count_step_ops(
     device: str | torch.device | None = "cpu", *, hidden: int = 10, deep: bool = False
 ) -> OpCount:
     """What one Iris training step dispatched and launched when it ran on ``device``, seen by
-    :mod:`torch.profiler`: a measurement of a run, which depends on the device (SGD's update
-    is one ``add_`` per tensor on a CPU, one multi-tensor kernel on CUDA) and on the profiler
-    (no CUPTI, no kernels). What a step *is*, its operators, FLOPs and bytes, is counted by
-    :func:`devicelab.operators.operator_list`.
-
-    The model is :class:`~devicelab.models.MLP`, or :class:`~devicelab.models.DeepMLP` with
-    ``deep`` (one more layer: more operators and kernels per step).
+    :mod:`torch.profiler` (so it depends on the device and the profiler; what a step *is* is
+    counted by :func:`devicelab.operators.operator_list`). The model is
+    :class:`~devicelab.models.MLP`, or :class:`~devicelab.models.DeepMLP` with ``deep``.
     """
     device = resolve_device(device)
     data = load_iris(device)
@@ -240,35 +204,22 @@ def count_step_ops(
     aten = [e for e in events if e.device_type == DeviceType.CPU and e.name.startswith("aten::")]
     top = top_level_operators(events)
     kernels = [e for e in events if e.device_type == DeviceType.CUDA]
-    operators: dict[str, int] = {}
-    for event in top:
-        operators[event.name] = operators.get(event.name, 0) + 1
+    operators = Counter(event.name for event in top)
     return OpCount(str(device), len(top), len(aten), len(kernels), dict(sorted(operators.items())))
 
 
 def _sweep_step(model_class, hidden, X, y, device) -> StepSpec:
-    """The course's step (SGD, lr 0.01) on a model of this width, with no ``loss.item()``:
-    these measurements are about compute and launch, not syncs."""
-    model = model_class(hidden).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    return StepSpec(
-        model=model,
-        inputs=(X,),
-        targets=y,
-        loss_fn=F.cross_entropy,
-        optimizer=optimizer,
-        sync_every=None,
-        device=device,
-    )
+    """The course's step on a model of this width, with no ``loss.item()``: these measurements
+    are about compute and launch, not syncs."""
+    return prepare_step(model_class(hidden).to(device), X, targets=y, device=device, sync=False)
 
 
 # -- 3. under-use: the model and batch grow ----------------------------------------------------
 @functools.lru_cache(maxsize=256)  # pages count the same shapes for several devices
 def sweep_step_operators(hidden: int, batch: int, *, deep: bool = False) -> OperatorList:
     """The operator list (:func:`~devicelab.operators.operator_list`) of one step of the sweeps'
-    model: :class:`~devicelab.models.MLP` (4 -> hidden -> 3) or, with ``deep``,
-    :class:`~devicelab.models.DeepMLP` (4 -> hidden -> hidden -> 3), cross-entropy and SGD, on
-    ``batch`` rows, built on the ``meta`` device: whatever the size, nothing is allocated.
+    model (:class:`~devicelab.models.MLP`, or :class:`~devicelab.models.DeepMLP` with ``deep``)
+    on ``batch`` rows, built on the ``meta`` device: nothing is allocated.
 
     Raises
     ------
@@ -285,12 +236,8 @@ def sweep_step_operators(hidden: int, batch: int, *, deep: bool = False) -> Oper
 
 @dataclass(frozen=True, kw_only=True)
 class SweepPoint:
-    """Time of one training step at one model width and batch size on one device.
-
-    ``flops`` and ``bytes_moved`` (the least bytes the step must move) come from its operator
-    list (:func:`sweep_step_operators`). ``model`` is ``"MLP"`` (4 -> h -> 3) or
-    ``"DeepMLP"`` (4 -> h -> h -> 3).
-    """
+    """Time of one training step at one model width and batch size on one device, with the
+    FLOPs and the least bytes it must move (:func:`sweep_step_operators`)."""
 
     device: str
     hidden: int
@@ -316,6 +263,23 @@ class SweepPoint:
         return {**asdict(self), "flops_per_s": self.flops_per_s, "intensity": self.intensity}
 
 
+def _sweep_point(
+    device: str, hidden: int, batch: int, median_s: float, iqr_s: float, deep: bool
+) -> SweepPoint:
+    """A measured or recorded step time, with the FLOPs and bytes its shapes imply."""
+    counts = sweep_step_operators(hidden, batch, deep=deep)
+    return SweepPoint(
+        device=device,
+        hidden=hidden,
+        batch=batch,
+        median_s=median_s,
+        iqr_s=iqr_s,
+        flops=counts.flops,
+        bytes_moved=counts.least_bytes,
+        model="DeepMLP" if deep else "MLP",
+    )
+
+
 def utilization_sweep(
     device: str | torch.device | None,
     *,
@@ -327,11 +291,8 @@ def utilization_sweep(
 ) -> list[SweepPoint]:
     """Time one full-batch training step at every ``(hidden, batch)`` pair on ``device``.
 
-    Data is synthetic (4 features, 3 classes), so large batches need no dataset. The loop body
-    is the course's step without ``loss.item()``: this measures compute and launch, not syncs.
-    The model is the course's :class:`~devicelab.models.MLP`, or with ``deep`` the
-    :class:`~devicelab.models.DeepMLP`, whose hidden-to-hidden layer can make a step
-    compute-bound.
+    Data is synthetic (4 features, 3 classes), so large batches need no dataset. The model is
+    :class:`~devicelab.models.MLP`, or :class:`~devicelab.models.DeepMLP` with ``deep``.
 
     Raises
     ------
@@ -349,29 +310,15 @@ def utilization_sweep(
             y = torch.randint(0, 3, (batch,), generator=generator).to(device)
             spec = _sweep_step(DeepMLP if deep else MLP, hidden, X, y, device)
             t = measure(lambda s=spec: train_step(s), min_run_time=min_run_time)
-            counts = sweep_step_operators(hidden, batch, deep=deep)
-            points.append(
-                SweepPoint(
-                    device=str(device),
-                    hidden=hidden,
-                    batch=batch,
-                    median_s=t.median_s,
-                    iqr_s=t.iqr_s,
-                    flops=counts.flops,
-                    bytes_moved=counts.least_bytes,
-                    model=type(spec.model).__name__,
-                )
-            )
+            points.append(_sweep_point(str(device), hidden, batch, t.median_s, t.iqr_s, deep))
     return points
 
 
 def recorded_utilization_sweep(
     record: dict[str, Any], axis: str, device: str | None = None
 ) -> list[SweepPoint]:
-    """A recorded utilisation sweep, as the points :func:`utilization_sweep` returns.
-
-    A step's FLOPs and bytes depend on its shapes only, so they are counted here
-    (:func:`sweep_step_operators`), the same way for a record of any version.
+    """A recorded utilisation sweep, as the points :func:`utilization_sweep` returns, smallest
+    first (none without such a sweep), FLOPs and bytes counted here from the shapes.
 
     Parameters
     ----------
@@ -381,29 +328,13 @@ def recorded_utilization_sweep(
         ``"width"``, ``"batch"`` or ``"deep"`` (the 4-h-h-3 model, version 2 and later).
     device:
         The record's own device (None) or ``"cpu"``, its host.
-
-    Returns
-    -------
-    list of SweepPoint
-        Smallest first; empty when the record has no such sweep.
     """
     device = record["device"] if device is None else device
     sweeps = record["measurements"].get("utilization", {}).get("sweeps", {})
     found = sorted(sweeps.get(device, {}).get(axis) or [], key=lambda p: (p["hidden"], p["batch"]))
-    deep = axis == "deep"
-    points = []
-    for p in found:
-        counts = sweep_step_operators(p["hidden"], p["batch"], deep=deep)
-        points.append(
-            SweepPoint(
-                device=device,
-                hidden=p["hidden"],
-                batch=p["batch"],
-                median_s=p["median_s"],
-                iqr_s=p.get("iqr_s", 0.0),
-                flops=counts.flops,
-                bytes_moved=counts.least_bytes,
-                model="DeepMLP" if deep else "MLP",
-            )
+    return [
+        _sweep_point(
+            device, p["hidden"], p["batch"], p["median_s"], p.get("iqr_s", 0.0), axis == "deep"
         )
-    return points
+        for p in found
+    ]

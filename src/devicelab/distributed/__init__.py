@@ -1,18 +1,8 @@
 """Overhead 4: talking to other devices, measured with :mod:`torch.distributed`.
 
 Data-parallel training (``DistributedDataParallel``) all-reduces the gradients at every step:
-a fixed cost per step, like a kernel launch, paid in messages between processes. This package
-measures it between real processes on the reader's machine, with gloo between CPU processes
-and NCCL between GPUs; it writes no transport of its own.
-
-- :mod:`devicelab.distributed.launch`: spawning the ranks (the workers live in devicelab, so a
-  gallery script can start them), free ports, timeouts, and errors that name the rank;
-- :mod:`devicelab.distributed.allreduce`: the all-reduce sweep over sizes, the
-  latency/bandwidth (Hockney) fit, and the bandwidths nccl-tests reports;
-- :mod:`devicelab.distributed.data_parallel`: one process against DDP in paired rounds, and
-  the remedies (``no_sync()`` accumulation, bucket sizes, one process);
-- :mod:`devicelab.distributed.crossover`: the batch at which DDP starts to win, measured and
-  predicted.
+a fixed cost per step, paid in messages between processes. This package measures it between
+real processes on the reader's machine, with gloo between CPU processes and NCCL between GPUs.
 """
 
 from __future__ import annotations

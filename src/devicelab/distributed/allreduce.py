@@ -1,23 +1,15 @@
-"""What one all-reduce costs: a sweep over sizes, and its latency/bandwidth (Hockney) fit.
-
-An all-reduce leaves every rank with the sum of every rank's tensor: what
-``DistributedDataParallel`` does with the gradients at every step. Its time follows the
-Hockney model ``t(S) = alpha + S / beta``: a fixed latency ``alpha`` per call (the software
-path, the handshakes, the wake-ups) and a bandwidth ``beta`` for the bytes. Small messages
-measure alpha, large ones beta; the size ``alpha * beta`` at which the two terms are equal is
-where an all-reduce stops being latency-bound (Hockney's half-performance length).
-
-The bandwidths are the ones nccl-tests reports (``doc/PERFORMANCE.md`` there): the algorithm
-bandwidth ``algbw = S / t``, and for an all-reduce the bus bandwidth
-``busbw = algbw * 2 (p - 1) / p``, which a ring all-reduce over ``p`` ranks would need on each
-link, so that runs on different numbers of ranks compare.
+"""What one all-reduce costs: a sweep over sizes, and its latency/bandwidth (Hockney) fit
+``t(S) = alpha + S / beta``: a fixed latency per call and a bandwidth for the bytes. The
+bandwidths reported are nccl-tests' (``doc/PERFORMANCE.md`` there): ``algbw = S / t``, and the
+bus bandwidth (:func:`~devicelab.distributed.bus_bandwidth`), which compares runs on different
+numbers of ranks.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -39,50 +31,43 @@ __all__ = [
 
 
 def bus_bandwidth(algbw_bytes_per_s: float, world_size: int) -> float:
-    """An all-reduce's bus bandwidth, as nccl-tests defines it: ``algbw * 2 (p - 1) / p``."""
+    """An all-reduce's bus bandwidth, as nccl-tests defines it: ``algbw * 2 (p - 1) / p``, what a
+    ring all-reduce over ``p`` ranks needs on each link."""
     return algbw_bytes_per_s * 2 * (world_size - 1) / world_size
 
 
 @dataclass(frozen=True)
 class HockneyFit:
-    """``t(S) = alpha + S / beta`` with bootstrap intervals.
-
-    Attributes
-    ----------
-    alpha_s:
-        Seconds of fixed latency per all-reduce.
-    beta_bytes_per_s:
-        Bytes per second that each further byte costs (algorithm bandwidth at large sizes).
-    """
+    """``t(S) = alpha + S / beta`` with bootstrap intervals: ``alpha_s`` of fixed latency per
+    all-reduce, ``beta_bytes_per_s`` for each further byte."""
 
     alpha_s: Interval
     beta_bytes_per_s: Interval
 
     def seconds(self, size_bytes: float) -> float:
         """The fitted time of one all-reduce of ``size_bytes``."""
-        return self.alpha_s.estimate + size_bytes / self.beta_bytes_per_s.estimate
+        return self.seconds_interval(size_bytes).estimate
 
-    def seconds_interval(self, size_bytes: float) -> Interval:
-        """The fitted time with the range its two intervals allow (a bound, not a bootstrap)."""
+    def seconds_interval(self, size_bytes: float, calls: int = 1) -> Interval:
+        """The fitted time of ``calls`` all-reduces moving ``size_bytes`` in all, with the range
+        the two intervals allow (a bound, not a bootstrap)."""
+        a, b = self.alpha_s, self.beta_bytes_per_s
         return Interval(
-            self.seconds(size_bytes),
-            self.alpha_s.low + size_bytes / self.beta_bytes_per_s.high,
-            self.alpha_s.high + size_bytes / self.beta_bytes_per_s.low,
-            self.alpha_s.confidence,
+            calls * a.estimate + size_bytes / b.estimate,
+            calls * a.low + size_bytes / b.high,
+            calls * a.high + size_bytes / b.low,
+            a.confidence,
         )
 
     @property
     def half_bandwidth_bytes(self) -> float:
-        """``alpha * beta``: below this size latency costs more than the bytes."""
+        """``alpha * beta`` (Hockney's half-performance length): below this size latency costs
+        more than the bytes."""
         return self.alpha_s.estimate * self.beta_bytes_per_s.estimate
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of both intervals and the half-bandwidth size."""
-        return {
-            "alpha_s": self.alpha_s.to_dict(),
-            "beta_bytes_per_s": self.beta_bytes_per_s.to_dict(),
-            "half_bandwidth_bytes": self.half_bandwidth_bytes,
-        }
+        return {**asdict(self), "half_bandwidth_bytes": self.half_bandwidth_bytes}
 
 
 def hockney_fit(
@@ -93,20 +78,9 @@ def hockney_fit(
 ) -> HockneyFit:
     """Fit ``t(S) = alpha + S / beta`` to each round, with bootstrap intervals over rounds.
 
-    Each round is fitted on its own by least squares on *relative* residuals (weights
-    ``1 / t**2``), so a 4-byte call counts as much as a 16 MiB one although their times differ
-    a thousandfold; the estimates are the medians of the per-round alphas and inverse slopes,
-    their intervals percentile bootstraps over rounds (:func:`devicelab.stats.bootstrap_median`),
-    as :func:`devicelab.stats.slope_interval` does for a plain slope.
-
-    Parameters
-    ----------
-    sizes_bytes:
-        At least 2 distinct sizes.
-    seconds_by_round:
-        One row per round (at least 2), one positive time per size.
-    confidence:
-        Coverage of the intervals, in (0, 1).
+    Each round is fitted by least squares on *relative* residuals (weights ``1 / t**2``), so a
+    4-byte call counts as much as a 16 MiB one although their times differ a thousandfold; the
+    estimates are the medians over rounds (:func:`devicelab.stats.bootstrap_median`).
 
     Raises
     ------
@@ -147,55 +121,20 @@ def hockney_fit(
 
 @dataclass(frozen=True)
 class AllReducePoint:
-    """One size of the sweep.
-
-    Attributes
-    ----------
-    size_bytes:
-        Bytes each rank contributes (float32 elements times 4).
-    seconds:
-        Median seconds per all-reduce over rounds, with its bootstrap interval; each round's
-        time is the slowest rank's, after a barrier.
-    algbw_bytes_per_s, busbw_bytes_per_s:
-        Algorithm and bus bandwidth at the median (nccl-tests' definitions).
-    """
+    """One size of the sweep: median seconds per all-reduce over rounds, with its interval,
+    and the algorithm and bus bandwidths at the median."""
 
     size_bytes: int
     seconds: Interval
     algbw_bytes_per_s: float
     busbw_bytes_per_s: float
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "size_bytes": self.size_bytes,
-            "seconds": self.seconds.to_dict(),
-            "algbw_bytes_per_s": self.algbw_bytes_per_s,
-            "busbw_bytes_per_s": self.busbw_bytes_per_s,
-        }
-
 
 @dataclass(frozen=True, kw_only=True)
 class AllReduceSweep:
-    """All-reduces of growing size between ``world_size`` processes, and their fit.
-
-    Attributes
-    ----------
-    backend, world_size:
-        Who talked: ``"gloo"`` between CPU processes, ``"nccl"`` between GPUs.
-    device:
-        ``"cpu"`` or ``"cuda"``: where the tensors lived.
-    rounds:
-        Rounds per size; in each, every size is timed once, in a shuffled order.
-    threads_per_rank:
-        torch intra-op threads in each rank.
-    points:
-        One :class:`AllReducePoint` per size, smallest first.
-    seconds_by_round:
-        The raw times: one row per round, one column per size.
-    fit:
-        The Hockney fit (:func:`hockney_fit`).
-    """
+    """All-reduces of growing size between ``world_size`` processes (one
+    :class:`AllReducePoint` per size, smallest first, and the raw times, a row per round), and
+    their :func:`hockney_fit`."""
 
     backend: str
     world_size: int
@@ -216,23 +155,9 @@ class AllReduceSweep:
         """Bandwidth, with its interval."""
         return self.fit.beta_bytes_per_s
 
-    @property
-    def busbw_bytes_per_s(self) -> float:
-        """The bus bandwidth of the largest size (what nccl-tests would print last)."""
-        return self.points[-1].busbw_bytes_per_s
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the setting, every point, the raw times and the fit."""
-        return {
-            "backend": self.backend,
-            "world_size": self.world_size,
-            "device": self.device,
-            "rounds": self.rounds,
-            "threads_per_rank": self.threads_per_rank,
-            "points": [p.to_dict() for p in self.points],
-            "seconds_by_round": self.seconds_by_round,
-            "fit": self.fit.to_dict(),
-        }
+        return {**asdict(self), "fit": self.fit.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -245,7 +170,8 @@ class _SweepJob:
     seed: int
 
     def __call__(self, rank: Rank) -> list[list[float]] | None:
-        buffers = [_zeros(size, rank) for size in self.sizes]
+        # zeros: the sums of repeated all-reduces never overflow
+        buffers = [torch.zeros(s // 4, dtype=torch.float32, device=rank.device) for s in self.sizes]
         for buffer in buffers:
             for _ in range(self.warmup):
                 dist.all_reduce(buffer)
@@ -272,28 +198,10 @@ MAX_CALLS_PER_ROUND = 32
 def calls_per_round(size_bytes: int) -> int:
     """All-reduces of ``size_bytes`` timed in each round, each alone after a barrier, of which
     the round keeps the median: a small call lasts less than a rank's wake-up from the
-    scheduler, so one call alone would time the scheduler; a large one is timed once (its
-    bytes already take milliseconds). ``tests/test_distributed.py`` holds the smallest size
-    within 2x of an independent script that times single calls after a barrier. The same on
-    every rank, so every rank makes the same calls."""
+    scheduler, so one call alone would time the scheduler; a large one is timed once.
+    ``tests/test_distributed.py`` holds the smallest size within 2x of an independent script
+    that times single calls after a barrier."""
     return max(1, min(MAX_CALLS_PER_ROUND, ROUND_BYTES // size_bytes))
-
-
-def _zeros(size_bytes: int, rank: Rank) -> torch.Tensor:
-    """``size_bytes`` bytes of float32 zeros on the rank's device (zeros: the sums of repeated
-    all-reduces never overflow)."""
-    return torch.zeros(size_bytes // 4, dtype=torch.float32, device=rank.device)
-
-
-def _check_sizes(sizes_bytes: Sequence[int]) -> tuple[int, ...]:
-    sizes = tuple(sizes_bytes)
-    bad = [s for s in sizes if isinstance(s, bool) or not isinstance(s, int) or s < 4 or s % 4]
-    if len(set(sizes)) < 2 or bad:
-        raise ValueError(
-            "sizes_bytes must be at least 2 distinct sizes, each a positive multiple of 4 "
-            f"bytes (float32 elements), got {list(sizes)}"
-        )
-    return tuple(sorted(sizes))
 
 
 def allreduce_sweep(
@@ -307,44 +215,28 @@ def allreduce_sweep(
     seed: int = 0,
     confidence: float = 0.95,
 ) -> AllReduceSweep:
-    """Time ``torch.distributed.all_reduce`` of each size between ``world_size`` processes.
+    """Time ``torch.distributed.all_reduce`` of each size (bytes per rank, multiples of 4)
+    between ``world_size`` processes (:func:`~devicelab.distributed.run_ranks`).
 
-    The processes are spawned for this call (:func:`~devicelab.distributed.run_ranks`),
-    one thread each. Every size is all-reduced ``warmup`` times, untimed. Then each round
-    times every size in a shuffled order,
-    :func:`~devicelab.distributed.allreduce.calls_per_round` times: all ranks wait at a
-    barrier, then each times the call alone with :func:`devicelab.timing.timed_block`. The
-    round keeps each rank's median call, and of those the slowest rank's (a collective ends
-    for everybody when it ends for the last rank).
-
-    Parameters
-    ----------
-    sizes_bytes:
-        Bytes per rank, each a multiple of 4 (float32 elements); at least 2 sizes.
-    world_size:
-        Processes (ranks), at least 2.
-    backend:
-        ``"gloo"`` (CPU tensors) or ``"nccl"`` (one GPU per rank).
-    rounds:
-        Timed rounds per size, at least 2.
-    warmup:
-        Untimed all-reduces of each size first (connections, buffers, allocator).
-    timeout_s:
-        The whole call, start-up included, ends within this many seconds.
-    seed:
-        Seeds the order of the sizes in each round.
-    confidence:
-        Coverage of the intervals.
+    Each round times every size in a shuffled order,
+    :func:`~devicelab.distributed.allreduce.calls_per_round` times, and keeps each rank's
+    median call, and of those the slowest rank's (a collective ends when the last rank's does).
 
     Raises
     ------
     ValueError
-        Bad sizes, rounds or warmup, or a group this machine cannot run
-        (:func:`~devicelab.distributed.check_world`).
+        Bad sizes, rounds or warmup, or a group this machine cannot run.
     WorkerError
-        A rank failed or hung (:class:`~devicelab.distributed.WorkerError`).
+        A rank failed or hung.
     """
-    sizes = _check_sizes(sizes_bytes)
+    sizes = tuple(sizes_bytes)
+    bad = [s for s in sizes if isinstance(s, bool) or not isinstance(s, int) or s < 4 or s % 4]
+    if len(set(sizes)) < 2 or bad:
+        raise ValueError(
+            "sizes_bytes must be at least 2 distinct sizes, each a positive multiple of 4 "
+            f"bytes (float32 elements), got {list(sizes)}"
+        )
+    sizes = tuple(sorted(sizes))
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 2 or warmup < 0:
         raise ValueError(f"rounds must be at least 2 and warmup at least 0, got {rounds}, {warmup}")
     results = run_ranks(

@@ -1,22 +1,15 @@
 """Where data parallel starts to pay: the batch at which ``world_size`` processes beat one.
 
-Each DDP rank computes its share of the batch and then all-reduces the gradients, so a DDP
-step costs about ``compute(B / p) + alpha + bytes / beta`` against ``compute(B)`` for one
-process. The all-reduce does not grow with the batch, the compute does: at a large enough
-batch the saved compute pays for the talking. :func:`~devicelab.distributed.data_parallel_crossover`
-measures the three times at growing batches (the rounds of
-:func:`~devicelab.distributed.compare_data_parallel` without the remedies), and brackets the
-crossover twice: where the measured DDP step starts to win, and where the Hockney prediction (the
-measured share's compute plus the fitted all-reduce) says it should.
-:func:`~devicelab.distributed.predicted_crossover_batch` is the same model with the compute as a
-line in the batch, the form ``devicelab.advise`` reads a model's data-parallel line from.
+A DDP step costs about ``compute(B / p) + alpha + bytes / beta`` against ``compute(B)`` for one
+process: the all-reduce does not grow with the batch, the compute does, so at a large enough
+batch the saved compute pays for the talking.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -33,7 +26,6 @@ from .data_parallel import (
     ModelFactory,
     _check_counts,
     _CompareJob,
-    _predicted,
     _workload,
 )
 from .launch import check_world, run_ranks
@@ -50,21 +42,9 @@ __all__ = [
 
 @dataclass(frozen=True, kw_only=True)
 class CrossoverPoint:
-    """One batch of the crossover sweep (seconds per step).
-
-    Attributes
-    ----------
-    batch, steps_per_block:
-        The whole batch, and steps per timed block.
-    one_process_s, share_s, no_sync_s, ddp_s:
-        One process on the whole batch; one process on a rank's share (one thread, the other
-        ranks idle); every rank on its share at once under ``no_sync()`` (no communication);
-        and a DDP step. Each a median with its bootstrap interval.
-    ratio:
-        DDP over one process, paired by round.
-    predicted_ddp_s:
-        The share's compute plus the fitted all-reduce, with the range their intervals allow.
-    """
+    """One batch of the crossover sweep, in seconds per step: the variants of
+    :mod:`devicelab.distributed.data_parallel` (``no_sync_s``: every rank on its share at once,
+    no communication), and ``predicted_ddp_s``, the share's compute plus the fitted all-reduce."""
 
     batch: int
     steps_per_block: int
@@ -96,36 +76,16 @@ class CrossoverPoint:
         return self.predicted_ddp_s.estimate / self.one_process_s.estimate
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "batch": self.batch,
-            "steps_per_block": self.steps_per_block,
-            "one_process_s": self.one_process_s.to_dict(),
-            "share_s": self.share_s.to_dict(),
-            "no_sync_s": self.no_sync_s.to_dict(),
-            "ddp_s": self.ddp_s.to_dict(),
-            "ratio": self.ratio.to_dict(),
-            "predicted_ddp_s": self.predicted_ddp_s.to_dict(),
-            "measured": self.measured,
-            "predicted": self.predicted,
-        }
+        """A JSON-ready dict, with both verdicts."""
+        return {**asdict(self), "measured": self.measured, "predicted": self.predicted}
 
 
 @dataclass(frozen=True)
 class Bracket:
-    """Where the crossover lies among the swept batches.
-
-    Attributes
-    ----------
-    low:
-        The largest batch below ``high`` at which DDP was surely slower (None: none was).
-    high:
-        The first batch at which DDP was surely faster (None: none was, within the sweep).
-    estimate:
-        The batch where the central ratio first crosses 1 between ``low`` and ``high``,
-        interpolated on log scales between the two batches around it (None: no crossing
-        there, or no ``high``).
-    """
+    """Where the crossover lies among the swept batches: above ``low``, the largest batch
+    below ``high`` at which DDP was surely slower, and at most ``high``, the first at which it
+    was surely faster; ``estimate`` interpolates where the central ratio crosses 1 (each None
+    when there is none)."""
 
     low: int | None
     high: int | None
@@ -138,7 +98,7 @@ class Bracket:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"low": self.low, "high": self.high, "estimate": self.estimate}
+        return asdict(self)
 
     def __str__(self) -> str:
         if self.high is None:
@@ -177,21 +137,8 @@ def bracket(batches: Sequence[int], verdicts: Sequence[str], ratios: Sequence[fl
 
 @dataclass(frozen=True, kw_only=True)
 class DataParallelCrossover:
-    """DDP against one process at growing batches, measured and predicted.
-
-    Attributes
-    ----------
-    world_size, backend:
-        The group.
-    gradient_bytes, buckets:
-        Bytes all-reduced per step, and DDP's buckets.
-    fit:
-        The all-reduce's Hockney fit the prediction uses.
-    points:
-        One :class:`CrossoverPoint` per batch, smallest first.
-    measured, predicted:
-        The two :class:`Bracket` s.
-    """
+    """DDP against one process at growing batches: one :class:`CrossoverPoint` per batch,
+    smallest first, and the measured and predicted :class:`Bracket` s."""
 
     world_size: int
     backend: str
@@ -205,14 +152,9 @@ class DataParallelCrossover:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
-            "world_size": self.world_size,
-            "backend": self.backend,
-            "gradient_bytes": self.gradient_bytes,
-            "buckets": self.buckets,
+            **asdict(self),
             "fit": self.fit.to_dict(),
             "points": [p.to_dict() for p in self.points],
-            "measured": self.measured.to_dict(),
-            "predicted": self.predicted.to_dict(),
         }
 
 
@@ -221,11 +163,9 @@ def predicted_crossover_batch(
 ) -> int | None:
     """The smallest batch from which ``world_size`` DDP ranks should beat one process.
 
-    A DDP step is one rank's share of the compute plus the all-reduce, ``compute(B / p) +
-    allreduce_s``, against ``compute(B)`` for one process. With the compute growing by
-    ``per_sample_s`` a row, sharing the batch saves ``per_sample_s * B * (1 - 1/p)``, which
-    pays for the all-reduce from ``B = allreduce_s / (per_sample_s * (1 - 1/p))`` on (rounded
-    up). None when the compute does not grow with the batch: there is nothing to share.
+    With the compute growing by ``per_sample_s`` a row, sharing the batch saves
+    ``per_sample_s * B * (1 - 1/p)``, which pays for the all-reduce from ``B = allreduce_s /
+    (per_sample_s * (1 - 1/p))`` on. None when the compute does not grow with the batch.
 
     Raises
     ------
@@ -240,17 +180,6 @@ def predicted_crossover_batch(
     if not per_sample_s > 0:
         return None
     return max(1, math.ceil(allreduce_s / (per_sample_s * (1 - 1 / world_size))))
-
-
-def _check_batches(batches: Sequence[int], world_size: int) -> tuple[int, ...]:
-    sizes = tuple(batches)
-    bad = [b for b in sizes if isinstance(b, bool) or not isinstance(b, int) or b < world_size]
-    if len(set(sizes)) < 2 or bad:
-        raise ValueError(
-            f"batches must be at least 2 distinct integers of at least world_size={world_size} "
-            f"rows, got {list(sizes)}"
-        )
-    return tuple(sorted(set(sizes)))
 
 
 def data_parallel_crossover(
@@ -272,23 +201,16 @@ def data_parallel_crossover(
 
     At each batch the rows of ``inputs`` and ``targets`` are repeated to fill it, and
     ``"one process"``, ``"its share"`` and ``"DDP"`` are timed in paired rounds as in
-    :func:`~devicelab.distributed.compare_data_parallel`, with blocks of steps sized to
-    about ``BLOCK_S`` seconds each. The prediction at each
-    batch is the share's measured compute plus ``costs``' all-reduce of the gradients
-    (``alpha`` per bucket plus bytes over ``beta``): DDP should win where it is below the one
-    process's step.
+    :func:`~devicelab.distributed.compare_data_parallel`. The prediction is the share's
+    measured compute plus ``costs``' all-reduce of the gradients.
 
     Parameters
     ----------
-    model_factory, inputs, targets, world_size, backend, loss_fn, seed, timeout_s, confidence:
-        As in :func:`~devicelab.distributed.compare_data_parallel`.
     batches:
         At least 2 batch sizes, each at least ``world_size``.
     costs:
         The Hockney fit (or the :class:`~devicelab.distributed.AllReduceSweep` that holds it)
         measured between the same kind of ranks.
-    rounds:
-        Paired rounds per batch, at least 2.
 
     Raises
     ------
@@ -298,13 +220,20 @@ def data_parallel_crossover(
     """
     check_world(world_size, backend)
     _check_counts(None, rounds, None)
-    sizes = _check_batches(batches, world_size)
+    sizes = tuple(batches)
+    bad = [b for b in sizes if isinstance(b, bool) or not isinstance(b, int) or b < world_size]
+    if len(set(sizes)) < 2 or bad:
+        raise ValueError(
+            f"batches must be at least 2 distinct integers of at least world_size={world_size} "
+            f"rows, got {list(sizes)}"
+        )
+    sizes = tuple(sorted(set(sizes)))
     fit = costs.fit if isinstance(costs, AllReduceSweep) else costs
     work = _workload(model_factory, inputs, targets, loss_fn, seed, world_size)
     job = _CompareJob(work, sizes, None, rounds, None)
     results = run_ranks(job, world_size=world_size, backend=backend, timeout_s=timeout_s)[0]
     grads, buckets = results[0]["gradient_bytes"], results[0]["buckets"][DDP]
-    allreduce = _predicted(fit, grads, buckets or 1)
+    allreduce = fit.seconds_interval(grads, buckets or 1)
     points = []
     for result in results:
         samples = result["samples"]

@@ -3,22 +3,13 @@
 :func:`~devicelab.distributed.compare_data_parallel` times, in the same spawned ranks and the same
 rounds:
 
-- ``"one process"``: rank 0 trains on the whole batch with ``world_size`` threads (the same
-  total threads as the ranks together), while the other ranks wait;
-- ``"its share"``: rank 0 trains on its share of the batch on one thread, with no
-  communication: the compute each rank does under DDP;
-- ``"DDP"``: every rank trains ``DistributedDataParallel(model)`` on its share, one thread
-  each; DDP all-reduces the gradients during the backward;
-- the remedies: ``"DDP, no_sync()"`` (the same step without the all-reduce: what the
-  communication costs is the difference), gradient accumulation (``no_sync()`` for all but
-  every ``accumulate``-th micro-batch) and ``"DDP, a bucket per tensor"`` (``bucket_cap_mb``
-  below every gradient, the opposite of larger buckets).
+- ``"one process"``: rank 0 on the whole batch with ``world_size`` threads, the others wait;
+- ``"its share"``: rank 0 on its share on one thread: the compute each rank does under DDP;
+- ``"DDP"``: every rank trains ``DistributedDataParallel(model)`` on its share, one thread each;
+- the remedies: ``"DDP, no_sync()"`` (no all-reduce), gradient accumulation (``no_sync()``
+  for all but every ``accumulate``-th micro-batch) and ``"DDP, a bucket per tensor"``.
 
-Every variant is the package's one training step (:func:`devicelab.steps.train_step`,
-cross-entropy and SGD by default, ``loss.item()`` every step), timed with
-:func:`devicelab.timing.timed_block` after a barrier; a round of a DDP variant lasts as long as
-its slowest rank. :func:`~devicelab.distributed.data_parallel_crossover` repeats the first three at
-growing batches and finds where DDP starts to win, measured and predicted from a Hockney fit.
+A round of a DDP variant lasts as long as its slowest rank.
 """
 
 from __future__ import annotations
@@ -26,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -68,14 +59,10 @@ BLOCK_S = 0.03
 MAX_STEPS = 50
 
 
-def _load(factory: ModelFactory) -> Callable[[], nn.Module]:
-    return load_factory(factory) if isinstance(factory, str) else factory
-
-
 def _check_factory(factory: ModelFactory) -> None:
     """Refuse what a spawned worker could not import, before any process starts."""
     if isinstance(factory, str):
-        _load(factory)
+        load_factory(factory)
         return
     if not callable(factory):
         raise ValueError(f"model_factory must be callable or 'module:callable', got {factory!r}")
@@ -107,7 +94,8 @@ class _Workload:
     def model(self, device: torch.device) -> nn.Module:
         """A new model with the same seeded initial weights in every rank and variant."""
         torch.manual_seed(self.seed)
-        return _load(self.factory)().to(device)
+        factory = self.factory
+        return (load_factory(factory) if isinstance(factory, str) else factory)().to(device)
 
     def data(self, batch: int, rank: Rank):
         """The whole batch and this rank's share of it, on the rank's device."""
@@ -155,7 +143,7 @@ def _accumulating(model: DistributedDataParallel, xs, y, work: _Workload, device
 
 
 def _idle(steps: int) -> None:
-    """What the other ranks do while rank 0 runs alone: nothing."""
+    """What the other ranks do while rank 0 runs alone."""
 
 
 def _variants(rank: Rank, work: _Workload, batch: int, accumulate: int | None):
@@ -271,26 +259,14 @@ class DataParallelComparison:
 
     Attributes
     ----------
-    world_size, backend, batch:
-        The setting: the whole batch is split into ``world_size`` shares.
-    steps_per_block, rounds:
-        Steps in each timed block, and paired rounds.
-    threads:
-        torch threads: ``"one process"`` (``world_size``) and ``"each rank"`` (1).
     gradient_bytes:
         Bytes of gradients each DDP step all-reduces.
     buckets, buckets_per_tensor:
         Buckets of default DDP, and of the ``bucket_cap_mb`` variant (None if not measured).
-    accumulate:
-        Micro-batches per update in the accumulation variant.
-    comparison:
-        Every variant's seconds per step (per micro-batch for accumulation), paired, against
-        ``"one process"`` (:class:`devicelab.stats.Comparison`).
-    ratio:
-        DDP's time per step over one process's: above 1, DDP is slower.
+    comparison, ratio:
+        Every variant's seconds per step, paired, against ``"one process"``; DDP's ratio.
     allreduce_s:
-        What the all-reduce adds to a DDP step: DDP minus the same step under ``no_sync()``,
-        paired by round.
+        What the all-reduce adds to a DDP step: DDP minus the same step under ``no_sync()``.
     remedies:
         Each remedy's speed-up over plain DDP, paired: gradient accumulation (time per
         micro-batch), ``"larger buckets"`` (a bucket per tensor over DDP's default buckets)
@@ -313,39 +289,14 @@ class DataParallelComparison:
     remedies: dict[str, Interval]
 
     def predicted_allreduce_s(self, fit: HockneyFit | AllReduceSweep) -> Interval:
-        """The all-reduce a step needs by the Hockney fit: ``alpha`` per bucket plus the
-        gradient bytes over ``beta``, with the range the fit's intervals allow."""
+        """The all-reduce a step needs by the Hockney fit, ``alpha`` per bucket plus the gradient
+        bytes over ``beta`` (:meth:`~devicelab.distributed.HockneyFit.seconds_interval`)."""
         fit = fit.fit if isinstance(fit, AllReduceSweep) else fit
-        return _predicted(fit, self.gradient_bytes, self.buckets or 1)
+        return fit.seconds_interval(self.gradient_bytes, self.buckets or 1)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {
-            "world_size": self.world_size,
-            "backend": self.backend,
-            "batch": self.batch,
-            "steps_per_block": self.steps_per_block,
-            "rounds": self.rounds,
-            "threads": self.threads,
-            "gradient_bytes": self.gradient_bytes,
-            "buckets": self.buckets,
-            "buckets_per_tensor": self.buckets_per_tensor,
-            "accumulate": self.accumulate,
-            "comparison": self.comparison.to_dict(),
-            "ratio": self.ratio.to_dict(),
-            "allreduce_s": self.allreduce_s.to_dict(),
-            "remedies": {name: i.to_dict() for name, i in self.remedies.items()},
-        }
-
-
-def _predicted(fit: HockneyFit, gradient_bytes: int, buckets: int) -> Interval:
-    a, b = fit.alpha_s, fit.beta_bytes_per_s
-    return Interval(
-        buckets * a.estimate + gradient_bytes / b.estimate,
-        buckets * a.low + gradient_bytes / b.high,
-        buckets * a.high + gradient_bytes / b.low,
-        a.confidence,
-    )
+        return {**asdict(self), "comparison": self.comparison.to_dict()}
 
 
 def _check_counts(steps: int | None, rounds: int, accumulate: int | None) -> None:
@@ -374,10 +325,9 @@ def compare_data_parallel(
     timeout_s: float = 120,
     confidence: float = 0.95,
 ) -> DataParallelComparison:
-    """Time one process on the whole batch against ``world_size`` DDP processes on its shares.
-
-    See the module's docstring for the variants. The model is built by ``model_factory`` in
-    every rank from the same seed, so every variant starts from the same weights.
+    """Time one process on the whole batch against ``world_size`` DDP processes on its shares
+    (the variants are listed in :mod:`devicelab.distributed.data_parallel`), every variant from
+    the same seeded weights.
 
     Parameters
     ----------
@@ -386,22 +336,10 @@ def compare_data_parallel(
         defined at the top of a module, returning an ``nn.Module``.
     inputs, targets:
         The whole batch, rows along dimension 0, at least ``world_size`` rows.
-    world_size, backend:
-        Processes and backend (``"gloo"``: CPUs; ``"nccl"``: one GPU per rank).
     steps:
         Steps per timed block (a multiple of ``accumulate``; rounded up to one).
-    rounds:
-        Paired rounds, at least 2.
     accumulate:
         Micro-batches per update in the gradient-accumulation variant, at least 2.
-    loss_fn:
-        A picklable loss, :func:`torch.nn.functional.cross_entropy` by default.
-    seed:
-        Seeds the model and the order of the variants in each round.
-    timeout_s:
-        The whole call ends within this many seconds.
-    confidence:
-        Coverage of the intervals.
 
     Raises
     ------
@@ -411,8 +349,7 @@ def compare_data_parallel(
     TypeError
         Inputs or targets that are not tensors.
     WorkerError
-        A rank failed (its factory or its step raised: the message names the rank and carries
-        the worker's message) or hung (killed at the timeout).
+        A rank failed or hung (:func:`~devicelab.distributed.run_ranks`).
     """
     check_world(world_size, backend)
     _check_counts(steps, rounds, accumulate)

@@ -1,24 +1,12 @@
 """Starting ranks: ``world_size`` worker processes joined by :mod:`torch.distributed`.
 
-:func:`~devicelab.distributed.run_ranks` spawns the workers with :mod:`torch.multiprocessing` (the
-``spawn`` start method: the only one on Windows, and the one CUDA needs), joins them into one
-process group through a :class:`torch.distributed.TCPStore` that the parent holds on a port the
-system chose (so two builds on one machine never collide), runs one *job* in every rank, and returns
-what each rank's job returned.
+The workers are spawned and meet through a :class:`torch.distributed.TCPStore` that the parent
+holds on a port the system chose, so two builds on one machine never collide. The job is an
+instance of a class defined in devicelab: a child cannot import a gallery script's functions.
 
-The job is an instance of a class defined in devicelab, pickled by the parent: a script's
-functions cannot be the job, because a child process cannot import a gallery script (it runs
-under a fake ``__main__``) nor a script without an ``if __name__ == "__main__"`` guard.
-
-Faults end the run within ``timeout_s`` and leave no process behind:
-
-- a job that raises in a worker is a :class:`WorkerError` in the parent that names the rank and
-  carries the worker's message and traceback;
-- a worker that dies without a word (a crash, ``os._exit``) is a :class:`WorkerError` with its
-  exit code;
-- a worker that hangs is killed at the timeout, and the :class:`WorkerError` says so.
-
-In every case, every worker is killed (if still alive) and joined before the call returns.
+Faults end the run within ``timeout_s`` as a :class:`WorkerError` and leave no process behind:
+a job that raises (the error names the rank and carries the worker's traceback), a worker that
+dies without a word (its exit code), a worker that hangs (killed at the timeout).
 """
 
 from __future__ import annotations
@@ -59,16 +47,8 @@ _STARTING = threading.Lock()
 
 
 class WorkerError(RuntimeError):
-    """A rank raised, died, or did not finish within the timeout.
-
-    Attributes
-    ----------
-    ranks:
-        The ranks at fault (the one that raised or died, or every rank still running at the
-        timeout).
-    timed_out:
-        True when the ranks were killed at the timeout.
-    """
+    """A rank raised, died, or did not finish within the timeout: ``ranks`` are the ranks at
+    fault (every rank still running when ``timed_out``)."""
 
     def __init__(self, message: str, *, ranks: tuple[int, ...], timed_out: bool = False) -> None:
         super().__init__(message)
@@ -78,15 +58,8 @@ class WorkerError(RuntimeError):
 
 @dataclass(frozen=True)
 class Rank:
-    """What a job sees inside one worker.
-
-    Attributes
-    ----------
-    rank, world_size, backend:
-        This process's place in the group.
-    device:
-        Where this rank computes: the CPU for gloo, ``cuda:<rank>`` for NCCL.
-    """
+    """What a job sees inside one worker: its place in the group, and its ``device`` (the CPU
+    for gloo, ``cuda:<rank>`` for NCCL)."""
 
     rank: int
     world_size: int
@@ -95,10 +68,7 @@ class Rank:
 
     def barrier(self) -> None:
         """Wait until every rank gets here."""
-        if self.device.type == "cuda":
-            dist.barrier(device_ids=[self.device.index])
-        else:
-            dist.barrier()
+        dist.barrier(device_ids=[self.device.index] if self.device.type == "cuda" else None)
 
     def slowest(self, seconds: list[list[float]]) -> list[list[float]]:
         """Each entry's largest value over the ranks (an all-reduce with ``MAX``): a round of
@@ -116,12 +86,9 @@ class Job(Protocol):
 
 
 def use_libuv() -> bool:
-    """Whether the TCPStore may use its libuv server.
-
-    Windows builds of torch have no libuv, but torch 2.4 and later ask for it by default
-    (pytorch/pytorch#139990). devicelab turns it off there itself, and honours ``USE_LIBUV=0``
-    everywhere, as torch's own rendezvous does.
-    """
+    """Whether the TCPStore may use its libuv server: not on Windows, whose torch has none
+    although torch 2.4 and later ask for it (pytorch/pytorch#139990), nor with ``USE_LIBUV=0``,
+    as torch's own rendezvous honours it."""
     return sys.platform != "win32" and os.environ.get("USE_LIBUV", "1") != "0"
 
 
@@ -161,37 +128,28 @@ def check_world(world_size: int, backend: str) -> None:
         )
 
 
-def _check_timeout(timeout_s: float) -> None:
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0:
-        raise ValueError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
-
-
 def run_ranks(job: Job, *, world_size: int, backend: str, timeout_s: float) -> list[Any]:
-    """Run ``job(rank)`` in ``world_size`` spawned processes; return each rank's result.
-
-    Each rank computes on one thread (:func:`devicelab.timing.torch_threads`). The process
-    group's own timeout is a little longer than ``timeout_s``: a collective waiting for a
-    dead rank ends on its own, but a hang is ended by the parent first.
+    """Run ``job(rank)`` in ``world_size`` spawned processes, one thread each; return each
+    rank's result.
 
     Parameters
     ----------
     job:
         A picklable instance of a class defined in an importable module.
-    world_size, backend:
-        As :func:`check_world` accepts them.
     timeout_s:
         The whole run, start-up included, must end within this many seconds.
 
     Raises
     ------
     ValueError
-        Bad ``world_size``, ``backend`` or ``timeout_s`` (:func:`check_world`), or a job
+        Bad ``world_size`` or ``backend`` (:func:`check_world`) or ``timeout_s``, or a job
         that cannot be pickled.
     WorkerError
-        A rank raised, died or hung (see the module's docstring).
+        A rank raised, died or hung (see :mod:`devicelab.distributed.launch`).
     """
     check_world(world_size, backend)
-    _check_timeout(timeout_s)
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0:
+        raise ValueError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
     try:
         payload = pickle.dumps(job)
     except Exception as error:
@@ -206,7 +164,7 @@ def run_ranks(job: Job, *, world_size: int, backend: str, timeout_s: float) -> l
         timeout=dt.timedelta(seconds=timeout_s),
         use_libuv=use_libuv(),
     )
-    context = mp.get_context("spawn")
+    context = mp.get_context("spawn")  # the only start method on Windows; the one CUDA needs
     processes, readers = [], []
     deadline = time.monotonic() + timeout_s
     reported = False
@@ -234,12 +192,9 @@ def run_ranks(job: Job, *, world_size: int, backend: str, timeout_s: float) -> l
 
 @contextlib.contextmanager
 def _main_not_reimported() -> Iterator[None]:
-    """Spawn children with an empty ``__main__``.
-
-    A spawned child re-imports the parent's ``__main__`` before it unpickles its target. The
-    workers need nothing from it (their code is devicelab's), and re-running a script without
-    an ``if __name__ == "__main__"`` guard in every child would run the whole script again.
-    """
+    """Spawn children with an empty ``__main__``: a spawned child re-imports the parent's
+    ``__main__``, which would run a script without an ``if __name__ == "__main__"`` guard again
+    in every child; the workers need nothing from it."""
     with _STARTING:
         main = sys.modules.get("__main__")
         sys.modules["__main__"] = types.ModuleType("__main__")

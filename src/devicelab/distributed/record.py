@@ -1,11 +1,5 @@
 """The ``distributed`` section of a results record: what ``python -m devicelab bench`` keeps.
-
-For each backend this machine can run with two ranks (gloo always, on enough CPUs; NCCL when
-the bench's device is a GPU and there are two), the all-reduce sweep with its Hockney fit
-(:func:`~devicelab.distributed.allreduce_sweep`) and the course's MLP under DDP against one
-process, with the remedies (:func:`~devicelab.distributed.compare_data_parallel`). A backend
-that cannot run is recorded with the reason, never left out silently.
-"""
+A backend that cannot run is recorded with the reason, never left out silently."""
 
 from __future__ import annotations
 
@@ -34,23 +28,9 @@ def record_distributed(
     quick: bool = False,
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
-    """Measure the all-reduce and DDP on the course's MLP with each backend that runs here.
-
-    Parameters
-    ----------
-    device:
-        The bench's device: gloo always runs (CPU processes); NCCL too when it is a GPU.
-    quick:
-        Three sizes and a few rounds (a few seconds) instead of the full sweep.
-    progress:
-        Called with a short message before each measurement.
-
-    Returns
-    -------
-    dict
-        ``{"runs": [...], "skipped": {backend: reason}}``: each run holds the backend, the
-        world size, the sweep's and the comparison's ``to_dict()``.
-    """
+    """Measure the all-reduce and DDP on the course's MLP with gloo, and NCCL too when
+    ``device`` is a GPU: ``{"runs": [...], "skipped": {backend: reason}}``, each run holding
+    the sweep's and the comparison's ``to_dict()``. ``quick``: three sizes and a few rounds."""
     backends = ["gloo"] + (["nccl"] if device.type == "cuda" else [])
     sizes = QUICK_SIZES if quick else FULL_SIZES
     plan = (

@@ -33,9 +33,7 @@ def manual_step(
     """One epoch of the course's training with the gradients written out, updating in place.
 
     ``Y`` is the one-hot label matrix. For mean cross-entropy over softmax, the gradient with
-    respect to the logits is ``(softmax - Y) / n``; the rest is the chain rule through ``fc2``,
-    the ReLU and ``fc1``. About 15 operators, against about 30 plus autograd's bookkeeping for
-    ``loss.backward()`` and ``optimizer.step()``.
+    respect to the logits is ``(softmax - Y) / n``; the rest is the chain rule.
     """
     n = X.shape[0]
     h = torch.relu(torch.addmm(b1, X, W1.t()))
@@ -57,16 +55,9 @@ def _weights_and_onehot(setting: Setting) -> tuple[list[torch.Tensor], torch.Ten
 def prepare_manual(setting: Setting) -> Prepared:
     """:func:`manual_step` in eager PyTorch, no autograd: the same maths, fewer operators."""
     weights, Y = _weights_and_onehot(setting)
-    X, lr = setting.data.X_train, setting.lr
-
-    @torch.no_grad()
-    def run(first: int, last: int) -> None:
-        for _ in range(first, last + 1):
-            manual_step(*weights, X, Y, lr)
-
     return Prepared(
         label="hand-written gradients",
-        run=run,
+        run=_chunk_runner(manual_step, weights, setting.data.X_train, Y, setting.lr, 1),
         final_loss=lambda: weights_loss(weights, setting.data),
     )
 
@@ -120,13 +111,12 @@ def _chunk_runner(chunk, weights, X, Y, lr, unroll, threads=None) -> Callable[[i
 
 
 def prepare_compiled(setting: Setting) -> Prepared:
-    """:func:`torch.compile` of ``unroll`` hand-written epochs as one function.
+    """:func:`torch.compile` of ``unroll`` hand-written epochs as one function, compiled
+    (``setup_s``) on copies of the weights.
 
-    Compiling removes the Python interpreter and the dispatcher from each operator; unrolling
-    amortises what is left per call over ``unroll`` epochs. On the CPU, inductor's C++ wrapper
-    (``options={"cpp_wrapper": True}``) also takes Python out of the generated code's
-    launcher, and it runs on one thread: tiny loops lose more to a thread pool's wake-up
-    than they gain. Compilation is reported as ``setup_s``, not in the epoch time.
+    On the CPU, inductor's C++ wrapper (``options={"cpp_wrapper": True}``) also takes Python
+    out of the generated code's launcher, and it runs on one thread: tiny loops lose more to a
+    thread pool's wake-up than they gain.
     """
     weights, Y = _weights_and_onehot(setting)
     X, lr, unroll, device = setting.data.X_train, setting.lr, setting.unroll, setting.device
@@ -136,7 +126,6 @@ def prepare_compiled(setting: Setting) -> Prepared:
     threads = 1 if on_cpu else None
     run = _chunk_runner(chunk, weights, X, Y, lr, unroll, threads)
     scratch = _chunk_runner(chunk, [w.clone() for w in weights], X, Y, lr, unroll, threads)
-    # compiles, on copies, so the real run starts fresh
     setup = timed_block(lambda: scratch(1, 2 * unroll), device)
     return Prepared(
         label=f"torch.compile, {unroll} epochs per call{', 1 thread' if threads else ''}",
@@ -148,12 +137,8 @@ def prepare_compiled(setting: Setting) -> Prepared:
 
 
 def prepare_cuda_graph(setting: Setting) -> Prepared:
-    """Capture ``unroll`` hand-written epochs once as a CUDA graph, then replay it.
-
-    A replay launches the whole captured sequence of kernels with one call, so the per-kernel
-    launch cost, the overhead that dominates the course's loop on a GPU, is paid once per
-    ``unroll`` epochs instead of about a dozen times per epoch.
-    """
+    """Capture ``unroll`` hand-written epochs once as a CUDA graph, then replay it: one launch
+    per ``unroll`` epochs."""
     weights, Y = _weights_and_onehot(setting)
     X, lr, unroll, device = setting.data.X_train, setting.lr, setting.unroll, setting.device
     chunk = _unrolled(unroll)
@@ -173,15 +158,9 @@ def prepare_cuda_graph(setting: Setting) -> Prepared:
             chunk(*weights, X, Y, lr)
 
     setup = timed_block(capture, device)
-
-    def run(first: int, last: int) -> None:
-        check_unroll(last - first + 1, unroll)
-        for _ in range((last - first + 1) // unroll):
-            graph.replay()
-
     return Prepared(
         label=f"CUDA graph, {unroll} epochs per replay",
-        run=run,
+        run=_chunk_runner(lambda *_: graph.replay(), weights, X, Y, lr, unroll),
         final_loss=lambda: weights_loss(weights, setting.data),
         setup_s=setup,
         epochs_per_call=unroll,

@@ -18,25 +18,9 @@ WEIGHT_KEYS = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
 
 @dataclass(frozen=True, kw_only=True)
 class Setting:
-    """What every variant of one run shares.
-
-    Attributes
-    ----------
-    data:
-        Iris, already on ``device``.
-    init:
-        The initial weights (:func:`devicelab.models.initial_weights`).
-    lr:
-        SGD learning rate.
-    device:
-        Where the variants train.
-    epochs:
-        Epochs each variant will train in all (the on-device loss log's length).
-    unroll:
-        Epochs per call of the compiled step and per CUDA-graph replay.
-    models:
-        Models trained at once by the batched variant.
-    """
+    """What every variant of one run shares: Iris already on ``device``, the initial weights,
+    the epochs each variant will train in all, the epochs per call of an unrolled variant, and
+    the models the batched variant trains at once."""
 
     data: IrisData
     init: dict[str, torch.Tensor]
@@ -49,12 +33,8 @@ class Setting:
 
 @dataclass(kw_only=True)
 class Prepared:
-    """A variant ready to train.
-
-    ``run(first, last)`` trains epochs ``first..last`` (1-based) in place; ``final_loss()``
-    reads the loss afterwards. ``epochs_per_call`` is 1, or the ``unroll`` of a variant that
-    trains whole chunks of epochs per call (a block must then be a multiple of it).
-    """
+    """A variant ready to train: ``run(first, last)`` trains epochs ``first..last`` (1-based)
+    in place, ``epochs_per_call`` at a time (a block must be a multiple of it)."""
 
     label: str
     run: Callable[[int, int], None]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -31,27 +31,9 @@ __all__ = [
 
 @dataclass(frozen=True, kw_only=True)
 class RemedyResult(BlockTimes):
-    """One variant's timed training run.
-
-    Attributes
-    ----------
-    name:
-        Short name of the variant.
-    device:
-        Where it ran.
-    epochs:
-        Epochs trained (per model).
-    models:
-        Models trained at once (1 except for the ``batched_models`` remedy).
-    wall_time_s:
-        Seconds for all epochs, device synchronised.
-    block_epoch_times_s:
-        Seconds per epoch in each timed block.
-    setup_s:
-        Untimed one-off cost before training: compilation, graph capture, warm-up.
-    final_loss:
-        Cross-entropy of the final weights on the training split (model 0 when batched).
-    """
+    """One variant's timed training run: seconds per epoch in each timed block, the untimed
+    one-off ``setup_s`` (compilation, graph capture), and the final training loss (model 0
+    when several train at once)."""
 
     name: str
     device: str
@@ -67,15 +49,6 @@ class RemedyResult(BlockTimes):
         """Median seconds per epoch divided by the number of models trained at once."""
         return self.epoch_time_s / self.models
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict, medians included."""
-        return {
-            **asdict(self),
-            "epoch_time_s": self.epoch_time_s,
-            "epoch_time_iqr_s": self.epoch_time_iqr_s,
-            "epoch_time_per_model_s": self.epoch_time_per_model_s,
-        }
-
 
 def _check(epochs: int, lr: float) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
@@ -84,15 +57,11 @@ def _check(epochs: int, lr: float) -> None:
         raise ValueError(f"lr must be positive, got {lr!r}")
 
 
-def _timed_run(unit: Prepared, epochs: int, device: torch.device) -> tuple[float, list[float]]:
-    """Time ``unit`` over ``epochs`` in blocks of whole calls; seconds per epoch per block."""
-    per_call = unit.epochs_per_call
-
-    def calls(first: int, last: int) -> None:
-        unit.run((first - 1) * per_call + 1, last * per_call)
-
-    wall, call_times = timed_blocks(calls, epochs // per_call, device)
-    return wall, [t / per_call for t in call_times]
+def _setting(
+    data: IrisData, init: dict[str, torch.Tensor], lr: float, device: torch.device, **sizes: int
+) -> Setting:
+    """The :class:`~devicelab.remedies.prepared.Setting` of a run, data moved to ``device``."""
+    return Setting(data=data.to(device), init=init, lr=lr, device=device, **sizes)
 
 
 def train_remedy(
@@ -125,31 +94,37 @@ def train_remedy(
         raise ValueError(f"models must be at least 1, got {models}")
     if chosen.unrolled:
         check_unroll(epochs, unroll)
-    setting = Setting(
-        data=data.to(device),
-        init=init,
-        lr=lr,
-        device=device,
-        epochs=epochs,
-        unroll=unroll,
-        models=models,
+    unit = chosen.prepare(
+        _setting(data, init, lr, device, epochs=epochs, unroll=unroll, models=models)
     )
-    unit = chosen.prepare(setting)
-    wall, blocks = _timed_run(unit, epochs, device)
+    per_call = unit.epochs_per_call  # timed in blocks of whole calls
+
+    def calls(first: int, last: int) -> None:
+        unit.run((first - 1) * per_call + 1, last * per_call)
+
+    wall, call_times = timed_blocks(calls, epochs // per_call, device)
     return RemedyResult(
         name=unit.label,
         device=str(device),
         epochs=epochs,
         models=unit.models,
         wall_time_s=wall,
-        block_epoch_times_s=blocks,
+        block_epoch_times_s=[t / per_call for t in call_times],
         setup_s=unit.setup_s,
         final_loss=unit.final_loss(),
     )
 
 
-def _block_units(units: list[Prepared], block_epochs: int) -> dict[str, Callable[[], None]]:
-    """One callable per variant that trains its next ``block_epochs`` epochs."""
+def _paired_blocks(
+    units: list[Prepared],
+    block_epochs: int,
+    rounds: int,
+    device: torch.device,
+    num_threads: int | None,
+    extra: dict[str, Callable[[], object]] | None = None,
+) -> Comparison:
+    """Every unit's next ``block_epochs`` epochs (and every ``extra`` callable), timed in
+    ``rounds`` paired rounds after one untimed block, against the first unit."""
 
     def unit_for(prepared: Prepared) -> Callable[[], None]:
         done = 0
@@ -161,32 +136,21 @@ def _block_units(units: list[Prepared], block_epochs: int) -> dict[str, Callable
 
         return block
 
-    return {u.label: unit_for(u) for u in units}
+    return compare(
+        {u.label: unit_for(u) for u in units} | dict(extra or {}),
+        baseline=units[0].label,
+        rounds=rounds,
+        warmup=1,
+        device=device,
+        num_threads=num_threads,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class RemedyRow:
-    """One variant of a remedies comparison, live or recorded, as a page shows it.
-
-    Attributes
-    ----------
-    name:
-        The variant's label.
-    models:
-        Models it trains at once.
-    epoch_time_s:
-        Median seconds per epoch per model.
-    epoch_time_interval_s:
-        Its interval, or None for a record that timed each variant once (no rounds).
-    speedup:
-        Times faster per model than the course's loop.
-    speedup_interval:
-        Its interval, or None as above.
-    setup_s:
-        One-off cost before the first epoch (compilation, graph capture).
-    final_loss:
-        The final training loss (model 0 when several train at once).
-    """
+    """One variant of a remedies comparison, live or recorded, as a page shows it: median
+    seconds per epoch per model and the speed-up per model over the course's loop, each with
+    its interval (None for a record that timed each variant once, with no rounds)."""
 
     name: str
     models: int
@@ -200,28 +164,9 @@ class RemedyRow:
 
 @dataclass(frozen=True, kw_only=True)
 class RemedyComparison:
-    """The remedies timed in paired rounds of short blocks (:func:`compare_remedies`).
-
-    Attributes
-    ----------
-    device:
-        Where the variants ran.
-    block_epochs:
-        Epochs per measured block.
-    epochs:
-        Epochs each variant trained in all (warm-up blocks included); the final losses are
-        after this many epochs.
-    comparison:
-        Seconds per block of each variant, paired by round, against the course's loop.
-    models:
-        Models each variant trains at once.
-    setup_s:
-        One-off cost of each variant before its first block (compilation, graph capture).
-    final_losses:
-        Each variant's final training loss.
-    skipped:
-        Variants that do not apply to this device, with the reason.
-    """
+    """The remedies timed in paired rounds of short blocks (:func:`compare_remedies`):
+    ``comparison`` holds seconds per block, against the course's loop; ``epochs`` counts every
+    epoch each variant trained (warm-up included), after which ``final_losses`` are read."""
 
     device: str
     block_epochs: int
@@ -247,22 +192,7 @@ class RemedyComparison:
 
     def rows(self) -> list[RemedyRow]:
         """One :class:`RemedyRow` per variant, the course's loop first."""
-        out = []
-        for name in self.comparison.samples:
-            time, speedup = self.epoch_time(name), self.speedup(name)
-            out.append(
-                RemedyRow(
-                    name=name,
-                    models=self.models[name],
-                    epoch_time_s=time.estimate,
-                    epoch_time_interval_s=(time.low, time.high),
-                    speedup=speedup.estimate,
-                    speedup_interval=(speedup.low, speedup.high),
-                    setup_s=self.setup_s[name],
-                    final_loss=self.final_losses[name],
-                )
-            )
-        return out
+        return [_row(v) for v in self.to_dict()["variants"]]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the comparison and, per variant, epoch time and speed-up."""
@@ -303,12 +233,9 @@ def compare_remedies(
 ) -> RemedyComparison:
     """Every remedy that applies to ``device``, timed against the course's loop in paired rounds.
 
-    Each variant trains from ``init`` in blocks of ``block_epochs`` epochs; one untimed block
-    each, then ``rounds`` rounds in which every variant trains one block, in an order that
-    changes per round (:func:`devicelab.timing.compare`). All variants run at one thread
-    setting, ``num_threads`` (None: the current one), except "one thread" (the remedy that
-    changes it) and the compiled step on the CPU, compiled and run at one thread. Every
-    variant trains the same number of epochs, so their final losses must agree.
+    Each variant trains from ``init`` in blocks of ``block_epochs`` epochs, in ``rounds`` paired
+    rounds (:func:`devicelab.timing.compare`), at ``num_threads`` (None: the current setting)
+    except "one thread" and the compiled step on the CPU, which run at one thread.
 
     Raises
     ------
@@ -318,17 +245,8 @@ def compare_remedies(
     _check(block_epochs, lr)
     check_unroll(block_epochs, unroll)
     device = resolve_device(device)
-    warmup = 1
-    epochs = (warmup + rounds) * block_epochs
-    setting = Setting(
-        data=data.to(device),
-        init=init,
-        lr=lr,
-        device=device,
-        epochs=epochs,
-        unroll=unroll,
-        models=models,
-    )
+    epochs = (1 + rounds) * block_epochs
+    setting = _setting(data, init, lr, device, epochs=epochs, unroll=unroll, models=models)
     units, skipped = [], {}
     for name, variant in REMEDIES.items():
         if not variant.applies_to(device):
@@ -339,19 +257,11 @@ def compare_remedies(
         units.append(variant.prepare(setting))
     if progress:
         progress(f"remedies: {rounds} paired rounds of {block_epochs} epochs on {device}")
-    comparison = compare(
-        _block_units(units, block_epochs),
-        baseline=units[0].label,
-        rounds=rounds,
-        warmup=warmup,
-        device=device,
-        num_threads=num_threads,
-    )
     return RemedyComparison(
         device=str(device),
         block_epochs=block_epochs,
         epochs=epochs,
-        comparison=comparison,
+        comparison=_paired_blocks(units, block_epochs, rounds, device, num_threads),
         models={u.label: u.models for u in units},
         setup_s={u.label: u.setup_s for u in units},
         final_losses={u.label: u.final_loss() for u in units},
@@ -363,10 +273,6 @@ def recorded_remedies(record: dict[str, Any]) -> tuple[list[RemedyRow], dict[str
     """A record's remedies, whatever its version: one :class:`RemedyRow` per variant, and the
     remedies it skipped with the reason.
 
-    A record made in paired rounds (:meth:`RemedyComparison.to_dict`) gives intervals; an older
-    one timed each variant as one full run (:meth:`RemedyResult.to_dict`), so its rows have
-    none.
-
     Raises
     ------
     ResultsError
@@ -375,58 +281,36 @@ def recorded_remedies(record: dict[str, Any]) -> tuple[list[RemedyRow], dict[str
     measured = record.get("measurements", {}).get("remedies")
     if measured is None:
         raise ResultsError(f"{record.get('device_name', 'this record')} has no remedies measured")
-    rows = []
-    for v in measured.get("variants", measured.get("results", [])):
-        time, speedup = v["epoch_time_per_model_s"], v["speedup"]
-        paired = isinstance(time, dict)
-        rows.append(
-            RemedyRow(
-                name=v["name"],
-                models=v["models"],
-                epoch_time_s=time["estimate"] if paired else time,
-                epoch_time_interval_s=(time["low"], time["high"]) if paired else None,
-                speedup=speedup["estimate"] if paired else speedup,
-                speedup_interval=(speedup["low"], speedup["high"]) if paired else None,
-                setup_s=v["setup_s"],
-                final_loss=v["final_loss"],
-            )
-        )
+    rows = [_row(v) for v in measured.get("variants", measured.get("results", []))]
     return rows, dict(measured.get("skipped", {}))
+
+
+def _row(v: dict[str, Any]) -> RemedyRow:
+    """A variant as :meth:`RemedyComparison.to_dict` writes it, or (no intervals) as an older
+    record's one full run per variant."""
+    time, speedup = v["epoch_time_per_model_s"], v["speedup"]
+    paired = isinstance(time, dict)
+    return RemedyRow(
+        name=v["name"],
+        models=v["models"],
+        epoch_time_s=time["estimate"] if paired else time,
+        epoch_time_interval_s=(time["low"], time["high"]) if paired else None,
+        speedup=speedup["estimate"] if paired else speedup,
+        speedup_interval=(speedup["low"], speedup["high"]) if paired else None,
+        setup_s=v["setup_s"],
+        final_loss=v["final_loss"],
+    )
 
 
 # -- the loss.item() homework: record frequencies in paired rounds -----------------------------
 RECORD_EVERY: tuple[int | None, ...] = (1, 10, 100, 1000, None)
 
 
-def _frequency_name(every: int | None) -> str:
-    return f"every {every}" if every else "end only"
-
-
 @dataclass(frozen=True, kw_only=True)
 class SyncSweep:
     """The ``loss.item()`` frequency sweep in paired rounds (:func:`record_frequency_sweep`).
-
-    Attributes
-    ----------
-    device:
-        Where it ran.
-    block_epochs:
-        Epochs per measured block.
-    epochs:
-        Epochs each variant trained in all (warm-up block included).
-    record_every:
-        Each frequency variant's name and its ``record_every`` (None: never inside a block;
-        a run reads the loss once, at its end).
-    syncs_per_block:
-        ``loss.item()`` calls in one block of each frequency variant.
-    comparison:
-        Seconds per block of every variant (extras included), paired by round.
-    cost_per_sync:
-        Seconds one ``loss.item()`` adds to the loop: the slope of seconds per block against
-        syncs per block, fitted per round (:func:`devicelab.stats.slope_interval`).
-    final_losses:
-        Each frequency variant's final loss (they trained alike, so they agree).
-    """
+    ``cost_per_sync`` is the seconds one ``loss.item()`` adds: the slope of seconds per block
+    against syncs per block (:func:`devicelab.stats.slope_interval`)."""
 
     device: str
     block_epochs: int
@@ -479,25 +363,17 @@ def record_frequency_sweep(
     """The course's loop with ``loss.item()`` every ``k`` epochs, for each ``k`` in ``every``,
     timed in paired rounds of ``block_epochs`` epochs, and the cost of one sync.
 
-    Each frequency trains its own model from ``init``; one untimed block each, then
-    ``rounds`` rounds. Within a round every frequency trains one block, so a machine's drift
-    shifts a round's points together and leaves their slope alone: the cost of one sync is
-    the slope of seconds per block against syncs per block, fitted per round, with a
-    bootstrap interval over rounds. An interval containing 0 means no measurable cost.
+    A machine's drift shifts a round's points together and leaves their slope alone, so the
+    cost of one sync is the slope fitted per round; an interval containing 0: no measurable cost.
 
     Parameters
     ----------
     every:
-        Record frequencies; None reads the loss only after the run. At least two distinct
-        sync counts per block are needed for a slope.
+        Record frequencies; None reads the loss only after the run.
     block_epochs:
-        A multiple of every ``k``, so each block of a frequency makes the same number of syncs
-        (1,000 for the homework's 1 to 1,000).
+        A multiple of every ``k``, so each block of a frequency makes the same number of syncs.
     extra:
-        More variants compared in the same rounds (e.g. a loss log kept on the device), each a
-        callable that trains one block; not part of the slope.
-    num_threads:
-        torch intra-op threads for every variant (None: the current setting).
+        More variants, each a callable that trains one block; not part of the slope.
 
     Raises
     ------
@@ -513,26 +389,16 @@ def record_frequency_sweep(
             f"block_epochs={block_epochs} must be a multiple of every record "
             f"frequency so each block makes the same syncs; not of {bad}"
         )
-    names = {_frequency_name(k): k for k in every}
+    names = {(f"every {k}" if k else "end only"): k for k in every}
     syncs = {name: block_epochs // k if k else 0 for name, k in names.items()}
     if len(set(syncs.values())) < 2:
         raise ValueError(f"a slope needs at least two different sync counts, got {syncs}")
     clash = sorted(set(extra or {}) & set(names))
     if clash:
         raise ValueError(f"extra variants must not reuse the frequencies' names: {clash}")
-    setting = Setting(
-        data=data.to(device), init=init, lr=lr, device=device, epochs=(1 + rounds) * block_epochs
-    )
+    setting = _setting(data, init, lr, device, epochs=(1 + rounds) * block_epochs)
     units = [prepare_course(setting, k, name) for name, k in names.items()]
-    variants = _block_units(units, block_epochs) | dict(extra or {})
-    comparison = compare(
-        variants,
-        baseline=units[0].label,
-        rounds=rounds,
-        warmup=1,
-        device=device,
-        num_threads=num_threads,
-    )
+    comparison = _paired_blocks(units, block_epochs, rounds, device, num_threads, extra)
     per_round = [[comparison.samples[name][r] for name in names] for r in range(comparison.rounds)]
     return SyncSweep(
         device=str(device),

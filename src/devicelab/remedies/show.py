@@ -86,14 +86,9 @@ def plot_remedies(
     title: str,
     floor_s: float | None = None,
 ) -> Any:
-    """One panel of bars per machine, stacked on one shared time axis (log scale).
-
-    Each bar is a row's median seconds per epoch per model, drawn in µs, with its interval as
-    an error bar when the row has one; the speed-up over the course's loop, with its interval,
-    stands in a column right of each panel. ``floor_s``, the arithmetic floor of the first
-    panel's machine, is a dashed line on that panel. Every colour has a key in the legend
-    below the panels. ``title`` should state the figure's finding. Returns the Figure.
-    """
+    """One panel of bars per machine (µs per epoch per model, with its interval), stacked on
+    one shared log time axis, the speed-ups in a column right of each panel; ``floor_s``, the
+    first panel's arithmetic floor, is a dashed line there. Returns the Figure."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch

@@ -1,8 +1,6 @@
-"""The remedies, as a registry: each has a name, a label, the devices it applies to, and a
-``prepare`` that returns a :class:`~devicelab.remedies.prepared.Prepared` unit.
-
-The variants built on autograd train with the package's one step
-(:func:`devicelab.steps.train_step`); the hand-written ones live in
+"""The remedies, as a registry: each has a name, the devices it applies to, and a ``prepare``
+that returns a :class:`~devicelab.remedies.prepared.Prepared` unit. The variants built on
+autograd train with :func:`devicelab.steps.train_step`; the hand-written ones live in
 :mod:`devicelab.remedies.fused`.
 """
 
@@ -60,12 +58,8 @@ def prepare_course(
 
 
 def prepare_loss_log(setting: Setting) -> Prepared:
-    """Keep every epoch's loss, without a sync per epoch.
-
-    Each loss is written, detached, into a tensor that lives on the device; the whole curve
-    is copied to the host once, after training. That costs one small copy kernel per epoch
-    instead of one round-trip.
-    """
+    """Keep every epoch's loss in a tensor on the device, copied to the host once after
+    training: one small copy kernel per epoch instead of one round-trip."""
     model = model_from(setting.init, setting.device)
     optimizer = torch.optim.SGD(model.parameters(), lr=setting.lr)
     data = setting.data
@@ -94,12 +88,9 @@ def prepare_loss_log(setting: Setting) -> Prepared:
 
 
 class BatchedMLP(nn.Module):
-    """``models`` course MLPs as one module: each layer is one batched matrix product.
-
-    The forward takes the shared inputs ``(n, 4)`` and returns every model's logits, stacked
-    as ``(models * n, 3)``, so a cross-entropy against the labels repeated ``models`` times
-    trains each model on its own rows.
-    """
+    """``models`` course MLPs as one module: each layer is one batched matrix product. The
+    forward returns every model's logits stacked as ``(models * n, 3)``, so a cross-entropy
+    against the labels repeated ``models`` times trains each model on its own rows."""
 
     def __init__(self, inits: list[dict[str, torch.Tensor]]) -> None:
         super().__init__()
@@ -124,13 +115,10 @@ def _summed_cross_entropy(models: int, logits: torch.Tensor, targets: torch.Tens
 
 
 def prepare_batched(setting: Setting) -> Prepared:
-    """Train ``setting.models`` independent MLPs in one set of batched matrix products.
-
-    Iris has no more rows to put in a batch, but a hyper-parameter or seed sweep has more
-    models: stacking them makes each operator ``models`` times bigger for about the same
-    launch cost. Model 0 starts from ``setting.init``; the others from seeds 1, 2, ... Its
-    final loss must match the course loop's.
-    """
+    """Train ``setting.models`` independent MLPs in one set of batched matrix products: each
+    operator ``models`` times bigger for about the same launch cost. Model 0 starts from
+    ``setting.init`` (its final loss must match the course loop's), the others from seeds 1,
+    2, ..."""
     models, data = setting.models, setting.data
     hidden = setting.init["fc1.weight"].shape[0]
     inits = [setting.init] + [initial_weights(seed, hidden) for seed in range(1, models)]
@@ -165,26 +153,18 @@ class Remedy:
 
     Attributes
     ----------
-    name:
-        Its short name (the registry's key, and the key of a skipped remedy in a record).
-    device_types:
-        The device types it applies to (``"cpu"``, ``"cuda"``, ``"mps"``).
     why_not:
-        Why it does not apply elsewhere (``{device}`` is filled in).
-    prepare:
-        Builds the unit from a :class:`~devicelab.remedies.prepared.Setting`.
+        Why it does not apply to other device types (``{device}`` is filled in).
     unrolled:
-        Whether it trains ``setting.unroll`` epochs per call, so that a run or a block must be
-        a whole number of calls.
+        Whether it trains ``setting.unroll`` epochs per call.
     missing:
-        What this machine lacks to run it on a device (a compiler, Triton), as the reason and
-        the fix, or None when nothing is missing; the doctor's check
+        What this machine lacks to run it on a device, or None: the doctor's check
         (:func:`devicelab.doctor.compile_unavailable` for ``torch.compile``).
     """
 
     name: str
-    device_types: tuple[str, ...]
-    why_not: str
+    device_types: tuple[str, ...] = ("cpu", "cuda", "mps")
+    why_not: str = ""
     prepare: Callable[[Setting], Prepared]
     unrolled: bool = False
     missing: Callable[[torch.device], str | None] = lambda device: None  # nothing missing
@@ -200,32 +180,22 @@ class Remedy:
         return self.missing(device) or ""
 
 
-_ALL = ("cpu", "cuda", "mps")
 #: Every remedy, in the order the pages show them; the course's loop, the baseline, first.
 REMEDIES: dict[str, Remedy] = {
     r.name: r
     for r in (
         Remedy(
             name="course loop",
-            device_types=_ALL,
-            why_not="",
             prepare=lambda s: prepare_course(s, 1, "course loop (item every epoch)"),
         ),
         Remedy(
-            name="no per-epoch sync",
-            device_types=_ALL,
-            why_not="",
-            prepare=lambda s: prepare_course(s, None, "no per-epoch sync"),
+            name="no per-epoch sync", prepare=lambda s: prepare_course(s, None, "no per-epoch sync")
         ),
-        Remedy(name="loss log on device", device_types=_ALL, why_not="", prepare=prepare_loss_log),
-        Remedy(name="batched models", device_types=_ALL, why_not="", prepare=prepare_batched),
-        Remedy(
-            name="hand-written gradients", device_types=_ALL, why_not="", prepare=prepare_manual
-        ),
+        Remedy(name="loss log on device", prepare=prepare_loss_log),
+        Remedy(name="batched models", prepare=prepare_batched),
+        Remedy(name="hand-written gradients", prepare=prepare_manual),
         Remedy(
             name="torch.compile",
-            device_types=_ALL,
-            why_not="",
             prepare=prepare_compiled,
             unrolled=True,
             missing=compile_unavailable,
