@@ -38,7 +38,7 @@ from .data import load_iris
 from .devices import resolve_device, synchronize
 from .doctor import compile_unavailable
 from .models import MLP, initial_weights
-from .steps import Laps, StepSpec, run_steps
+from .steps import Laps, StepSpec, course_step, run_steps
 from .timing import timed_block, torch_threads
 
 __all__ = ["FirstCall", "FirstStep", "WHAT", "first_batch_s", "measure_first_step"]
@@ -260,17 +260,7 @@ def _course_spec(device: torch.device) -> tuple[StepSpec, float]:
     # The host clock, with the wait inside: a wait *before* the clock would create a GPU's
     # context outside the timing.
     seconds = timed_block(move, torch.device("cpu"))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    d = moved[0]
-    return StepSpec(
-        model=model,
-        inputs=(d.X_train,),
-        targets=d.y_train,
-        loss_fn=F.cross_entropy,
-        optimizer=optimizer,
-        sync_every=1,
-        device=device,
-    ), seconds
+    return course_step(model, moved[0]), seconds
 
 
 def _course_steps(device: torch.device, steps: int) -> dict[str, Any]:

@@ -122,12 +122,11 @@ def measure_noise(
     # torch is imported here, not at the top: a page that only reads the build's log
     # (build_drift_sentence(None)) must not pay for importing it.
     import torch
-    import torch.nn.functional as F
 
     from .data import load_iris
     from .models import MLP
     from .stats import median_iqr
-    from .steps import StepSpec, run_steps
+    from .steps import course_step, run_steps
     from .timing import timed_block, torch_threads
 
     for name, value, least in (("steps", steps, 1), ("repeats", repeats, 1), ("warmup", warmup, 0)):
@@ -137,18 +136,9 @@ def measure_noise(
     with torch.random.fork_rng(devices=[]):  # the caller's random stream stays where it was
         torch.manual_seed(WORKLOAD_SEED)
         model = MLP()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     cpu = torch.device("cpu")
     # The course's step with no loss.item(): the workload runs on the CPU only.
-    spec = StepSpec(
-        model=model,
-        inputs=(data.X_train,),
-        targets=data.y_train,
-        loss_fn=F.cross_entropy,
-        optimizer=optimizer,
-        sync_every=None,
-        device=cpu,
-    )
+    spec = course_step(model, data, sync_every=None)
 
     def workload() -> None:
         run_steps(spec, 1, steps)

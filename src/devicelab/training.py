@@ -14,13 +14,12 @@ import functools
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .data import IrisData, load_iris
 from .devices import resolve_device
 from .models import MLP
-from .steps import StepSpec, run_steps
+from .steps import course_step, run_steps
 from .timing import BlockTimes, timed_blocks
 
 __all__ = ["TrainResult", "accuracy", "course_run", "train"]
@@ -136,21 +135,10 @@ def train(
     model.to(device)
     data = data.to(device)
 
-    def course_step(module: nn.Module) -> StepSpec:
-        optimizer = torch.optim.SGD(module.parameters(), lr=lr)
-        return StepSpec(
-            model=module,
-            inputs=(data.X_train,),
-            targets=data.y_train,
-            loss_fn=F.cross_entropy,
-            optimizer=optimizer,
-            sync_every=record_every,
-            device=device,
-        )
-
     if warmup_epochs > 0:
-        run_steps(course_step(copy.deepcopy(model)), 1, warmup_epochs)
-    spec = course_step(model)
+        warm = course_step(copy.deepcopy(model), data, lr=lr, sync_every=record_every)
+        run_steps(warm, 1, warmup_epochs)
+    spec = course_step(model, data, lr=lr, sync_every=record_every)
     losses: list[tuple[int, float]] = []
     last_loss: list[torch.Tensor | None] = [None]
 
