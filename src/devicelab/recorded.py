@@ -1,9 +1,8 @@
 """Named readers for a record's device sections: its copies, its roofline ceilings, its kernels.
 
-The companions of the readers in :mod:`devicelab.results` (which holds the file format and the
-course-step readers), for the sections the overhead pages show. Each takes a validated record
-(:func:`devicelab.results.newest_record`'s) of any version and returns None where that record
-does not carry the section, so a page can say it is not recorded.
+The companions of :mod:`devicelab.results`'s readers. Each takes a validated record of any
+version and returns None where that record does not carry the section, so a page can say it
+is not recorded.
 """
 
 from __future__ import annotations
@@ -23,19 +22,13 @@ def recorded_transfer(
 ) -> tuple[list[dict[str, Any]], int | None, int | None] | None:
     """A record's sweep of host<->device copies, and the PCIe link they crossed.
 
-    Parameters
-    ----------
-    record:
-        A validated results record.
-
     Returns
     -------
     tuple or None
         ``(points, pcie_generation, pcie_width)``. Each point is a dict with ``size_bytes``,
         ``direction`` (``"host->device"``, ``"device->host"``), ``memory`` (``"pageable"``,
-        ``"pinned"``), ``median_s`` and ``bandwidth_gb_s``. The link's generation and width
-        are the largest the record's first GPU reported, None when not reported. None when
-        the record has no transfer sweep.
+        ``"pinned"``), ``median_s`` and ``bandwidth_gb_s``. The link is the largest the
+        record's first GPU reported (None when not reported).
     """
     points = record["measurements"].get("transfer", {}).get("points")
     if not points:
@@ -48,19 +41,7 @@ def recorded_ceilings(record: dict[str, Any]) -> dict[str, Any] | None:
     """The roofline ceilings a record measured on its own device, as recorded.
 
     A plain mapping, since :class:`devicelab.roofline.Ceilings` lives in a higher layer:
-    ``Ceilings.from_dict(recorded_ceilings(record))`` rebuilds them.
-
-    Parameters
-    ----------
-    record:
-        A validated results record.
-
-    Returns
-    -------
-    dict or None
-        :meth:`devicelab.roofline.Ceilings.to_dict`'s fields (``peak_flops_per_s``,
-        ``peak_bytes_per_s``, ``tf32``, ...). None when the record has no ceilings for its
-        device (version 1 records predate them).
+    ``Ceilings.from_dict(recorded_ceilings(record))`` rebuilds them. None before version 2.
     """
     found = record["measurements"].get("roofline", {}).get("ceilings", {})
     return found.get(record["device"])
@@ -69,18 +50,7 @@ def recorded_ceilings(record: dict[str, Any]) -> dict[str, Any] | None:
 def recorded_launches_per_step(record: dict[str, Any], deep: bool = False) -> int | None:
     """The kernels one training step launched on a record's device, counted by the profiler.
 
-    Parameters
-    ----------
-    record:
-        A validated results record.
-    deep:
-        False: the course's 4-h-3 model (``measurements.launch``). True: the 4-h-h-3 model
-        with a hidden-to-hidden layer (``measurements.roofline``, version 2 and later).
-
-    Returns
-    -------
-    int or None
-        Kernel launches per step; None when the record did not count them.
+    ``deep`` selects the 4-h-h-3 model (version 2 and later) instead of the course's 4-h-3.
     """
     measured = record["measurements"]
     if deep:
@@ -89,18 +59,7 @@ def recorded_launches_per_step(record: dict[str, Any], deep: bool = False) -> in
 
 
 def recorded_mixed_device_error(record: dict[str, Any]) -> str | None:
-    """The error a record's GPU raised for a model on the GPU fed a batch on the CPU.
-
-    Parameters
-    ----------
-    record:
-        A validated results record.
-
-    Returns
-    -------
-    str or None
-        ``"RuntimeError: Expected all tensors to be on the same device, ..."`` verbatim, as the
-        recorded torch raised it; None when the record predates the capture or had no GPU.
-    """
+    """The error, verbatim, that a record's GPU raised for a model on the GPU fed a batch on
+    the CPU (None when the record predates the capture or had no GPU)."""
     section = record.get("measurements", {}).get("mixed_device") or {}
     return section.get("error")

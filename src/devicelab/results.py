@@ -1,14 +1,10 @@
 """Recorded results: the JSON files that carry GPU figures to a site built without a GPU.
 
-A results file is what ``python -m devicelab bench --out FILE`` wrote on one machine. Its
-format is a versioned JSON Schema in this package (``schema/results-v3.schema.json``;
-``results-v2`` for files written before the calibration, the first step and the communication
-sections, ``results-v1`` before the step breakdown and the roofline): the
-measurements, plus the provenance that makes them trustworthy (hardware report, software
-versions, UTC date, the command). Every version this devicelab knows is still read; a page
-that needs a field only a newer version has must say that it is not recorded yet. :func:`load_results` refuses anything else with a message
-that says what is wrong; :func:`save_results` validates first and writes atomically, so a
-failed write never leaves half a file behind.
+A results file is what ``python -m devicelab bench --out FILE`` wrote on one machine: the
+measurements and their provenance, in a versioned JSON Schema (``schema/results-v3.schema.json``;
+v2 predates the calibration, the first step and the communication sections, v1 the step
+breakdown and the roofline). Every known version is still read; a page that needs a field only
+a newer version has must say that it is not recorded yet.
 """
 
 from __future__ import annotations
@@ -169,8 +165,6 @@ def find_results(
 
     Parameters
     ----------
-    folder:
-        Typically the repository's ``results/``.
     backend:
         Keep only records measured on a device of this kind: ``"cuda"``, ``"mps"``, ``"cpu"``.
 
@@ -187,13 +181,9 @@ def find_results(
 
 
 def recorded_results_dir() -> Path:
-    """Where the project's recorded results live.
-
-    In a checkout of the repository (including an editable install) that is its ``results/``
-    folder; a wheel carries the same files inside the package, as ``devicelab/recorded``.
-    ``DEVICELAB_RESULTS_DIR``, when set, names another folder (the tests replay doctored
-    records through the pages that way, without touching ``results/``).
-    """
+    """Where the project's recorded results live: ``DEVICELAB_RESULTS_DIR`` when set (the tests
+    replay doctored records that way), else the wheel's ``devicelab/recorded``, else the
+    checkout's ``results/``."""
     if os.environ.get("DEVICELAB_RESULTS_DIR"):
         return Path(os.environ["DEVICELAB_RESULTS_DIR"])
     bundled = Path(str(resources.files("devicelab"))) / "recorded"
@@ -231,36 +221,18 @@ def provenance(record: dict[str, Any]) -> str:
     )
 
 
-def _record_frequency(record: dict[str, Any]) -> dict[str, Any]:
-    measured = record["measurements"].get("record_frequency")
-    if measured is None:
-        raise ResultsError(
-            "this record has no record_frequency measurement; run "
-            "`python -m devicelab bench` with that section"
-        )
-    return measured
-
-
 def record_frequency_epoch_times(record: dict[str, Any]) -> dict[int | None, float]:
-    """Median seconds per epoch at each ``loss.item()`` frequency of a record, whatever its
-    version: ``record_every`` (None: the loss read once, at the end) to seconds.
-
-    Version 1 timed each frequency as a separate full run; version 2 times them in paired
-    rounds (``measurements.record_frequency.sweep``), whose median is used here.
+    """Median seconds per epoch at each ``loss.item()`` frequency of a record, any version:
+    ``record_every`` (None: the loss read once, at the end) to seconds
+    (:func:`recorded_sync_sweep`'s points).
 
     Raises
     ------
     ResultsError
         The record has no record-frequency measurement.
     """
-    measured = _record_frequency(record)
-    if "sweep" in measured:
-        return {
-            v["record_every"]: v["epoch_time_s"]["estimate"]
-            for v in measured["sweep"]["variants"]
-            if v["syncs_per_block"] is not None
-        }
-    return {r["record_every"]: r["epoch_time_s"] for r in measured["runs"]}
+    sweep = recorded_sync_sweep(record)
+    return dict(zip(sweep.record_every, sweep.epoch_s, strict=True))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -271,16 +243,11 @@ class RecordedOverheads:
 
     Attributes
     ----------
-    device, device_name:
-        The recorded device (``"cuda:0"``) and its name.
     sync_s:
         One idle ``.item()`` round trip on the device (median).
     launch_s, launches_per_step:
         One tiny operator queued on the device (median), and the kernels (GPU) or operator
-        calls (CPU) of one course step, counted by the profiler.
-    peak_flops_per_s, course_flops:
-        The device's measured peak on a large matrix product, and the FLOPs of one course
-        epoch as the record counted them.
+        calls (CPU) of one course step.
     crossover_width, crossover_batch:
         The hidden width (batch 120) and the batch (width 10) from which the device beat the
         recorded CPU; None when it never did within the sweep, or when not recorded.
@@ -315,12 +282,7 @@ class RecordedOverheads:
 
 
 def recorded_overheads(record: dict[str, Any]) -> RecordedOverheads:
-    """Read the course step's overheads on a record's device out of a record of any version.
-
-    Version 2 and later records carry the peak as a roofline ceiling. A version-1 record
-    stored the course epoch's arithmetic time instead (its FLOP count over the peak it
-    measured on a large matrix product), and the peak is read back from that.
-    """
+    """Read the course step's overheads on a record's device out of a record of any version."""
     measured, device = record["measurements"], record["device"]
     launch = measured.get("launch", {})
     utilization = measured.get("utilization", {})
@@ -329,7 +291,8 @@ def recorded_overheads(record: dict[str, Any]) -> RecordedOverheads:
     flops = next((p["flops"] for p in points if (p["hidden"], p["batch"]) == (10, 120)), None)
     peak = measured.get("roofline", {}).get("ceilings", {}).get(device, {}).get("peak_flops_per_s")
     old = measured.get("breakdown", {})
-    if peak is None and flops and old.get("compute_s"):  # a version-1 record
+    # A version-1 record stored the epoch's arithmetic time (FLOPs over the peak) instead.
+    if peak is None and flops and old.get("compute_s"):
         peak = flops / old["compute_s"]
     return RecordedOverheads(
         device=device,
@@ -349,20 +312,7 @@ def recorded_overheads(record: dict[str, Any]) -> RecordedOverheads:
 class RecordedRun:
     """One recorded run of the course's loop (``loss.item()`` every epoch) on one device.
 
-    Attributes
-    ----------
-    device:
-        Where it ran (``"cuda:0"``, ``"cpu"``).
-    epochs:
-        Epochs it trained (20,000 in the course).
-    wall_s:
-        Seconds for the whole run.
-    epoch_s:
-        Median seconds per epoch over its timed blocks.
-    final_loss:
-        Training loss after the last epoch.
-    test_accuracy:
-        Accuracy on the test split after training.
+    ``wall_s`` is the whole run, ``epoch_s`` the median over its timed blocks.
     """
 
     device: str
@@ -375,18 +325,8 @@ class RecordedRun:
 
 @dataclass(frozen=True)
 class RecordedCourseRuns:
-    """The course's loop as a record ran it: on the recorded device and on that machine's CPU.
-
-    Attributes
-    ----------
-    device_name:
-        The recorded device's name (``"NVIDIA H100 80GB HBM3"``).
-    device:
-        The run on the recorded device.
-    host:
-        The same loop on the recorded machine's own CPU; None when the record has no CPU run
-        (or is itself a CPU record).
-    """
+    """The course's loop as a record ran it: on the recorded device and on that machine's CPU
+    (``host``; None when the record has no CPU run, or is itself a CPU record)."""
 
     device_name: str
     device: RecordedRun
@@ -400,16 +340,6 @@ class RecordedCourseRuns:
 
 def recorded_course_runs(record: dict[str, Any]) -> RecordedCourseRuns:
     """The course's 20,000-epoch runs in a record of any version: its device's and its host's.
-
-    Parameters
-    ----------
-    record:
-        A validated results record, e.g. :func:`newest_record`'s.
-
-    Returns
-    -------
-    RecordedCourseRuns
-        The run on the record's device, and on its host CPU when the record has one.
 
     Raises
     ------
@@ -439,18 +369,13 @@ def recorded_course_runs(record: dict[str, Any]) -> RecordedCourseRuns:
 
 @dataclass(frozen=True, kw_only=True)
 class RecordedSyncSweep:
-    """The ``loss.item()`` homework as a record measured it, one point per frequency.
-
-    The points are ordered from the most syncs per epoch to the fewest.
+    """The ``loss.item()`` homework as a record measured it, one point per frequency, from the
+    most syncs per epoch to the fewest.
 
     Attributes
     ----------
-    device_name:
-        The recorded device's name.
     record_every:
         Each point's frequency (None: the loss read once, after the run).
-    syncs_per_1000:
-        ``loss.item()`` calls per 1,000 epochs at each point.
     epoch_s, low_s, high_s:
         Median seconds per epoch at each point, and the ends of its error bar.
     paired:
@@ -475,25 +400,17 @@ class RecordedSyncSweep:
 def recorded_sync_sweep(record: dict[str, Any]) -> RecordedSyncSweep:
     """Read the ``loss.item()`` frequency points of a record of any version.
 
-    Version 1 timed each frequency as a separate full run (median and IQR of its blocks);
-    later versions time them in paired rounds, with intervals and a slope.
-
-    Parameters
-    ----------
-    record:
-        A validated results record.
-
-    Returns
-    -------
-    RecordedSyncSweep
-        The points, from the most syncs per epoch to the fewest.
-
     Raises
     ------
     ResultsError
         The record has no record-frequency measurement.
     """
-    measured = _record_frequency(record)
+    measured = record["measurements"].get("record_frequency")
+    if measured is None:
+        raise ResultsError(
+            "this record has no record_frequency measurement; run "
+            "`python -m devicelab bench` with that section"
+        )
     rows: list[tuple[int | None, int, float, float, float]] = []
     if "sweep" in measured:
         sweep = measured["sweep"]
@@ -529,9 +446,6 @@ def recorded_sync_sweep(record: dict[str, Any]) -> RecordedSyncSweep:
 def recorded_remedy_epoch_times(record: dict[str, Any]) -> dict[str, float]:
     """Median seconds per epoch per model of each remedy in a record, by the remedy's name.
 
-    Version 1 ran each remedy as a separate full run; later versions time them in paired
-    rounds (the median of the interval is used).
-
     Raises
     ------
     ResultsError
@@ -558,8 +472,6 @@ def recorded_sweep(
 
     Parameters
     ----------
-    record:
-        A validated results record, e.g. :func:`newest_record`'s.
     axis:
         ``"batch"`` (the course's width 10, the batch growing), ``"width"`` (batch 120, the
         hidden width growing) or ``"deep"`` (the hidden-to-hidden model, version 2 and later).
@@ -569,8 +481,7 @@ def recorded_sweep(
     Returns
     -------
     dict
-        Batch size (``"batch"``) or hidden width (``"width"``, ``"deep"``) to seconds per step,
-        smallest first.
+        Batch size or hidden width to seconds per step, smallest first.
 
     Raises
     ------
