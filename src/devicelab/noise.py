@@ -1,15 +1,9 @@
 """A noise meter: how much this machine's speed drifted while it measured.
 
-Every live figure is measured on whatever machine runs it, and shared machines drift: a
-neighbour starts a job, a laptop throttles. The meter times one fixed small workload (a
-fixed number of the course's training steps, fixed seed, one thread) whenever it is asked.
-The same work should always take the same time, so a series of readings that spreads out
-says how far a figure measured between them can be trusted.
-
-The docs build takes a reading when it starts, after every gallery example and when it
-finishes, into a JSON log whose path is in the ``DEVICELAB_NOISE_LOG`` environment variable
-(``docs/_ext/noise_log.py``); pages print :func:`build_drift_sentence`. ``bench`` takes a
-reading at its start and end and stores :func:`drift` of them.
+The meter times one fixed small workload whenever it is asked. The same work should always
+take the same time, so a series of readings that spreads out says how far a figure measured
+between them can be trusted. The docs build logs a reading after every example into the file
+named by ``DEVICELAB_NOISE_LOG`` (``docs/_ext/noise_log.py``).
 """
 
 from __future__ import annotations
@@ -42,26 +36,8 @@ WORKLOAD_SEED = 0
 
 @dataclass(frozen=True, kw_only=True)
 class NoiseReading:
-    """One timing of the meter's fixed workload.
-
-    Attributes
-    ----------
-    label:
-        When it was taken, e.g. ``"build started"`` or ``"after plot_remedies"``.
-    step_s:
-        Median seconds per training step (forward, cross-entropy, backward, SGD update).
-    iqr_s:
-        Interquartile range of seconds per step across the timed samples.
-    samples:
-        Timed calls of the workload the median is over.
-    steps:
-        Training steps per timed call.
-    threads:
-        torch intra-op threads while timing (always one: the meter measures the machine,
-        not its thread pool).
-    taken_at:
-        ISO 8601 time in UTC.
-    """
+    """One timing of the meter's fixed workload: the median ``step_s`` and ``iqr_s`` of
+    ``samples`` timed calls of ``steps`` steps each, ``taken_at`` an ISO 8601 time in UTC."""
 
     label: str
     step_s: float
@@ -96,23 +72,12 @@ class NoiseReading:
 def measure_noise(
     label: str = "", *, steps: int = WORKLOAD_STEPS, repeats: int = 5, warmup: int = 1
 ) -> NoiseReading:
-    """Time the meter's fixed workload once: ``steps`` course training steps on one thread.
+    """Time the meter's fixed workload once: ``steps`` course training steps on one thread,
+    ``warmup`` untimed calls and then ``repeats`` timed ones.
 
     The model starts from the same seed every time, and the caller's random state and thread
     count are left as they were, so a reading taken between two examples changes nothing they
-    compute. One reading is ``warmup + repeats`` calls of the workload: about a tenth of a
-    second on a slow CPU.
-
-    Parameters
-    ----------
-    label:
-        Carried into the reading: when it was taken.
-    steps:
-        Training steps per timed call.
-    repeats:
-        Timed calls; the reading is their median and interquartile range.
-    warmup:
-        Untimed calls first (allocator growth, lazy imports on the first optimizer step).
+    compute.
 
     Raises
     ------
@@ -164,13 +129,8 @@ def measure_noise(
 
 @dataclass(frozen=True)
 class Drift:
-    """How a series of noise readings spread: the machine's drift while they were taken.
-
-    Attributes
-    ----------
-    readings:
-        The readings, in the order they were taken.
-    """
+    """How a series of noise readings, in the order they were taken, spread: the machine's
+    drift while they were taken."""
 
     readings: tuple[NoiseReading, ...]
 
@@ -277,13 +237,9 @@ def append_reading(path: str | os.PathLike[str], reading: NoiseReading) -> None:
 
 
 def build_drift(label: str | None = "page") -> Drift:
-    """The drift of this build so far.
-
-    Every reading in the build's noise log, named by the ``DEVICELAB_NOISE_LOG`` environment
-    variable, after adding one taken now, labelled ``label`` (None: add none, and spare the
-    page the reading and torch's import). Run outside the docs build (no log), it takes two
-    readings now and returns those.
-    """
+    """The drift of this build so far: every reading in the build's noise log, after adding one
+    taken now, labelled ``label`` (None: add none, and spare the page torch's import). Outside
+    the docs build (no log), two readings taken now."""
     path = os.environ.get(NOISE_LOG_ENV)
     if not path:
         return drift([measure_noise("now"), measure_noise("now, again")])

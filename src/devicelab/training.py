@@ -1,11 +1,5 @@
-"""The course's training loop, timed honestly.
-
-The loop is the package's one step (:mod:`devicelab.steps`: forward, loss, ``zero_grad``,
-backward, step) with an optional ``loss.item()`` every ``record_every`` epochs. The clock is read only after the
-device has finished its queued work, and the run is cut into equal blocks of epochs, each
-timed on its own, so a result carries a median time per epoch and its spread, not just one
-number.
-"""
+"""The course's training loop, timed in equal blocks of epochs, so a result carries a median
+time per epoch and its spread, not just one number."""
 
 from __future__ import annotations
 
@@ -31,18 +25,10 @@ class TrainResult(BlockTimes):
 
     Attributes
     ----------
-    device:
-        The device the run used, e.g. ``"cpu"`` or ``"cuda:0"``.
-    epochs, lr, record_every:
-        The run's settings (``record_every=None``: the loss was read once, at the end).
     losses:
         The recorded ``(epoch, loss)`` pairs. Each one cost a ``loss.item()``.
-    wall_time_s:
-        Seconds for all epochs, device synchronised before each clock reading.
     block_epoch_times_s:
         Seconds per epoch in each timed block of consecutive epochs.
-    final_loss, train_accuracy, test_accuracy:
-        Loss of the last epoch and accuracies of the trained model.
     """
 
     device: str
@@ -97,23 +83,12 @@ def train(
     warmup_epochs: int = 50,
     timing_blocks: int = 20,
 ) -> TrainResult:
-    """Train ``model`` full-batch on ``data`` with SGD and cross-entropy, and time it.
-
-    Each epoch is one :func:`devicelab.steps.train_step`, and the loop is
-    :func:`devicelab.steps.run_steps`, timed in blocks by :func:`devicelab.timing.timed_blocks`.
+    """Train ``model`` (in place, on ``device``) full-batch on ``data`` with the course's step
+    (:func:`devicelab.steps.course_step`), and time it in blocks
+    (:func:`devicelab.timing.timed_blocks`).
 
     Parameters
     ----------
-    model:
-        Moved to ``device`` in place and trained in place.
-    data:
-        Moved to ``device`` (a copy) before the clock starts.
-    epochs:
-        Full-batch steps, a positive integer (the course uses 20,000).
-    lr:
-        SGD learning rate (the course uses 0.01).
-    device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
     record_every:
         Call ``loss.item()`` every this many epochs (1: every epoch, as the course does), or
         None to read the loss once, after the last epoch.
@@ -121,8 +96,7 @@ def train(
         Epochs run on a throw-away copy of the model and optimizer before timing, so CUDA
         context creation, cuBLAS handles and allocator growth stay out of the figures.
     timing_blocks:
-        The run is timed in this many equal blocks of epochs; the median and spread of
-        seconds per epoch come from them.
+        The run is timed in this many equal blocks of epochs.
 
     Raises
     ------
@@ -172,9 +146,8 @@ def course_run(
 ) -> TrainResult:
     """The course's experiment: a fresh seeded 4-10-3 MLP trained on Iris with :func:`train`.
 
-    Measured once per process for each set of arguments and then shared: when the docs build
-    runs several examples in one process, pages that need the same figure reuse one run
-    instead of training again. ``course_run.cache_clear()`` forgets the runs.
+    Measured once per process for each set of arguments, so pages built in one process share a
+    run; ``course_run.cache_clear()`` forgets the runs.
     """
     return _cached_course_run(str(resolve_device(device)), record_every, epochs, seed)
 
