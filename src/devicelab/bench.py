@@ -1,13 +1,8 @@
-"""``python -m devicelab bench``: every measurement of the site, on the reader's own machine.
+"""``python -m devicelab bench``: every measurement of the site, on the reader's own machine,
+as a record in the recorded-results format (:mod:`devicelab.results`).
 
-:func:`run_bench` runs the course's training, the ``loss.item()`` frequency sweep, transfer,
-sync and launch costs, the utilisation sweeps (three of them, each point with counted FLOPs
-and bytes), the roofline's ceilings, the remedies and the step breakdown
-(:func:`devicelab.explain.explain_course_step`) on one device, and returns a record in the
-recorded-results format (:mod:`devicelab.results`). When the device is a GPU, the CPU side of
-the comparisons is measured in the same run, so a crossover compares two devices of the same
-machine. A noise reading (:mod:`devicelab.noise`) at the start and the end says how much the
-machine drifted meanwhile.
+When the device is a GPU, the CPU side of the comparisons is measured in the same run, so a
+crossover compares two devices of the same machine.
 """
 
 from __future__ import annotations
@@ -111,22 +106,19 @@ def _train_dict(result: TrainResult) -> dict[str, Any]:
 
 
 def _sweep(device, plan: BenchPlan) -> dict[str, list[dict[str, Any]]]:
-    width = utilization_sweep(
-        device, hiddens=plan.hiddens, batches=(120,), min_run_time=plan.min_run_time
-    )
-    batch = utilization_sweep(
-        device, hiddens=(10,), batches=plan.batches, min_run_time=plan.min_run_time
-    )
-    deep = utilization_sweep(
-        device,
-        hiddens=plan.deep_hiddens,
-        batches=(plan.deep_batch,),
-        min_run_time=plan.min_run_time,
-        deep=True,
-    )
+    axes = {  # axis: (hidden widths, batches, hidden-to-hidden layer)
+        "width": (plan.hiddens, (120,), False),
+        "batch": ((10,), plan.batches, False),
+        "deep": (plan.deep_hiddens, (plan.deep_batch,), True),
+    }
     return {
-        axis: [p.to_dict() for p in points]
-        for axis, points in (("width", width), ("batch", batch), ("deep", deep))
+        axis: [
+            p.to_dict()
+            for p in utilization_sweep(
+                device, hiddens=h, batches=b, min_run_time=plan.min_run_time, deep=deep
+            )
+        ]
+        for axis, (h, b, deep) in axes.items()
     }
 
 
@@ -334,16 +326,10 @@ def run_bench(
 
     Parameters
     ----------
-    device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
     quick:
         Use :meth:`BenchPlan.quick` instead of :meth:`BenchPlan.full`.
-    sections:
-        A subset of :data:`SECTIONS`.
     command:
         The command line to record; defaults to this process's.
-    progress:
-        Called with a short message before each step.
 
     Raises
     ------
@@ -398,12 +384,8 @@ def run_bench(
 class BenchError(RuntimeError):
     """A bench section failed (it raised, or its measurement broke the schema).
 
-    Attributes
-    ----------
-    record:
-        What was measured before it: a valid results record with a ``"partial"`` field that
-        names the section, its error, and the sections not measured. ``python -m devicelab
-        bench --out FILE`` writes it, then exits non-zero.
+    Its ``record`` is what was measured before it: a valid results record whose ``"partial"``
+    field names the section, its error, and the sections not measured.
     """
 
     def __init__(self, message: str, record: dict[str, Any]) -> None:

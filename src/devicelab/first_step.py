@@ -1,21 +1,10 @@
 """Why the first epoch is slow: the first training step against warm ones, in a fresh process.
 
-Everything torch does lazily happens in the first step of a new process: the first call of each
-operator, and on a GPU the driver's context, the cuBLAS handle and each kernel's module. A
-figure that includes it measures setting up, not training. Two fresh Python processes measure
-it, so that nothing this process already ran warms anything up:
-
-- **the course's order** (:func:`measure_first_step`'s ``step_times_s``): the model and the data
-  moved to the device, then the course's steps one by one, each a
-  :func:`devicelab.timing.timed_block`, with the phases of each step
-  (:class:`devicelab.steps.Laps`). The first step against the median of the warm ones is the
-  headline;
-- **one first call at a time** (``calls``): the first tensor on the device, a large allocation,
-  a matrix product of the course's shape, a small convolution, one course step, and the first
-  call of a ``torch.compile``'d epoch, each timed on its first call and then warm. Each one
-  pays only for what the calls before it have not set up already.
-
-``python -m devicelab.first_step`` is what those processes run; it prints one JSON line.
+Everything torch does lazily happens in the first step of a new process. Two fresh Python
+processes (``python -m devicelab.first_step``, which prints one JSON line) measure it, so that
+nothing this process already ran warms anything up: the course's steps in the course's order,
+and the first calls one at a time (:data:`WHAT`), each paying only for what the calls before
+it have not set up already.
 """
 
 from __future__ import annotations
@@ -27,7 +16,7 @@ import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -90,19 +79,8 @@ WHAT: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class FirstCall:
-    """One operation's first call in a fresh process, against the same call warm.
-
-    Attributes
-    ----------
-    name:
-        A key of :data:`WHAT`.
-    what:
-        What its first call sets up on this device.
-    first_s:
-        Seconds of the first call.
-    warm_s:
-        Median seconds of the calls after it.
-    """
+    """One operation's first call in a fresh process (``name``, a key of :data:`WHAT`), against
+    the median of the same call warm."""
 
     name: str
     what: str
@@ -125,25 +103,14 @@ class FirstStep:
 
     Attributes
     ----------
-    device:
-        Where it ran.
-    torch:
-        torch's version.
-    threads:
-        torch's intra-op threads in the fresh processes.
     to_device_s:
-        Seconds to move the model and the data to the device, the first thing the course does
-        there (on a GPU, the context is created then).
-    step_times_s:
-        Seconds of every step, the first included, in the order they ran.
-    first_phases_s:
-        Seconds of each phase of the first step (:data:`devicelab.steps.PHASES`).
-    warm_phases_s:
-        Median seconds of each phase over the warm steps.
+        Seconds to move the model and the data to the device (on a GPU, the context is
+        created then).
+    first_phases_s, warm_phases_s:
+        Seconds of each phase (:data:`devicelab.steps.PHASES`) of the first step, and their
+        medians over the warm steps.
     warmup_steps:
         Steps left out of the warm median (the first one included).
-    calls:
-        The first calls one at a time, in the order they ran.
     skipped:
         First calls not measured here, with the reason (a missing compiler, Triton, ...).
     """
@@ -212,18 +179,8 @@ class FirstStep:
     def from_dict(cls, data: dict[str, Any]) -> FirstStep:
         """The inverse of :meth:`to_dict` (a recorded result, or a fresh process's answer)."""
         calls = [FirstCall(c["name"], c["what"], c["first_s"], c["warm_s"]) for c in data["calls"]]
-        return cls(
-            device=data["device"],
-            torch=data["torch"],
-            threads=data["threads"],
-            to_device_s=data["to_device_s"],
-            step_times_s=list(data["step_times_s"]),
-            first_phases_s=dict(data["first_phases_s"]),
-            warm_phases_s=dict(data["warm_phases_s"]),
-            warmup_steps=data["warmup_steps"],
-            calls=calls,
-            skipped=dict(data["skipped"]),
-        )
+        names = {f.name for f in fields(cls)} - {"calls"}
+        return cls(**{name: data[name] for name in names}, calls=calls)
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> FirstStep | None:
@@ -367,8 +324,7 @@ def _first_calls(device: torch.device, repeats: int, compile_: bool | str) -> di
 
 @dataclass(frozen=True)
 class _Plan:
-    """What a measuring process is asked for: run :meth:`here`, or :meth:`in_a_fresh_process`
-    (which passes the same plan on that process's command line, for :func:`main`)."""
+    """What a measuring process is asked for, run :meth:`here` or :meth:`in_a_fresh_process`."""
 
     device: torch.device
     steps: int
@@ -422,24 +378,19 @@ def measure_first_step(
 
     Parameters
     ----------
-    device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
     steps:
         Course steps to run and time one by one (the first included).
-    warmup_steps:
-        Steps left out of the warm median.
     repeats:
         Warm calls timed after each first call.
     compile:
-        Measure the first call of a ``torch.compile``'d epoch (skipped, with the reason, where
-        :func:`devicelab.doctor.compile_unavailable` says it cannot run); a string skips it
-        with that string as the reason.
+        Measure the first call of a ``torch.compile``'d epoch (where
+        :func:`devicelab.doctor.compile_unavailable` allows); a string skips it with that
+        string as the reason.
     threads:
-        torch's intra-op threads in the measuring processes (None: torch's default there). One
-        thread keeps a busy machine's other work from making the warm steps wait.
+        torch's intra-op threads in the measuring processes (None: torch's default there).
     fresh:
-        Measure in new Python processes (the default: nothing is warm there). False measures
-        in this process, where earlier work may have set things up already: for tests.
+        Measure in new Python processes. False measures in this process, where earlier work
+        may have set things up already: for tests.
 
     Raises
     ------
@@ -475,12 +426,9 @@ def measure_first_step(
 
 
 def first_batch_s(num_workers: int, start_method: str | None = None, *, repeats: int = 3) -> float:
-    """Median seconds from a new pass over a DataLoader of Iris to its first batch.
-
-    With ``num_workers > 0`` each pass starts its worker processes (``persistent_workers`` is
-    off, PyTorch's default), so this is the start-up an epoch pays before its first batch.
-    ``start_method`` is ``"spawn"`` (the only one on Windows, the default on macOS), ``"fork"``
-    (Linux's default) or None (the platform's default).
+    """Median seconds from a new pass over a DataLoader of Iris to its first batch: with
+    ``num_workers > 0``, the start-up of its worker processes, by ``start_method`` (``"spawn"``,
+    ``"fork"`` or None: the platform's default).
 
     Raises
     ------
