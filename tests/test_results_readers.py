@@ -9,7 +9,6 @@ import pytest
 from devicelab.overheads import recorded_utilization_sweep, sweep_step_operators
 from devicelab.recorded import (
     recorded_ceilings,
-    recorded_launches_per_step,
     recorded_transfer,
 )
 from devicelab.results import (
@@ -148,16 +147,6 @@ def test_ceilings_are_the_record_devices_and_rebuild(h100):
         "ceilings": {record["device"]: mine.to_dict(), "cpu": host.to_dict()}
     }
     assert Ceilings.from_dict(recorded_ceilings(record)) == mine
-
-
-def test_launches_per_step_of_both_models(h100):
-    assert recorded_launches_per_step(h100) == h100["measurements"]["launch"]["launches_per_step"]
-    assert recorded_launches_per_step(h100, deep=True) is None  # not in a version 1 record
-    record = copy.deepcopy(h100)
-    record["measurements"]["roofline"] = {"launches_per_step_deep": 31}
-    del record["measurements"]["launch"]
-    assert recorded_launches_per_step(record, deep=True) == 31
-    assert recorded_launches_per_step(record) is None
 
 
 def test_recorded_utilization_sweep_counts_like_a_live_sweep(h100):

@@ -39,20 +39,13 @@ class IrisData:
 def load_iris(
     device: torch.device | str = "cpu", *, test_size: float = 0.2, random_state: int = 42
 ) -> IrisData:
-    """Load Iris the way the course does.
+    """Load Iris the way the course does: split, then min-max scaled by the training split
+    only, so no test statistics leak into training.
 
-    The 150 samples are split into train and test (80/20, ``random_state=42``). A
-    :class:`~sklearn.preprocessing.MinMaxScaler` is fitted on the training split only, then
-    applied to both splits, so no test statistics leak into training.
-
-    Parameters
-    ----------
-    device:
-        Where the returned tensors live.
-    test_size:
-        Fraction of samples held out, strictly between 0 and 1.
-    random_state:
-        Seed of the split.
+    Raises
+    ------
+    ValueError
+        ``test_size`` is not strictly between 0 and 1.
     """
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be strictly between 0 and 1, got {test_size}")

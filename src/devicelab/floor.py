@@ -1,11 +1,4 @@
-"""The arithmetic floor: the course's epoch with no framework at all.
-
-One epoch of the course (forward through the 4-10-3 MLP, cross-entropy, backward, SGD
-update) is about 50 thousand floating-point operations. Written as plain scalar loops and
-compiled to machine code with numba, that arithmetic is all the CPU does: no Python per
-operator, no dispatcher, no autograd graph, no allocator. The time per epoch of that loop is
-the floor that every remedy on the remedies page approaches, and the gap between it and the
-course's loop is framework overhead.
+"""The arithmetic floor: the course's epoch with no framework at all, compiled with numba.
 
 The loop is deliberately scalar and unvectorised, the way a reader would write it by hand, so
 it is a floor for *overhead*, not a claim about the CPU's peak FLOP/s (the roofline page
@@ -116,10 +109,9 @@ def floor_train(
     """Train the course's model with the numba loop; return ``(final_loss, seconds)``.
 
     It starts from the same initial weights as every remedy
-    (:func:`~devicelab.models.initial_weights`), and its final loss is computed the way theirs is
-    (cross-entropy of the final weights on the training split), so the two must agree within float32
-    rounding: the proof that the floor does the same maths. Compilation happens before the clock
-    starts.
+    (:func:`~devicelab.models.initial_weights`), and its final loss is computed the way theirs
+    is, so the two must agree within float32 rounding: the proof that the floor does the same
+    maths. Compilation happens before the clock starts.
 
     Raises
     ------

@@ -19,19 +19,9 @@ def _check_widths(**widths: int) -> None:
 
 
 class MLP(nn.Module):
-    """``Linear(in, hidden) -> ReLU -> Linear(hidden, out)``.
-
-    The defaults are the course's 4-10-3 network for Iris. No softmax at the end:
-    :func:`torch.nn.functional.cross_entropy` applies log-softmax itself.
-
-    Parameters
-    ----------
-    hidden:
-        Width of the hidden layer (10 in the course). Widening it is how the overheads lab
-        gives the GPU more work.
-    in_features, out_features:
-        Input and output sizes (4 measurements, 3 species for Iris).
-    """
+    """``Linear(in, hidden) -> ReLU -> Linear(hidden, out)``, by default the course's 4-10-3
+    network for Iris. No softmax at the end: :func:`torch.nn.functional.cross_entropy` applies
+    log-softmax itself."""
 
     def __init__(self, hidden: int = 10, *, in_features: int = 4, out_features: int = 3) -> None:
         super().__init__()
@@ -48,18 +38,8 @@ class MLP(nn.Module):
 class DeepMLP(nn.Module):
     """``Linear(in, hidden) -> ReLU -> Linear(hidden, hidden) -> ReLU -> Linear(hidden, out)``.
 
-    :class:`MLP` has a 4-wide input and a 3-wide output, so each hidden activation costs 7
-    multiply-adds (4 in, 3 out) and must still be stored and read back for the backward: a
-    few FLOPs per byte, however wide or long the batch. The hidden-to-hidden layer here is a
-    ``batch x hidden`` by ``hidden x hidden`` matrix product: ``hidden`` multiply-adds per
-    activation, enough to make the step compute-bound.
-
-    Parameters
-    ----------
-    hidden:
-        Width of both hidden layers.
-    in_features, out_features:
-        Input and output sizes (4 and 3, as for Iris).
+    The hidden-to-hidden layer gives ``hidden`` multiply-adds per activation, where
+    :class:`MLP` has 7: enough to make the step compute-bound.
     """
 
     def __init__(self, hidden: int = 10, *, in_features: int = 4, out_features: int = 3) -> None:

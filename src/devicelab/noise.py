@@ -23,7 +23,6 @@ __all__ = [
     "NoiseReading",
     "append_reading",
     "build_drift",
-    "build_drift_sentence",
     "drift",
     "measure_noise",
     "read_log",
@@ -85,7 +84,7 @@ def measure_noise(
         ``steps`` or ``repeats`` is not a positive integer, or ``warmup`` is negative.
     """
     # torch is imported here, not at the top: a page that only reads the build's log
-    # (build_drift_sentence(None)) must not pay for importing it.
+    # (build_drift(None)) must not pay for importing it.
     import torch
 
     from .data import load_iris
@@ -246,13 +245,3 @@ def build_drift(label: str | None = "page") -> Drift:
     if label is not None:
         append_reading(path, measure_noise(label))
     return drift(read_log(path))
-
-
-def build_drift_sentence(label: str | None = "page") -> str:
-    """:func:`build_drift` as one English sentence for a page or a log."""
-    if not os.environ.get(NOISE_LOG_ENV):
-        return build_drift(label).sentence("between two readings taken just now") + (
-            " (This was not run by the docs build, so the build's own readings are not "
-            "available here.)"
-        )
-    return build_drift(label).sentence("during this build, up to this page")

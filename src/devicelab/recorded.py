@@ -1,4 +1,4 @@
-"""Named readers for a record's device sections: its copies, its roofline ceilings, its kernels.
+"""Named readers for a record's device sections: its copies, its roofline ceilings, its errors.
 
 The companions of :mod:`devicelab.results`'s readers. Each takes a validated record of any
 version and returns None where that record does not carry the section, so a page can say it
@@ -11,7 +11,6 @@ from typing import Any
 
 __all__ = [
     "recorded_ceilings",
-    "recorded_launches_per_step",
     "recorded_mixed_device_error",
     "recorded_transfer",
 ]
@@ -45,17 +44,6 @@ def recorded_ceilings(record: dict[str, Any]) -> dict[str, Any] | None:
     """
     found = record["measurements"].get("roofline", {}).get("ceilings", {})
     return found.get(record["device"])
-
-
-def recorded_launches_per_step(record: dict[str, Any], deep: bool = False) -> int | None:
-    """The kernels one training step launched on a record's device, counted by the profiler.
-
-    ``deep`` selects the 4-h-h-3 model (version 2 and later) instead of the course's 4-h-3.
-    """
-    measured = record["measurements"]
-    if deep:
-        return measured.get("roofline", {}).get("launches_per_step_deep")
-    return measured.get("launch", {}).get("launches_per_step")
 
 
 def recorded_mixed_device_error(record: dict[str, Any]) -> str | None:

@@ -110,10 +110,6 @@ class Spread:
             raise ValueError(f"a spread's width must be zero or more, got {width}")
         return cls(centre, centre - width / 2, centre + width / 2, kind)
 
-    def overlaps(self, other: Spread) -> bool:
-        """Whether the two ranges share a value (bounds included)."""
-        return self.low <= other.high and other.low <= self.high
-
     def to_dict(self) -> dict[str, float | str]:
         """A JSON-ready dict of every field."""
         return asdict(self)

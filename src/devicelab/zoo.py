@@ -1,22 +1,8 @@
 """Models of different shapes to ask "CPU or GPU?" about, each a factory with no arguments.
 
-Every factory here is usable from the command line, e.g. ``python -m devicelab advise
-devicelab.zoo:lenet5 --input-shape 64,1,28,28``, and each has an :data:`EXAMPLE_SHAPES`
-entry: the input shape and class count the gallery's "Your own model" page uses.
-
-- :func:`iris_mlp`: the course's 4-10-3 MLP (:class:`~devicelab.models.MLP`).
-- :func:`lenet5`: a LeNet-5-sized CNN for 28x28 one-channel images.
-- :func:`transformer_layer`: one Transformer encoder layer (d_model 256) and a classifier
-  head on the mean over the sequence.
-- :func:`wide_mlp`: an MLP with 4,096-wide hidden-to-hidden layers, whose matrix products
-  carry enough arithmetic per byte to be compute-bound on a GPU.
-- :func:`gru_classifier`: a one-layer GRU over a sequence and a linear head: many small
-  operators per step (a recurrent model).
-- :func:`small_cnn`: two 3x3 convolutions with pooling on 32x32 colour images (a
-  convolutional model of another shape than LeNet-5).
-
-:data:`EXAMPLE_SHAPES` lists the four the "Your own model" page advises on;
-:data:`VALIDATION_SHAPES` adds the two more that its cost-model check predicts.
+Every factory is usable from the command line, e.g. ``python -m devicelab advise
+devicelab.zoo:lenet5 --input-shape 64,1,28,28``; :data:`EXAMPLE_SHAPES` and
+:data:`VALIDATION_SHAPES` give the shapes the "Your own model" page uses.
 """
 
 from __future__ import annotations
@@ -56,12 +42,8 @@ def iris_mlp() -> nn.Module:
 
 
 class LeNet5(nn.Module):
-    """LeNet-5's shape for 28x28 images: two 5x5 convolutions with pooling, three linears.
-
-    ``conv(1->6, 5x5, pad 2) -> ReLU -> maxpool 2 -> conv(6->16, 5x5) -> ReLU -> maxpool 2 ->
-    linear(400->120) -> ReLU -> linear(120->84) -> ReLU -> linear(84->classes)``, about 62
-    thousand parameters.
-    """
+    """LeNet-5's shape for 28x28 images: two 5x5 convolutions with pooling, three linears
+    (about 62 thousand parameters)."""
 
     def __init__(self, classes: int = 10) -> None:
         super().__init__()
@@ -93,10 +75,8 @@ def lenet5() -> nn.Module:
 
 
 class TransformerClassifier(nn.Module):
-    """One :class:`torch.nn.TransformerEncoderLayer` and a linear head on the sequence's mean.
-
-    Inputs are already embedded: ``(batch, sequence, d_model)``.
-    """
+    """One :class:`torch.nn.TransformerEncoderLayer` and a linear head on the sequence's mean,
+    for inputs already embedded: ``(batch, sequence, d_model)``."""
 
     def __init__(self, d_model: int = 256, heads: int = 4, classes: int = 10) -> None:
         super().__init__()
