@@ -101,18 +101,10 @@ class FirstCall:
 class FirstStep:
     """The course's first steps in a fresh process, and the first calls one at a time.
 
-    Attributes
-    ----------
-    to_device_s:
-        Seconds to move the model and the data to the device (on a GPU, the context is
-        created then).
-    first_phases_s, warm_phases_s:
-        Seconds of each phase (:data:`devicelab.steps.PHASES`) of the first step, and their
-        medians over the warm steps.
-    warmup_steps:
-        Steps left out of the warm median (the first one included).
-    skipped:
-        First calls not measured here, with the reason (a missing compiler, Triton, ...).
+    ``to_device_s`` is the move of the model and the data to the device (on a GPU, the
+    context is created then); ``first_phases_s`` and ``warm_phases_s`` are the seconds of each
+    phase (:data:`devicelab.steps.PHASES`) of the first step and their warm medians;
+    ``skipped`` names the first calls not measured, with the reason.
     """
 
     device: str

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from .results import write_atomically
 
 __all__ = [
     "NOISE_LOG_ENV",
@@ -225,14 +226,10 @@ def read_log(path: str | os.PathLike[str]) -> list[NoiseReading]:
 
 def append_reading(path: str | os.PathLike[str], reading: NoiseReading) -> None:
     """Add ``reading`` to the noise log at ``path`` (created if missing), atomically."""
-    path = Path(path)
     readings = [*read_log(path), reading]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"readings": [r.to_dict() for r in readings]}, indent=1)
-    # write then rename: a reader (a notebook kernel) never sees half a file
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
+    write_atomically(
+        Path(path), json.dumps({"readings": [r.to_dict() for r in readings]}, indent=1)
+    )
 
 
 def build_drift(label: str | None = "page") -> Drift:

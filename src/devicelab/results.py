@@ -43,6 +43,7 @@ __all__ = [
     "results_schema",
     "save_results",
     "validate_results",
+    "write_atomically",
 ]
 
 #: The version of the results files this package writes.
@@ -145,17 +146,22 @@ def save_results(record: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     """
     validate_results(record, source="record to save")
     path = Path(path)
+    write_atomically(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: a reader never sees
+    half a file, and a failed write leaves none behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(record, handle, indent=2, sort_keys=False)
-            handle.write("\n")
+            handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
 
 
 def find_results(
@@ -379,12 +385,10 @@ class RecordedSyncSweep:
     epoch_s, low_s, high_s:
         Median seconds per epoch at each point, and the ends of its error bar.
     paired:
-        True when the points were timed in paired rounds, and ``low_s``/``high_s`` are a
-        bootstrap interval; False when each frequency was a separate full run, timed one after
-        the other in the order of the points, and the bar is the spread (IQR) of its blocks.
+        True when the points were timed in paired rounds (the bars are bootstrap intervals);
+        False when each frequency was a separate full run (the bars are the IQR of its blocks).
     cost_per_sync_s:
-        The cost of one sync in the loop as ``(estimate, low, high)`` seconds, a slope fitted
-        round by round; None for separate runs, which give no such interval.
+        The cost of one sync as ``(estimate, low, high)`` seconds; None for separate runs.
     """
 
     device_name: str
@@ -468,7 +472,8 @@ def recorded_remedy_epoch_times(record: dict[str, Any]) -> dict[str, float]:
 def recorded_sweep(
     record: dict[str, Any], axis: str = "batch", device: str | None = None
 ) -> dict[int, float]:
-    """One utilisation sweep of a record: each size to the median seconds of one training step.
+    """One utilisation sweep of a record: each size (batch or hidden width), smallest first, to
+    the median seconds of one training step.
 
     Parameters
     ----------
@@ -477,11 +482,6 @@ def recorded_sweep(
         hidden width growing) or ``"deep"`` (the hidden-to-hidden model, version 2 and later).
     device:
         The device swept: the record's own (None) or ``"cpu"``, its host.
-
-    Returns
-    -------
-    dict
-        Batch size or hidden width to seconds per step, smallest first.
 
     Raises
     ------

@@ -203,15 +203,9 @@ class Comparison:
     ----------
     samples:
         Seconds per measured unit of each variant, one value per round, in round order.
-    intervals:
-        Each variant's median seconds per unit with its bootstrap interval.
     ratios:
         Each variant's time over the baseline's, paired by round: the median of the per-round
-        ratios with its bootstrap interval. Below 1: faster than the baseline.
-    speedups:
-        The baseline's time over each variant's, paired by round.
-    orders:
-        The order in which the variants ran in each round.
+        ratios with its bootstrap interval. Below 1: faster (``speedups`` are the inverse).
     """
 
     baseline: str
@@ -352,9 +346,8 @@ def slope_interval(
 ) -> Interval:
     """The slope of ``y`` against ``x``, paired by round, with a bootstrap interval.
 
-    Each round's points are fitted by least squares on their own, so a round that ran slow
-    shifts its line up without tilting it; the estimate is the median of the per-round slopes
-    (:func:`bootstrap_median`). An interval that contains 0 means no measurable slope.
+    Each round is fitted on its own, so a round that ran slow shifts its line up without
+    tilting it. An interval that contains 0 means no measurable slope.
 
     Parameters
     ----------

@@ -189,9 +189,8 @@ def compare(
     """Time ``variants`` in alternating rounds and compare each with ``baseline``, paired.
 
     Every round times each variant once (``number`` calls, averaged), in an order shuffled per
-    round (:func:`devicelab.stats.round_orders`). A machine that drifts during the rounds slows
-    every variant of a round alike, so the per-round ratios cancel the drift that separate runs
-    minutes apart would keep.
+    round. A machine that drifts slows every variant of a round alike, so the per-round ratios
+    cancel the drift.
 
     Parameters
     ----------

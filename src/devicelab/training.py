@@ -93,10 +93,8 @@ def train(
         Call ``loss.item()`` every this many epochs (1: every epoch, as the course does), or
         None to read the loss once, after the last epoch.
     warmup_epochs:
-        Epochs run on a throw-away copy of the model and optimizer before timing, so CUDA
-        context creation, cuBLAS handles and allocator growth stay out of the figures.
-    timing_blocks:
-        The run is timed in this many equal blocks of epochs.
+        Epochs run on a throw-away copy of the model before timing, so one-off set-up stays
+        out of the figures.
 
     Raises
     ------
