@@ -7,17 +7,15 @@ import copy
 import pytest
 
 from devicelab.overheads import recorded_utilization_sweep, sweep_step_operators
-from devicelab.recorded import (
-    recorded_ceilings,
-    recorded_transfer,
-)
 from devicelab.results import (
     ResultsError,
     load_results,
+    recorded_ceilings,
     recorded_course_runs,
     recorded_remedy_epoch_times,
     recorded_results_dir,
     recorded_sync_sweep,
+    recorded_transfer,
 )
 from devicelab.roofline import Ceilings
 
@@ -163,7 +161,7 @@ def test_recorded_utilization_sweep_counts_like_a_live_sweep(h100):
 
 
 def test_the_mixed_device_error_is_read_verbatim_or_none():
-    from devicelab.recorded import recorded_mixed_device_error
+    from devicelab.results import recorded_mixed_device_error
 
     message = "RuntimeError: Expected all tensors to be on the same device, but got mat1 is on cpu"
     record = {"measurements": {"mixed_device": {"error": message, "why": "nn.Linear"}}}

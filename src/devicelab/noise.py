@@ -154,15 +154,15 @@ class Drift:
         """Relative change from the first reading to the last (+0.10 means 10% slower)."""
         return self.readings[-1].step_s / self.readings[0].step_s - 1.0
 
-    def sentence(self, during: str = "during this build") -> str:
+    def sentence(self) -> str:
         """One line for a page: the drift and the readings it comes from."""
         if len(self.readings) == 1:
             return (
-                f"Only one noise reading was taken {during} ({_us(self.fastest_s)} per training step "
+                f"Only one noise reading was taken during this build ({_us(self.fastest_s)} per training step "
                 f"on one thread), so its drift is unknown."
             )
         return (
-            f"This machine drifted by {self.max_over_min:.2f}x {during}: "
+            f"This machine drifted by {self.max_over_min:.2f}x during this build: "
             f"{len(self.readings)} readings of one fixed workload "
             f"({self.readings[0].steps} course training steps on one thread) "
             f"ranged from {_us(self.fastest_s)} to {_us(self.slowest_s)} per step, "

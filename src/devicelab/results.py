@@ -4,7 +4,8 @@ A results file is what ``python -m devicelab bench --out FILE`` wrote on one mac
 measurements and their provenance, in a versioned JSON Schema (``schema/results-v3.schema.json``;
 v2 predates the calibration, the first step and the communication sections, v1 the step
 breakdown and the roofline). Every known version is still read; a page that needs a field only
-a newer version has must say that it is not recorded yet.
+a newer version has must say that it is not recorded yet: each reader says which sections it
+needs, and the ``recorded_*`` readers of optional sections return None without them.
 """
 
 from __future__ import annotations
@@ -32,14 +33,17 @@ __all__ = [
     "load_results",
     "newest_record",
     "provenance",
+    "recorded_ceilings",
     "record_frequency_epoch_times",
     "recorded_course_runs",
+    "recorded_mixed_device_error",
     "recorded_overheads",
     "recorded_remedy_epoch_times",
     "recorded_results",
     "recorded_results_dir",
     "recorded_sweep",
     "recorded_sync_sweep",
+    "recorded_transfer",
     "results_schema",
     "save_results",
     "validate_results",
@@ -498,3 +502,40 @@ def recorded_sweep(
         )
     key = "batch" if axis == "batch" else "hidden"
     return {p[key]: p["median_s"] for p in sorted(points, key=lambda p: p[key])}
+
+
+def recorded_transfer(
+    record: dict[str, Any],
+) -> tuple[list[dict[str, Any]], int | None, int | None] | None:
+    """A record's sweep of host<->device copies, and the PCIe link they crossed.
+
+    Returns
+    -------
+    tuple or None
+        ``(points, pcie_generation, pcie_width)``. Each point is a dict with ``size_bytes``,
+        ``direction`` (``"host->device"``, ``"device->host"``), ``memory`` (``"pageable"``,
+        ``"pinned"``), ``median_s`` and ``bandwidth_gb_s``. The link is the largest the
+        record's first GPU reported (None when not reported).
+    """
+    points = record["measurements"].get("transfer", {}).get("points")
+    if not points:
+        return None
+    gpu = (record["hardware"].get("gpus") or [{}])[0]
+    return points, gpu.get("pcie_max_generation"), gpu.get("pcie_max_width")
+
+
+def recorded_ceilings(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The roofline ceilings a record measured on its own device, as recorded.
+
+    A plain mapping, since :class:`devicelab.roofline.Ceilings` lives in a higher layer:
+    ``Ceilings.from_dict(recorded_ceilings(record))`` rebuilds them. None before version 2.
+    """
+    found = record["measurements"].get("roofline", {}).get("ceilings", {})
+    return found.get(record["device"])
+
+
+def recorded_mixed_device_error(record: dict[str, Any]) -> str | None:
+    """The error, verbatim, that a record's GPU raised for a model on the GPU fed a batch on
+    the CPU (None when the record predates the capture or had no GPU)."""
+    section = record.get("measurements", {}).get("mixed_device") or {}
+    return section.get("error")
