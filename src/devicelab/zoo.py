@@ -1,4 +1,5 @@
-"""Models of different shapes to ask "CPU or GPU?" about, each a factory with no arguments.
+"""Models of different shapes to ask "CPU or GPU?" about, each a factory with no arguments
+(a class whose defaults are the shape, or a function).
 
 Every factory is usable from the command line, e.g. ``python -m devicelab advise
 devicelab.zoo:lenet5 --input-shape 64,1,28,28``; :data:`EXAMPLE_SHAPES` and
@@ -36,9 +37,8 @@ EXAMPLE_SHAPES: dict[str, tuple[tuple[int, ...], int]] = {
 }
 
 
-def iris_mlp() -> nn.Module:
-    """The course's 4-10-3 MLP."""
-    return MLP()
+#: The course's 4-10-3 MLP.
+iris_mlp = MLP
 
 
 class LeNet5(nn.Module):
@@ -69,9 +69,8 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 
 
-def lenet5() -> nn.Module:
-    """A LeNet-5-sized CNN for ``(batch, 1, 28, 28)`` images and 10 classes."""
-    return LeNet5()
+#: A LeNet-5-sized CNN for ``(batch, 1, 28, 28)`` images and 10 classes.
+lenet5 = LeNet5
 
 
 class TransformerClassifier(nn.Module):
@@ -90,9 +89,8 @@ class TransformerClassifier(nn.Module):
         return self.head(self.encoder(x).mean(dim=1))
 
 
-def transformer_layer() -> nn.Module:
-    """One Transformer encoder layer, d_model 256, 4 heads, feed-forward 1,024, 10 classes."""
-    return TransformerClassifier()
+#: One Transformer encoder layer, d_model 256, 4 heads, feed-forward 1,024, 10 classes.
+transformer_layer = TransformerClassifier
 
 
 def wide_mlp() -> nn.Module:
@@ -117,9 +115,8 @@ class GRUClassifier(nn.Module):
         return self.head(self.gru(x)[0][:, -1])
 
 
-def gru_classifier() -> nn.Module:
-    """A GRU classifier for ``(batch, sequence, 32)`` inputs and 5 classes."""
-    return GRUClassifier()
+#: A GRU classifier for ``(batch, sequence, 32)`` inputs and 5 classes.
+gru_classifier = GRUClassifier
 
 
 class SmallCNN(nn.Module):
@@ -144,9 +141,8 @@ class SmallCNN(nn.Module):
         return self.head(self.features(x))
 
 
-def small_cnn() -> nn.Module:
-    """A small CNN for ``(batch, 3, 32, 32)`` images and 10 classes."""
-    return SmallCNN()
+#: A small CNN for ``(batch, 3, 32, 32)`` images and 10 classes.
+small_cnn = SmallCNN
 
 
 #: :data:`EXAMPLE_SHAPES` and two more shapes of model (a recurrent and a convolutional one):
