@@ -1,9 +1,6 @@
 """``python -m devicelab bench``: every measurement of the site, on the reader's own machine,
-as a record in the recorded-results format (:mod:`devicelab.results`).
-
-When the device is a GPU, the CPU side of the comparisons is measured in the same run, so a
-crossover compares two devices of the same machine.
-"""
+as a record in the recorded-results format (:mod:`devicelab.results`). On a GPU, the CPU side
+of each comparison is measured in the same run."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""Why the first epoch is slow: the first training step against warm ones, in a fresh process.
-
-Everything torch does lazily happens in the first step of a new process. Two fresh Python
-processes (``python -m devicelab.first_step``, which prints one JSON line) measure it, so that
-nothing this process already ran warms anything up: the course's steps in the course's order,
-and the first calls one at a time (:data:`WHAT`), each paying only for what the calls before
-it have not set up already.
+"""Why the first epoch is slow: the first training step against warm ones, in a fresh process
+(``python -m devicelab.first_step``, which prints one JSON line), where nothing is warm yet.
 """
 
 from __future__ import annotations
@@ -274,7 +269,7 @@ def _later_calls(device: torch.device) -> dict[str, Callable[[], object]]:
     spec, _ = _course_spec(device)
     done = [0]
 
-    def course_step() -> None:
+    def one_step() -> None:
         done[0] += 1
         run_steps(spec, done[0], done[0])
 
@@ -282,7 +277,7 @@ def _later_calls(device: torch.device) -> dict[str, Callable[[], object]]:
         "allocator": lambda: torch.empty(ALLOC_FLOATS, device=device),
         "matmul": lambda: torch.addmm(bias, data.X_train, weight.t()),
         "convolution": lambda: F.conv2d(image, kernel),
-        "course step": course_step,
+        "course step": one_step,
     }
 
 
@@ -370,8 +365,6 @@ def measure_first_step(
 
     Parameters
     ----------
-    steps:
-        Course steps to run and time one by one (the first included).
     repeats:
         Warm calls timed after each first call.
     compile:
@@ -381,8 +374,7 @@ def measure_first_step(
     threads:
         torch's intra-op threads in the measuring processes (None: torch's default there).
     fresh:
-        Measure in new Python processes. False measures in this process, where earlier work
-        may have set things up already: for tests.
+        Measure in new Python processes; False measures in this process (for tests).
 
     Raises
     ------
@@ -437,9 +429,7 @@ def first_batch_s(num_workers: int, start_method: str | None = None, *, repeats:
         num_workers=num_workers,
         multiprocessing_context=start_method if num_workers else None,
     )
-    return statistics.median(
-        timed_block(lambda: next(iter(loader)), torch.device("cpu")) for _ in range(repeats)
-    )
+    return _warm_median(lambda: next(iter(loader)), torch.device("cpu"), repeats)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -92,12 +92,12 @@ def _epochs_kernel():
     return epochs
 
 
+_KEYS = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
+
+
 def _arrays(data: IrisData, seed: int) -> tuple[np.ndarray, ...]:
     init = initial_weights(seed)
-    weights = [
-        init[k].numpy().astype(np.float32).copy()
-        for k in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
-    ]
+    weights = [init[k].numpy().astype(np.float32).copy() for k in _KEYS]
     X = data.X_train.cpu().numpy().astype(np.float32)
     y = data.y_train.cpu().numpy().astype(np.int64)
     return (*weights, X, y)
@@ -108,10 +108,8 @@ def floor_train(
 ) -> tuple[float, float]:
     """Train the course's model with the numba loop; return ``(final_loss, seconds)``.
 
-    It starts from the same initial weights as every remedy
-    (:func:`~devicelab.models.initial_weights`), and its final loss is computed the way theirs
-    is, so the two must agree within float32 rounding: the proof that the floor does the same
-    maths. Compilation happens before the clock starts.
+    It starts from the remedies' initial weights, and its final loss is read the way theirs is,
+    so the two must agree within float32 rounding: the proof that it does the same maths.
 
     Raises
     ------
@@ -130,14 +128,8 @@ def floor_train(
         lambda: kernel(w1, b1, w2, b2, X, y, np.float32(lr), epochs), torch.device("cpu")
     )
     model = MLP(w1.shape[0])
-    model.load_state_dict(
-        {
-            name: torch.from_numpy(array)
-            for name, array in zip(
-                ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"), (w1, b1, w2, b2), strict=True
-            )
-        }
-    )
+    arrays = (w1, b1, w2, b2)
+    model.load_state_dict({k: torch.from_numpy(a) for k, a in zip(_KEYS, arrays, strict=True)})
     with torch.no_grad():
         loss = F.cross_entropy(model(data.X_train.cpu()), data.y_train.cpu()).item()
     return loss, seconds

@@ -1,10 +1,6 @@
-"""A noise meter: how much this machine's speed drifted while it measured.
-
-The meter times one fixed small workload whenever it is asked. The same work should always
-take the same time, so a series of readings that spreads out says how far a figure measured
-between them can be trusted. The docs build logs a reading after every example into the file
-named by ``DEVICELAB_NOISE_LOG`` (``docs/_ext/noise_log.py``).
-"""
+"""A noise meter: one fixed small workload, timed whenever asked. The same work should always
+take the same time, so readings that spread out say how far a figure measured between them can
+be trusted. The docs build logs them in the file named by ``DEVICELAB_NOISE_LOG``."""
 
 from __future__ import annotations
 
@@ -73,11 +69,8 @@ def measure_noise(
     label: str = "", *, steps: int = WORKLOAD_STEPS, repeats: int = 5, warmup: int = 1
 ) -> NoiseReading:
     """Time the meter's fixed workload once: ``steps`` course training steps on one thread,
-    ``warmup`` untimed calls and then ``repeats`` timed ones.
-
-    The model starts from the same seed every time, and the caller's random state and thread
-    count are left as they were, so a reading taken between two examples changes nothing they
-    compute.
+    ``warmup`` untimed calls and then ``repeats`` timed ones. The caller's random state and
+    thread count are left as they were.
 
     Raises
     ------

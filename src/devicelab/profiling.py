@@ -1,9 +1,7 @@
 """What :mod:`torch.profiler` tells about a step: operator calls, kernels, device busy time.
 
 The profiler inflates per-operator host times several-fold on a step this small, so devicelab
-never takes host times from it: only which operators were called, and on a GPU the kernels'
-start and end, timed on the device itself. (Holistic Trace Analysis would give the same busy
-time from trace files on disk, with pandas and plotly; here it is :func:`busy_time_s`.)
+never takes host times from it, only the calls and the kernels' times on the device.
 """
 
 from __future__ import annotations

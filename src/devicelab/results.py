@@ -1,11 +1,8 @@
 """Recorded results: the JSON files that carry GPU figures to a site built without a GPU.
 
-A results file is what ``python -m devicelab bench --out FILE`` wrote on one machine: the
-measurements and their provenance, in a versioned JSON Schema (``schema/results-v3.schema.json``;
-v2 predates the calibration, the first step and the communication sections, v1 the step
-breakdown and the roofline). Every known version is still read; a page that needs a field only
-a newer version has must say that it is not recorded yet: each reader says which sections it
-needs, and the ``recorded_*`` readers of optional sections return None without them.
+A results file is what ``python -m devicelab bench --out FILE`` wrote on one machine, in a
+versioned JSON Schema (``schema/results-v3.schema.json``). Every known version is still read; a
+page that needs a field only a newer version has must say that it is not recorded yet.
 """
 
 from __future__ import annotations
@@ -171,12 +168,8 @@ def write_atomically(path: Path, text: str) -> None:
 def find_results(
     folder: str | os.PathLike[str], *, backend: str | None = None
 ) -> list[dict[str, Any]]:
-    """Load every ``*.json`` results file in ``folder``, newest first.
-
-    Parameters
-    ----------
-    backend:
-        Keep only records measured on a device of this kind: ``"cuda"``, ``"mps"``, ``"cpu"``.
+    """Load every ``*.json`` results file in ``folder``, newest first; with ``backend``
+    (``"cuda"``, ``"mps"``, ``"cpu"``), only those measured on a device of that kind.
 
     Raises
     ------
@@ -203,10 +196,8 @@ def recorded_results_dir() -> Path:
 
 
 def recorded_results(backend: str | None = "cuda") -> list[dict[str, Any]]:
-    """The recorded results shipped with devicelab, newest first (see :func:`find_results`).
-
-    Returns an empty list when none was recorded for ``backend``; pages must then say so.
-    """
+    """The recorded results shipped with devicelab, newest first (see :func:`find_results`);
+    empty when none was recorded for ``backend``, and pages must then say so."""
     folder = recorded_results_dir()
     return find_results(folder, backend=backend) if folder.is_dir() else []
 
@@ -253,16 +244,12 @@ class RecordedOverheads:
 
     Attributes
     ----------
-    sync_s:
-        One idle ``.item()`` round trip on the device (median).
     launch_s, launches_per_step:
         One tiny operator queued on the device (median), and the kernels (GPU) or operator
         calls (CPU) of one course step.
     crossover_width, crossover_batch:
         The hidden width (batch 120) and the batch (width 10) from which the device beat the
         recorded CPU; None when it never did within the sweep, or when not recorded.
-    breakdown:
-        The device's step, part by part (:meth:`devicelab.explain.StepBreakdown.to_dict`).
     """
 
     device: str
@@ -379,15 +366,11 @@ def recorded_course_runs(record: dict[str, Any]) -> RecordedCourseRuns:
 
 @dataclass(frozen=True, kw_only=True)
 class RecordedSyncSweep:
-    """The ``loss.item()`` homework as a record measured it, one point per frequency, from the
-    most syncs per epoch to the fewest.
+    """The ``loss.item()`` homework as a record measured it, one point per frequency
+    (``record_every``, None: once, after the run), from the most syncs per epoch to the fewest.
 
     Attributes
     ----------
-    record_every:
-        Each point's frequency (None: the loss read once, after the run).
-    epoch_s, low_s, high_s:
-        Median seconds per epoch at each point, and the ends of its error bar.
     paired:
         True when the points were timed in paired rounds (the bars are bootstrap intervals);
         False when each frequency was a separate full run (the bars are the IQR of its blocks).

@@ -1,9 +1,7 @@
 """Numbers from timings: intervals, spreads and paired comparisons (no clock here).
 
-Two kinds of range are kept apart, by type: an :class:`Interval` says how well a median is
-known (a bootstrap over rounds), and a claim ("B is faster than A") is chosen from one; a
-:class:`Spread` says how far the values themselves spread, and a verdict between a live step
-and a prediction compares those (:func:`devicelab.advise.decide`).
+An :class:`Interval` says how well a median is known, and a claim is chosen from one; a
+:class:`Spread` says how far the values themselves spread, and is never passed for one.
 """
 
 from __future__ import annotations

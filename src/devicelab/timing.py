@@ -195,12 +195,10 @@ def compare(
     Parameters
     ----------
     variants:
-        Name to a callable that runs one measured unit, e.g. a block of 200 epochs. Units
-        may carry state (a model that keeps training): every variant is called equally often.
+        Name to a callable that runs one measured unit, e.g. a block of 200 epochs; every
+        variant is called equally often.
     rounds:
         Paired rounds, at least 2; 10 or more gives usable intervals.
-    warmup:
-        Untimed calls of each variant before the rounds.
     device:
         Each unit is a :func:`timed_block` on it (None: ``"auto"``).
 

@@ -21,15 +21,8 @@ __all__ = ["TrainResult", "accuracy", "course_run", "train"]
 
 @dataclass(frozen=True, kw_only=True)
 class TrainResult(BlockTimes):
-    """What one timed training run measured.
-
-    Attributes
-    ----------
-    losses:
-        The recorded ``(epoch, loss)`` pairs. Each one cost a ``loss.item()``.
-    block_epoch_times_s:
-        Seconds per epoch in each timed block of consecutive epochs.
-    """
+    """What one timed training run measured: ``losses`` are the recorded ``(epoch, loss)``
+    pairs, each a ``loss.item()``; ``block_epoch_times_s`` the seconds per epoch of each block."""
 
     device: str
     epochs: int
