@@ -8,7 +8,7 @@ import datetime as dt
 import platform
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -126,7 +126,6 @@ class _Run:
     device: torch.device
     plan: BenchPlan
     progress: Callable[[str], None]
-    course: dict[str, TrainResult] = field(default_factory=dict)
 
     @property
     def quick(self) -> bool:
@@ -140,10 +139,11 @@ class _Run:
 
 
 def _training(run: _Run) -> dict[str, Any]:
+    runs = []
     for where in run.devices:
         run.progress(f"training: {run.plan.epochs} epochs, loss.item() every epoch, on {where}")
-        run.course[str(where)] = course_run(str(where), epochs=run.plan.epochs)
-    return {"epochs": run.plan.epochs, "runs": [_train_dict(r) for r in run.course.values()]}
+        runs.append(_train_dict(course_run(str(where), epochs=run.plan.epochs)))
+    return {"epochs": run.plan.epochs, "runs": runs}
 
 
 def _record_frequency(run: _Run) -> dict[str, Any]:

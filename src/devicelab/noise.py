@@ -43,13 +43,9 @@ class NoiseReading:
     threads: int
     taken_at: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field."""
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NoiseReading:
-        """The reading that :meth:`to_dict` wrote.
+        """The reading that :func:`append_reading` wrote.
 
         Raises
         ------
@@ -176,7 +172,7 @@ class Drift:
             "first_to_last": self.first_to_last,
             "fastest_step_s": self.fastest_s,
             "slowest_step_s": self.slowest_s,
-            "readings": [r.to_dict() for r in self.readings],
+            "readings": [asdict(r) for r in self.readings],
         }
 
 
@@ -220,9 +216,7 @@ def read_log(path: str | os.PathLike[str]) -> list[NoiseReading]:
 def append_reading(path: str | os.PathLike[str], reading: NoiseReading) -> None:
     """Add ``reading`` to the noise log at ``path`` (created if missing), atomically."""
     readings = [*read_log(path), reading]
-    write_atomically(
-        Path(path), json.dumps({"readings": [r.to_dict() for r in readings]}, indent=1)
-    )
+    write_atomically(Path(path), json.dumps({"readings": [asdict(r) for r in readings]}, indent=1))
 
 
 def build_drift(label: str | None = "page") -> Drift:

@@ -108,10 +108,6 @@ class Spread:
             raise ValueError(f"a spread's width must be zero or more, got {width}")
         return cls(centre, centre - width / 2, centre + width / 2, kind)
 
-    def to_dict(self) -> dict[str, float | str]:
-        """A JSON-ready dict of every field."""
-        return asdict(self)
-
 
 BOOTSTRAP_RESAMPLES = 4_000
 BOOTSTRAP_SEED = 0
