@@ -1,8 +1,5 @@
-"""How a page shows a long table: collapsed behind a one-line summary.
-
-Text inside a closed block does not count towards the page's share of code and printed output
-(``docs/_ext/page_balance.py``). In a terminal it prints in full.
-"""
+"""How a page shows a long table: collapsed behind a one-line summary, so that it does not
+count towards the page's share of printed output (``docs/_ext/page_balance.py``)."""
 
 from __future__ import annotations
 

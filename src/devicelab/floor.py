@@ -1,9 +1,7 @@
 """The arithmetic floor: the course's epoch with no framework at all, compiled with numba.
 
-The loop is deliberately scalar and unvectorised, the way a reader would write it by hand, so
-it is a floor for *overhead*, not a claim about the CPU's peak FLOP/s (the roofline page
-measures that).
-"""
+The loop is scalar, the way a reader would write it by hand: a floor for *overhead*, not a
+claim about the CPU's peak FLOP/s."""
 
 from __future__ import annotations
 

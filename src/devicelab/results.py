@@ -223,9 +223,8 @@ def provenance(record: dict[str, Any]) -> str:
 
 
 def record_frequency_epoch_times(record: dict[str, Any]) -> dict[int | None, float]:
-    """Median seconds per epoch at each ``loss.item()`` frequency of a record, any version:
-    ``record_every`` (None: the loss read once, at the end) to seconds
-    (:func:`recorded_sync_sweep`'s points).
+    """:func:`recorded_sync_sweep`'s points as ``record_every`` (None: the loss read once, at
+    the end) to median seconds per epoch.
 
     Raises
     ------
@@ -492,13 +491,9 @@ def recorded_transfer(
 ) -> tuple[list[dict[str, Any]], int | None, int | None] | None:
     """A record's sweep of host<->device copies, and the PCIe link they crossed.
 
-    Returns
-    -------
-    tuple or None
-        ``(points, pcie_generation, pcie_width)``. Each point is a dict with ``size_bytes``,
-        ``direction`` (``"host->device"``, ``"device->host"``), ``memory`` (``"pageable"``,
-        ``"pinned"``), ``median_s`` and ``bandwidth_gb_s``. The link is the largest the
-        record's first GPU reported (None when not reported).
+    Returns ``(points, pcie_generation, pcie_width)``: each point a dict with ``size_bytes``,
+    ``direction``, ``memory``, ``median_s`` and ``bandwidth_gb_s``; the link as the record's
+    first GPU reported it (None when not reported).
     """
     points = record["measurements"].get("transfer", {}).get("points")
     if not points:

@@ -1,9 +1,6 @@
-"""The training step: one definition, used by every measurement of the site.
-
-Every page runs *this* step, so a figure on one page and a figure on another measure the same
-work. Timing its parts needs no second copy: :func:`train_step` calls a *lap* after each phase,
-which does nothing unless a :class:`Laps` is passed in to read the clock there.
-"""
+"""The training step: one definition, used by every measurement of the site, so figures on
+different pages measure the same work. Timing its parts needs no second copy: :func:`train_step`
+calls a *lap* after each phase (:class:`Laps` reads the clock there)."""
 
 from __future__ import annotations
 
@@ -88,8 +85,6 @@ class StepSpec:
 
     Attributes
     ----------
-    inputs:
-        Passed as ``model(*inputs)``.
     optimizer:
         None leaves the update out (the gradients are still computed).
     sync_every:

@@ -1,9 +1,5 @@
-"""Models of different shapes to ask "CPU or GPU?" about, each a factory with no arguments
-(a class whose defaults are the shape, or a function).
-
-Every factory is usable from the command line, e.g. ``python -m devicelab advise
-devicelab.zoo:lenet5 --input-shape 64,1,28,28``; :data:`EXAMPLE_SHAPES` and
-:data:`VALIDATION_SHAPES` give the shapes the "Your own model" page uses.
+"""Models of different shapes to ask "CPU or GPU?" about, each a factory with no arguments,
+usable from the command line (``python -m devicelab advise devicelab.zoo:lenet5 ...``).
 """
 
 from __future__ import annotations
