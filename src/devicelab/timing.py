@@ -180,7 +180,6 @@ def compare(
     rounds: int = 10,
     confidence: float = 0.95,
     warmup: int = 1,
-    number: int = 1,
     num_threads: int | None = None,
     device: str | torch.device | None = None,
     seed: int = 0,
@@ -188,7 +187,7 @@ def compare(
 ) -> Comparison:
     """Time ``variants`` in alternating rounds and compare each with ``baseline``, paired.
 
-    Every round times each variant once (``number`` calls, averaged), in an order shuffled per
+    Every round times each variant once (one call, a :func:`timed_block`), in an order shuffled per
     round. A machine that drifts slows every variant of a round alike, so the per-round ratios
     cancel the drift.
 
@@ -206,14 +205,14 @@ def compare(
     ------
     ValueError
         Fewer than 2 variants, an unknown ``baseline``, ``rounds`` < 2, ``confidence``
-        outside (0, 1), ``warmup`` < 0 or ``number`` < 1.
+        outside (0, 1), or ``warmup`` < 0.
     TypeError
         A variant is not callable.
     """
     _check_variants(variants, baseline, confidence)
     _check_rounds(rounds)
-    if warmup < 0 or number < 1:
-        raise ValueError(f"warmup must be >= 0 and number >= 1, got {warmup} and {number}")
+    if warmup < 0:
+        raise ValueError(f"warmup must be zero or more, got {warmup}")
     for name, fn in variants.items():
         if not callable(fn):
             raise TypeError(
@@ -228,16 +227,7 @@ def compare(
                 fn()
         for order in orders:
             for name in order:
-                seconds = timed_block(_repeated(variants[name], number), where, clock=clock)
-                samples[name].append(seconds / number)
+                samples[name].append(timed_block(variants[name], where, clock=clock))
     return compare_samples(
         samples, baseline=baseline, confidence=confidence, orders=orders, threads=threads
     )
-
-
-def _repeated(fn: Callable[[], object], number: int) -> Callable[[], None]:
-    def run() -> None:
-        for _ in range(number):
-            fn()
-
-    return run
