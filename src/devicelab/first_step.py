@@ -327,13 +327,8 @@ class _Plan:
             return _first_calls(self.device, self.repeats, self.compile_)
 
     def in_a_fresh_process(self, part: str) -> dict[str, Any]:
-        """Measure ``part`` in a new Python process and return what it printed (one JSON line).
-
-        Raises
-        ------
-        RuntimeError
-            The process failed; the message ends with its last lines of output.
-        """
+        """Measure ``part`` in a new Python process and return what it printed (one JSON line);
+        a RuntimeError with its last lines of output if it fails."""
         package_parent = str(Path(__file__).resolve().parents[1])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))

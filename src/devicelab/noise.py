@@ -43,23 +43,6 @@ class NoiseReading:
     threads: int
     taken_at: str
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NoiseReading:
-        """The reading that :func:`append_reading` wrote.
-
-        Raises
-        ------
-        ValueError
-            ``data`` lacks a field or has an unknown one.
-        """
-        fields = set(cls.__dataclass_fields__)
-        if set(data) != fields:
-            raise ValueError(
-                f"a noise reading needs exactly the fields {sorted(fields)}, got "
-                f"{sorted(data)}; was the log written by another version of devicelab?"
-            )
-        return cls(**data)
-
 
 def measure_noise(
     label: str = "", *, steps: int = WORKLOAD_STEPS, repeats: int = 5, warmup: int = 1
@@ -199,7 +182,7 @@ def read_log(path: str | os.PathLike[str]) -> list[NoiseReading]:
     Raises
     ------
     ValueError
-        The file exists but is not a noise log.
+        The file exists but is not a noise log, or a reading lacks a field or has an unknown one.
     """
     path = Path(path)
     if not path.is_file():
@@ -210,7 +193,14 @@ def read_log(path: str | os.PathLike[str]) -> list[NoiseReading]:
         raise ValueError(
             f"{path} is not a noise log ({error}); delete it and let the next build write it"
         ) from error
-    return [NoiseReading.from_dict(entry) for entry in entries]
+    fields = sorted(NoiseReading.__dataclass_fields__)
+    for entry in entries:
+        if sorted(entry) != fields:
+            raise ValueError(
+                f"a noise reading needs exactly the fields {fields}, got {sorted(entry)}; was "
+                "the log written by another version of devicelab?"
+            )
+    return [NoiseReading(**entry) for entry in entries]
 
 
 def append_reading(path: str | os.PathLike[str], reading: NoiseReading) -> None:

@@ -159,13 +159,7 @@ class Interval:
         return f"{self.estimate:.3g} ({self.confidence:.0%} interval {self.low:.3g} to {self.high:.3g})"
 
 
-def bootstrap_median(
-    values: Sequence[float],
-    *,
-    confidence: float = 0.95,
-    resamples: int = BOOTSTRAP_RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-) -> Interval:
+def bootstrap_median(values: Sequence[float], *, confidence: float = 0.95) -> Interval:
     """The median of ``values`` (independent draws, one per round) with a percentile-bootstrap
     interval, seeded so the same values always give the same interval.
 
@@ -180,8 +174,8 @@ def bootstrap_median(
         raise ValueError(f"a bootstrap interval needs at least 2 values (rounds), got {data.size}")
     if not np.isfinite(data).all():
         raise ValueError(f"values must be finite, got {values!r}")
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, data.size, size=(resamples, data.size))
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    picks = rng.integers(0, data.size, size=(BOOTSTRAP_RESAMPLES, data.size))
     medians = np.median(data[picks], axis=1)
     low, high = np.quantile(medians, [(1 - confidence) / 2, (1 + confidence) / 2])
     estimate = float(np.median(data))
