@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import IrisData, load_iris
+from .data import IrisData
 from .models import MLP, initial_weights
 from .timing import timed_block
 
@@ -93,18 +93,17 @@ def _epochs_kernel():
 _KEYS = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
 
 
-def _arrays(data: IrisData, seed: int) -> tuple[np.ndarray, ...]:
-    init = initial_weights(seed)
+def _arrays(data: IrisData) -> tuple[np.ndarray, ...]:
+    init = initial_weights()
     weights = [init[k].numpy().astype(np.float32).copy() for k in _KEYS]
     X = data.X_train.cpu().numpy().astype(np.float32)
     y = data.y_train.cpu().numpy().astype(np.int64)
     return (*weights, X, y)
 
 
-def floor_train(
-    data: IrisData | None = None, *, epochs: int = 20_000, lr: float = 0.01, seed: int = 0
-) -> tuple[float, float]:
-    """Train the course's model with the numba loop; return ``(final_loss, seconds)``.
+def floor_train(data: IrisData, *, epochs: int = 20_000) -> tuple[float, float]:
+    """Train the course's model (SGD, lr 0.01) with the numba loop; return
+    ``(final_loss, seconds)``.
 
     It starts from the remedies' initial weights, and its final loss is read the way theirs is,
     so the two must agree within float32 rounding: the proof that it does the same maths.
@@ -112,20 +111,15 @@ def floor_train(
     Raises
     ------
     ValueError
-        ``epochs`` is not a positive integer or ``lr`` is not positive.
+        ``epochs`` is not a positive integer.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
-    data = data if data is not None else load_iris()
-    kernel = _epochs_kernel()
-    w1, b1, w2, b2, X, y = _arrays(data, seed)
-    kernel(w1.copy(), b1.copy(), w2.copy(), b2.copy(), X, y, np.float32(lr), 1)  # compile
-    seconds = timed_block(
-        lambda: kernel(w1, b1, w2, b2, X, y, np.float32(lr), epochs), torch.device("cpu")
-    )
-    model = MLP(w1.shape[0])
+    kernel, lr = _epochs_kernel(), np.float32(0.01)
+    w1, b1, w2, b2, X, y = _arrays(data)
+    kernel(w1.copy(), b1.copy(), w2.copy(), b2.copy(), X, y, lr, 1)  # compile
+    seconds = timed_block(lambda: kernel(w1, b1, w2, b2, X, y, lr, epochs), torch.device("cpu"))
+    model = MLP()
     arrays = (w1, b1, w2, b2)
     model.load_state_dict({k: torch.from_numpy(a) for k, a in zip(_KEYS, arrays, strict=True)})
     with torch.no_grad():
@@ -133,7 +127,7 @@ def floor_train(
     return loss, seconds
 
 
-def course_floor_s(data: IrisData | None = None, *, epochs: int = 2_000, repeats: int = 5) -> float:
+def course_floor_s(data: IrisData, *, epochs: int = 2_000, repeats: int = 5) -> float:
     """Seconds per epoch of the course's epoch with no framework: the median of ``repeats``
     timed runs of ``epochs`` epochs of the numba loop, on one thread.
 
