@@ -144,7 +144,7 @@ class FirstStep:
         Raises
         ------
         KeyError
-            It was not measured (see :attr:`skipped`).
+            It was not measured (see ``skipped``).
         """
         for call in self.calls:
             if call.name == name:
