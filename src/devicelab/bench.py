@@ -121,11 +121,13 @@ def _sweep(device, plan: BenchPlan) -> dict[str, list[dict[str, Any]]]:
 
 @dataclass
 class _Run:
-    """What every section of one bench run shares."""
+    """What every section of one bench run shares, and what its record says of the run."""
 
     device: torch.device
     plan: BenchPlan
     progress: Callable[[str], None]
+    command: str | None
+    report: dict[str, Any]
 
     @property
     def quick(self) -> bool:
@@ -341,8 +343,8 @@ def run_bench(
             f"sections must be a non-empty subset of {', '.join(SECTIONS)}; "
             f"unknown: {', '.join(unknown) or '(none given)'}"
         )
-    run = _Run(resolve_device(device), BenchPlan.quick() if quick else BenchPlan.full(), progress)
-    report = machine_report()
+    plan = BenchPlan.quick() if quick else BenchPlan.full()
+    run = _Run(resolve_device(device), plan, progress, command, machine_report())
     # The same small workload at the start and the end: how much the machine drifted.
     noise = [measure_noise("bench start")]
     measurements: dict[str, Any] = {}
@@ -354,12 +356,11 @@ def run_bench(
         try:
             section = measure(run)
             validate_results(
-                _record(run, quick, command, {**measurements, name: section}, report),
-                source=f"bench section {name}",
+                _record(run, {**measurements, name: section}), source=f"bench section {name}"
             )
         except Exception as error:
             measurements["noise"] = drift(noise).to_dict()
-            partial = _record(run, quick, command, measurements, report)
+            partial = _record(run, measurements)
             partial["partial"] = {
                 "section": name,
                 "error": f"{type(error).__name__}: {error}",
@@ -373,9 +374,7 @@ def run_bench(
         measurements[name] = section
     noise.append(measure_noise("bench end"))
     measurements["noise"] = drift(noise).to_dict()
-    return validate_results(
-        _record(run, quick, command, measurements, report), source="bench record"
-    )
+    return validate_results(_record(run, measurements), source="bench record")
 
 
 class BenchError(RuntimeError):
@@ -390,14 +389,9 @@ class BenchError(RuntimeError):
         self.record = record
 
 
-def _record(
-    run: _Run,
-    quick: bool,
-    command: str | None,
-    measurements: dict[str, Any],
-    report: dict[str, Any],
-) -> dict:
-    gpus, device = report["gpus"], run.device
+def _record(run: _Run, measurements: dict[str, Any]) -> dict:
+    report, device = run.report, run.device
+    gpus = report["gpus"]
     device_name = (
         gpus[device.index or 0]["name"]
         if device.type in ("cuda", "mps") and gpus
@@ -407,7 +401,7 @@ def _record(
         "schema": "devicelab.results",
         "schema_version": SCHEMA_VERSION,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": command or " ".join(["python -m devicelab", *sys.argv[1:]]),
+        "command": run.command or " ".join(["python -m devicelab", *sys.argv[1:]]),
         "devicelab_version": __version__,
         "software": {
             "python": platform.python_version(),
@@ -419,7 +413,7 @@ def _record(
         "hardware": report,
         "device": str(device),
         "device_name": device_name,
-        "quick": quick,
+        "quick": run.quick,
         "measurements": measurements,
     }
 
