@@ -35,10 +35,10 @@ def test_a_reading_times_the_workload_on_one_thread_and_leaves_no_trace():
     torch.manual_seed(123)
     rng_before, threads_before = torch.get_rng_state(), torch.get_num_threads()
     start = time.perf_counter()
-    r = measure_noise("probe", steps=5, repeats=3)
+    r = measure_noise("probe")
     cost_s = time.perf_counter() - start
-    assert (r.label, r.steps, r.samples, r.threads) == ("probe", 5, 3, 1)
-    assert 0 < r.step_s < cost_s / 5 and r.iqr_s >= 0
+    assert (r.label, r.steps, r.samples, r.threads) == ("probe", 20, 5, 1)
+    assert 0 < r.step_s < cost_s / 20 and r.iqr_s >= 0
     assert torch.equal(torch.get_rng_state(), rng_before)  # the caller's random stream
     assert torch.get_num_threads() == threads_before
 
@@ -50,12 +50,6 @@ def test_a_default_reading_costs_well_under_a_second():
     start = time.perf_counter()
     measure_noise()
     assert time.perf_counter() - start < 2.0
-
-
-@pytest.mark.parametrize(("name", "value"), [("steps", 0), ("repeats", 0), ("warmup", -1)])
-def test_bad_settings_say_what_is_wrong(name, value):
-    with pytest.raises(ValueError, match=f"{name} must be an integer of at least"):
-        measure_noise(**{name: value})
 
 
 def test_drift_of_a_slowing_series():

@@ -27,6 +27,7 @@ __all__ = [
 
 NOISE_LOG_ENV = "DEVICELAB_NOISE_LOG"
 WORKLOAD_STEPS = 20  # about 10 ms of work per call on a slow CPU: short, yet far above the clock
+WORKLOAD_REPEATS = 5
 WORKLOAD_SEED = 0
 
 
@@ -44,18 +45,10 @@ class NoiseReading:
     taken_at: str
 
 
-def measure_noise(
-    label: str = "", *, steps: int = WORKLOAD_STEPS, repeats: int = 5, warmup: int = 1
-) -> NoiseReading:
-    """Time the meter's fixed workload once: ``steps`` course training steps on one thread,
-    ``warmup`` untimed calls and then ``repeats`` timed ones. The caller's random state and
-    thread count are left as they were.
-
-    Raises
-    ------
-    ValueError
-        ``steps`` or ``repeats`` is not a positive integer, or ``warmup`` is negative.
-    """
+def measure_noise(label: str = "") -> NoiseReading:
+    """Time the meter's fixed workload once, labelled ``label``: calls of 20 course training
+    steps on one thread, one untimed and then five timed. The caller's random state and thread
+    count are left as they were."""
     # torch is imported here, not at the top: a page that only reads the build's log
     # (build_drift(None)) must not pay for importing it.
     import torch
@@ -66,9 +59,6 @@ def measure_noise(
     from .steps import course_step, run_steps
     from .timing import timed_block, torch_threads
 
-    for name, value, least in (("steps", steps, 1), ("repeats", repeats, 1), ("warmup", warmup, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}")
     data = load_iris()
     with torch.random.fork_rng(devices=[]):  # the caller's random stream stays where it was
         torch.manual_seed(WORKLOAD_SEED)
@@ -78,22 +68,21 @@ def measure_noise(
     spec = course_step(model, data, sync_every=None)
 
     def workload() -> None:
-        run_steps(spec, 1, steps)
+        run_steps(spec, 1, WORKLOAD_STEPS)
 
     # A fixed number of calls, not timing.measure: its automatic block sizing calls the
     # workload ten times more often when the machine is slow, and a meter must cost the same
     # on every reading.
     with torch_threads(1):
-        for _ in range(warmup):
-            workload()
-        times = [timed_block(workload, cpu) / steps for _ in range(repeats)]
+        workload()  # allocator growth, lazy imports on the first optimizer step
+        times = [timed_block(workload, cpu) / WORKLOAD_STEPS for _ in range(WORKLOAD_REPEATS)]
     median_s, iqr_s = median_iqr(times)
     return NoiseReading(
         label=label,
         step_s=median_s,
         iqr_s=iqr_s,
-        samples=repeats,
-        steps=steps,
+        samples=WORKLOAD_REPEATS,
+        steps=WORKLOAD_STEPS,
         threads=1,
         taken_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
