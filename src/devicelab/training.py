@@ -47,7 +47,7 @@ def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
         return (model(X).argmax(dim=1) == y).float().mean().item()
 
 
-def _check_settings(epochs: int, lr: float, record_every: int | None, timing_blocks: int) -> None:
+def _check_settings(epochs: int, lr: float, record_every: int | None) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not lr > 0:
@@ -61,8 +61,6 @@ def _check_settings(epochs: int, lr: float, record_every: int | None, timing_blo
             f"record_every must be None (read the loss once, at the end) or an integer from 1 "
             f"to epochs={epochs}, got {record_every!r}"
         )
-    if timing_blocks < 1:
-        raise ValueError(f"timing_blocks must be at least 1, got {timing_blocks}")
 
 
 def train(
@@ -74,7 +72,6 @@ def train(
     device: str | torch.device | None = "cpu",
     record_every: int | None = 1,
     warmup_epochs: int = 50,
-    timing_blocks: int = 20,
 ) -> TrainResult:
     """Train ``model`` (in place, on ``device``) full-batch on ``data`` with the course's step
     (:func:`devicelab.steps.course_step`), and time it in blocks
@@ -95,7 +92,7 @@ def train(
         Non-positive ``epochs`` or ``lr``, or a ``record_every`` that is not None or an
         integer in ``1..epochs``.
     """
-    _check_settings(epochs, lr, record_every, timing_blocks)
+    _check_settings(epochs, lr, record_every)
     device = resolve_device(device)
     model.to(device)
     data = data.to(device)
@@ -110,7 +107,7 @@ def train(
     def run(first: int, last: int) -> None:
         last_loss[0] = run_steps(spec, first, last, losses=losses)
 
-    wall, block_times = timed_blocks(run, epochs, device, blocks=timing_blocks)
+    wall, block_times = timed_blocks(run, epochs, device)  # 20 blocks
     final_loss = last_loss[0].item()
     if record_every is None:
         losses.append((epochs, final_loss))
