@@ -323,12 +323,8 @@ def run_bench(
 ) -> dict[str, Any]:
     """Measure ``sections`` on ``device`` and return a validated results record.
 
-    Parameters
-    ----------
-    quick:
-        Use :meth:`BenchPlan.quick` instead of :meth:`BenchPlan.full`.
-    command:
-        The command line to record; defaults to this process's.
+    ``quick`` runs :meth:`BenchPlan.quick` instead of :meth:`BenchPlan.full`; ``command`` is
+    the command line to record (None: this process's).
 
     Raises
     ------

@@ -366,8 +366,6 @@ def measure_first_step(
         Measure the first call of a ``torch.compile``'d epoch (where
         :func:`devicelab.doctor.compile_unavailable` allows); a string skips it with that
         string as the reason.
-    threads:
-        torch's intra-op threads in the measuring processes (None: torch's default there).
     fresh:
         Measure in new Python processes; False measures in this process (for tests).
 

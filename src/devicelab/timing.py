@@ -182,7 +182,6 @@ def compare(
     warmup: int = 1,
     num_threads: int | None = None,
     device: str | torch.device | None = None,
-    seed: int = 0,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Comparison:
     """Time ``variants`` in alternating rounds and compare each with ``baseline``, paired.
@@ -219,7 +218,7 @@ def compare(
                 f"variant {name!r} must be a callable that runs one unit, got {type(fn).__name__}"
             )
     where = resolve_device(device)
-    orders = round_orders(list(variants), rounds, seed=seed)
+    orders = round_orders(list(variants), rounds)
     samples: dict[str, list[float]] = {name: [] for name in variants}
     with torch_threads(num_threads) as threads:
         for fn in variants.values():
