@@ -222,6 +222,12 @@ def provenance(record: dict[str, Any]) -> str:
     )
 
 
+def _not_recorded(what: str, section: str = "that section") -> ResultsError:
+    return ResultsError(
+        f"this record has no {what}; run `python -m devicelab bench` with {section}"
+    )
+
+
 def record_frequency_epoch_times(record: dict[str, Any]) -> dict[int | None, float]:
     """:func:`recorded_sync_sweep`'s points as ``record_every`` (None: the loss read once, at
     the end) to median seconds per epoch.
@@ -355,10 +361,7 @@ def recorded_course_runs(record: dict[str, Any]) -> RecordedCourseRuns:
     }
     device = record["device"]
     if device not in runs:
-        raise ResultsError(
-            f"this record has no run of the course's loop on {device}; run "
-            "`python -m devicelab bench` with the training section"
-        )
+        raise _not_recorded(f"run of the course's loop on {device}", "the training section")
     host = runs.get("cpu") if device != "cpu" else None
     return RecordedCourseRuns(device_name=record["device_name"], device=runs[device], host=host)
 
@@ -397,10 +400,7 @@ def recorded_sync_sweep(record: dict[str, Any]) -> RecordedSyncSweep:
     """
     measured = record["measurements"].get("record_frequency")
     if measured is None:
-        raise ResultsError(
-            "this record has no record_frequency measurement; run "
-            "`python -m devicelab bench` with that section"
-        )
+        raise _not_recorded("record_frequency measurement")
     rows: list[tuple[int | None, int, float, float, float]] = []
     if "sweep" in measured:
         sweep = measured["sweep"]
@@ -443,10 +443,7 @@ def recorded_remedy_epoch_times(record: dict[str, Any]) -> dict[str, float]:
     """
     measured = record["measurements"].get("remedies")
     if measured is None:
-        raise ResultsError(
-            "this record has no remedies measurement; run `python -m devicelab bench` with "
-            "that section"
-        )
+        raise _not_recorded("remedies measurement")
     rows = measured.get("variants", measured.get("results", []))
     times: dict[str, float] = {}
     for row in rows:
@@ -478,10 +475,7 @@ def recorded_sweep(
     sweeps = record["measurements"].get("utilization", {}).get("sweeps", {})
     points = sweeps.get(device, {}).get(axis)
     if not points:
-        raise ResultsError(
-            f"this record has no {axis!r} utilisation sweep on {device}; run "
-            "`python -m devicelab bench` with the utilization section"
-        )
+        raise _not_recorded(f"{axis!r} utilisation sweep on {device}", "the utilization section")
     key = "batch" if axis == "batch" else "hidden"
     return {p[key]: p["median_s"] for p in sorted(points, key=lambda p: p[key])}
 
