@@ -374,11 +374,8 @@ def run_bench(
 
 
 class BenchError(RuntimeError):
-    """A bench section failed (it raised, or its measurement broke the schema).
-
-    Its ``record`` is what was measured before it: a valid results record whose ``"partial"``
-    field names the section, its error, and the sections not measured.
-    """
+    """A bench section failed (it raised, or broke the schema). Its ``record`` is a valid
+    results record of what was measured before it, whose ``"partial"`` field says what failed."""
 
     def __init__(self, message: str, record: dict[str, Any]) -> None:
         super().__init__(message)

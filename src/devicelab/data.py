@@ -1,7 +1,5 @@
-"""The course's data: Iris, split 80/20 and min-max scaled, as tensors on a device.
-
-scikit-learn ships Iris inside its package, so this works offline.
-"""
+"""The course's data: Iris, split 80/20 and min-max scaled, as tensors on a device (offline:
+scikit-learn ships Iris inside its package)."""
 
 from __future__ import annotations
 
@@ -14,10 +12,8 @@ __all__ = ["IrisData", "load_iris"]
 
 @dataclass(frozen=True)
 class IrisData:
-    """Train and test tensors, all on the same device.
-
-    ``X_*`` are float32 of shape ``(n, 4)``; ``y_*`` are int64 class labels of shape ``(n,)``.
-    """
+    """Train and test tensors, all on the same device: ``X_*`` float32 of shape ``(n, 4)``,
+    ``y_*`` int64 class labels of shape ``(n,)``."""
 
     X_train: torch.Tensor
     y_train: torch.Tensor

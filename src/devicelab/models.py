@@ -35,11 +35,8 @@ class MLP(nn.Module):
 
 
 class DeepMLP(nn.Module):
-    """``Linear(4, hidden) -> ReLU -> Linear(hidden, hidden) -> ReLU -> Linear(hidden, 3)``.
-
-    The hidden-to-hidden layer gives ``hidden`` multiply-adds per activation, where
-    :class:`MLP` has 7: enough to make the step compute-bound.
-    """
+    """``Linear(4, hidden) -> ReLU -> Linear(hidden, hidden) -> ReLU -> Linear(hidden, 3)``:
+    ``hidden`` multiply-adds per activation, where :class:`MLP` has 7, make it compute-bound."""
 
     def __init__(self, hidden: int = 10) -> None:
         super().__init__()

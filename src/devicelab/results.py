@@ -312,10 +312,8 @@ def recorded_overheads(record: dict[str, Any]) -> RecordedOverheads:
 
 @dataclass(frozen=True, kw_only=True)
 class RecordedRun:
-    """One recorded run of the course's loop (``loss.item()`` every epoch) on one device.
-
-    ``wall_s`` is the whole run, ``epoch_s`` the median over its timed blocks.
-    """
+    """One recorded run of the course's loop (``loss.item()`` every epoch) on one device:
+    ``wall_s`` the whole run, ``epoch_s`` the median over its timed blocks."""
 
     device: str
     epochs: int

@@ -119,11 +119,8 @@ def _no_lap(phase: str) -> None:
 
 
 def train_step(spec: StepSpec, lap: Callable[[str], None] = _no_lap) -> torch.Tensor | None:
-    """Run one step of ``spec``: forward, loss, ``zero_grad``, backward, ``optimizer.step()``.
-
-    ``lap(phase)`` is called when each phase ends. Returns the loss, still on the device, or
-    None for inference.
-    """
+    """Run one step of ``spec`` (forward, loss, ``zero_grad``, backward, ``optimizer.step()``),
+    calling ``lap(phase)`` as each phase ends; return the loss, still on the device (or None)."""
     logits = spec.model(*spec.inputs)  # model(x) is nn.Module.__call__, which runs forward
     lap("forward")
     if spec.loss_fn is None:
@@ -149,11 +146,9 @@ def run_steps(
     losses: list[tuple[int, float]] | None = None,
     lap: Callable[[str], None] = _no_lap,
 ) -> torch.Tensor | None:
-    """Steps ``first..last`` (1-based, inclusive) of ``spec``: the course's loop.
-
-    Every ``spec.sync_every`` steps the host waits for the device (``loss.item()``, appended to
-    ``losses`` when given). Returns the last step's loss (None for inference).
-    """
+    """Steps ``first..last`` (1-based, inclusive) of ``spec``: the course's loop. Every
+    ``spec.sync_every`` steps the host waits for the device (``loss.item()``, appended to
+    ``losses`` when given). Returns the last step's loss (None for inference)."""
     loss = None
     for step in range(first, last + 1):
         loss = train_step(spec, lap)

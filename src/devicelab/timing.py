@@ -41,10 +41,8 @@ Clock = Callable[[], float]
 
 @dataclass(frozen=True, kw_only=True)
 class Timing:
-    """Seconds per call of one measured function.
-
-    ``samples`` timed blocks of ``calls_per_sample`` calls each, at ``threads`` torch threads.
-    """
+    """Seconds per call of one measured function: ``samples`` timed blocks of
+    ``calls_per_sample`` calls each, at ``threads`` torch threads."""
 
     label: str
     median_s: float

@@ -132,11 +132,8 @@ def course_run(
     epochs: int = 20_000,
     seed: int = 0,
 ) -> TrainResult:
-    """The course's experiment: a fresh seeded 4-10-3 MLP trained on Iris with :func:`train`.
-
-    Measured once per process for each set of arguments, so pages built in one process share a
-    run; ``course_run.cache_clear()`` forgets the runs.
-    """
+    """The course's experiment: a fresh seeded 4-10-3 MLP trained on Iris with :func:`train`,
+    once per process for each set of arguments (``course_run.cache_clear()`` forgets them)."""
     return _cached_course_run(str(resolve_device(device)), record_every, epochs, seed)
 
 
