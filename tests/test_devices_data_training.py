@@ -104,16 +104,9 @@ def test_scaler_is_fitted_on_the_training_split_only():
                 and torch.allclose(data.X_test.max(0).values, torch.ones(4)))  # fmt: skip
 
 
-def test_split_is_reproducible_and_seeded():
+def test_split_is_reproducible():
     a, b = load_iris(), load_iris()
     assert torch.equal(a.X_train, b.X_train) and torch.equal(a.y_test, b.y_test)
-    assert not torch.equal(load_iris(random_state=0).X_train, a.X_train)
-
-
-@pytest.mark.parametrize("test_size", [0, 1, -0.1, 1.5])
-def test_bad_split_fraction(test_size):
-    with pytest.raises(ValueError, match="test_size"):
-        load_iris(test_size=test_size)
 
 
 def test_data_to_device_copies():
@@ -169,12 +162,12 @@ def test_record_every_none_reads_the_loss_once_at_the_end():
 
 
 def test_loss_falls_and_timing_is_reported():
-    result = seeded_run(epochs=400, record_every=1, timing_blocks=4)
+    result = seeded_run(epochs=400, record_every=1)
     assert result.losses[-1][1] < result.losses[0][1]
-    assert len(result.block_epoch_times_s) == 4
+    assert len(result.block_epoch_times_s) == 20
     assert result.wall_time_s > 0 and result.epoch_time_s > 0 and result.epoch_time_iqr_s >= 0
     assert result.device == "cpu"
-    assert sum(result.block_epoch_times_s) * 100 == pytest.approx(result.wall_time_s, rel=0.1)
+    assert sum(result.block_epoch_times_s) * 20 == pytest.approx(result.wall_time_s, rel=0.1)
 
 
 def test_warmup_runs_untimed_epochs_but_does_not_change_the_result():

@@ -9,7 +9,7 @@ from torch import nn
 
 from devicelab.data import load_iris
 from devicelab.explain import StepBreakdown, explain_course_step, explain_step
-from devicelab.floor import course_floor_s, floor_train
+from devicelab.floor import floor_train
 from devicelab.models import MLP, initial_weights
 from devicelab.profiling import busy_time_s
 from devicelab.remedies import train_remedy
@@ -180,8 +180,6 @@ def test_floor_does_the_course_maths(iris):
 def test_floor_rejects_bad_sizes(iris):
     with pytest.raises(ValueError, match="epochs"):
         floor_train(iris, epochs=0)
-    with pytest.raises(ValueError, match="repeats"):
-        course_floor_s(iris, repeats=0)
 
 
 @pytest.mark.slow

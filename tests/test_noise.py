@@ -12,7 +12,7 @@ from devicelab.noise import (
     NOISE_LOG_ENV,
     NoiseReading,
     append_reading,
-    build_drift_sentence,
+    build_drift,
     drift,
     measure_noise,
     read_log,
@@ -34,8 +34,8 @@ def reading(step_us: float, label: str = "r") -> NoiseReading:
 def test_a_reading_times_the_workload_on_one_thread_and_leaves_no_trace():
     torch.manual_seed(123)
     rng_before, threads_before = torch.get_rng_state(), torch.get_num_threads()
-    r = measure_noise("probe", steps=5, repeats=3)
-    assert (r.label, r.steps, r.samples, r.threads) == ("probe", 5, 3, 1)
+    r = measure_noise("probe")
+    assert (r.label, r.steps, r.samples, r.threads) == ("probe", 20, 5, 1)
     assert r.step_s > 0 and r.iqr_s >= 0  # no bound on elapsed time in the fast selection
     assert torch.equal(torch.get_rng_state(), rng_before)  # the caller's random stream
     assert torch.get_num_threads() == threads_before
@@ -48,12 +48,6 @@ def test_a_default_reading_costs_well_under_a_second():
     start = time.perf_counter()
     measure_noise()
     assert time.perf_counter() - start < 2.0
-
-
-@pytest.mark.parametrize(("name", "value"), [("steps", 0), ("repeats", 0), ("warmup", -1)])
-def test_bad_settings_say_what_is_wrong(name, value):
-    with pytest.raises(ValueError, match=f"{name} must be an integer of at least"):
-        measure_noise(**{name: value})
 
 
 def test_drift_of_a_slowing_series():
@@ -100,18 +94,16 @@ def test_a_page_in_the_build_adds_its_reading_to_the_log(tmp_path, monkeypatch):
     log = tmp_path / "noise.json"
     append_reading(log, reading(500, "build started"))
     monkeypatch.setenv(NOISE_LOG_ENV, str(log))
-    sentence = build_drift_sentence("index page")
+    sentence = build_drift("index page").sentence()
     assert [r.label for r in read_log(log)] == ["build started", "index page"]
     assert sentence.startswith("This machine drifted by") and "2 readings" in sentence
-    assert "2 readings" in build_drift_sentence(None)  # reads the log, adds nothing
+    assert "2 readings" in build_drift(None).sentence()  # reads the log, adds nothing
     assert len(read_log(log)) == 2
 
 
 def test_a_page_outside_the_build_measures_now(monkeypatch):
     monkeypatch.delenv(NOISE_LOG_ENV, raising=False)
-    sentence = build_drift_sentence()
-    assert "between two readings taken just now" in sentence
-    assert "not run by the docs build" in sentence
+    assert [r.label for r in build_drift().readings] == ["now", "now, again"]
 
 
 def test_sphinx_gallery_hook_reads_only_after_an_example(tmp_path, monkeypatch):
@@ -130,8 +122,8 @@ def test_the_docs_build_logs_readings_and_pages_print_the_drift(tmp_path):
     from sphinx_project import GOOD_PAGE, build, make_project
 
     page = GOOD_PAGE + (
-        "\n```{code-cell} python3\nfrom devicelab.noise import build_drift_sentence\n"
-        "print(build_drift_sentence('page'))\n```\n"
+        "\n```{code-cell} python3\nfrom devicelab.noise import build_drift\n"
+        "print(build_drift('page').sentence())\n```\n"
     )
     result = build(make_project(tmp_path, page=page))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -7,18 +7,15 @@ import copy
 import pytest
 
 from devicelab.overheads import recorded_utilization_sweep, sweep_step_operators
-from devicelab.recorded import (
-    recorded_ceilings,
-    recorded_launches_per_step,
-    recorded_transfer,
-)
 from devicelab.results import (
     ResultsError,
     load_results,
+    recorded_ceilings,
     recorded_course_runs,
     recorded_remedy_epoch_times,
     recorded_results_dir,
     recorded_sync_sweep,
+    recorded_transfer,
 )
 from devicelab.roofline import Ceilings
 
@@ -150,16 +147,6 @@ def test_ceilings_are_the_record_devices_and_rebuild(h100):
     assert Ceilings.from_dict(recorded_ceilings(record)) == mine
 
 
-def test_launches_per_step_of_both_models(h100):
-    assert recorded_launches_per_step(h100) == h100["measurements"]["launch"]["launches_per_step"]
-    assert recorded_launches_per_step(h100, deep=True) is None  # not in a version 1 record
-    record = copy.deepcopy(h100)
-    record["measurements"]["roofline"] = {"launches_per_step_deep": 31}
-    del record["measurements"]["launch"]
-    assert recorded_launches_per_step(record, deep=True) == 31
-    assert recorded_launches_per_step(record) is None
-
-
 def test_recorded_utilization_sweep_counts_like_a_live_sweep(h100):
     points = recorded_utilization_sweep(h100, "width")
     stored = h100["measurements"]["utilization"]["sweeps"][h100["device"]]["width"]
@@ -174,7 +161,7 @@ def test_recorded_utilization_sweep_counts_like_a_live_sweep(h100):
 
 
 def test_the_mixed_device_error_is_read_verbatim_or_none():
-    from devicelab.recorded import recorded_mixed_device_error
+    from devicelab.results import recorded_mixed_device_error
 
     message = "RuntimeError: Expected all tensors to be on the same device, but got mat1 is on cpu"
     record = {"measurements": {"mixed_device": {"error": message, "why": "nn.Linear"}}}

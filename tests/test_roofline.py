@@ -185,7 +185,7 @@ def test_deep_mlp_shapes():
     assert [tuple(p.shape) for p in model.parameters()] == [(16, 4), (16,), (16, 16), (16,),
                                                             (3, 16), (3,)]  # fmt: skip
     assert model(torch.rand(5, 4)).shape == (5, 3)
-    assert DeepMLP(8, in_features=6, out_features=2)(torch.rand(2, 6)).shape == (2, 2)
+    assert DeepMLP(8)(torch.rand(2, 4)).shape == (2, 3)
     with pytest.raises(ValueError, match="hidden must be a positive layer width"):
         DeepMLP(0)
 

@@ -89,8 +89,7 @@ import matplotlib.pyplot as plt
 
 from devicelab.display import Collapsed
 from devicelab.overheads import pcie_bandwidth_gb_s, sync_cost, transfer_sweep
-from devicelab.recorded import recorded_transfer
-from devicelab.results import newest_record, provenance, recorded_overheads
+from devicelab.results import newest_record, provenance, recorded_overheads, recorded_transfer
 
 SIZES = [4 * 16**k for k in range(7)] + [256 * 2**20]  # 4 B ... 64 MiB, 256 MiB
 cpu_points = [p.to_dict() for p in transfer_sweep(SIZES, "cpu")]

@@ -61,8 +61,7 @@ from devicelab.overheads import (
     utilization_sweep,
 )
 from devicelab.predict import device_calibration
-from devicelab.recorded import recorded_ceilings
-from devicelab.results import newest_record, provenance, recorded_overheads
+from devicelab.results import newest_record, provenance, recorded_ceilings, recorded_overheads
 from devicelab.roofline import Ceilings, crossover, measure_ceilings
 
 HIDDENS = [10, 32, 100, 320, 1_000, 3_200, 10_000, 32_000]

@@ -194,8 +194,7 @@ if device.type == "cuda":
     fixed = model(stray.to(device))  # the fix: move the batch where the model is
     print("after stray.to(device):", tuple(fixed.shape), "on", fixed.device)
 else:
-    from devicelab.recorded import recorded_mixed_device_error
-    from devicelab.results import newest_record, provenance
+    from devicelab.results import newest_record, provenance, recorded_mixed_device_error
 
     record = newest_record("cuda")
     recorded_error = recorded_mixed_device_error(record) if record else None

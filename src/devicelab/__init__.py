@@ -39,7 +39,6 @@ LAYERS: tuple[Layer, ...] = (
             ("zoo", 'models of other shapes to ask "CPU or GPU?" about'),
             ("hardware", "the CPU and the GPUs, their tables as data"),
             ("results", "the recorded-results format, a versioned JSON Schema"),
-            ("recorded", "readers for the copies, ceilings and kernels of a recorded GPU"),
             ("display", "a long table folded behind its summary"),
             ("gpus", "GPU datasheets, each figure with its source"),
             ("doctor", "what the machine lacks, and the fix; the examples skip with its checks"),

@@ -1,14 +1,6 @@
-"""``python -m devicelab bench``: every measurement of the site, on the reader's own machine.
-
-:func:`run_bench` runs the course's training, the ``loss.item()`` frequency sweep, transfer,
-sync and launch costs, the utilisation sweeps (three of them, each point with counted FLOPs
-and bytes), the roofline's ceilings, the remedies and the step breakdown
-(:func:`devicelab.explain.explain_course_step`) on one device, and returns a record in the
-recorded-results format (:mod:`devicelab.results`). When the device is a GPU, the CPU side of
-the comparisons is measured in the same run, so a crossover compares two devices of the same
-machine. A noise reading (:mod:`devicelab.noise`) at the start and the end says how much the
-machine drifted meanwhile.
-"""
+"""``python -m devicelab bench``: every measurement of the site, on the reader's own machine,
+as a record in the recorded-results format (:mod:`devicelab.results`). On a GPU, the CPU side
+of each comparison is measured in the same run."""
 
 from __future__ import annotations
 
@@ -16,7 +8,7 @@ import datetime as dt
 import platform
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -111,33 +103,31 @@ def _train_dict(result: TrainResult) -> dict[str, Any]:
 
 
 def _sweep(device, plan: BenchPlan) -> dict[str, list[dict[str, Any]]]:
-    width = utilization_sweep(
-        device, hiddens=plan.hiddens, batches=(120,), min_run_time=plan.min_run_time
-    )
-    batch = utilization_sweep(
-        device, hiddens=(10,), batches=plan.batches, min_run_time=plan.min_run_time
-    )
-    deep = utilization_sweep(
-        device,
-        hiddens=plan.deep_hiddens,
-        batches=(plan.deep_batch,),
-        min_run_time=plan.min_run_time,
-        deep=True,
-    )
+    axes = {  # axis: (hidden widths, batches, hidden-to-hidden layer)
+        "width": (plan.hiddens, (120,), False),
+        "batch": ((10,), plan.batches, False),
+        "deep": (plan.deep_hiddens, (plan.deep_batch,), True),
+    }
     return {
-        axis: [p.to_dict() for p in points]
-        for axis, points in (("width", width), ("batch", batch), ("deep", deep))
+        axis: [
+            p.to_dict()
+            for p in utilization_sweep(
+                device, hiddens=h, batches=b, min_run_time=plan.min_run_time, deep=deep
+            )
+        ]
+        for axis, (h, b, deep) in axes.items()
     }
 
 
 @dataclass
 class _Run:
-    """What every section of one bench run shares."""
+    """What every section of one bench run shares, and what its record says of the run."""
 
     device: torch.device
     plan: BenchPlan
     progress: Callable[[str], None]
-    course: dict[str, TrainResult] = field(default_factory=dict)
+    command: str | None
+    report: dict[str, Any]
 
     @property
     def quick(self) -> bool:
@@ -151,10 +141,11 @@ class _Run:
 
 
 def _training(run: _Run) -> dict[str, Any]:
+    runs = []
     for where in run.devices:
         run.progress(f"training: {run.plan.epochs} epochs, loss.item() every epoch, on {where}")
-        run.course[str(where)] = course_run(str(where), epochs=run.plan.epochs)
-    return {"epochs": run.plan.epochs, "runs": [_train_dict(r) for r in run.course.values()]}
+        runs.append(_train_dict(course_run(str(where), epochs=run.plan.epochs)))
+    return {"epochs": run.plan.epochs, "runs": runs}
 
 
 def _record_frequency(run: _Run) -> dict[str, Any]:
@@ -332,18 +323,8 @@ def run_bench(
 ) -> dict[str, Any]:
     """Measure ``sections`` on ``device`` and return a validated results record.
 
-    Parameters
-    ----------
-    device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
-    quick:
-        Use :meth:`BenchPlan.quick` instead of :meth:`BenchPlan.full`.
-    sections:
-        A subset of :data:`SECTIONS`.
-    command:
-        The command line to record; defaults to this process's.
-    progress:
-        Called with a short message before each step.
+    ``quick`` runs :meth:`BenchPlan.quick` instead of :meth:`BenchPlan.full`; ``command`` is
+    the command line to record (None: this process's).
 
     Raises
     ------
@@ -358,8 +339,8 @@ def run_bench(
             f"sections must be a non-empty subset of {', '.join(SECTIONS)}; "
             f"unknown: {', '.join(unknown) or '(none given)'}"
         )
-    run = _Run(resolve_device(device), BenchPlan.quick() if quick else BenchPlan.full(), progress)
-    report = machine_report()
+    plan = BenchPlan.quick() if quick else BenchPlan.full()
+    run = _Run(resolve_device(device), plan, progress, command, machine_report())
     # The same small workload at the start and the end: how much the machine drifted.
     noise = [measure_noise("bench start")]
     measurements: dict[str, Any] = {}
@@ -371,12 +352,11 @@ def run_bench(
         try:
             section = measure(run)
             validate_results(
-                _record(run, quick, command, {**measurements, name: section}, report),
-                source=f"bench section {name}",
+                _record(run, {**measurements, name: section}), source=f"bench section {name}"
             )
         except Exception as error:
             measurements["noise"] = drift(noise).to_dict()
-            partial = _record(run, quick, command, measurements, report)
+            partial = _record(run, measurements)
             partial["partial"] = {
                 "section": name,
                 "error": f"{type(error).__name__}: {error}",
@@ -390,35 +370,21 @@ def run_bench(
         measurements[name] = section
     noise.append(measure_noise("bench end"))
     measurements["noise"] = drift(noise).to_dict()
-    return validate_results(
-        _record(run, quick, command, measurements, report), source="bench record"
-    )
+    return validate_results(_record(run, measurements), source="bench record")
 
 
 class BenchError(RuntimeError):
-    """A bench section failed (it raised, or its measurement broke the schema).
-
-    Attributes
-    ----------
-    record:
-        What was measured before it: a valid results record with a ``"partial"`` field that
-        names the section, its error, and the sections not measured. ``python -m devicelab
-        bench --out FILE`` writes it, then exits non-zero.
-    """
+    """A bench section failed (it raised, or broke the schema). Its ``record`` is a valid
+    results record of what was measured before it, whose ``"partial"`` field says what failed."""
 
     def __init__(self, message: str, record: dict[str, Any]) -> None:
         super().__init__(message)
         self.record = record
 
 
-def _record(
-    run: _Run,
-    quick: bool,
-    command: str | None,
-    measurements: dict[str, Any],
-    report: dict[str, Any],
-) -> dict:
-    gpus, device = report["gpus"], run.device
+def _record(run: _Run, measurements: dict[str, Any]) -> dict:
+    report, device = run.report, run.device
+    gpus = report["gpus"]
     device_name = (
         gpus[device.index or 0]["name"]
         if device.type in ("cuda", "mps") and gpus
@@ -428,7 +394,7 @@ def _record(
         "schema": "devicelab.results",
         "schema_version": SCHEMA_VERSION,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": command or " ".join(["python -m devicelab", *sys.argv[1:]]),
+        "command": run.command or " ".join(["python -m devicelab", *sys.argv[1:]]),
         "devicelab_version": __version__,
         "software": {
             "python": platform.python_version(),
@@ -440,7 +406,7 @@ def _record(
         "hardware": report,
         "device": str(device),
         "device_name": device_name,
-        "quick": quick,
+        "quick": run.quick,
         "measurements": measurements,
     }
 

@@ -1,7 +1,5 @@
-"""The course's data: Iris, split 80/20 and min-max scaled, as tensors on a device.
-
-scikit-learn ships Iris inside its package, so this works offline.
-"""
+"""The course's data: Iris, split 80/20 and min-max scaled, as tensors on a device (offline:
+scikit-learn ships Iris inside its package)."""
 
 from __future__ import annotations
 
@@ -14,10 +12,8 @@ __all__ = ["IrisData", "load_iris"]
 
 @dataclass(frozen=True)
 class IrisData:
-    """Train and test tensors, all on the same device.
-
-    ``X_*`` are float32 of shape ``(n, 4)``; ``y_*`` are int64 class labels of shape ``(n,)``.
-    """
+    """Train and test tensors, all on the same device: ``X_*`` float32 of shape ``(n, 4)``,
+    ``y_*`` int64 class labels of shape ``(n,)``."""
 
     X_train: torch.Tensor
     y_train: torch.Tensor
@@ -36,26 +32,9 @@ class IrisData:
         )
 
 
-def load_iris(
-    device: torch.device | str = "cpu", *, test_size: float = 0.2, random_state: int = 42
-) -> IrisData:
-    """Load Iris the way the course does.
-
-    The 150 samples are split into train and test (80/20, ``random_state=42``). A
-    :class:`~sklearn.preprocessing.MinMaxScaler` is fitted on the training split only, then
-    applied to both splits, so no test statistics leak into training.
-
-    Parameters
-    ----------
-    device:
-        Where the returned tensors live.
-    test_size:
-        Fraction of samples held out, strictly between 0 and 1.
-    random_state:
-        Seed of the split.
-    """
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be strictly between 0 and 1, got {test_size}")
+def load_iris(device: torch.device | str = "cpu") -> IrisData:
+    """Load Iris the way the course does: split 80/20 (``random_state=42``), then min-max
+    scaled by the training split only, so no test statistics leak into training."""
     # scikit-learn costs over a second to import: only the pages that load Iris pay it, not
     # every importer of this module (the calibration, predict_step)
     from sklearn.datasets import load_iris as sklearn_iris
@@ -64,7 +43,7 @@ def load_iris(
 
     features, labels = sklearn_iris(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
-        features, labels, test_size=test_size, random_state=random_state
+        features, labels, test_size=0.2, random_state=42
     )
     scaler = MinMaxScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)

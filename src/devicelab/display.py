@@ -1,10 +1,5 @@
-"""How a page shows a long table: collapsed behind a one-line summary.
-
-A gallery page or a notebook shows the value of a cell's last expression. ``Collapsed`` makes
-that value a closed HTML ``<details>`` block: the reader sees the summary and opens the table
-only if they want it, and text inside a closed block does not count towards the page's share of
-code and printed output (``docs/_ext/page_balance.py``). In a terminal it prints in full.
-"""
+"""How a page shows a long table: collapsed behind a one-line summary, so that it does not
+count towards the page's share of printed output (``docs/_ext/page_balance.py``)."""
 
 from __future__ import annotations
 
@@ -16,25 +11,8 @@ __all__ = ["Collapsed"]
 
 @dataclass(frozen=True)
 class Collapsed:
-    """A table (or any long text) shown collapsed behind a one-line summary.
-
-    Parameters
-    ----------
-    summary
-        One line that says what the text shows, shown while the block is closed.
-    text
-        The text itself, shown as preformatted text once the reader opens the block.
-
-    Examples
-    --------
-    >>> block = Collapsed("Two rows", "a 1\\nb 2")
-    >>> print(repr(block))
-    Two rows
-    a 1
-    b 2
-    >>> block._repr_html_().startswith('<details class="devicelab-collapsed">')
-    True
-    """
+    """A table (or any long text) shown collapsed behind a one-line ``summary``: a notebook or
+    a gallery page shows it as a closed HTML ``<details>`` block."""
 
     summary: str
     text: str

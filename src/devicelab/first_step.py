@@ -1,21 +1,5 @@
-"""Why the first epoch is slow: the first training step against warm ones, in a fresh process.
-
-Everything torch does lazily happens in the first step of a new process: the first call of each
-operator, and on a GPU the driver's context, the cuBLAS handle and each kernel's module. A
-figure that includes it measures setting up, not training. Two fresh Python processes measure
-it, so that nothing this process already ran warms anything up:
-
-- **the course's order** (:func:`measure_first_step`'s ``step_times_s``): the model and the data
-  moved to the device, then the course's steps one by one, each a
-  :func:`devicelab.timing.timed_block`, with the phases of each step
-  (:class:`devicelab.steps.Laps`). The first step against the median of the warm ones is the
-  headline;
-- **one first call at a time** (``calls``): the first tensor on the device, a large allocation,
-  a matrix product of the course's shape, a small convolution, one course step, and the first
-  call of a ``torch.compile``'d epoch, each timed on its first call and then warm. Each one
-  pays only for what the calls before it have not set up already.
-
-``python -m devicelab.first_step`` is what those processes run; it prints one JSON line.
+"""Why the first epoch is slow: the first training step against warm ones, in a fresh process
+(``python -m devicelab.first_step``, which prints one JSON line), where nothing is warm yet.
 """
 
 from __future__ import annotations
@@ -27,7 +11,7 @@ import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +22,7 @@ from .data import load_iris
 from .devices import resolve_device, synchronize
 from .doctor import compile_unavailable
 from .models import MLP, initial_weights
-from .steps import Laps, StepSpec, run_steps
+from .steps import Laps, StepSpec, course_step, run_steps
 from .timing import timed_block, torch_threads
 
 __all__ = ["FirstCall", "FirstStep", "WHAT", "first_batch_s", "measure_first_step"]
@@ -90,19 +74,8 @@ WHAT: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class FirstCall:
-    """One operation's first call in a fresh process, against the same call warm.
-
-    Attributes
-    ----------
-    name:
-        A key of :data:`WHAT`.
-    what:
-        What its first call sets up on this device.
-    first_s:
-        Seconds of the first call.
-    warm_s:
-        Median seconds of the calls after it.
-    """
+    """One operation's first call in a fresh process (``name``, a key of :data:`WHAT`), against
+    the median of the same call warm."""
 
     name: str
     what: str
@@ -123,29 +96,10 @@ class FirstCall:
 class FirstStep:
     """The course's first steps in a fresh process, and the first calls one at a time.
 
-    Attributes
-    ----------
-    device:
-        Where it ran.
-    torch:
-        torch's version.
-    threads:
-        torch's intra-op threads in the fresh processes.
-    to_device_s:
-        Seconds to move the model and the data to the device, the first thing the course does
-        there (on a GPU, the context is created then).
-    step_times_s:
-        Seconds of every step, the first included, in the order they ran.
-    first_phases_s:
-        Seconds of each phase of the first step (:data:`devicelab.steps.PHASES`).
-    warm_phases_s:
-        Median seconds of each phase over the warm steps.
-    warmup_steps:
-        Steps left out of the warm median (the first one included).
-    calls:
-        The first calls one at a time, in the order they ran.
-    skipped:
-        First calls not measured here, with the reason (a missing compiler, Triton, ...).
+    ``to_device_s`` is the move of the model and the data to the device (on a GPU, the
+    context is created then); ``first_phases_s`` and ``warm_phases_s`` are the seconds of each
+    phase (:data:`devicelab.steps.PHASES`) of the first step and their warm medians;
+    ``skipped`` names the first calls not measured, with the reason.
     """
 
     device: str
@@ -190,7 +144,7 @@ class FirstStep:
         Raises
         ------
         KeyError
-            It was not measured (see :attr:`skipped`).
+            It was not measured (see ``skipped``).
         """
         for call in self.calls:
             if call.name == name:
@@ -212,18 +166,8 @@ class FirstStep:
     def from_dict(cls, data: dict[str, Any]) -> FirstStep:
         """The inverse of :meth:`to_dict` (a recorded result, or a fresh process's answer)."""
         calls = [FirstCall(c["name"], c["what"], c["first_s"], c["warm_s"]) for c in data["calls"]]
-        return cls(
-            device=data["device"],
-            torch=data["torch"],
-            threads=data["threads"],
-            to_device_s=data["to_device_s"],
-            step_times_s=list(data["step_times_s"]),
-            first_phases_s=dict(data["first_phases_s"]),
-            warm_phases_s=dict(data["warm_phases_s"]),
-            warmup_steps=data["warmup_steps"],
-            calls=calls,
-            skipped=dict(data["skipped"]),
-        )
+        names = {f.name for f in fields(cls)} - {"calls"}
+        return cls(**{name: data[name] for name in names}, calls=calls)
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> FirstStep | None:
@@ -260,17 +204,7 @@ def _course_spec(device: torch.device) -> tuple[StepSpec, float]:
     # The host clock, with the wait inside: a wait *before* the clock would create a GPU's
     # context outside the timing.
     seconds = timed_block(move, torch.device("cpu"))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    d = moved[0]
-    return StepSpec(
-        model=model,
-        inputs=(d.X_train,),
-        targets=d.y_train,
-        loss_fn=F.cross_entropy,
-        optimizer=optimizer,
-        sync_every=1,
-        device=device,
-    ), seconds
+    return course_step(model, moved[0]), seconds
 
 
 def _course_steps(device: torch.device, steps: int) -> dict[str, Any]:
@@ -335,7 +269,7 @@ def _later_calls(device: torch.device) -> dict[str, Callable[[], object]]:
     spec, _ = _course_spec(device)
     done = [0]
 
-    def course_step() -> None:
+    def one_step() -> None:
         done[0] += 1
         run_steps(spec, done[0], done[0])
 
@@ -343,7 +277,7 @@ def _later_calls(device: torch.device) -> dict[str, Callable[[], object]]:
         "allocator": lambda: torch.empty(ALLOC_FLOATS, device=device),
         "matmul": lambda: torch.addmm(bias, data.X_train, weight.t()),
         "convolution": lambda: F.conv2d(image, kernel),
-        "course step": course_step,
+        "course step": one_step,
     }
 
 
@@ -377,8 +311,7 @@ def _first_calls(device: torch.device, repeats: int, compile_: bool | str) -> di
 
 @dataclass(frozen=True)
 class _Plan:
-    """What a measuring process is asked for: run :meth:`here`, or :meth:`in_a_fresh_process`
-    (which passes the same plan on that process's command line, for :func:`main`)."""
+    """What a measuring process is asked for, run :meth:`here` or :meth:`in_a_fresh_process`."""
 
     device: torch.device
     steps: int
@@ -394,13 +327,8 @@ class _Plan:
             return _first_calls(self.device, self.repeats, self.compile_)
 
     def in_a_fresh_process(self, part: str) -> dict[str, Any]:
-        """Measure ``part`` in a new Python process and return what it printed (one JSON line).
-
-        Raises
-        ------
-        RuntimeError
-            The process failed; the message ends with its last lines of output.
-        """
+        """Measure ``part`` in a new Python process and return what it printed (one JSON line);
+        a RuntimeError with its last lines of output if it fails."""
         package_parent = str(Path(__file__).resolve().parents[1])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
@@ -432,24 +360,14 @@ def measure_first_step(
 
     Parameters
     ----------
-    device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
-    steps:
-        Course steps to run and time one by one (the first included).
-    warmup_steps:
-        Steps left out of the warm median.
     repeats:
         Warm calls timed after each first call.
     compile:
-        Measure the first call of a ``torch.compile``'d epoch (skipped, with the reason, where
-        :func:`devicelab.doctor.compile_unavailable` says it cannot run); a string skips it
-        with that string as the reason.
-    threads:
-        torch's intra-op threads in the measuring processes (None: torch's default there). One
-        thread keeps a busy machine's other work from making the warm steps wait.
+        Measure the first call of a ``torch.compile``'d epoch (where
+        :func:`devicelab.doctor.compile_unavailable` allows); a string skips it with that
+        string as the reason.
     fresh:
-        Measure in new Python processes (the default: nothing is warm there). False measures
-        in this process, where earlier work may have set things up already: for tests.
+        Measure in new Python processes; False measures in this process (for tests).
 
     Raises
     ------
@@ -485,12 +403,9 @@ def measure_first_step(
 
 
 def first_batch_s(num_workers: int, start_method: str | None = None, *, repeats: int = 3) -> float:
-    """Median seconds from a new pass over a DataLoader of Iris to its first batch.
-
-    With ``num_workers > 0`` each pass starts its worker processes (``persistent_workers`` is
-    off, PyTorch's default), so this is the start-up an epoch pays before its first batch.
-    ``start_method`` is ``"spawn"`` (the only one on Windows, the default on macOS), ``"fork"``
-    (Linux's default) or None (the platform's default).
+    """Median seconds from a new pass over a DataLoader of Iris to its first batch: with
+    ``num_workers > 0``, the start-up of its worker processes, by ``start_method`` (``"spawn"``,
+    ``"fork"`` or None: the platform's default).
 
     Raises
     ------
@@ -507,9 +422,7 @@ def first_batch_s(num_workers: int, start_method: str | None = None, *, repeats:
         num_workers=num_workers,
         multiprocessing_context=start_method if num_workers else None,
     )
-    return statistics.median(
-        timed_block(lambda: next(iter(loader)), torch.device("cpu")) for _ in range(repeats)
-    )
+    return _warm_median(lambda: next(iter(loader)), torch.device("cpu"), repeats)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,67 +12,43 @@ from torch import nn
 __all__ = ["MLP", "DeepMLP", "initial_weights", "load_factory"]
 
 
-def _check_widths(**widths: int) -> None:
-    for name, value in widths.items():
-        if value < 1:
-            raise ValueError(f"{name} must be a positive layer width, got {value}")
+def _check_hidden(hidden: int) -> None:
+    if hidden < 1:
+        raise ValueError(f"hidden must be a positive layer width, got {hidden}")
 
 
 class MLP(nn.Module):
-    """``Linear(in, hidden) -> ReLU -> Linear(hidden, out)``.
+    """``Linear(4, hidden) -> ReLU -> Linear(hidden, 3)``, by default the course's 4-10-3
+    network for Iris. No softmax at the end: :func:`torch.nn.functional.cross_entropy` applies
+    log-softmax itself."""
 
-    The defaults are the course's 4-10-3 network for Iris. No softmax at the end:
-    :func:`torch.nn.functional.cross_entropy` applies log-softmax itself.
-
-    Parameters
-    ----------
-    hidden:
-        Width of the hidden layer (10 in the course). Widening it is how the overheads lab
-        gives the GPU more work.
-    in_features, out_features:
-        Input and output sizes (4 measurements, 3 species for Iris).
-    """
-
-    def __init__(self, hidden: int = 10, *, in_features: int = 4, out_features: int = 3) -> None:
+    def __init__(self, hidden: int = 10) -> None:
         super().__init__()
-        _check_widths(hidden=hidden, in_features=in_features, out_features=out_features)
-        self.fc1 = nn.Linear(in_features, hidden)
+        _check_hidden(hidden)
+        self.fc1 = nn.Linear(4, hidden)
         self.relu = nn.ReLU()
-        self.fc2 = nn.Linear(hidden, out_features)
+        self.fc2 = nn.Linear(hidden, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Return class scores (logits) of shape ``(batch, out_features)``."""
+        """Return class scores (logits) of shape ``(batch, 3)``."""
         return self.fc2(self.relu(self.fc1(x)))
 
 
 class DeepMLP(nn.Module):
-    """``Linear(in, hidden) -> ReLU -> Linear(hidden, hidden) -> ReLU -> Linear(hidden, out)``.
+    """``Linear(4, hidden) -> ReLU -> Linear(hidden, hidden) -> ReLU -> Linear(hidden, 3)``:
+    ``hidden`` multiply-adds per activation, where :class:`MLP` has 7, make it compute-bound."""
 
-    :class:`MLP` has a 4-wide input and a 3-wide output, so each hidden activation costs 7
-    multiply-adds (4 in, 3 out) and must still be stored and read back for the backward: a
-    few FLOPs per byte, however wide or long the batch. The hidden-to-hidden layer here is a
-    ``batch x hidden`` by ``hidden x hidden`` matrix product: ``hidden`` multiply-adds per
-    activation, enough to make the step compute-bound.
-
-    Parameters
-    ----------
-    hidden:
-        Width of both hidden layers.
-    in_features, out_features:
-        Input and output sizes (4 and 3, as for Iris).
-    """
-
-    def __init__(self, hidden: int = 10, *, in_features: int = 4, out_features: int = 3) -> None:
+    def __init__(self, hidden: int = 10) -> None:
         super().__init__()
-        _check_widths(hidden=hidden, in_features=in_features, out_features=out_features)
-        self.fc1 = nn.Linear(in_features, hidden)
+        _check_hidden(hidden)
+        self.fc1 = nn.Linear(4, hidden)
         self.relu1 = nn.ReLU()
         self.fc2 = nn.Linear(hidden, hidden)
         self.relu2 = nn.ReLU()
-        self.fc3 = nn.Linear(hidden, out_features)
+        self.fc3 = nn.Linear(hidden, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Return class scores (logits) of shape ``(batch, out_features)``."""
+        """Return class scores (logits) of shape ``(batch, 3)``."""
         return self.fc3(self.relu2(self.fc2(self.relu1(self.fc1(x)))))
 
 

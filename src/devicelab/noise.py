@@ -1,27 +1,18 @@
-"""A noise meter: how much this machine's speed drifted while it measured.
-
-Every live figure is measured on whatever machine runs it, and shared machines drift: a
-neighbour starts a job, a laptop throttles. The meter times one fixed small workload (a
-fixed number of the course's training steps, fixed seed, one thread) whenever it is asked.
-The same work should always take the same time, so a series of readings that spreads out
-says how far a figure measured between them can be trusted.
-
-The docs build takes a reading when it starts, after every gallery example and when it
-finishes, into a JSON log whose path is in the ``DEVICELAB_NOISE_LOG`` environment variable
-(``docs/_ext/noise_log.py``); pages print :func:`build_drift_sentence`. ``bench`` takes a
-reading at its start and end and stores :func:`drift` of them.
-"""
+"""A noise meter: one fixed small workload, timed whenever asked. The same work should always
+take the same time, so readings that spread out say how far a figure measured between them can
+be trusted. The docs build logs them in the file named by ``DEVICELAB_NOISE_LOG``."""
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from .results import write_atomically
 
 __all__ = [
     "NOISE_LOG_ENV",
@@ -29,7 +20,6 @@ __all__ = [
     "NoiseReading",
     "append_reading",
     "build_drift",
-    "build_drift_sentence",
     "drift",
     "measure_noise",
     "read_log",
@@ -37,31 +27,14 @@ __all__ = [
 
 NOISE_LOG_ENV = "DEVICELAB_NOISE_LOG"
 WORKLOAD_STEPS = 20  # about 10 ms of work per call on a slow CPU: short, yet far above the clock
+WORKLOAD_REPEATS = 5
 WORKLOAD_SEED = 0
 
 
 @dataclass(frozen=True, kw_only=True)
 class NoiseReading:
-    """One timing of the meter's fixed workload.
-
-    Attributes
-    ----------
-    label:
-        When it was taken, e.g. ``"build started"`` or ``"after plot_remedies"``.
-    step_s:
-        Median seconds per training step (forward, cross-entropy, backward, SGD update).
-    iqr_s:
-        Interquartile range of seconds per step across the timed samples.
-    samples:
-        Timed calls of the workload the median is over.
-    steps:
-        Training steps per timed call.
-    threads:
-        torch intra-op threads while timing (always one: the meter measures the machine,
-        not its thread pool).
-    taken_at:
-        ISO 8601 time in UTC.
-    """
+    """One timing of the meter's fixed workload: the median ``step_s`` and ``iqr_s`` of
+    ``samples`` timed calls of ``steps`` steps each, ``taken_at`` an ISO 8601 time in UTC."""
 
     label: str
     step_s: float
@@ -71,102 +44,45 @@ class NoiseReading:
     threads: int
     taken_at: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field."""
-        return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NoiseReading:
-        """The reading that :meth:`to_dict` wrote.
-
-        Raises
-        ------
-        ValueError
-            ``data`` lacks a field or has an unknown one.
-        """
-        fields = set(cls.__dataclass_fields__)
-        if set(data) != fields:
-            raise ValueError(
-                f"a noise reading needs exactly the fields {sorted(fields)}, got "
-                f"{sorted(data)}; was the log written by another version of devicelab?"
-            )
-        return cls(**data)
-
-
-def measure_noise(
-    label: str = "", *, steps: int = WORKLOAD_STEPS, repeats: int = 5, warmup: int = 1
-) -> NoiseReading:
-    """Time the meter's fixed workload once: ``steps`` course training steps on one thread.
-
-    The model starts from the same seed every time, and the caller's random state and thread
-    count are left as they were, so a reading taken between two examples changes nothing they
-    compute. One reading is ``warmup + repeats`` calls of the workload: about a tenth of a
-    second on a slow CPU.
-
-    Parameters
-    ----------
-    label:
-        Carried into the reading: when it was taken.
-    steps:
-        Training steps per timed call.
-    repeats:
-        Timed calls; the reading is their median and interquartile range.
-    warmup:
-        Untimed calls first (allocator growth, lazy imports on the first optimizer step).
-
-    Raises
-    ------
-    ValueError
-        ``steps`` or ``repeats`` is not a positive integer, or ``warmup`` is negative.
-    """
+def measure_noise(label: str = "") -> NoiseReading:
+    """Time the meter's fixed workload once, labelled ``label``: calls of 20 course training
+    steps on one thread, one untimed and then five timed. The caller's random state and thread
+    count are left as they were."""
     # torch is imported here, not at the top: a page that only reads the build's log
-    # (build_drift_sentence(None)) must not pay for importing it.
+    # (build_drift(None)) must not pay for importing it.
     import torch
-    import torch.nn.functional as F
 
     from .data import load_iris
     from .models import MLP
     from .stats import median_iqr
-    from .steps import StepSpec, run_steps
+    from .steps import course_step, run_steps
     from .timing import timed_block, torch_threads
 
-    for name, value, least in (("steps", steps, 1), ("repeats", repeats, 1), ("warmup", warmup, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}")
     data = load_iris()
     with torch.random.fork_rng(devices=[]):  # the caller's random stream stays where it was
         torch.manual_seed(WORKLOAD_SEED)
         model = MLP()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     cpu = torch.device("cpu")
     # The course's step with no loss.item(): the workload runs on the CPU only.
-    spec = StepSpec(
-        model=model,
-        inputs=(data.X_train,),
-        targets=data.y_train,
-        loss_fn=F.cross_entropy,
-        optimizer=optimizer,
-        sync_every=None,
-        device=cpu,
-    )
+    spec = course_step(model, data, sync_every=None)
 
     def workload() -> None:
-        run_steps(spec, 1, steps)
+        run_steps(spec, 1, WORKLOAD_STEPS)
 
     # A fixed number of calls, not timing.measure: its automatic block sizing calls the
     # workload ten times more often when the machine is slow, and a meter must cost the same
     # on every reading.
     with torch_threads(1):
-        for _ in range(warmup):
-            workload()
-        times = [timed_block(workload, cpu) / steps for _ in range(repeats)]
+        workload()  # allocator growth, lazy imports on the first optimizer step
+        times = [timed_block(workload, cpu) / WORKLOAD_STEPS for _ in range(WORKLOAD_REPEATS)]
     median_s, iqr_s = median_iqr(times)
     return NoiseReading(
         label=label,
         step_s=median_s,
         iqr_s=iqr_s,
-        samples=repeats,
-        steps=steps,
+        samples=WORKLOAD_REPEATS,
+        steps=WORKLOAD_STEPS,
         threads=1,
         taken_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
@@ -174,13 +90,8 @@ def measure_noise(
 
 @dataclass(frozen=True)
 class Drift:
-    """How a series of noise readings spread: the machine's drift while they were taken.
-
-    Attributes
-    ----------
-    readings:
-        The readings, in the order they were taken.
-    """
+    """How a series of noise readings, in the order they were taken, spread: the machine's
+    drift while they were taken."""
 
     readings: tuple[NoiseReading, ...]
 
@@ -204,15 +115,15 @@ class Drift:
         """Relative change from the first reading to the last (+0.10 means 10% slower)."""
         return self.readings[-1].step_s / self.readings[0].step_s - 1.0
 
-    def sentence(self, during: str = "during this build") -> str:
+    def sentence(self) -> str:
         """One line for a page: the drift and the readings it comes from."""
         if len(self.readings) == 1:
             return (
-                f"Only one noise reading was taken {during} ({_us(self.fastest_s)} per training step "
+                f"Only one noise reading was taken during this build ({_us(self.fastest_s)} per training step "
                 f"on one thread), so its drift is unknown."
             )
         return (
-            f"This machine drifted by {self.max_over_min:.2f}x {during}: "
+            f"This machine drifted by {self.max_over_min:.2f}x during this build: "
             f"{len(self.readings)} readings of one fixed workload "
             f"({self.readings[0].steps} course training steps on one thread) "
             f"ranged from {_us(self.fastest_s)} to {_us(self.slowest_s)} per step, "
@@ -233,7 +144,7 @@ class Drift:
             "first_to_last": self.first_to_last,
             "fastest_step_s": self.fastest_s,
             "slowest_step_s": self.slowest_s,
-            "readings": [r.to_dict() for r in self.readings],
+            "readings": [asdict(r) for r in self.readings],
         }
 
 
@@ -260,7 +171,7 @@ def read_log(path: str | os.PathLike[str]) -> list[NoiseReading]:
     Raises
     ------
     ValueError
-        The file exists but is not a noise log.
+        The file exists but is not a noise log, or a reading lacks a field or has an unknown one.
     """
     path = Path(path)
     if not path.is_file():
@@ -271,42 +182,29 @@ def read_log(path: str | os.PathLike[str]) -> list[NoiseReading]:
         raise ValueError(
             f"{path} is not a noise log ({error}); delete it and let the next build write it"
         ) from error
-    return [NoiseReading.from_dict(entry) for entry in entries]
+    fields = sorted(NoiseReading.__dataclass_fields__)
+    for entry in entries:
+        if sorted(entry) != fields:
+            raise ValueError(
+                f"a noise reading needs exactly the fields {fields}, got {sorted(entry)}; was "
+                "the log written by another version of devicelab?"
+            )
+    return [NoiseReading(**entry) for entry in entries]
 
 
 def append_reading(path: str | os.PathLike[str], reading: NoiseReading) -> None:
     """Add ``reading`` to the noise log at ``path`` (created if missing), atomically."""
-    path = Path(path)
     readings = [*read_log(path), reading]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"readings": [r.to_dict() for r in readings]}, indent=1)
-    # write then rename: a reader (a notebook kernel) never sees half a file
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
+    write_atomically(Path(path), json.dumps({"readings": [asdict(r) for r in readings]}, indent=1))
 
 
 def build_drift(label: str | None = "page") -> Drift:
-    """The drift of this build so far.
-
-    Every reading in the build's noise log, named by the ``DEVICELAB_NOISE_LOG`` environment
-    variable, after adding one taken now, labelled ``label`` (None: add none, and spare the
-    page the reading and torch's import). Run outside the docs build (no log), it takes two
-    readings now and returns those.
-    """
+    """The drift of this build so far: every reading in the build's noise log, after adding one
+    taken now, labelled ``label`` (None: add none, and spare the page torch's import). Outside
+    the docs build (no log), two readings taken now."""
     path = os.environ.get(NOISE_LOG_ENV)
     if not path:
         return drift([measure_noise("now"), measure_noise("now, again")])
     if label is not None:
         append_reading(path, measure_noise(label))
     return drift(read_log(path))
-
-
-def build_drift_sentence(label: str | None = "page") -> str:
-    """:func:`build_drift` as one English sentence for a page or a log."""
-    if not os.environ.get(NOISE_LOG_ENV):
-        return build_drift(label).sentence("between two readings taken just now") + (
-            " (This was not run by the docs build, so the build's own readings are not "
-            "available here.)"
-        )
-    return build_drift(label).sentence("during this build, up to this page")

@@ -1,15 +1,7 @@
 """What :mod:`torch.profiler` tells about a step: operator calls, kernels, device busy time.
 
-The profiler records every operator on the host, which inflates per-operator CPU times
-several-fold on a step this small, so devicelab never takes host times from it. It takes only
-what the profiler measures without that bias: which operators were called (and how often), and
-on a GPU the kernels' start and end, timed on the device itself.
-
-Why not Holistic Trace Analysis
-    HTA's temporal breakdown (idle, compute, non-compute) reads Chrome trace files from disk,
-    one per rank, and pulls pandas and plotly. For one process's step loop the same figures are
-    the union of the device's kernel intervals (:func:`busy_time_s`) and what is left of the
-    step, computed here from the profiler's events in a few lines.
+The profiler inflates per-operator host times several-fold on a step this small, so devicelab
+never takes host times from it, only the calls and the kernels' times on the device.
 """
 
 from __future__ import annotations
@@ -59,10 +51,8 @@ def busy_time_s(intervals: Sequence[tuple[float, float]]) -> float:
 def profiler_log_silenced() -> Iterator[None]:
     """Send the process's native stderr to /dev/null while the block runs.
 
-    torch's profiler (kineto) writes two ``USDT: ... profiler_start/stop`` trace lines to file
-    descriptor 2 each time it starts and stops, with no setting to turn them off. They are not
-    warnings, but a notebook page would show them as output. Python exceptions still propagate;
-    only native writes to stderr inside the block are dropped.
+    torch's profiler (kineto) writes ``USDT: ... profiler_start/stop`` trace lines to file
+    descriptor 2, with no setting to turn them off, and a notebook page would show them.
     """
     sys.stderr.flush()
     saved = os.dup(2)
@@ -109,18 +99,9 @@ def top_level_operators(events) -> list:
 
 @dataclass(frozen=True)
 class StepProfile:
-    """Per-step counts from one profiled run of several steps.
-
-    Attributes
-    ----------
-    ops:
-        Top-level ATen operator calls per step (:func:`top_level_operators`).
-    kernels:
-        GPU kernels per step; None on a CPU.
-    device_busy_s:
-        Seconds per step the GPU ran kernels, copies or memsets (the union of their
-        intervals); None on a CPU.
-    """
+    """Per-step counts from one profiled run of several steps: top-level operator calls
+    (:func:`top_level_operators`), and on a GPU (else None) kernels and the seconds the GPU ran
+    kernels, copies or memsets (the union of their intervals)."""
 
     ops: int
     kernels: int | None

@@ -1,14 +1,8 @@
 """Recorded results: the JSON files that carry GPU figures to a site built without a GPU.
 
-A results file is what ``python -m devicelab bench --out FILE`` wrote on one machine. Its
-format is a versioned JSON Schema in this package (``schema/results-v3.schema.json``;
-``results-v2`` for files written before the calibration, the first step and the communication
-sections, ``results-v1`` before the step breakdown and the roofline): the
-measurements, plus the provenance that makes them trustworthy (hardware report, software
-versions, UTC date, the command). Every version this devicelab knows is still read; a page
-that needs a field only a newer version has must say that it is not recorded yet. :func:`load_results` refuses anything else with a message
-that says what is wrong; :func:`save_results` validates first and writes atomically, so a
-failed write never leaves half a file behind.
+A results file is what ``python -m devicelab bench --out FILE`` wrote on one machine, in a
+versioned JSON Schema (``schema/results-v3.schema.json``). Every known version is still read; a
+page that needs a field only a newer version has must say that it is not recorded yet.
 """
 
 from __future__ import annotations
@@ -36,17 +30,21 @@ __all__ = [
     "load_results",
     "newest_record",
     "provenance",
+    "recorded_ceilings",
     "record_frequency_epoch_times",
     "recorded_course_runs",
+    "recorded_mixed_device_error",
     "recorded_overheads",
     "recorded_remedy_epoch_times",
     "recorded_results",
     "recorded_results_dir",
     "recorded_sweep",
     "recorded_sync_sweep",
+    "recorded_transfer",
     "results_schema",
     "save_results",
     "validate_results",
+    "write_atomically",
 ]
 
 #: The version of the results files this package writes.
@@ -149,30 +147,29 @@ def save_results(record: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     """
     validate_results(record, source="record to save")
     path = Path(path)
+    write_atomically(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: a reader never sees
+    half a file, and a failed write leaves none behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(record, handle, indent=2, sort_keys=False)
-            handle.write("\n")
+            handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
 
 
 def find_results(
     folder: str | os.PathLike[str], *, backend: str | None = None
 ) -> list[dict[str, Any]]:
-    """Load every ``*.json`` results file in ``folder``, newest first.
-
-    Parameters
-    ----------
-    folder:
-        Typically the repository's ``results/``.
-    backend:
-        Keep only records measured on a device of this kind: ``"cuda"``, ``"mps"``, ``"cpu"``.
+    """Load every ``*.json`` results file in ``folder``, newest first; with ``backend``
+    (``"cuda"``, ``"mps"``, ``"cpu"``), only those measured on a device of that kind.
 
     Raises
     ------
@@ -187,13 +184,9 @@ def find_results(
 
 
 def recorded_results_dir() -> Path:
-    """Where the project's recorded results live.
-
-    In a checkout of the repository (including an editable install) that is its ``results/``
-    folder; a wheel carries the same files inside the package, as ``devicelab/recorded``.
-    ``DEVICELAB_RESULTS_DIR``, when set, names another folder (the tests replay doctored
-    records through the pages that way, without touching ``results/``).
-    """
+    """Where the project's recorded results live: ``DEVICELAB_RESULTS_DIR`` when set (the tests
+    replay doctored records that way), else the wheel's ``devicelab/recorded``, else the
+    checkout's ``results/``."""
     if os.environ.get("DEVICELAB_RESULTS_DIR"):
         return Path(os.environ["DEVICELAB_RESULTS_DIR"])
     bundled = Path(str(resources.files("devicelab"))) / "recorded"
@@ -203,10 +196,8 @@ def recorded_results_dir() -> Path:
 
 
 def recorded_results(backend: str | None = "cuda") -> list[dict[str, Any]]:
-    """The recorded results shipped with devicelab, newest first (see :func:`find_results`).
-
-    Returns an empty list when none was recorded for ``backend``; pages must then say so.
-    """
+    """The recorded results shipped with devicelab, newest first (see :func:`find_results`);
+    empty when none was recorded for ``backend``, and pages must then say so."""
     folder = recorded_results_dir()
     return find_results(folder, backend=backend) if folder.is_dir() else []
 
@@ -231,36 +222,23 @@ def provenance(record: dict[str, Any]) -> str:
     )
 
 
-def _record_frequency(record: dict[str, Any]) -> dict[str, Any]:
-    measured = record["measurements"].get("record_frequency")
-    if measured is None:
-        raise ResultsError(
-            "this record has no record_frequency measurement; run "
-            "`python -m devicelab bench` with that section"
-        )
-    return measured
+def _not_recorded(what: str, section: str = "that section") -> ResultsError:
+    return ResultsError(
+        f"this record has no {what}; run `python -m devicelab bench` with {section}"
+    )
 
 
 def record_frequency_epoch_times(record: dict[str, Any]) -> dict[int | None, float]:
-    """Median seconds per epoch at each ``loss.item()`` frequency of a record, whatever its
-    version: ``record_every`` (None: the loss read once, at the end) to seconds.
-
-    Version 1 timed each frequency as a separate full run; version 2 times them in paired
-    rounds (``measurements.record_frequency.sweep``), whose median is used here.
+    """:func:`recorded_sync_sweep`'s points as ``record_every`` (None: the loss read once, at
+    the end) to median seconds per epoch.
 
     Raises
     ------
     ResultsError
         The record has no record-frequency measurement.
     """
-    measured = _record_frequency(record)
-    if "sweep" in measured:
-        return {
-            v["record_every"]: v["epoch_time_s"]["estimate"]
-            for v in measured["sweep"]["variants"]
-            if v["syncs_per_block"] is not None
-        }
-    return {r["record_every"]: r["epoch_time_s"] for r in measured["runs"]}
+    sweep = recorded_sync_sweep(record)
+    return dict(zip(sweep.record_every, sweep.epoch_s, strict=True))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -271,21 +249,12 @@ class RecordedOverheads:
 
     Attributes
     ----------
-    device, device_name:
-        The recorded device (``"cuda:0"``) and its name.
-    sync_s:
-        One idle ``.item()`` round trip on the device (median).
     launch_s, launches_per_step:
         One tiny operator queued on the device (median), and the kernels (GPU) or operator
-        calls (CPU) of one course step, counted by the profiler.
-    peak_flops_per_s, course_flops:
-        The device's measured peak on a large matrix product, and the FLOPs of one course
-        epoch as the record counted them.
+        calls (CPU) of one course step.
     crossover_width, crossover_batch:
         The hidden width (batch 120) and the batch (width 10) from which the device beat the
         recorded CPU; None when it never did within the sweep, or when not recorded.
-    breakdown:
-        The device's step, part by part (:meth:`devicelab.explain.StepBreakdown.to_dict`).
     """
 
     device: str
@@ -315,12 +284,7 @@ class RecordedOverheads:
 
 
 def recorded_overheads(record: dict[str, Any]) -> RecordedOverheads:
-    """Read the course step's overheads on a record's device out of a record of any version.
-
-    Version 2 and later records carry the peak as a roofline ceiling. A version-1 record
-    stored the course epoch's arithmetic time instead (its FLOP count over the peak it
-    measured on a large matrix product), and the peak is read back from that.
-    """
+    """Read the course step's overheads on a record's device out of a record of any version."""
     measured, device = record["measurements"], record["device"]
     launch = measured.get("launch", {})
     utilization = measured.get("utilization", {})
@@ -329,7 +293,8 @@ def recorded_overheads(record: dict[str, Any]) -> RecordedOverheads:
     flops = next((p["flops"] for p in points if (p["hidden"], p["batch"]) == (10, 120)), None)
     peak = measured.get("roofline", {}).get("ceilings", {}).get(device, {}).get("peak_flops_per_s")
     old = measured.get("breakdown", {})
-    if peak is None and flops and old.get("compute_s"):  # a version-1 record
+    # A version-1 record stored the epoch's arithmetic time (FLOPs over the peak) instead.
+    if peak is None and flops and old.get("compute_s"):
         peak = flops / old["compute_s"]
     return RecordedOverheads(
         device=device,
@@ -347,23 +312,8 @@ def recorded_overheads(record: dict[str, Any]) -> RecordedOverheads:
 
 @dataclass(frozen=True, kw_only=True)
 class RecordedRun:
-    """One recorded run of the course's loop (``loss.item()`` every epoch) on one device.
-
-    Attributes
-    ----------
-    device:
-        Where it ran (``"cuda:0"``, ``"cpu"``).
-    epochs:
-        Epochs it trained (20,000 in the course).
-    wall_s:
-        Seconds for the whole run.
-    epoch_s:
-        Median seconds per epoch over its timed blocks.
-    final_loss:
-        Training loss after the last epoch.
-    test_accuracy:
-        Accuracy on the test split after training.
-    """
+    """One recorded run of the course's loop (``loss.item()`` every epoch) on one device:
+    ``wall_s`` the whole run, ``epoch_s`` the median over its timed blocks."""
 
     device: str
     epochs: int
@@ -375,18 +325,8 @@ class RecordedRun:
 
 @dataclass(frozen=True)
 class RecordedCourseRuns:
-    """The course's loop as a record ran it: on the recorded device and on that machine's CPU.
-
-    Attributes
-    ----------
-    device_name:
-        The recorded device's name (``"NVIDIA H100 80GB HBM3"``).
-    device:
-        The run on the recorded device.
-    host:
-        The same loop on the recorded machine's own CPU; None when the record has no CPU run
-        (or is itself a CPU record).
-    """
+    """The course's loop as a record ran it: on the recorded device and on that machine's CPU
+    (``host``; None when the record has no CPU run, or is itself a CPU record)."""
 
     device_name: str
     device: RecordedRun
@@ -400,16 +340,6 @@ class RecordedCourseRuns:
 
 def recorded_course_runs(record: dict[str, Any]) -> RecordedCourseRuns:
     """The course's 20,000-epoch runs in a record of any version: its device's and its host's.
-
-    Parameters
-    ----------
-    record:
-        A validated results record, e.g. :func:`newest_record`'s.
-
-    Returns
-    -------
-    RecordedCourseRuns
-        The run on the record's device, and on its host CPU when the record has one.
 
     Raises
     ------
@@ -429,37 +359,23 @@ def recorded_course_runs(record: dict[str, Any]) -> RecordedCourseRuns:
     }
     device = record["device"]
     if device not in runs:
-        raise ResultsError(
-            f"this record has no run of the course's loop on {device}; run "
-            "`python -m devicelab bench` with the training section"
-        )
+        raise _not_recorded(f"run of the course's loop on {device}", "the training section")
     host = runs.get("cpu") if device != "cpu" else None
     return RecordedCourseRuns(device_name=record["device_name"], device=runs[device], host=host)
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordedSyncSweep:
-    """The ``loss.item()`` homework as a record measured it, one point per frequency.
-
-    The points are ordered from the most syncs per epoch to the fewest.
+    """The ``loss.item()`` homework as a record measured it, one point per frequency
+    (``record_every``, None: once, after the run), from the most syncs per epoch to the fewest.
 
     Attributes
     ----------
-    device_name:
-        The recorded device's name.
-    record_every:
-        Each point's frequency (None: the loss read once, after the run).
-    syncs_per_1000:
-        ``loss.item()`` calls per 1,000 epochs at each point.
-    epoch_s, low_s, high_s:
-        Median seconds per epoch at each point, and the ends of its error bar.
     paired:
-        True when the points were timed in paired rounds, and ``low_s``/``high_s`` are a
-        bootstrap interval; False when each frequency was a separate full run, timed one after
-        the other in the order of the points, and the bar is the spread (IQR) of its blocks.
+        True when the points were timed in paired rounds (the bars are bootstrap intervals);
+        False when each frequency was a separate full run (the bars are the IQR of its blocks).
     cost_per_sync_s:
-        The cost of one sync in the loop as ``(estimate, low, high)`` seconds, a slope fitted
-        round by round; None for separate runs, which give no such interval.
+        The cost of one sync as ``(estimate, low, high)`` seconds; None for separate runs.
     """
 
     device_name: str
@@ -475,25 +391,14 @@ class RecordedSyncSweep:
 def recorded_sync_sweep(record: dict[str, Any]) -> RecordedSyncSweep:
     """Read the ``loss.item()`` frequency points of a record of any version.
 
-    Version 1 timed each frequency as a separate full run (median and IQR of its blocks);
-    later versions time them in paired rounds, with intervals and a slope.
-
-    Parameters
-    ----------
-    record:
-        A validated results record.
-
-    Returns
-    -------
-    RecordedSyncSweep
-        The points, from the most syncs per epoch to the fewest.
-
     Raises
     ------
     ResultsError
         The record has no record-frequency measurement.
     """
-    measured = _record_frequency(record)
+    measured = record["measurements"].get("record_frequency")
+    if measured is None:
+        raise _not_recorded("record_frequency measurement")
     rows: list[tuple[int | None, int, float, float, float]] = []
     if "sweep" in measured:
         sweep = measured["sweep"]
@@ -529,9 +434,6 @@ def recorded_sync_sweep(record: dict[str, Any]) -> RecordedSyncSweep:
 def recorded_remedy_epoch_times(record: dict[str, Any]) -> dict[str, float]:
     """Median seconds per epoch per model of each remedy in a record, by the remedy's name.
 
-    Version 1 ran each remedy as a separate full run; later versions time them in paired
-    rounds (the median of the interval is used).
-
     Raises
     ------
     ResultsError
@@ -539,10 +441,7 @@ def recorded_remedy_epoch_times(record: dict[str, Any]) -> dict[str, float]:
     """
     measured = record["measurements"].get("remedies")
     if measured is None:
-        raise ResultsError(
-            "this record has no remedies measurement; run `python -m devicelab bench` with "
-            "that section"
-        )
+        raise _not_recorded("remedies measurement")
     rows = measured.get("variants", measured.get("results", []))
     times: dict[str, float] = {}
     for row in rows:
@@ -554,23 +453,16 @@ def recorded_remedy_epoch_times(record: dict[str, Any]) -> dict[str, float]:
 def recorded_sweep(
     record: dict[str, Any], axis: str = "batch", device: str | None = None
 ) -> dict[int, float]:
-    """One utilisation sweep of a record: each size to the median seconds of one training step.
+    """One utilisation sweep of a record: each size (batch or hidden width), smallest first, to
+    the median seconds of one training step.
 
     Parameters
     ----------
-    record:
-        A validated results record, e.g. :func:`newest_record`'s.
     axis:
         ``"batch"`` (the course's width 10, the batch growing), ``"width"`` (batch 120, the
         hidden width growing) or ``"deep"`` (the hidden-to-hidden model, version 2 and later).
     device:
         The device swept: the record's own (None) or ``"cpu"``, its host.
-
-    Returns
-    -------
-    dict
-        Batch size (``"batch"``) or hidden width (``"width"``, ``"deep"``) to seconds per step,
-        smallest first.
 
     Raises
     ------
@@ -581,9 +473,39 @@ def recorded_sweep(
     sweeps = record["measurements"].get("utilization", {}).get("sweeps", {})
     points = sweeps.get(device, {}).get(axis)
     if not points:
-        raise ResultsError(
-            f"this record has no {axis!r} utilisation sweep on {device}; run "
-            "`python -m devicelab bench` with the utilization section"
-        )
+        raise _not_recorded(f"{axis!r} utilisation sweep on {device}", "the utilization section")
     key = "batch" if axis == "batch" else "hidden"
     return {p[key]: p["median_s"] for p in sorted(points, key=lambda p: p[key])}
+
+
+def recorded_transfer(
+    record: dict[str, Any],
+) -> tuple[list[dict[str, Any]], int | None, int | None] | None:
+    """A record's sweep of host<->device copies, and the PCIe link they crossed.
+
+    Returns ``(points, pcie_generation, pcie_width)``: each point a dict with ``size_bytes``,
+    ``direction``, ``memory``, ``median_s`` and ``bandwidth_gb_s``; the link as the record's
+    first GPU reported it (None when not reported).
+    """
+    points = record["measurements"].get("transfer", {}).get("points")
+    if not points:
+        return None
+    gpu = (record["hardware"].get("gpus") or [{}])[0]
+    return points, gpu.get("pcie_max_generation"), gpu.get("pcie_max_width")
+
+
+def recorded_ceilings(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The roofline ceilings a record measured on its own device, as recorded.
+
+    A plain mapping, since :class:`devicelab.roofline.Ceilings` lives in a higher layer:
+    ``Ceilings.from_dict(recorded_ceilings(record))`` rebuilds them. None before version 2.
+    """
+    found = record["measurements"].get("roofline", {}).get("ceilings", {})
+    return found.get(record["device"])
+
+
+def recorded_mixed_device_error(record: dict[str, Any]) -> str | None:
+    """The error, verbatim, that a record's GPU raised for a model on the GPU fed a batch on
+    the CPU (None when the record predates the capture or had no GPU)."""
+    section = record.get("measurements", {}).get("mixed_device") or {}
+    return section.get("error")

@@ -1,17 +1,7 @@
 """Numbers from timings: intervals, spreads and paired comparisons (no clock here).
 
-Two kinds of range are kept apart, by type:
-
-- an :class:`Interval` is a *confidence interval*: a percentile bootstrap over independent
-  rounds (:func:`bootstrap_median`, :func:`slope_interval`, :func:`compare_samples`). It says
-  how well a median is known.
-- a :class:`Spread` is how far the *values themselves* spread: an interquartile range around
-  a centre, or the range a record states. It says how much one step varies, not how well its
-  centre is known, and it is never passed where an :class:`Interval` is expected.
-
-A claim ("B is faster than A") is chosen from an :class:`Interval`. A verdict between two
-devices measured by different means (a live step against a prediction) compares
-:class:`Spread` s (:func:`devicelab.advise.decide`).
+An :class:`Interval` says how well a median is known, and a claim is chosen from one; a
+:class:`Spread` says how far the values themselves spread, and is never passed for one.
 """
 
 from __future__ import annotations
@@ -63,20 +53,16 @@ def median_iqr(samples: Sequence[float]) -> tuple[float, float]:
 
 
 def middle_half(totals: Sequence[float]) -> list[int]:
-    """Indices of ``totals`` left after dropping the fastest and the slowest quarter, in order.
-
-    Used to pick the same rounds for several figures measured together (the parts of a step and
-    the whole step), so that their interquartile means still add up.
-    """
+    """Indices of ``totals`` left after dropping the fastest and the slowest quarter, in order:
+    the same rounds for parts measured together, so that their interquartile means add up."""
     order = sorted(range(len(totals)), key=totals.__getitem__)
     drop = len(totals) // 4
     return sorted(order[drop : len(totals) - drop])
 
 
 def interquartile_mean(samples: Sequence[float]) -> float:
-    """The mean of the middle half of ``samples``: robust to a disturbed round, and, unlike a
-    median, additive (the interquartile means of parts taken over the same rounds sum to the
-    interquartile mean of their total).
+    """The mean of the middle half of ``samples``: robust to a disturbed round and, unlike a
+    median, additive over parts taken in the same rounds.
 
     Raises
     ------
@@ -94,14 +80,9 @@ class Spread:
 
     Attributes
     ----------
-    centre:
-        The typical value (a median, an interquartile mean, or a prediction).
-    low, high:
-        The range the values spread over.
     kind:
-        Where the range comes from: ``"iqr"`` (the interquartile range of the measured values,
-        centred on ``centre``) or ``"prediction"`` (a predicted step's range,
-        :attr:`devicelab.costmodel.StepPrediction.spread`).
+        Where the range comes from: ``"iqr"`` (measured values) or ``"prediction"``
+        (:attr:`devicelab.costmodel.StepPrediction.spread`).
 
     Raises
     ------
@@ -127,14 +108,6 @@ class Spread:
             raise ValueError(f"a spread's width must be zero or more, got {width}")
         return cls(centre, centre - width / 2, centre + width / 2, kind)
 
-    def overlaps(self, other: Spread) -> bool:
-        """Whether the two ranges share a value (bounds included)."""
-        return self.low <= other.high and other.low <= self.high
-
-    def to_dict(self) -> dict[str, float | str]:
-        """A JSON-ready dict of every field."""
-        return asdict(self)
-
 
 BOOTSTRAP_RESAMPLES = 4_000
 BOOTSTRAP_SEED = 0
@@ -149,17 +122,8 @@ def _check_confidence(confidence: float) -> None:
 
 @dataclass(frozen=True)
 class Interval:
-    """An estimate and its confidence interval.
-
-    Attributes
-    ----------
-    estimate:
-        The point estimate (a median over rounds).
-    low, high:
-        The interval's bounds.
-    confidence:
-        The interval's nominal coverage, e.g. 0.95.
-    """
+    """An estimate (a median over rounds) and its confidence interval, of nominal coverage
+    ``confidence``."""
 
     estimate: float
     low: float
@@ -195,20 +159,9 @@ class Interval:
         return f"{self.estimate:.3g} ({self.confidence:.0%} interval {self.low:.3g} to {self.high:.3g})"
 
 
-def bootstrap_median(
-    values: Sequence[float],
-    *,
-    confidence: float = 0.95,
-    resamples: int = BOOTSTRAP_RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-) -> Interval:
-    """The median of ``values`` with a percentile-bootstrap interval.
-
-    ``values`` are treated as independent draws (one per round). The interval is the
-    ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of the medians of
-    ``resamples`` resamples drawn with replacement, with NumPy's generator seeded by ``seed`` so
-    the same values always give the same interval. With few rounds the interval is wide: with 5
-    it is about the smallest to the largest value, as it should be.
+def bootstrap_median(values: Sequence[float], *, confidence: float = 0.95) -> Interval:
+    """The median of ``values`` (independent draws, one per round) with a percentile-bootstrap
+    interval, seeded so the same values always give the same interval.
 
     Raises
     ------
@@ -221,8 +174,8 @@ def bootstrap_median(
         raise ValueError(f"a bootstrap interval needs at least 2 values (rounds), got {data.size}")
     if not np.isfinite(data).all():
         raise ValueError(f"values must be finite, got {values!r}")
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, data.size, size=(resamples, data.size))
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    picks = rng.integers(0, data.size, size=(BOOTSTRAP_RESAMPLES, data.size))
     medians = np.median(data[picks], axis=1)
     low, high = np.quantile(medians, [(1 - confidence) / 2, (1 + confidence) / 2])
     estimate = float(np.median(data))
@@ -236,25 +189,11 @@ class Comparison:
 
     Attributes
     ----------
-    baseline:
-        The name every ratio is relative to.
     samples:
         Seconds per measured unit of each variant, one value per round, in round order.
-    medians:
-        Median seconds per unit of each variant over the rounds.
-    intervals:
-        Each variant's median seconds per unit with its bootstrap interval (for error bars).
     ratios:
         Each variant's time over the baseline's, paired by round: the median of the per-round
-        ratios with its bootstrap interval. Below 1: faster than the baseline.
-    speedups:
-        The baseline's time over each variant's, paired by round (the inverse of ``ratios``).
-    orders:
-        The order in which the variants ran in each round.
-    threads:
-        torch intra-op threads during the rounds.
-    confidence:
-        The intervals' nominal coverage.
+        ratios with its bootstrap interval. Below 1: faster (``speedups`` are the inverse).
     """
 
     baseline: str
@@ -318,12 +257,6 @@ def compare_samples(
     samples:
         Variant name to seconds per unit, one value per round; the i-th values of every
         variant come from the same round, which is what pairs them.
-    baseline:
-        The variant every ratio is relative to.
-    confidence:
-        Coverage of the percentile-bootstrap intervals (:func:`bootstrap_median`).
-    orders, threads:
-        Carried into the result.
 
     Raises
     ------
@@ -401,10 +334,8 @@ def slope_interval(
 ) -> Interval:
     """The slope of ``y`` against ``x``, paired by round, with a bootstrap interval.
 
-    Each round's points are fitted by least squares on their own, so a round that ran slow
-    shifts its line up without tilting it. The estimate is the median of the per-round slopes,
-    the interval a percentile bootstrap over rounds (:func:`bootstrap_median`). An interval
-    that contains 0 means no measurable slope.
+    Each round is fitted on its own, so a round that ran slow shifts its line up without
+    tilting it. An interval that contains 0 means no measurable slope.
 
     Parameters
     ----------
@@ -412,8 +343,6 @@ def slope_interval(
         The regressor of each variant, e.g. syncs per epoch; at least 2 distinct values.
     y_by_round:
         One row per round, one value per entry of ``x``, e.g. seconds per epoch.
-    confidence:
-        Coverage of the interval, in (0, 1).
 
     Raises
     ------

@@ -1,16 +1,6 @@
-"""The training step: one definition, used by every measurement of the site.
-
-A :class:`StepSpec` says what one step is: the model, its inputs and targets, the loss, the
-optimizer, and how often the host waits for the device (``sync_every``). :func:`train_step`
-runs it; :func:`run_steps` runs a range of steps, the course's loop. Inference is the same spec
-with no loss and no optimizer.
-
-The course's loop, the step breakdown (:mod:`devicelab.explain`), the noise meter, the
-remedies, the advisor's batch test, the bench and the FLOP count all run *this* step, so a
-figure on one page and a figure on another measure the same work. Timing the parts of a step
-does not need a second copy of it: :func:`train_step` calls a *lap* after each phase, which
-does nothing unless a :class:`Laps` is passed in to read the clock there.
-"""
+"""The training step: one definition, used by every measurement of the site, so figures on
+different pages measure the same work. Timing its parts needs no second copy: :func:`train_step`
+calls a *lap* after each phase (:class:`Laps` reads the clock there)."""
 
 from __future__ import annotations
 
@@ -22,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .data import IrisData
 from .devices import synchronize
 
 __all__ = [
@@ -31,6 +22,7 @@ __all__ = [
     "OptimizerFactory",
     "StepSpec",
     "as_tensors",
+    "course_step",
     "prepare_step",
     "run_steps",
     "sgd_lr_0_01",
@@ -56,6 +48,22 @@ def sgd_lr_0_01(params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
 AUTO = "auto"
 
 
+def course_step(
+    model: nn.Module, data: IrisData, *, lr: float = 0.01, sync_every: int | None = 1
+) -> StepSpec:
+    """The course's step: ``model`` on Iris's training split (on its device), cross-entropy and
+    SGD at ``lr``."""
+    return StepSpec(
+        model=model,
+        inputs=(data.X_train,),
+        targets=data.y_train,
+        loss_fn=F.cross_entropy,
+        optimizer=torch.optim.SGD(model.parameters(), lr=lr),
+        sync_every=sync_every,
+        device=data.device,
+    )
+
+
 def step_kind(
     targets: torch.Tensor | None,
     loss_fn: LossFn | None | str,
@@ -73,28 +81,15 @@ def step_kind(
 
 @dataclass(frozen=True, kw_only=True)
 class StepSpec:
-    """One step of training (or of inference), ready to run.
+    """One step of training (or of inference: no loss, no optimizer), ready to run.
 
     Attributes
     ----------
-    model:
-        The module, its parameters on ``device``.
-    inputs:
-        Passed as ``model(*inputs)``.
-    targets:
-        What ``loss_fn`` compares the output with; None for inference.
-    loss_fn:
-        ``loss_fn(outputs, targets)``, e.g. :func:`torch.nn.functional.cross_entropy`; None
-        for inference (forward only).
     optimizer:
-        Updates the parameters after the backward; None leaves the update out (the gradients
-        are still computed).
+        None leaves the update out (the gradients are still computed).
     sync_every:
-        Wait for the device every this many steps (1: every step, with ``loss.item()`` as the
-        course does; inference waits with a device synchronisation), or None: never inside
-        the loop.
-    device:
-        Where the step runs.
+        Wait for the device every this many steps (1: ``loss.item()`` every step, as the
+        course does), or None: never inside the loop.
     """
 
     model: nn.Module
@@ -124,12 +119,8 @@ def _no_lap(phase: str) -> None:
 
 
 def train_step(spec: StepSpec, lap: Callable[[str], None] = _no_lap) -> torch.Tensor | None:
-    """Run one step of ``spec``: forward, loss, ``zero_grad``, backward, ``optimizer.step()``.
-
-    ``lap(phase)`` is called when each phase ends (see :class:`Laps`). Returns the loss, still
-    on the device (reading it is a sync: :func:`run_steps` decides when), or None for
-    inference.
-    """
+    """Run one step of ``spec`` (forward, loss, ``zero_grad``, backward, ``optimizer.step()``),
+    calling ``lap(phase)`` as each phase ends; return the loss, still on the device (or None)."""
     logits = spec.model(*spec.inputs)  # model(x) is nn.Module.__call__, which runs forward
     lap("forward")
     if spec.loss_fn is None:
@@ -155,12 +146,9 @@ def run_steps(
     losses: list[tuple[int, float]] | None = None,
     lap: Callable[[str], None] = _no_lap,
 ) -> torch.Tensor | None:
-    """Steps ``first..last`` (1-based, inclusive) of ``spec``: the course's loop.
-
-    Every ``spec.sync_every`` steps the host waits for the device: ``loss.item()`` copies the
-    loss to the host (appended to ``losses`` with its step number, when given); an inference
-    step synchronises the device. Returns the last step's loss (None for inference).
-    """
+    """Steps ``first..last`` (1-based, inclusive) of ``spec``: the course's loop. Every
+    ``spec.sync_every`` steps the host waits for the device (``loss.item()``, appended to
+    ``losses`` when given). Returns the last step's loss (None for inference)."""
     loss = None
     for step in range(first, last + 1):
         loss = train_step(spec, lap)
@@ -176,13 +164,10 @@ def run_steps(
 
 
 class Laps:
-    """Seconds spent in each phase of the steps it is passed to, summed over the steps.
+    """Seconds spent in each phase of the steps it is passed to (as ``lap=``), summed.
 
-    Pass it as ``lap=`` to :func:`train_step` or :func:`run_steps`, after :meth:`start`. Each
-    call reads the clock once and charges the time since the previous reading to the phase
-    that just ended, so the phases tile the block with no gaps, in the real loop and the real
-    order: each phase sees the state the previous one left (after ``zero_grad`` the gradients
-    are None, so the backward allocates them, exactly as in training).
+    Each call charges the time since the previous reading to the phase that just ended, so the
+    phases tile the block with no gaps, in the real loop and order.
     """
 
     def __init__(self, phases: Sequence[str], clock: Callable[[], float] = time.perf_counter):
@@ -257,9 +242,8 @@ def prepare_step(
 ) -> StepSpec:
     """A checked :class:`StepSpec`: the model and tensors already on ``device``.
 
-    ``optimizer`` is a factory called with the trainable parameters. ``sync=True`` waits every
-    step, as the course does. The model runs once, untimed, so that a model that raises on
-    these inputs is reported here, by name and input shapes.
+    ``optimizer`` is a factory called with the trainable parameters. The model runs once,
+    untimed, so that a model that raises on these inputs is reported here.
 
     Raises
     ------

@@ -1,17 +1,6 @@
-"""The clock: one timed block, one thread setting, and the timers built on them.
-
-Every timing in devicelab goes through this module:
-
-- :func:`timed_block` is *the* timed block: wait for the device, read the clock, run, wait for
-  the device, read the clock. Queued GPU work is counted in the block that queued it.
-- :func:`torch_threads` is *the* thread setting: a context that sets torch's intra-op threads
-  and restores them.
-- :func:`measure` times one function with :mod:`torch.utils.benchmark` (which synchronises the
-  accelerator and sizes its blocks itself), after an explicit warm-up.
-- :func:`timed_blocks` cuts a long run (the course's 20,000 epochs) into equal timed blocks.
-- :func:`compare` times variants in paired, interleaved rounds, so a machine's drift cancels
-  out of their ratios; the numbers are turned into intervals by :mod:`devicelab.stats`.
-"""
+"""The clock: one timed block (:func:`timed_block`), one thread setting
+(:func:`torch_threads`), and the timers built on them. Every timing in devicelab goes through
+this module."""
 
 from __future__ import annotations
 
@@ -51,23 +40,8 @@ Clock = Callable[[], float]
 
 @dataclass(frozen=True, kw_only=True)
 class Timing:
-    """Seconds per call of one measured function.
-
-    Attributes
-    ----------
-    label:
-        What was measured.
-    median_s:
-        Median seconds per call across samples.
-    iqr_s:
-        Interquartile range of seconds per call across samples: the spread.
-    samples:
-        How many samples (timed blocks) the median is over.
-    calls_per_sample:
-        Calls per timed block; a block's time divided by this is one sample.
-    threads:
-        torch intra-op threads during the measurement.
-    """
+    """Seconds per call of one measured function: ``samples`` timed blocks of
+    ``calls_per_sample`` calls each, at ``threads`` torch threads."""
 
     label: str
     median_s: float
@@ -90,11 +64,7 @@ class Timing:
 @contextlib.contextmanager
 def torch_threads(count: int | None) -> Iterator[int]:
     """Run the block with ``count`` torch intra-op threads (None: the current number), and
-    restore the previous number afterwards, even on an error. Yields the number in force.
-
-    Thread count is part of a measurement's setting: tiny operators gain nothing from a pool,
-    and on a busy machine its wake-ups can cost more than the effect being measured.
-    """
+    restore the previous number afterwards, even on an error. Yields the number in force."""
     before = torch.get_num_threads()
     threads = count if count is not None else before
     torch.set_num_threads(threads)
@@ -112,21 +82,15 @@ def measure(
     warmup: int = 3,
     num_threads: int | None = None,
 ) -> Timing:
-    """Time ``fn()`` with warm-up, accelerator synchronisation and repeats.
+    """Time ``fn()`` with :mod:`torch.utils.benchmark` (which waits for the accelerator and
+    sizes its blocks itself), after ``warmup`` untimed calls.
 
     Parameters
     ----------
-    fn:
-        Called with no arguments. Work it queues on a GPU is included: the Timer waits for
-        the accelerator before each clock reading.
-    label:
-        Carried into the result.
     min_run_time:
         Seconds of timed calls to collect at least (``Timer.blocked_autorange``).
-    warmup:
-        Untimed calls first (context creation, cuBLAS handles, allocator growth, compilation).
     num_threads:
-        torch intra-op threads while timing; None keeps the current ``torch.get_num_threads()``.
+        torch intra-op threads while timing; None keeps the current setting.
 
     Raises
     ------
@@ -161,9 +125,8 @@ def timed_block(
 ) -> float:
     """Seconds that ``run()`` takes on ``device``, queued work included.
 
-    The one timed block of the package: synchronise, read the clock, run, synchronise, read the
-    clock. Without the first wait, work queued earlier would be charged to this block; without
-    the second, a GPU block would measure only how long it took to *queue* its work.
+    Without the first wait, work queued earlier would be charged to this block; without the
+    second, a GPU block would measure only how long it took to *queue* its work.
     """
     synchronize(device)
     start = clock()
@@ -180,10 +143,8 @@ def timed_blocks(
     blocks: int = 20,
     clock: Clock = time.perf_counter,
 ) -> tuple[float, list[float]]:
-    """Run ``run_range(first, last)`` over ``1..count`` in equal blocks, each a
-    :func:`timed_block`. Returns the total seconds and the seconds per unit (e.g. per epoch) of
-    each block.
-    """
+    """Run ``run_range(first, last)`` over ``1..count`` in equal timed blocks. Returns the total
+    seconds and the seconds per unit (e.g. per epoch) of each block."""
     blocks = max(1, min(blocks, count))
     edges = [round(i * count / blocks) for i in range(blocks + 1)]
     spans = list(zip(edges[:-1], edges[1:], strict=True))
@@ -220,67 +181,45 @@ def compare(
     rounds: int = 10,
     confidence: float = 0.95,
     warmup: int = 1,
-    number: int = 1,
     num_threads: int | None = None,
     device: str | torch.device | None = None,
-    seed: int = 0,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Comparison:
     """Time ``variants`` in alternating rounds and compare each with ``baseline``, paired.
 
-    Each variant is called ``warmup`` times first, untimed. Then every round times each
-    variant once (``number`` calls, averaged), in an order shuffled per round and rotated so
-    that no variant always runs first. All rounds run in this process at one thread setting.
-    A machine that slows down or speeds up during the rounds slows every variant of a round
-    alike, so the per-round ratios cancel the drift that separate runs minutes apart would
-    keep. Intervals are percentile bootstraps over rounds
-    (:func:`devicelab.stats.bootstrap_median`).
+    Every round times each variant once (one call, a :func:`timed_block`), in an order shuffled per
+    round. A machine that drifts slows every variant of a round alike, so the per-round ratios
+    cancel the drift.
 
     Parameters
     ----------
     variants:
-        Name to a callable that runs one measured unit, e.g. a block of 200 epochs. Units
-        may carry state (a model that keeps training): every variant is called equally often.
-    baseline:
-        The variant the ratios are relative to.
+        Name to a callable that runs one measured unit, e.g. a block of 200 epochs; every
+        variant is called equally often.
     rounds:
         Paired rounds, at least 2; 10 or more gives usable intervals.
-    confidence:
-        Coverage of the intervals, in (0, 1).
-    warmup:
-        Untimed calls of each variant before the rounds (compilation, caches, allocator).
-    number:
-        Calls per variant per round; the time is their mean.
-    num_threads:
-        torch intra-op threads during the rounds (restored afterwards); None keeps the
-        current setting.
     device:
-        The device the variants run on (None: ``"auto"``, as everywhere). Each unit is a
-        :func:`timed_block` on it, so queued work counts in the unit that queued it.
-    seed:
-        Seeds the per-round orders.
-    clock:
-        Returns seconds; :func:`time.perf_counter` unless a test injects a fake clock.
+        Each unit is a :func:`timed_block` on it (None: ``"auto"``).
 
     Raises
     ------
     ValueError
         Fewer than 2 variants, an unknown ``baseline``, ``rounds`` < 2, ``confidence``
-        outside (0, 1), ``warmup`` < 0 or ``number`` < 1.
+        outside (0, 1), or ``warmup`` < 0.
     TypeError
         A variant is not callable.
     """
     _check_variants(variants, baseline, confidence)
     _check_rounds(rounds)
-    if warmup < 0 or number < 1:
-        raise ValueError(f"warmup must be >= 0 and number >= 1, got {warmup} and {number}")
+    if warmup < 0:
+        raise ValueError(f"warmup must be zero or more, got {warmup}")
     for name, fn in variants.items():
         if not callable(fn):
             raise TypeError(
                 f"variant {name!r} must be a callable that runs one unit, got {type(fn).__name__}"
             )
     where = resolve_device(device)
-    orders = round_orders(list(variants), rounds, seed=seed)
+    orders = round_orders(list(variants), rounds)
     samples: dict[str, list[float]] = {name: [] for name in variants}
     with torch_threads(num_threads) as threads:
         for fn in variants.values():
@@ -288,16 +227,7 @@ def compare(
                 fn()
         for order in orders:
             for name in order:
-                seconds = timed_block(_repeated(variants[name], number), where, clock=clock)
-                samples[name].append(seconds / number)
+                samples[name].append(timed_block(variants[name], where, clock=clock))
     return compare_samples(
         samples, baseline=baseline, confidence=confidence, orders=orders, threads=threads
     )
-
-
-def _repeated(fn: Callable[[], object], number: int) -> Callable[[], None]:
-    def run() -> None:
-        for _ in range(number):
-            fn()
-
-    return run

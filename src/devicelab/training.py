@@ -1,11 +1,5 @@
-"""The course's training loop, timed honestly.
-
-The loop is the package's one step (:mod:`devicelab.steps`: forward, loss, ``zero_grad``,
-backward, step) with an optional ``loss.item()`` every ``record_every`` epochs. The clock is read only after the
-device has finished its queued work, and the run is cut into equal blocks of epochs, each
-timed on its own, so a result carries a median time per epoch and its spread, not just one
-number.
-"""
+"""The course's training loop, timed in equal blocks of epochs, so a result carries a median
+time per epoch and its spread, not just one number."""
 
 from __future__ import annotations
 
@@ -14,13 +8,12 @@ import functools
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .data import IrisData, load_iris
 from .devices import resolve_device
 from .models import MLP
-from .steps import StepSpec, run_steps
+from .steps import course_step, run_steps
 from .timing import BlockTimes, timed_blocks
 
 __all__ = ["TrainResult", "accuracy", "course_run", "train"]
@@ -28,23 +21,8 @@ __all__ = ["TrainResult", "accuracy", "course_run", "train"]
 
 @dataclass(frozen=True, kw_only=True)
 class TrainResult(BlockTimes):
-    """What one timed training run measured.
-
-    Attributes
-    ----------
-    device:
-        The device the run used, e.g. ``"cpu"`` or ``"cuda:0"``.
-    epochs, lr, record_every:
-        The run's settings (``record_every=None``: the loss was read once, at the end).
-    losses:
-        The recorded ``(epoch, loss)`` pairs. Each one cost a ``loss.item()``.
-    wall_time_s:
-        Seconds for all epochs, device synchronised before each clock reading.
-    block_epoch_times_s:
-        Seconds per epoch in each timed block of consecutive epochs.
-    final_loss, train_accuracy, test_accuracy:
-        Loss of the last epoch and accuracies of the trained model.
-    """
+    """What one timed training run measured: ``losses`` are the recorded ``(epoch, loss)``
+    pairs, each a ``loss.item()``; ``block_epoch_times_s`` the seconds per epoch of each block."""
 
     device: str
     epochs: int
@@ -69,7 +47,7 @@ def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
         return (model(X).argmax(dim=1) == y).float().mean().item()
 
 
-def _check_settings(epochs: int, lr: float, record_every: int | None, timing_blocks: int) -> None:
+def _check_settings(epochs: int, lr: float, record_every: int | None) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not lr > 0:
@@ -83,8 +61,6 @@ def _check_settings(epochs: int, lr: float, record_every: int | None, timing_blo
             f"record_every must be None (read the loss once, at the end) or an integer from 1 "
             f"to epochs={epochs}, got {record_every!r}"
         )
-    if timing_blocks < 1:
-        raise ValueError(f"timing_blocks must be at least 1, got {timing_blocks}")
 
 
 def train(
@@ -96,34 +72,19 @@ def train(
     device: str | torch.device | None = "cpu",
     record_every: int | None = 1,
     warmup_epochs: int = 50,
-    timing_blocks: int = 20,
 ) -> TrainResult:
-    """Train ``model`` full-batch on ``data`` with SGD and cross-entropy, and time it.
-
-    Each epoch is one :func:`devicelab.steps.train_step`, and the loop is
-    :func:`devicelab.steps.run_steps`, timed in blocks by :func:`devicelab.timing.timed_blocks`.
+    """Train ``model`` (in place, on ``device``) full-batch on ``data`` with the course's step
+    (:func:`devicelab.steps.course_step`), and time it in blocks
+    (:func:`devicelab.timing.timed_blocks`).
 
     Parameters
     ----------
-    model:
-        Moved to ``device`` in place and trained in place.
-    data:
-        Moved to ``device`` (a copy) before the clock starts.
-    epochs:
-        Full-batch steps, a positive integer (the course uses 20,000).
-    lr:
-        SGD learning rate (the course uses 0.01).
-    device:
-        Anything :func:`~devicelab.devices.resolve_device` accepts (None: ``"auto"``).
     record_every:
         Call ``loss.item()`` every this many epochs (1: every epoch, as the course does), or
         None to read the loss once, after the last epoch.
     warmup_epochs:
-        Epochs run on a throw-away copy of the model and optimizer before timing, so CUDA
-        context creation, cuBLAS handles and allocator growth stay out of the figures.
-    timing_blocks:
-        The run is timed in this many equal blocks of epochs; the median and spread of
-        seconds per epoch come from them.
+        Epochs run on a throw-away copy of the model before timing, so one-off set-up stays
+        out of the figures.
 
     Raises
     ------
@@ -131,33 +92,22 @@ def train(
         Non-positive ``epochs`` or ``lr``, or a ``record_every`` that is not None or an
         integer in ``1..epochs``.
     """
-    _check_settings(epochs, lr, record_every, timing_blocks)
+    _check_settings(epochs, lr, record_every)
     device = resolve_device(device)
     model.to(device)
     data = data.to(device)
 
-    def course_step(module: nn.Module) -> StepSpec:
-        optimizer = torch.optim.SGD(module.parameters(), lr=lr)
-        return StepSpec(
-            model=module,
-            inputs=(data.X_train,),
-            targets=data.y_train,
-            loss_fn=F.cross_entropy,
-            optimizer=optimizer,
-            sync_every=record_every,
-            device=device,
-        )
-
     if warmup_epochs > 0:
-        run_steps(course_step(copy.deepcopy(model)), 1, warmup_epochs)
-    spec = course_step(model)
+        warm = course_step(copy.deepcopy(model), data, lr=lr, sync_every=record_every)
+        run_steps(warm, 1, warmup_epochs)
+    spec = course_step(model, data, lr=lr, sync_every=record_every)
     losses: list[tuple[int, float]] = []
     last_loss: list[torch.Tensor | None] = [None]
 
     def run(first: int, last: int) -> None:
         last_loss[0] = run_steps(spec, first, last, losses=losses)
 
-    wall, block_times = timed_blocks(run, epochs, device, blocks=timing_blocks)
+    wall, block_times = timed_blocks(run, epochs, device)  # 20 blocks
     final_loss = last_loss[0].item()
     if record_every is None:
         losses.append((epochs, final_loss))
@@ -182,12 +132,8 @@ def course_run(
     epochs: int = 20_000,
     seed: int = 0,
 ) -> TrainResult:
-    """The course's experiment: a fresh seeded 4-10-3 MLP trained on Iris with :func:`train`.
-
-    Measured once per process for each set of arguments and then shared: when the docs build
-    runs several examples in one process, pages that need the same figure reuse one run
-    instead of training again. ``course_run.cache_clear()`` forgets the runs.
-    """
+    """The course's experiment: a fresh seeded 4-10-3 MLP trained on Iris with :func:`train`,
+    once per process for each set of arguments (``course_run.cache_clear()`` forgets them)."""
     return _cached_course_run(str(resolve_device(device)), record_every, epochs, seed)
 
 

@@ -1,22 +1,5 @@
-"""Models of different shapes to ask "CPU or GPU?" about, each a factory with no arguments.
-
-Every factory here is usable from the command line, e.g. ``python -m devicelab advise
-devicelab.zoo:lenet5 --input-shape 64,1,28,28``, and each has an :data:`EXAMPLE_SHAPES`
-entry: the input shape and class count the gallery's "Your own model" page uses.
-
-- :func:`iris_mlp`: the course's 4-10-3 MLP (:class:`~devicelab.models.MLP`).
-- :func:`lenet5`: a LeNet-5-sized CNN for 28x28 one-channel images.
-- :func:`transformer_layer`: one Transformer encoder layer (d_model 256) and a classifier
-  head on the mean over the sequence.
-- :func:`wide_mlp`: an MLP with 4,096-wide hidden-to-hidden layers, whose matrix products
-  carry enough arithmetic per byte to be compute-bound on a GPU.
-- :func:`gru_classifier`: a one-layer GRU over a sequence and a linear head: many small
-  operators per step (a recurrent model).
-- :func:`small_cnn`: two 3x3 convolutions with pooling on 32x32 colour images (a
-  convolutional model of another shape than LeNet-5).
-
-:data:`EXAMPLE_SHAPES` lists the four the "Your own model" page advises on;
-:data:`VALIDATION_SHAPES` adds the two more that its cost-model check predicts.
+"""Models of different shapes to ask "CPU or GPU?" about, each a factory with no arguments,
+usable from the command line (``python -m devicelab advise devicelab.zoo:lenet5 ...``).
 """
 
 from __future__ import annotations
@@ -50,18 +33,13 @@ EXAMPLE_SHAPES: dict[str, tuple[tuple[int, ...], int]] = {
 }
 
 
-def iris_mlp() -> nn.Module:
-    """The course's 4-10-3 MLP."""
-    return MLP()
+#: The course's 4-10-3 MLP.
+iris_mlp = MLP
 
 
 class LeNet5(nn.Module):
-    """LeNet-5's shape for 28x28 images: two 5x5 convolutions with pooling, three linears.
-
-    ``conv(1->6, 5x5, pad 2) -> ReLU -> maxpool 2 -> conv(6->16, 5x5) -> ReLU -> maxpool 2 ->
-    linear(400->120) -> ReLU -> linear(120->84) -> ReLU -> linear(84->classes)``, about 62
-    thousand parameters.
-    """
+    """LeNet-5's shape for 28x28 images: two 5x5 convolutions with pooling, three linears
+    (about 62 thousand parameters)."""
 
     def __init__(self, classes: int = 10) -> None:
         super().__init__()
@@ -87,16 +65,13 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 
 
-def lenet5() -> nn.Module:
-    """A LeNet-5-sized CNN for ``(batch, 1, 28, 28)`` images and 10 classes."""
-    return LeNet5()
+#: A LeNet-5-sized CNN for ``(batch, 1, 28, 28)`` images and 10 classes.
+lenet5 = LeNet5
 
 
 class TransformerClassifier(nn.Module):
-    """One :class:`torch.nn.TransformerEncoderLayer` and a linear head on the sequence's mean.
-
-    Inputs are already embedded: ``(batch, sequence, d_model)``.
-    """
+    """One :class:`torch.nn.TransformerEncoderLayer` and a linear head on the sequence's mean,
+    for inputs already embedded: ``(batch, sequence, d_model)``."""
 
     def __init__(self, d_model: int = 256, heads: int = 4, classes: int = 10) -> None:
         super().__init__()
@@ -110,9 +85,8 @@ class TransformerClassifier(nn.Module):
         return self.head(self.encoder(x).mean(dim=1))
 
 
-def transformer_layer() -> nn.Module:
-    """One Transformer encoder layer, d_model 256, 4 heads, feed-forward 1,024, 10 classes."""
-    return TransformerClassifier()
+#: One Transformer encoder layer, d_model 256, 4 heads, feed-forward 1,024, 10 classes.
+transformer_layer = TransformerClassifier
 
 
 def wide_mlp() -> nn.Module:
@@ -137,9 +111,8 @@ class GRUClassifier(nn.Module):
         return self.head(self.gru(x)[0][:, -1])
 
 
-def gru_classifier() -> nn.Module:
-    """A GRU classifier for ``(batch, sequence, 32)`` inputs and 5 classes."""
-    return GRUClassifier()
+#: A GRU classifier for ``(batch, sequence, 32)`` inputs and 5 classes.
+gru_classifier = GRUClassifier
 
 
 class SmallCNN(nn.Module):
@@ -164,9 +137,8 @@ class SmallCNN(nn.Module):
         return self.head(self.features(x))
 
 
-def small_cnn() -> nn.Module:
-    """A small CNN for ``(batch, 3, 32, 32)`` images and 10 classes."""
-    return SmallCNN()
+#: A small CNN for ``(batch, 3, 32, 32)`` images and 10 classes.
+small_cnn = SmallCNN
 
 
 #: :data:`EXAMPLE_SHAPES` and two more shapes of model (a recurrent and a convolutional one):

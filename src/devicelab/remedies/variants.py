@@ -16,7 +16,7 @@ from torch import nn
 
 from ..doctor import compile_unavailable
 from ..models import initial_weights
-from ..steps import StepSpec, run_steps, train_step
+from ..steps import StepSpec, course_step, run_steps, train_step
 from ..timing import torch_threads
 from .fused import prepare_compiled, prepare_cuda_graph, prepare_manual, prepare_numpy
 from .prepared import Prepared, Setting, final_loss, model_from
@@ -37,18 +37,8 @@ def prepare_course(
 ) -> Prepared:
     """The course's loop, ``loss.item()`` every ``record_every`` epochs (None: never inside a
     block), at ``threads`` torch threads (None: the current setting)."""
-    model = model_from(setting.init, setting.device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=setting.lr)
-    data = setting.data
-    spec = StepSpec(
-        model=model,
-        inputs=(data.X_train,),
-        targets=data.y_train,
-        loss_fn=F.cross_entropy,
-        optimizer=optimizer,
-        sync_every=record_every,
-        device=setting.device,
-    )
+    model, data = model_from(setting.init, setting.device), setting.data
+    spec = course_step(model, data, lr=setting.lr, sync_every=record_every)
 
     def run(first: int, last: int) -> None:
         with torch_threads(threads):
@@ -60,18 +50,8 @@ def prepare_course(
 def prepare_loss_log(setting: Setting) -> Prepared:
     """Keep every epoch's loss in a tensor on the device, copied to the host once after
     training: one small copy kernel per epoch instead of one round-trip."""
-    model = model_from(setting.init, setting.device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=setting.lr)
-    data = setting.data
-    spec = StepSpec(
-        model=model,
-        inputs=(data.X_train,),
-        targets=data.y_train,
-        loss_fn=F.cross_entropy,
-        optimizer=optimizer,
-        sync_every=None,
-        device=setting.device,
-    )
+    model, data = model_from(setting.init, setting.device), setting.data
+    spec = course_step(model, data, lr=setting.lr, sync_every=None)
     log = torch.empty(setting.epochs, device=setting.device)
 
     def run(first: int, last: int) -> None:
