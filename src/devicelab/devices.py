@@ -1,12 +1,8 @@
 """Choosing a device, explicitly, and waiting for it.
 
-``resolve_device`` turns what a reader types ("auto", "cuda:1", ...) into a
-:class:`torch.device` that exists on this machine, or raises an error that says what does
-exist. It never falls back to another device behind the reader's back.
-
-What a device argument means, everywhere in devicelab: every function that takes a ``device``
-passes it to :func:`resolve_device`, so a name, a :class:`torch.device` and ``None`` mean the
-same thing in all of them, and ``None`` always means ``"auto"`` (the best device here).
+Every function of devicelab that takes a ``device`` passes it to :func:`resolve_device`, so a
+name, a :class:`torch.device` and ``None`` (``"auto"``: the best device here) mean the same in
+all of them, and an absent device raises rather than falling back behind the reader's back.
 
 The default, stated once: a function that *runs* work defaults to ``device="cpu"``, as torch's
 own tensors and modules do, so nothing moves to a GPU until you name one (the course's lesson:
@@ -50,10 +46,8 @@ class DeviceNotAvailableError(RuntimeError):
 
 
 def available_devices() -> list[str]:
-    """List the devices torch can use here, e.g. ``["cpu", "cuda:0", "cuda:1"]``.
-
-    ROCm builds of torch report AMD GPUs as ``cuda:N`` devices, so they appear here as such.
-    """
+    """List the devices torch can use here, e.g. ``["cpu", "cuda:0", "cuda:1"]`` (ROCm's GPUs
+    are ``cuda:N`` too)."""
     devices = ["cpu"]
     if torch.cuda.is_available():
         devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
@@ -79,15 +73,9 @@ def resolve_device(
     ----------
     spec:
         ``"auto"`` (or None) picks CUDA or ROCm first, then Apple's MPS, then the CPU.
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or a :class:`torch.device` ask for
-        that device.
-    verbose:
-        Print which device ``"auto"`` picked and why.
-
-    Returns
-    -------
-    torch.device
         ``"cuda"`` is returned with its index (``cuda:0``), so results can name the GPU.
+    verbose:
+        Print which device ``"auto"`` picked.
 
     Raises
     ------
@@ -138,10 +126,9 @@ def resolve_device(
 
 
 def synchronize(device: torch.device) -> None:
-    """Wait until all work queued on ``device`` has finished.
+    """Wait until all work queued on ``device`` has finished (nothing to wait for on a CPU).
 
-    GPU kernels run asynchronously: a host clock read without this measures only how long
-    it took to *queue* the work. On the CPU there is no queue and this does nothing.
+    GPU kernels run asynchronously: a host clock read without this times only the queueing.
     """
     if device.type == "cuda":
         torch.cuda.synchronize(device)
