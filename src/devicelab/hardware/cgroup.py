@@ -17,11 +17,10 @@ def cgroup_cpu_limit(
 ) -> float | None:
     """The CPU quota (in CPUs) that cgroups impose on this process, or None if unlimited.
 
-    Reads cgroup v2 ``cpu.max`` (``"max 100000"`` or ``"150000 100000"``) or cgroup v1
-    ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` along this process's cgroup path and its
-    ancestors, and returns the tightest limit. ``os.cpu_count()``, ``os.sched_getaffinity`` and
-    torch all ignore these quotas, which is how a container ends up running more threads than
-    it has CPU time for.
+    The tightest of cgroup v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``
+    along this process's cgroup path and its ancestors. ``os.cpu_count()``,
+    ``os.sched_getaffinity`` and torch ignore these quotas, which is how a container ends up
+    running more threads than it has CPU time for.
 
     Parameters
     ----------

@@ -1,11 +1,6 @@
-"""The CPU: which design it is and how much of it this process may use.
-
-*Which* design: vendor, family/model, the microarchitecture a compiler can target (archspec
-names it from the CPU flags) and a generation a person recognises (the tables in
-:mod:`devicelab.hardware.tables`). *How many* execution resources: physical cores (psutil) and
-hardware threads, and how many of them this process may really use (the affinity mask and any
-cgroup CPU quota, see :mod:`devicelab.hardware.cgroup`).
-"""
+"""The CPU: which design it is (archspec names its microarchitecture from the CPU flags) and
+how much of it this process may use (psutil counts the cores; the affinity mask and any cgroup
+quota, :mod:`devicelab.hardware.cgroup`, cut them)."""
 
 from __future__ import annotations
 
@@ -38,56 +33,42 @@ __all__ = ["CPUInfo", "cpu_info", "parse_cpuinfo"]
 
 @dataclass(frozen=True, kw_only=True)
 class CPUInfo:
-    """What one CPU is and how much of it this process may use.
+    """What one CPU is and how much of it this process may use; None where it is not known.
 
     Attributes
     ----------
-    vendor:
-        ``GenuineIntel``, ``AuthenticAMD``, ``ARM``, ``Apple``, ...
-    model_name:
-        The marketing name, or None where the platform does not report one (Arm Linux).
-    machine:
-        The instruction-set family: ``x86_64``, ``aarch64``, ``arm64``, ...
     family, model, stepping:
         CPUID family/model/stepping on x86 (the most reliable way to tell generations apart).
-        On Arm, ``model`` holds the ``CPU part`` number. None where the platform lacks them.
+        On Arm, ``model`` holds the ``CPU part`` number.
     microarchitecture:
-        archspec's name for the newest microarchitecture whose features this CPU exposes,
-        e.g. ``zen3``, ``icelake``, ``neoverse_v2``: what a compiler may target. A VM that
-        hides a few flags can make it older than the silicon.
+        archspec's name for the newest microarchitecture whose features this CPU exposes, e.g.
+        ``zen3``: what a compiler may target. A VM that hides flags can make it older.
     generation:
         A label a person recognises, e.g. ``"AMD Zen 3 (Ryzen 5000 Vermeer)"``.
-    physical_cores, logical_cpus, threads_per_core:
-        Machine-wide counts. ``logical_cpus = physical_cores * threads_per_core``.
     usable_cpus:
         CPUs this process may really use: the affinity mask, further cut by a cgroup quota.
     cpu_quota:
         The cgroup CPU quota in CPUs (e.g. 1.5), or None when no quota is set.
-    isa_extensions:
-        The notable vector/matrix extensions present (see ``NOTABLE_EXTENSIONS`` in
-        :mod:`devicelab.hardware.tables`).
     torch_cpu_capability:
         ATen's kernel choice on this CPU: ``DEFAULT``, ``AVX2``, ``AVX512``, ``SVE256``, ...
-    torch_threads:
-        ``torch.get_num_threads()``: the intra-op thread pool size.
     """
 
     vendor: str
     model_name: str | None
     machine: str
-    family: int | None
-    model: int | None
-    stepping: int | None
+    family: int | None = None
+    model: int | None = None
+    stepping: int | None = None
     microarchitecture: str
     generation: str
-    physical_cores: int | None
-    logical_cpus: int | None
-    threads_per_core: int | None
-    usable_cpus: int | None
-    cpu_quota: float | None
+    physical_cores: int | None = None
+    logical_cpus: int | None = None
+    threads_per_core: int | None = None
+    usable_cpus: int | None = None
+    cpu_quota: float | None = None
     isa_extensions: tuple[str, ...]
-    torch_cpu_capability: str | None
-    torch_threads: int | None
+    torch_cpu_capability: str | None = None
+    torch_threads: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field."""
@@ -188,7 +169,7 @@ def parse_cpuinfo(text: str) -> CPUInfo:
     ValueError
         The text is empty, or has no ``processor`` entries with a vendor or Arm implementer.
     """
-    if not text or not text.strip():
+    if not text.strip():
         raise ValueError("empty text: pass the contents of /proc/cpuinfo from a Linux machine")
     blocks = [b for b in _blocks(text) if "processor" in b]
     if not blocks or not any("vendor_id" in b or "CPU implementer" in b for b in blocks):
@@ -197,6 +178,7 @@ def parse_cpuinfo(text: str) -> CPUInfo:
             "(x86) or 'CPU implementer' (Arm) field. Pass the output of `cat /proc/cpuinfo`."
         )
     first = blocks[0]
+    model_name = first.get("model name")
     implementer = _int(first.get("CPU implementer"), 16)
     if implementer is not None:  # Arm
         machine = "aarch64"
@@ -204,7 +186,6 @@ def parse_cpuinfo(text: str) -> CPUInfo:
         family, stepping = None, None
         model = _int(first.get("CPU part"), 16)
         features = set(first.get("Features", "").split())
-        model_name = first.get("model name")
         archspec_vendor = TARGETS_JSON["conversions"]["arm_vendors"].get(
             first["CPU implementer"], "generic"
         )
@@ -217,7 +198,6 @@ def parse_cpuinfo(text: str) -> CPUInfo:
         family, model = _int(first.get("cpu family")), _int(first.get("model"))
         stepping = _int(first.get("stepping"))
         features = set(first.get("flags", "").split())
-        model_name = first.get("model name")
         microarch = _best_microarchitecture(machine, vendor, features, "")
 
     siblings, cores = _int(first.get("siblings")), _int(first.get("cpu cores"))
@@ -248,19 +228,8 @@ def parse_cpuinfo(text: str) -> CPUInfo:
         physical_cores=physical,
         logical_cpus=logical,
         threads_per_core=threads_per_core,
-        usable_cpus=None,
-        cpu_quota=None,
         isa_extensions=_notable(machine, features),
-        torch_cpu_capability=None,
-        torch_threads=None,
     )
-
-
-def _affinity_count() -> int | None:
-    """CPUs the affinity mask allows; macOS and Windows have no mask to read, so all of them."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count()
 
 
 def _identity_without_cpuinfo() -> CPUInfo:
@@ -271,19 +240,9 @@ def _identity_without_cpuinfo() -> CPUInfo:
         vendor=host.vendor,
         model_name=archspec.cpu.brand_string(),
         machine=machine,
-        family=None,
-        model=None,
-        stepping=None,
         microarchitecture=host.name,
         generation=_generation(host.vendor, None, None, None, None, host.name),
-        physical_cores=None,
-        logical_cpus=None,
-        threads_per_core=None,
-        usable_cpus=None,
-        cpu_quota=None,
         isa_extensions=_notable(machine, set(host.features)),
-        torch_cpu_capability=None,
-        torch_threads=None,
     )
 
 
@@ -291,8 +250,7 @@ def cpu_info() -> CPUInfo:
     """Describe this machine's CPU, including what this process may use and torch's view.
 
     The identity comes from :func:`parse_cpuinfo` on Linux (from archspec elsewhere); the
-    counts, quota and torch's view are read live. Fast (a few milliseconds): no process is
-    spawned on Linux.
+    counts, quota and torch's view are read live.
     """
     try:
         text = Path("/proc/cpuinfo").read_text()
@@ -303,8 +261,10 @@ def cpu_info() -> CPUInfo:
     logical = os.cpu_count()
     physical = psutil.cpu_count(logical=False)
     quota = cgroup_cpu_limit() if platform.system() == "Linux" else None
-    affinity = _affinity_count()
-    usable = affinity
+    # macOS and Windows have no affinity mask to read: every CPU is allowed there
+    usable = affinity = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    )
     if quota is not None and affinity is not None:
         usable = max(1, min(affinity, math.ceil(quota)))
     return replace(
