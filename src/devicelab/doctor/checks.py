@@ -1,10 +1,5 @@
 """The doctor's checks: facts about this machine, each read without failing when the thing is
-missing (torch, a compiler, Triton, numba, an NVIDIA driver).
-
-:func:`~devicelab.doctor.compile_unavailable` and :func:`~devicelab.doctor.numba_unavailable` are
-the one place that decides whether a page's compiled parts can run here; the remedies and the
-first-step page call them.
-"""
+missing (torch, a compiler, Triton, numba, an NVIDIA driver)."""
 
 from __future__ import annotations
 
@@ -17,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,22 +52,14 @@ class Compiler:
     name:
         What torch looks for: ``$CXX`` when set, else ``g++`` (Linux), ``clang++`` (macOS) or
         ``cl`` (Windows), as ``torch._inductor.cpp_builder.get_cpp_compiler`` does.
-    path:
-        Where it was found on ``PATH``, or None.
     works:
-        Whether it built a tiny shared library just now.
-    detail:
-        Why it does not work (empty when it does).
+        Whether it built a tiny shared library just now; ``detail`` says why not.
     """
 
     name: str
     path: str | None
     works: bool
     detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``path`` and ``works``, with ``name`` and ``detail``."""
-        return asdict(self)
 
 
 def _default_compiler() -> str:
@@ -106,8 +93,7 @@ def _try_build(path: str) -> str:
 def cxx_compiler() -> Compiler:
     """Find the C++ compiler torch would use on the CPU and check that it builds a library.
 
-    Cached for the process (it runs the compiler once, well under a second);
-    ``cxx_compiler.cache_clear()`` checks again.
+    Cached for the process; ``cxx_compiler.cache_clear()`` checks again.
     """
     name = os.environ.get("CXX") or _default_compiler()
     path = shutil.which(name)
@@ -158,36 +144,29 @@ def _triton_fix() -> str:
 def compile_unavailable(device: Any) -> str | None:
     """Why ``torch.compile`` cannot run on ``device`` here, with the fix; None when it can.
 
-    On the CPU, inductor builds C++ and needs a working compiler (:func:`cxx_compiler`); on a
-    CUDA or ROCm GPU it writes Triton kernels and needs Triton. The remedies and the first-step
-    page skip their compiled parts with this message.
+    The remedies and the first-step page skip their compiled parts with this message.
     """
     kind = getattr(device, "type", str(device).split(":")[0])
     if kind == "cpu":
         compiler = cxx_compiler()
         if compiler.works:
             return None
-        return (
-            f"no working C++ compiler ({compiler.detail}): torch.compile builds C++ code on "
-            f"the CPU. Fix: {_compiler_fix()}. See {see('torch-compile')}; "
-            "`python -m devicelab doctor` checks it."
+        why = (
+            f"no working C++ compiler ({compiler.detail}): torch.compile builds C++ code on the CPU"
         )
-    if kind == "cuda" and _triton_version() is None:
-        return (
-            "Triton is not installed: torch.compile writes Triton kernels for a GPU. "
-            f"Fix: {_triton_fix()}. See {see('torch-compile')}; `python -m devicelab doctor` "
-            "checks it."
+        fix = _compiler_fix()
+    elif kind == "cuda" and _triton_version() is None:
+        why = "Triton is not installed: torch.compile writes Triton kernels for a GPU"
+        fix = _triton_fix()
+    elif kind == "cuda" and gpu_compile_error() is not None:
+        why = (
+            f"torch.compile fails on a tiny function on the GPU ({gpu_compile_error()}): Triton "
+            "is installed, but it builds each kernel's launcher with a C compiler"
         )
-    if kind == "cuda":
-        error = gpu_compile_error()
-        if error is not None:
-            return (
-                f"torch.compile fails on a tiny function on the GPU ({error}): Triton is "
-                f"installed, but it builds each kernel's launcher with a C compiler. Fix: "
-                f"{_gpu_compile_fix()}. See {see('torch-compile')}; `python -m devicelab "
-                "doctor` checks it."
-            )
-    return None
+        fix = _gpu_compile_fix()
+    else:
+        return None
+    return f"{why}. Fix: {fix}. See {see('torch-compile')}; `python -m devicelab doctor` checks it."
 
 
 def _gpu_compile_fix() -> str:
@@ -201,8 +180,7 @@ def gpu_compile_error() -> str | None:
     """Why a tiny ``torch.compile``-d function fails on the first GPU, or None when it runs.
 
     Triton importable is not enough: without a C compiler it cannot build the launcher of
-    the kernels it writes, and the first compiled call raises. Cached for the process (the
-    first compiled call takes seconds); None on a machine without a CUDA GPU.
+    the kernels it writes. Cached for the process (the first compiled call takes seconds).
     """
     import torch  # here, not at the top: the doctor also runs where torch does not import
 
