@@ -151,7 +151,7 @@ def test_the_batch_test_times_the_same_step_as_the_breakdown():
     batch_test, breakdown = [], []
     for _ in range(6):
         advice = advise(model, data.X_train, targets=data.y_train, devices=["cpu"],
-                        batch_sizes=[120, 240], record=None)  # fmt: skip
+                        batch_sizes=[120, 240], gpu=None)  # fmt: skip
         point = next(p for p in advice.batch_test["points"]
                      if p["batch"] == 240 and not p["predicted"])  # fmt: skip
         batch_test.append(point["step_s"])
@@ -197,7 +197,7 @@ def test_every_bad_input_raises_a_clear_error():
         advise(MLP(), x, targets=y, devices=["tpu"])
     cpu_record = copy.deepcopy(load_results(H100)) | {"device": "cpu"}
     with pytest.raises(ValueError, match="not a GPU"):
-        advise(MLP(), x, targets=y, devices=["cpu"], record=cpu_record)
+        advise(MLP(), x, targets=y, devices=["cpu"], gpu=cpu_record)
     with pytest.raises(ValueError, match="targets are required"):
         advise(MLP(), x, devices=["cpu"], loss_fn=F.cross_entropy)  # no targets: inference
     with pytest.raises(TypeError, match="nn.Module"):

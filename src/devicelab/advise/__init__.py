@@ -1,17 +1,10 @@
 """CPU or GPU for *your* model: measure it here, explain it, and predict a recorded GPU.
 
 :func:`advise` takes any ``nn.Module`` and example inputs and answers the site's question for
-that model. The package has five parts, each importing only the ones before it:
-
-- :mod:`devicelab.advise.bounds`: the remedies for each bound, and the verdict rule
-  (:func:`decide`, which compares spreads);
-- :mod:`devicelab.advise.reasons`: the advice's sentences, each with the number it rests on;
-- :mod:`devicelab.advise.data_parallel`: whether two processes would speed up the training
-  step, and from which batch;
-- :mod:`devicelab.advise.report`: :func:`advise` itself: the measured devices, each with its
-  prediction from :func:`devicelab.predict.predict_step`, the GPU that is not here, predicted,
-  and the batch test;
-- :mod:`devicelab.advise.cli`: the command line.
+that model. Its parts, each importing only the ones listed before it: the verdict rule and the
+remedies (:mod:`~devicelab.advise.bounds`), the sentences (:mod:`~devicelab.advise.reasons`),
+the data-parallel line (:mod:`~devicelab.advise.data_parallel`), :func:`advise` itself
+(:mod:`~devicelab.advise.report`) and the command line (:mod:`~devicelab.advise.cli`).
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """The bound and the verdict: which overhead decides a step, and which device wins.
 
-A step's time has four candidate terms, priced by :func:`devicelab.predict.predict_step`: the
-host issuing its operators, the syncs, and the device's time on memory-bound operators and on
-matrix products and convolutions. The largest names the bound
-(:func:`devicelab.costmodel.name_bound`). It comes from the device's calibration and the
-step's counted operators, never from the number of parameters.
+The bound is the largest of the four terms :func:`devicelab.predict.predict_step` prices
+(:func:`devicelab.costmodel.name_bound`): it comes from the device's calibration and the step's
+counted operators, never from the number of parameters.
 """
 
 from __future__ import annotations
@@ -50,11 +48,9 @@ REMEDIES: dict[str, list[str]] = {
 def decide(cpu: Spread, gpu: Spread) -> str:
     """``"cpu"`` or ``"gpu"`` for the faster, ``"either"`` when their spreads overlap.
 
-    The rule compares *spreads*, not confidence intervals: a live step's interquartile range
-    around its interquartile mean (:attr:`devicelab.advise.DeviceReport.spread`), or a
-    prediction's range (:attr:`devicelab.costmodel.StepPrediction.spread`). A
-    device wins only when its whole range lies below the other's: a step that varies by more
-    than the gap between the devices gives "either".
+    The rule compares *spreads* (:attr:`devicelab.advise.DeviceReport.spread`,
+    :attr:`devicelab.costmodel.StepPrediction.spread`), not confidence intervals: a device wins
+    only when its whole range lies below the other's.
 
     Raises
     ------

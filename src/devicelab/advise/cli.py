@@ -79,11 +79,12 @@ def advise_command(
             f"note: {given} is ignored: this machine's CUDA GPU is measured, not predicted",
             file=sys.stderr,
         )
-    loaded = None
+    if gpu is not None and record is not None:
+        raise ValueError("pass the GPU to predict as gpu=... or record=..., not both")
     if record is not None:
         from ..results import load_results
 
-        loaded = load_results(record)
+        gpu = load_results(record)
     return advise(
         model,
         inputs,
@@ -91,7 +92,6 @@ def advise_command(
         loss_fn=None if inference else F.cross_entropy,
         batch_sizes=_ints(batch, "--batch") if batch else None,
         gpu=gpu,
-        record=loaded,
     )
 
 
