@@ -152,7 +152,7 @@ class Advice:
             "batch_test": self.batch_test,
             "reasons": self.reasons,
             "remedies": self.remedies,
-            "data_parallel": None if self.data_parallel is None else self.data_parallel.to_dict(),
+            "data_parallel": None if self.data_parallel is None else asdict(self.data_parallel),
         }
 
     def __str__(self) -> str:
