@@ -69,13 +69,9 @@ def resolve_device(
 ) -> torch.device:
     """Turn a device name into a :class:`torch.device` that really exists here.
 
-    Parameters
-    ----------
-    spec:
-        ``"auto"`` (or None) picks CUDA or ROCm first, then Apple's MPS, then the CPU.
-        ``"cuda"`` is returned with its index (``cuda:0``), so results can name the GPU.
-    verbose:
-        Print which device ``"auto"`` picked.
+    ``"auto"`` (or None) picks CUDA or ROCm first, then Apple's MPS, then the CPU. ``"cuda"``
+    is returned with its index (``cuda:0``), so results can name the GPU. ``verbose`` prints
+    which device ``"auto"`` picked.
 
     Raises
     ------

@@ -9,7 +9,8 @@ the data-parallel line (:mod:`~devicelab.advise.data_parallel`), :func:`advise` 
 
 from __future__ import annotations
 
-from .bounds import BOUNDS, REMEDIES, REMEDIES_PAGE, VERDICTS, StepTerms, decide, name_bound
+from ..costmodel import BOUNDS, StepTerms, name_bound
+from .bounds import REMEDIES, REMEDIES_PAGE, VERDICTS, decide
 from .cli import advice_schema, advise_command
 from .report import Advice, BatchPoint, DeviceReport, advise
 

@@ -7,18 +7,9 @@ counted operators, never from the number of parameters.
 
 from __future__ import annotations
 
-from ..costmodel import BOUNDS, StepTerms, name_bound
 from ..stats import Spread
 
-__all__ = [
-    "BOUNDS",
-    "REMEDIES",
-    "REMEDIES_PAGE",
-    "VERDICTS",
-    "StepTerms",
-    "decide",
-    "name_bound",
-]
+__all__ = ["REMEDIES", "REMEDIES_PAGE", "VERDICTS", "decide"]
 
 #: The answers :func:`~devicelab.advise.decide` gives.
 VERDICTS = ("cpu", "gpu", "either")
@@ -57,7 +48,7 @@ def decide(cpu: Spread, gpu: Spread) -> str:
     TypeError
         An argument is not a :class:`~devicelab.stats.Spread` (a bootstrap
         :class:`~devicelab.stats.Interval` says how well a median is known, not how much a
-        step varies, and is refused).
+        step varies).
     """
     for name, value in (("cpu", cpu), ("gpu", gpu)):
         if not isinstance(value, Spread):

@@ -37,13 +37,11 @@ def advise_command(
     record: str | None = None,
     gpu: str | None = None,
     inference: bool = False,
-    seed: int = 0,
 ) -> Advice:
     """What ``python -m devicelab advise`` runs: build the model from ``MODULE:CALLABLE``,
     random float32 inputs of each shape and random class targets, then :func:`advise`.
-    ``gpu`` is a GPU name from the datasheet table; ``record`` a results file to predict from.
-    Both are ignored when a CUDA GPU is present (it is measured, not predicted), and a note on
-    stderr says so.
+    ``gpu`` (a datasheet name) and ``record`` (a results file) are ignored, with a note on
+    stderr, when a CUDA GPU is present.
 
     Raises
     ------
@@ -55,7 +53,7 @@ def advise_command(
     model = factory()
     if not isinstance(model, nn.Module):
         raise ValueError(f"{spec} returned {type(model).__name__}, not a torch.nn.Module")
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(0)
     inputs = [
         torch.randn(*_ints(shape, "--input-shape"), generator=generator) for shape in input_shapes
     ]

@@ -47,13 +47,9 @@ def see(anchor: str) -> str:
 class Compiler:
     """The C++ compiler ``torch.compile`` would use on the CPU, and whether it works.
 
-    Attributes
-    ----------
-    name:
-        What torch looks for: ``$CXX`` when set, else ``g++`` (Linux), ``clang++`` (macOS) or
-        ``cl`` (Windows), as ``torch._inductor.cpp_builder.get_cpp_compiler`` does.
-    works:
-        Whether it built a tiny shared library just now; ``detail`` says why not.
+    ``name`` is what torch looks for (``$CXX``, else the platform's, as
+    ``torch._inductor.cpp_builder.get_cpp_compiler`` does); ``works``: whether it built a tiny
+    shared library just now, and ``detail`` why not.
     """
 
     name: str

@@ -15,9 +15,6 @@ from .cpu import CPUInfo, cpu_info, parse_cpuinfo
 from .gpu import GPUInfo, gpu_architecture, gpu_info, gpu_tier, recorded_gpus
 from .report import machine_report
 
-# Importable from here as before this module became a package, though never in __all__.
-from .tables import NOTABLE_EXTENSIONS as NOTABLE_EXTENSIONS
-
 __all__ = [
     "CPUInfo",
     "GPUInfo",

@@ -24,8 +24,6 @@ def cgroup_cpu_limit(
 
     Parameters
     ----------
-    cgroup_root:
-        Where the cgroup file system is mounted.
     self_cgroup:
         The text of ``/proc/self/cgroup``; read from the system when None.
     """

@@ -38,17 +38,13 @@ class CPUInfo:
     Attributes
     ----------
     family, model, stepping:
-        CPUID family/model/stepping on x86 (the most reliable way to tell generations apart).
-        On Arm, ``model`` holds the ``CPU part`` number.
+        CPUID's on x86 (the most reliable way to tell generations apart); on Arm, ``model``
+        holds the ``CPU part`` number.
     microarchitecture:
         archspec's name for the newest microarchitecture whose features this CPU exposes, e.g.
         ``zen3``: what a compiler may target. A VM that hides flags can make it older.
-    generation:
-        A label a person recognises, e.g. ``"AMD Zen 3 (Ryzen 5000 Vermeer)"``.
     usable_cpus:
-        CPUs this process may really use: the affinity mask, further cut by a cgroup quota.
-    cpu_quota:
-        The cgroup CPU quota in CPUs (e.g. 1.5), or None when no quota is set.
+        CPUs this process may really use: the affinity mask, cut by the cgroup ``cpu_quota``.
     torch_cpu_capability:
         ATen's kernel choice on this CPU: ``DEFAULT``, ``AVX2``, ``AVX512``, ``SVE256``, ...
     """
@@ -159,10 +155,8 @@ def _int(value: str | None, base: int = 10) -> int | None:
 def parse_cpuinfo(text: str) -> CPUInfo:
     """Build a :class:`CPUInfo` from a Linux ``/proc/cpuinfo`` dump, of this or another machine.
 
-    Counts are derived only when the dump allows it: ``logical_cpus`` and ``physical_cores``
-    need every processor entry (a dump of the first entry alone leaves them None), and
-    ``threads_per_core`` needs x86's ``siblings`` and ``cpu cores``. What a dump cannot say
-    (usable CPUs, quotas, torch's view) is None.
+    Counts are derived only when the dump allows it (a dump of the first entry alone leaves
+    them None); what a dump cannot say (usable CPUs, quotas, torch's view) is None.
 
     Raises
     ------

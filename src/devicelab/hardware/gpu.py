@@ -23,19 +23,12 @@ class GPUInfo:
     ----------
     backend:
         ``"cuda"`` (NVIDIA), ``"rocm"`` (AMD through torch's HIP build) or ``"mps"`` (Apple).
-    free_memory_bytes:
-        Free device memory, counting every process on the device.
-    compute_capability:
-        CUDA ``(major, minor)``; None on ROCm and MPS.
-    tier:
-        One of :func:`gpu_tier`'s answers.
     multiprocessors:
         Streaming multiprocessors (NVIDIA) or compute units (AMD).
     pcie_generation, pcie_width:
         The PCIe link *right now* (an idle GPU may drop to a lower generation to save power);
-        None without NVML, or on a non-PCIe (SXM/NVLink-C2C) link.
-    pcie_max_generation, pcie_max_width:
-        The fastest link the GPU and its slot support.
+        None without NVML, or on a non-PCIe (SXM/NVLink-C2C) link. ``pcie_max_*``: the fastest
+        the GPU and its slot support.
     """
 
     index: int

@@ -1,10 +1,8 @@
 """The lookup tables behind :mod:`devicelab.hardware`, read once from ``tables.json``.
 
-New CPUs and GPUs appear every year; their names are data, so adding one edits the JSON file
-(each table there says what it maps and where its keys come from), not the code. JSON has no
-integer keys and no tuples, so codes are stored as hex strings (``"0x55"``) and compute
-capabilities as ``"major.minor"``; this module turns them back into the ints and tuples the
-lookups use.
+Adding a CPU or GPU edits the JSON file, not the code. JSON has no integer keys and no tuples,
+so codes are stored as hex strings (``"0x55"``) and compute capabilities as ``"major.minor"``;
+this module turns them back into the ints and tuples the lookups use.
 """
 
 from __future__ import annotations
