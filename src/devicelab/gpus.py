@@ -60,14 +60,9 @@ class GPUSpec:
 
     Attributes
     ----------
-    tf32_tflops, fp16_tflops:
-        Peak dense rates on the tensor cores, in TFLOP/s; FP16 with FP32 accumulate where the
-        vendor publishes that rate (GeForce cards run it at half the FP16-accumulate rate),
-        otherwise the plain FP16 rate; :attr:`notes` says which.
-    memory_bandwidth_gb_s:
-        Peak device-memory bandwidth, in GB/s (10\\ :sup:`9` bytes per second).
-    memory_gb, sm_count:
-        For Apple, the largest unified-memory option and GPU-core count of the base chip.
+    fp16_tflops:
+        With FP32 accumulate where the vendor publishes that rate (GeForce cards run it at half
+        the FP16-accumulate rate), otherwise the plain FP16 rate; :attr:`notes` says which.
     notes:
         What a figure means when it is not obvious, how one was worked out from the vendor's
         inputs, and why one is ``None``.
@@ -186,12 +181,8 @@ _TABLE, _INDEX = _load(
 
 
 def _suggestions(key: str) -> list[str]:
-    """Up to three canonical names close to an unknown ``key``, closest first.
-
-    First the known names every word of which the asked name contains ("RTX 4070 Ti" ->
-    RTX 4070: a variant the table lacks), longest first, then what :mod:`difflib` finds
-    close (typing slips).
-    """
+    """Up to three canonical names close to an unknown ``key``: first the known names whose
+    every word the asked name contains ("RTX 4070 Ti" -> RTX 4070), then typing slips."""
     words = set(key.split())
     contained = sorted((k for k in _INDEX if words and set(k.split()) <= words), key=len)
     close = difflib.get_close_matches(key, list(_INDEX), n=3, cutoff=0.6)

@@ -100,19 +100,10 @@ class DataParallelAdvice:
     """Whether ``world_size`` gloo processes would speed up the model's training step at
     ``batch``; the all-reduce's fields are None when it could not be measured.
 
-    Attributes
-    ----------
-    gradient_bytes:
-        Bytes of gradients a DDP step all-reduces (the trainable parameters).
-    step_s:
-        The measured step at ``batch`` on the CPU (fitted, when the batch test skipped it).
-    fixed_s, per_sample_s:
-        The measured step as ``fixed_s + per_sample_s * batch``, fitted on the batch test.
-    ddp_step_s:
-        The DDP step predicted at ``batch``: ``step(batch / world_size) + allreduce_s``.
-    speeds_up, from_batch:
-        Whether DDP would be faster at ``batch``, and from which batch (None: not estimated,
-        or at no batch).
+    ``step_s`` is the measured step at ``batch`` on the CPU, ``fixed_s + per_sample_s *
+    batch`` its line fitted on the batch test; ``ddp_step_s`` is ``step(batch / world_size) +
+    allreduce_s``; ``speeds_up`` and ``from_batch`` are None when not estimated (``from_batch``
+    too when no batch would pay).
     """
 
     world_size: int

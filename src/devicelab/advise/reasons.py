@@ -54,22 +54,19 @@ def reasons_for(
     return reasons
 
 
-def _terms(t: Any) -> str:
-    return (
+def _device_sentences(r: Any) -> list[str]:
+    """What was measured on one device, and what its prediction said beside it."""
+    p, t = r.predicted, r.predicted.terms
+    terms = (
         f"operators {_us(t.host_s)}, syncs {_us(t.sync_s)}, memory {_us(t.memory_s)}, "
         f"compute {_us(t.compute_s)}"
     )
-
-
-def _device_sentences(r: Any) -> list[str]:
-    """What was measured on one device, and what its prediction said beside it."""
-    p = r.predicted
     sentences = [
         f"Measured on {r.device}: {_us(r.step_s)} a step (IQR {_us(r.step_iqr_s)}), "
         f"{r.ops} operator calls, {r.flops / 1e9:.3g} GFLOP, {r.bytes_moved / 1e6:.3g} MB "
         "moved at least.",
         f"Predicted for {r.device} from its calibration, without timing the step: "
-        f"{_us(p.step_s)} ({r.predicted_over_measured:.2f}x the measured step; {_terms(p.terms)}),"
+        f"{_us(p.step_s)} ({r.predicted_over_measured:.2f}x the measured step; {terms}),"
         f" so {r.device} is {r.bound}.",
     ]
     if r.busy_share is not None:

@@ -45,17 +45,9 @@ SYNCS_PER_STEP = 1
 class DeviceReport:
     """One device, measured live (:func:`~devicelab.explain.explain_step`), and predicted.
 
-    Attributes
-    ----------
-    step_s, step_iqr_s:
-        The whole step's interquartile mean over rounds, and the rounds' interquartile range.
-    flops, bytes_moved:
-        FLOPs and least bytes per step, from the step's operator list.
-    busy_share:
-        Share of the step the GPU was busy; None on a CPU.
-    terms, bound, predicted:
-        :func:`devicelab.predict.predict_step` for this device, from its calibration, and the
-        bound its terms name: set beside the measured step, it checks the cost model.
+    ``step_s`` is the whole step's interquartile mean over rounds, ``step_iqr_s`` the rounds'
+    interquartile range; ``predicted`` (:func:`devicelab.predict.predict_step`, with the
+    ``terms`` and the ``bound`` they name), set beside it, checks the cost model.
     """
 
     device: str
@@ -105,22 +97,9 @@ class Advice:
     """What :func:`advise` found. ``to_dict()`` is what ``python -m devicelab advise --json``
     prints, and validates against ``schema/advice-v2.schema.json``.
 
-    Attributes
-    ----------
-    verdict:
-        :func:`~devicelab.advise.decide`'s answer.
-    bound:
-        The bound on the device the verdict picks (the CPU's for ``"either"``).
-    predicted:
-        The GPU that is not here, predicted; None when a GPU was measured live or no record was
-        given.
-    batch_test:
-        :class:`BatchPoint` s at each batch size, on every device, and the winner at each batch.
-    remedies:
-        What helps at this bound, and the page that measures it
-        (:data:`~devicelab.advise.bounds.REMEDIES_PAGE`).
-    data_parallel:
-        :mod:`devicelab.advise.data_parallel`'s line; None for inference, or without a CPU step.
+    ``bound`` is the bound on the device the verdict picks (the CPU's for ``"either"``);
+    ``predicted`` the GPU that is not here, None when a GPU was measured live or no record was
+    given; ``batch_test`` the :class:`BatchPoint` s and the winner at each batch.
     """
 
     model: str
@@ -141,18 +120,9 @@ class Advice:
         return {
             "schema": "devicelab.advice",
             "schema_version": 2,
-            "model": self.model,
-            "input_shapes": self.input_shapes,
-            "batch": self.batch,
-            "inference": self.inference,
-            "verdict": self.verdict,
-            "bound": self.bound,
+            **asdict(self),  # every field, in order; these two keep their own to_dict:
             "devices": {name: d.to_dict() for name, d in self.devices.items()},
             "predicted": None if self.predicted is None else self.predicted.to_dict(),
-            "batch_test": self.batch_test,
-            "reasons": self.reasons,
-            "remedies": self.remedies,
-            "data_parallel": None if self.data_parallel is None else asdict(self.data_parallel),
         }
 
     def __str__(self) -> str:
@@ -369,29 +339,25 @@ def advise(
     """Measure ``model`` on each device, name its bound, predict the recorded GPU, and advise.
 
     Each device present is measured with :func:`devicelab.explain.explain_step`; FLOPs and bytes
-    come from the step's operator list (:func:`devicelab.operators.operator_list`); each
-    device's prediction, and the GPU that is not here, from
-    :func:`devicelab.predict.predict_step`. The step reads ``loss.item()`` every step; the model
-    is copied to each device, so ``model`` itself is neither moved nor trained.
+    come from :func:`devicelab.operators.operator_list`; the predictions from
+    :func:`devicelab.predict.predict_step`. The model is copied to each device, so ``model``
+    itself is neither moved nor trained.
 
     Parameters
     ----------
     inputs:
         A tensor (or sequence of tensors, passed as ``model(*inputs)``) with the batch along
         dimension 0, on the CPU or on one of ``devices``.
-    loss_fn, optimizer:
-        As in :func:`~devicelab.explain.explain_step`; without ``targets``, or with
-        ``loss_fn=None``, inference (:func:`devicelab.steps.step_kind`).
+    loss_fn, optimizer, quick_calibration:
+        As in :func:`~devicelab.explain.explain_step` and :func:`devicelab.predict.predict_step`.
     devices:
         ``"available"`` (this machine's CPU and first GPU, if any) or a list of device names.
     batch_sizes:
-        Batch sizes for the batch test (the example's rows repeated). None: its batch, twice
-        it, and four times it if cheap (a step under 50 ms at twice it).
+        Batch sizes for the batch test. None: the example's, twice it, and four times it if
+        cheap (a step under 50 ms at twice it).
     gpu:
         The GPU to predict when none is measured live: a datasheet name (:mod:`devicelab.gpus`),
         a results record or its path. None: the newest record shipped with devicelab.
-    quick_calibration:
-        As in :func:`devicelab.predict.predict_step`.
 
     Raises
     ------

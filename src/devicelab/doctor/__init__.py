@@ -140,10 +140,8 @@ def _torch_line(facts: dict[str, Any]) -> str:
 
 
 def diagnose() -> Diagnosis:
-    """Check this machine for devicelab (see the module's docstring for what is checked).
-
-    Takes about a second: it imports torch and numba, and builds a one-line C++ library.
-    """
+    """Check this machine for devicelab (about a second: it imports torch and numba, and
+    builds a one-line C++ library)."""
     facts = _torch_facts()
     nvidia, seen_by = nvidia_gpus()
     models = _driver_models()

@@ -58,12 +58,6 @@ class Compiler:
     detail: str
 
 
-def _default_compiler() -> str:
-    if sys.platform == "win32":
-        return "cl"
-    return "clang++" if sys.platform == "darwin" else "g++"
-
-
 def _try_build(path: str) -> str:
     """Build a one-line C++ shared library with ``path``; the error, or "" when it worked."""
     with tempfile.TemporaryDirectory(prefix="devicelab-doctor-") as folder:
@@ -91,7 +85,7 @@ def cxx_compiler() -> Compiler:
 
     Cached for the process; ``cxx_compiler.cache_clear()`` checks again.
     """
-    name = os.environ.get("CXX") or _default_compiler()
+    name = os.environ.get("CXX") or {"win32": "cl", "darwin": "clang++"}.get(sys.platform, "g++")
     path = shutil.which(name)
     if path is None:
         if os.environ.get("CXX"):
@@ -259,11 +253,8 @@ def _pci_nvidia(root: Path = Path("/sys/bus/pci/devices")) -> list[str]:
 
 
 def nvidia_gpus() -> tuple[list[str], str]:
-    """The NVIDIA GPUs this machine has, seen without torch, and how they were seen.
-
-    ``nvidia-smi -L`` first (it comes with the driver, on Linux and Windows), then NVML
-    (``nvidia-ml-py``, optional), then Linux's PCI device list, which needs no driver at all.
-    """
+    """The NVIDIA GPUs this machine has, seen without torch, and how: ``nvidia-smi -L`` (it
+    comes with the driver), NVML (optional), or Linux's PCI device list (no driver needed)."""
     listing = _run(["nvidia-smi", "-L"])
     if listing:
         names = re.findall(r"^GPU \d+: (.+?)(?: \(UUID.*)?$", listing, flags=re.M)

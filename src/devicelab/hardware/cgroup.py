@@ -1,7 +1,4 @@
-"""The cgroup CPU quota: how much CPU time a container or CI runner grants this process.
-
-:func:`devicelab.hardware.cpu_info` cuts its count of usable CPUs by this quota.
-"""
+"""The cgroup CPU quota: how much CPU time a container or CI runner grants this process."""
 
 from __future__ import annotations
 

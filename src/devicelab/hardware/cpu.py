@@ -241,11 +241,8 @@ def _identity_without_cpuinfo() -> CPUInfo:
 
 
 def cpu_info() -> CPUInfo:
-    """Describe this machine's CPU, including what this process may use and torch's view.
-
-    The identity comes from :func:`parse_cpuinfo` on Linux (from archspec elsewhere); the
-    counts, quota and torch's view are read live.
-    """
+    """Describe this machine's CPU, including what this process may use and torch's view (its
+    identity from :func:`parse_cpuinfo` on Linux, from archspec elsewhere)."""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:

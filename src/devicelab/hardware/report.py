@@ -14,11 +14,8 @@ __all__ = ["machine_report"]
 
 
 def machine_report() -> dict[str, Any]:
-    """Everything :mod:`devicelab.hardware` knows about this machine, JSON-ready.
-
-    This is the provenance block of every recorded results file, and what
-    ``python -m devicelab report --json`` prints.
-    """
+    """Everything :mod:`devicelab.hardware` knows about this machine, JSON-ready: the
+    provenance block of every recorded results file, and ``python -m devicelab report --json``."""
     return {
         "platform": platform.platform(),
         "python": platform.python_version(),

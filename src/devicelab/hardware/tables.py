@@ -10,17 +10,6 @@ from __future__ import annotations
 import json
 import re
 from importlib import resources
-from typing import Any
-
-
-def _load_entries() -> dict[str, Any]:
-    """Each table's ``entries``, by table name (the ``_about`` texts are for readers only)."""
-    text = resources.files("devicelab.hardware").joinpath("tables.json").read_text("utf-8")
-    return {
-        name: table["entries"]
-        for name, table in json.loads(text).items()
-        if not name.startswith("_")
-    }
 
 
 def _code(text: str) -> int:
@@ -28,13 +17,11 @@ def _code(text: str) -> int:
     return int(text, 16)
 
 
-def _capability(text: str) -> tuple[int, int]:
-    """A CUDA compute capability such as ``"8.9"``, as ``(major, minor)``."""
-    major, minor = text.split(".")
-    return int(major), int(minor)
-
-
-_ENTRIES = _load_entries()
+_TEXT = resources.files("devicelab.hardware").joinpath("tables.json").read_text("utf-8")
+# Each table's entries, by table name (the "_about" texts are for readers only)
+_ENTRIES = {
+    name: table["entries"] for name, table in json.loads(_TEXT).items() if not name.startswith("_")
+}
 
 NOTABLE_EXTENSIONS: dict[str, tuple[str, ...]] = {
     family: tuple(extensions) for family, extensions in _ENTRIES["notable_extensions"].items()
@@ -60,7 +47,8 @@ ARM_PARTS: dict[tuple[int, int], str] = {
 }
 MICROARCH_LABELS: dict[str, str] = dict(_ENTRIES["microarch_labels"])
 CUDA_ARCHITECTURES: dict[tuple[int, int], str] = {
-    _capability(capability): name for capability, name in _ENTRIES["cuda_architectures"].items()
+    tuple(map(int, capability.split("."))): name  # "8.9" -> (8, 9)
+    for capability, name in _ENTRIES["cuda_architectures"].items()
 }
 ROCM_ARCHITECTURES: dict[str, str] = dict(_ENTRIES["rocm_architectures"])
 # Compiled here so that a broken pattern in the JSON fails at import, not at the first lookup.
