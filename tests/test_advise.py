@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from importlib import resources
 
 import jsonschema
 import pytest
@@ -16,7 +17,6 @@ from devicelab.advise import (
     BOUNDS,
     REMEDIES,
     StepTerms,
-    advice_schema,
     advise,
     decide,
     name_bound,
@@ -29,6 +29,9 @@ from devicelab.results import load_results, recorded_results_dir
 from devicelab.stats import Interval, Spread
 
 H100 = recorded_results_dir() / "nvidia-h100-80gb-hbm3.json"
+ADVICE_SCHEMA = json.loads(
+    resources.files("devicelab").joinpath("schema/advice-v2.schema.json").read_text("utf-8")
+)
 
 
 # -- the bound on synthetic terms --------------------------------------------------------------
@@ -168,7 +171,7 @@ def test_the_batch_test_times_the_same_step_as_the_breakdown():
 
 def test_to_dict_validates_against_the_schema_and_is_json(iris_advice):
     data = iris_advice[0].to_dict()
-    jsonschema.Draft202012Validator(advice_schema()).validate(data)
+    jsonschema.Draft202012Validator(ADVICE_SCHEMA).validate(data)
     assert json.loads(json.dumps(data)) == data
 
 
@@ -179,7 +182,7 @@ def test_inference_mode_has_no_loss_backward_or_optimizer():
     assert advice.inference
     assert set(advice.devices["cpu"].breakdown["parts"]) == {"forward", "sync"}
     assert advice.reasons[0].startswith("Inference only")
-    jsonschema.Draft202012Validator(advice_schema()).validate(advice.to_dict())
+    jsonschema.Draft202012Validator(ADVICE_SCHEMA).validate(advice.to_dict())
 
 
 # -- bad input ---------------------------------------------------------------------------------
@@ -210,7 +213,7 @@ def test_cli_json_validates_against_the_schema(capsys):
                  "120,240", "--json", "--record", str(H100)])  # fmt: skip
     assert code == 0
     data = json.loads(capsys.readouterr().out)
-    jsonschema.Draft202012Validator(advice_schema()).validate(data)
+    jsonschema.Draft202012Validator(ADVICE_SCHEMA).validate(data)
     assert data["predicted"]["device"] == "NVIDIA H100 80GB HBM3"  # the record's GPU by name
     assert data["batch_test"]["batches"] == [120, 240]
 

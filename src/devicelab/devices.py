@@ -19,7 +19,6 @@ import re
 import torch
 
 __all__ = [
-    "GPU_TYPES",
     "DeviceNotAvailableError",
     "available_devices",
     "is_gpu",
@@ -31,14 +30,10 @@ VALID_FORMS = '"auto", "cpu", "cuda", "cuda:N", "mps", a torch.device, or None (
 _SPEC = re.compile(r"^(cpu|cuda|mps)(?::(\d+))?$")
 
 
-#: Device types that are a GPU (NVIDIA's and AMD's, which ROCm reports as ``cuda``, and Apple's).
-GPU_TYPES = ("cuda", "mps")
-
-
 def is_gpu(device: str | torch.device) -> bool:
     """Whether ``device`` (``"cuda:1"``, ``"mps"``, a :class:`torch.device`) is a GPU."""
     kind = device.type if isinstance(device, torch.device) else str(device).split(":")[0]
-    return kind in GPU_TYPES
+    return kind in ("cuda", "mps")  # ROCm reports AMD's GPUs as cuda
 
 
 class DeviceNotAvailableError(RuntimeError):

@@ -1,15 +1,10 @@
 """A datasheet table of the GPUs readers have or rent, every figure with its source.
 
-The figures are the vendor's own (whitepapers, datasheets, product pages). They live in
-``gpus.json`` next to this module, checked at import against ``schema/gpus-v1.schema.json``, so
-adding a GPU edits data, not code. A figure the vendor does not publish is ``None``, never a
-guess, and :attr:`GPUSpec.notes` says why, or how a figure was worked out from the vendor's
-inputs. All rates are peaks, and tensor rates are *dense* (no 2:4 sparsity, which doubles
-NVIDIA's headline numbers).
-
->>> spec = datasheet("NVIDIA GeForce RTX 3080 Ti")  # what torch.cuda.get_device_name() prints
->>> spec.fp32_tflops, spec.memory_bandwidth_gb_s, spec.sm_count
-(34.1, 912.0, 80)
+The figures are the vendor's own, in ``gpus.json`` next to this module (checked at import
+against ``schema/gpus-v1.schema.json``), so adding a GPU edits data, not code. A figure the
+vendor does not publish is ``None``, never a guess, and :attr:`GPUSpec.notes` says why. All
+rates are peaks, and tensor rates are *dense* (no 2:4 sparsity, which doubles NVIDIA's headline
+numbers).
 """
 
 from __future__ import annotations
@@ -144,8 +139,8 @@ def _schema_error(data: Any) -> str | None:
 def _load(data: Any) -> tuple[dict[str, GPUSpec], dict[str, str]]:
     """The table (canonical name -> spec) and the name index (key -> canonical name).
 
-    Besides the schema, checks what it cannot say: names and aliases are unambiguous, every
-    figure that is not ``None`` has a source, and every default names a GPU.
+    Checks what the schema cannot say: names are unambiguous, every figure has a source, and
+    every default names a GPU.
 
     Raises
     ------

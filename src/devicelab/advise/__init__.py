@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..costmodel import BOUNDS, StepTerms, name_bound
 from .bounds import REMEDIES, REMEDIES_PAGE, VERDICTS, decide
-from .cli import advice_schema, advise_command
+from .cli import advise_command
 from .report import Advice, BatchPoint, DeviceReport, advise
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "BatchPoint",
     "DeviceReport",
     "StepTerms",
-    "advice_schema",
     "advise",
     "advise_command",
     "decide",

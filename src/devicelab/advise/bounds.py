@@ -1,8 +1,7 @@
 """The bound and the verdict: which overhead decides a step, and which device wins.
 
-The bound is the largest of the four terms :func:`devicelab.predict.predict_step` prices
-(:func:`devicelab.costmodel.name_bound`): it comes from the device's calibration and the step's
-counted operators, never from the number of parameters.
+The bound (:func:`devicelab.costmodel.name_bound`) comes from the device's calibration and the
+step's counted operators, never from the number of parameters.
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -13,7 +12,7 @@ from torch import nn
 from ..models import load_factory
 from .report import Advice, advise
 
-__all__ = ["advice_schema", "advise_command"]
+__all__ = ["advise_command"]
 
 
 def _ints(text: str, what: str) -> list[int]:
@@ -91,12 +90,3 @@ def advise_command(
         batch_sizes=_ints(batch, "--batch") if batch else None,
         gpu=gpu,
     )
-
-
-def advice_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of :meth:`Advice.to_dict`, the CLI's ``--json``."""
-    import json
-    from importlib import resources
-
-    text = resources.files("devicelab").joinpath("schema/advice-v2.schema.json").read_text()
-    return json.loads(text)

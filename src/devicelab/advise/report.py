@@ -1,8 +1,4 @@
-"""The advice: measure a model on each device here, predict the recorded GPU, and decide.
-
-:func:`~devicelab.advise.advise` times nothing new: it reuses the site's pieces, named in its
-docstring, and every step it times is the package's one step (:mod:`devicelab.steps`).
-"""
+"""The advice: measure a model on each device here, predict the recorded GPU, and decide."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
 """Is this machine ready for devicelab? What is missing, why it matters, and the fix.
 
 ``python -m devicelab doctor`` prints :func:`diagnose`'s answer (``--json``: as JSON) and exits
-0 when nothing is wrong, 1 when something is, 2 when the check itself failed. It checks torch
-(its version and accelerators, and an NVIDIA GPU it cannot see), the Windows driver model,
-what ``torch.compile`` needs, numba, and the threads against the usable CPUs. Each problem and
+0 when nothing is wrong, 1 when something is, 2 when the check itself failed. Each problem and
 note (informational: no GPU is a fact, not a problem) names the section of the page "On your
 machine" (:data:`devicelab.doctor.checks.PAGE`) that explains it.
 

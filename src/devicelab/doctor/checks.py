@@ -81,10 +81,8 @@ def _try_build(path: str) -> str:
 
 @functools.cache
 def cxx_compiler() -> Compiler:
-    """Find the C++ compiler torch would use on the CPU and check that it builds a library.
-
-    Cached for the process; ``cxx_compiler.cache_clear()`` checks again.
-    """
+    """Find the C++ compiler torch would use on the CPU and check that it builds a library
+    (cached for the process; ``cxx_compiler.cache_clear()`` checks again)."""
     name = os.environ.get("CXX") or {"win32": "cl", "darwin": "clang++"}.get(sys.platform, "g++")
     path = shutil.which(name)
     if path is None:
@@ -132,10 +130,8 @@ def _triton_fix() -> str:
 
 
 def compile_unavailable(device: Any) -> str | None:
-    """Why ``torch.compile`` cannot run on ``device`` here, with the fix; None when it can.
-
-    The remedies and the first-step page skip their compiled parts with this message.
-    """
+    """Why ``torch.compile`` cannot run on ``device`` here, with the fix; None when it can (the
+    remedies and the first-step page skip their compiled parts with this message)."""
     kind = getattr(device, "type", str(device).split(":")[0])
     if kind == "cpu":
         compiler = cxx_compiler()
@@ -262,21 +258,20 @@ def nvidia_gpus() -> tuple[list[str], str]:
             return names, "nvidia-smi"
     try:
         import pynvml  # nvidia-ml-py, the optional extra "nvml"
-    except ImportError:
-        pynvml = None
-    if pynvml is not None:
+
+        pynvml.nvmlInit()
         try:
-            pynvml.nvmlInit()
-            try:
-                count = pynvml.nvmlDeviceGetCount()
-                handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
-                names = [str(pynvml.nvmlDeviceGetName(h)) for h in handles]
-            finally:
-                pynvml.nvmlShutdown()
-            if names:
-                return names, "NVML"
-        except pynvml.NVMLError:
-            pass  # no driver: fall through to the PCI list
+            count = pynvml.nvmlDeviceGetCount()
+            handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
+            names = [str(pynvml.nvmlDeviceGetName(h)) for h in handles]
+        finally:
+            pynvml.nvmlShutdown()
+        if names:
+            return names, "NVML"
+    except ImportError:
+        pass  # no nvidia-ml-py (its error class is only looked up for an error it raised)
+    except pynvml.NVMLError:
+        pass  # no driver: fall through to the PCI list
     pci = _pci_nvidia()
     return pci, "the PCI device list" if pci else "nvidia-smi, NVML and the PCI device list"
 

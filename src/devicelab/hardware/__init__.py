@@ -1,11 +1,7 @@
 """Reading a machine: the CPU and the GPUs, the way an expert would.
 
-Every public name is importable from here; each lives in the submodule of its concept:
-:mod:`~devicelab.hardware.cpu`, :mod:`~devicelab.hardware.cgroup`,
-:mod:`~devicelab.hardware.gpu` and :mod:`~devicelab.hardware.report`. The CPU and GPU names
-they recognise are data, in ``tables.json`` (read by :mod:`~devicelab.hardware.tables`).
-Libraries do the parts they do best: archspec names microarchitectures, psutil counts physical
-cores, and nvidia-ml-py (optional) reads the PCIe link from NVML.
+Every public name is importable from here; each lives in the submodule of its concept. The CPU
+and GPU names they recognise are data, in ``tables.json`` (:mod:`~devicelab.hardware.tables`).
 """
 
 from __future__ import annotations

@@ -55,10 +55,8 @@ class GPUInfo:
 
 
 def gpu_architecture(major: int, minor: int) -> str:
-    """Name the NVIDIA architecture of a CUDA compute capability, e.g. ``(9, 0)``: ``"Hopper"``.
-
-    A capability not in the table gives ``"unknown (sm_XY)"`` rather than a guess.
-    """
+    """Name the NVIDIA architecture of a CUDA compute capability, e.g. ``(9, 0)``: ``"Hopper"``;
+    ``"unknown (sm_XY)"`` for one not in the table, rather than a guess."""
     return CUDA_ARCHITECTURES.get((major, minor), f"unknown (sm_{major}{minor})")
 
 
@@ -152,10 +150,8 @@ def _mps_gpu() -> GPUInfo:
 
 
 def gpu_info() -> list[GPUInfo]:
-    """Describe every GPU torch can use here; an empty list on a machine without one.
-
-    Never raises for a missing driver or NVML: those fields are None instead.
-    """
+    """Describe every GPU torch can use here (none: an empty list); a missing driver or NVML
+    leaves fields None rather than raising."""
     if torch.cuda.is_available():
         return [_cuda_gpu(i) for i in range(torch.cuda.device_count())]
     if torch.backends.mps.is_available():
