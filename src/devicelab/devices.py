@@ -59,14 +59,11 @@ def _auto() -> torch.device:
     return torch.device("cpu")
 
 
-def resolve_device(
-    spec: str | torch.device | None = "auto", *, verbose: bool = False
-) -> torch.device:
+def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
     """Turn a device name into a :class:`torch.device` that really exists here.
 
     ``"auto"`` (or None) picks CUDA or ROCm first, then Apple's MPS, then the CPU. ``"cuda"``
-    is returned with its index (``cuda:0``), so results can name the GPU. ``verbose`` prints
-    which device ``"auto"`` picked.
+    is returned with its index (``cuda:0``), so results can name the GPU.
 
     Raises
     ------
@@ -76,10 +73,7 @@ def resolve_device(
         The device is valid but absent; the message lists what is available.
     """
     if spec is None or (isinstance(spec, str) and spec.strip().lower() == "auto"):
-        device = _auto()
-        if verbose:
-            print(f"auto picked {device} (available: {', '.join(available_devices())})")
-        return device
+        return _auto()
 
     if isinstance(spec, torch.device):
         kind, index = spec.type, spec.index

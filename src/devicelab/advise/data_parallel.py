@@ -1,11 +1,8 @@
 """The advice's data-parallel line: would ``world_size`` processes speed up *your* model?
 
-The model is :mod:`devicelab.distributed.crossover`'s (a DDP step is one rank's share of the
-compute plus the all-reduce, from :func:`~devicelab.distributed.predicted_crossover_batch` on),
-with the step fitted on the advice's batch test and the all-reduce's ``alpha`` and ``beta``
-measured here once per process (:func:`allreduce_costs`) or given by :data:`COSTS_VARIABLE`.
-They are measured after a barrier, the best case
-(:doc:`/auto_examples/overheads/plot_communication` measures what a training step adds), so the
+The model is :mod:`devicelab.distributed.crossover`'s, with the step fitted on the advice's
+batch test and the all-reduce measured here after a barrier, the best case
+(:doc:`/auto_examples/overheads/plot_communication` measures what a training step adds): the
 crossover this line gives is a lower bound.
 """
 
@@ -77,9 +74,8 @@ def given_costs() -> HockneyFit | None:
 
 @functools.cache
 def allreduce_costs(world_size: int = WORLD_SIZE, backend: str = BACKEND) -> HockneyFit:
-    """``alpha`` and ``beta`` between ``world_size`` processes here, from a quick sweep
-    (:data:`QUICK_SIZES`, :data:`QUICK_ROUNDS` rounds: seconds, mostly starting the processes),
-    measured once per process.
+    """``alpha`` and ``beta`` between ``world_size`` processes here, from a quick sweep (seconds,
+    mostly starting the processes), measured once per process.
 
     Raises
     ------
@@ -89,10 +85,9 @@ def allreduce_costs(world_size: int = WORLD_SIZE, backend: str = BACKEND) -> Hoc
         A rank failed or hung.
     """
     check_world(world_size, backend)
-    sweep = allreduce_sweep(
+    return allreduce_sweep(
         QUICK_SIZES, world_size=world_size, backend=backend, rounds=QUICK_ROUNDS, warmup=2
-    )
-    return sweep.fit
+    ).fit
 
 
 @dataclass(frozen=True, kw_only=True)
