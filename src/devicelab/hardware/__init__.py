@@ -6,10 +6,13 @@ and GPU names they recognise are data, in ``tables.json`` (:mod:`~devicelab.hard
 
 from __future__ import annotations
 
-from .cgroup import cgroup_cpu_limit
-from .cpu import CPUInfo, cpu_info, parse_cpuinfo
+import platform
+from typing import Any
+
+import torch
+
+from .cpu import CPUInfo, cgroup_cpu_limit, cpu_info, parse_cpuinfo
 from .gpu import GPUInfo, gpu_architecture, gpu_info, gpu_tier, recorded_gpus
-from .report import machine_report
 
 __all__ = [
     "CPUInfo",
@@ -23,3 +26,17 @@ __all__ = [
     "parse_cpuinfo",
     "recorded_gpus",
 ]
+
+
+def machine_report() -> dict[str, Any]:
+    """Everything :mod:`devicelab.hardware` knows about this machine, JSON-ready: the
+    provenance block of every recorded results file, and ``python -m devicelab report --json``."""
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "hip": torch.version.hip,
+        "cpu": cpu_info().to_dict(),
+        "gpus": [gpu.to_dict() for gpu in gpu_info()],
+    }
