@@ -1,8 +1,7 @@
 """Choosing a device, explicitly, and waiting for it.
 
-Every function of devicelab that takes a ``device`` passes it to :func:`resolve_device`, so a
-name, a :class:`torch.device` and ``None`` (``"auto"``: the best device here) mean the same in
-all of them, and an absent device raises rather than falling back behind the reader's back.
+Every function of devicelab that takes a ``device`` passes it to :func:`resolve_device`: an
+absent device raises rather than falling back, and ``None`` means ``"auto"`` everywhere.
 
 The default, stated once: a function that *runs* work defaults to ``device="cpu"``, as torch's
 own tensors and modules do, so nothing moves to a GPU until you name one (the course's lesson:
@@ -111,10 +110,8 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
 
 
 def synchronize(device: torch.device) -> None:
-    """Wait until all work queued on ``device`` has finished (nothing to wait for on a CPU).
-
-    GPU kernels run asynchronously: a host clock read without this times only the queueing.
-    """
+    """Wait until all work queued on ``device`` has finished: GPU kernels run asynchronously,
+    so a host clock read without this times only the queueing."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":

@@ -107,11 +107,8 @@ def _spec(entry: dict[str, Any]) -> GPUSpec:
 
 
 def _key(name: str) -> str:
-    """A device name reduced to what tells GPUs apart, for matching.
-
-    >>> _key("NVIDIA A100-SXM4-80GB"), _key("NVIDIA GeForce RTX3080Ti")
-    ('a100 sxm4 80 gb', 'rtx 3080 ti')
-    """
+    """A device name reduced to what tells GPUs apart, for matching: ``"NVIDIA
+    A100-SXM4-80GB"`` -> ``"a100 sxm4 80 gb"``, ``"RTX3080Ti"`` -> ``"rtx 3080 ti"``."""
     text = name.lower()
     text = re.sub(r"\((r|tm)\)|[®™]", " ", text)
     text = re.sub(r"[-_,/]", " ", text)

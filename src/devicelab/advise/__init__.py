@@ -1,10 +1,8 @@
 """CPU or GPU for *your* model: measure it here, explain it, and predict a recorded GPU.
 
 :func:`advise` takes any ``nn.Module`` and example inputs and answers the site's question for
-that model. Its parts, each importing only the ones listed before it: the verdict rule and the
-remedies (:mod:`~devicelab.advise.bounds`), the sentences (:mod:`~devicelab.advise.reasons`),
-the data-parallel line (:mod:`~devicelab.advise.data_parallel`), :func:`advise` itself
-(:mod:`~devicelab.advise.report`) and the command line (:mod:`~devicelab.advise.cli`).
+that model. Its submodules (bounds, reasons, data_parallel, report, cli) each import only the
+ones listed before them.
 """
 
 from __future__ import annotations

@@ -111,9 +111,8 @@ def _verdict_sentences(reports: dict[str, Any], predicted: Any, verdict: str) ->
 def _batch_sentence(device: str, first: dict[str, Any], last: dict[str, Any]) -> str:
     """What ``last["batch"] / first["batch"]`` times the batch did to the time per sample.
 
-    Both points time the same full step the same way, so a step that took no longer at the
-    larger batch is reported as such (pure overhead, within noise), never as a time per sample
-    below the pure-overhead ratio, which the same work cannot reach.
+    A step that took no longer at the larger batch is reported as such (pure overhead), never as
+    a time per sample below the pure-overhead ratio, which the same work cannot reach.
     """
     scale = last["batch"] / first["batch"]
     how = "predicted" if first["predicted"] else "measured"

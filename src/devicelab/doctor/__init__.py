@@ -54,11 +54,8 @@ __all__ = [
 
 @dataclass(frozen=True, kw_only=True)
 class Diagnosis:
-    """What :func:`diagnose` found. ``problems`` decide the exit status; ``notes`` inform.
-
-    The facts are dicts of what was read (``torch``: ``importable: false`` with the ``error``
-    when it does not import), printed as they are by ``--json``.
-    """
+    """What :func:`diagnose` found: the facts read, as ``--json`` prints them; ``problems``
+    decide the exit status, ``notes`` inform."""
 
     platform: str
     python: str

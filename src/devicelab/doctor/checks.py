@@ -163,11 +163,9 @@ def _gpu_compile_fix() -> str:
 
 @functools.cache
 def gpu_compile_error() -> str | None:
-    """Why a tiny ``torch.compile``-d function fails on the first GPU, or None when it runs.
-
-    Triton importable is not enough: without a C compiler it cannot build the launcher of
-    the kernels it writes. Cached for the process (the first compiled call takes seconds).
-    """
+    """Why a tiny ``torch.compile``-d function fails on the first GPU, or None when it runs
+    (cached: the first compiled call takes seconds). Triton importable is not enough: without a
+    C compiler it cannot build the launcher of the kernels it writes."""
     import torch  # here, not at the top: the doctor also runs where torch does not import
 
     if not torch.cuda.is_available():

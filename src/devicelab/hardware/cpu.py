@@ -4,6 +4,7 @@ quota, the CPU time a container or CI runner grants, cut them)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import platform
@@ -36,12 +37,11 @@ class CPUInfo:
 
     Attributes
     ----------
-    family, model, stepping:
-        CPUID's on x86 (the most reliable way to tell generations apart); on Arm, ``model``
-        holds the ``CPU part`` number.
+    model:
+        CPUID's on x86, with ``family`` and ``stepping``; on Arm, the ``CPU part`` number.
     microarchitecture:
         archspec's name for the newest microarchitecture whose features this CPU exposes, e.g.
-        ``zen3``: what a compiler may target. A VM that hides flags can make it older.
+        ``zen3``: what a compiler may target (a VM that hides flags can make it older).
     usable_cpus:
         CPUs this process may really use: the affinity mask, cut by the cgroup ``cpu_quota``.
     torch_cpu_capability:
@@ -128,26 +128,17 @@ def _best_microarchitecture(machine: str, vendor: str, features: set[str], cpu_p
 
 
 def _blocks(text: str) -> list[dict[str, str]]:
-    blocks, current = [], {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if not sep:
-            if current:
-                blocks.append(current)
-                current = {}
-            continue
-        current[key.strip()] = value.strip()
-    if current:
-        blocks.append(current)
-    return blocks
+    """The ``key: value`` entries of a ``/proc/cpuinfo`` dump; a line with no colon ends one."""
+    pairs = itertools.groupby(
+        (line.partition(":") for line in text.splitlines()), key=lambda p: p[1]
+    )
+    return [{k.strip(): v.strip() for k, _, v in block} for sep, block in pairs if sep]
 
 
 def _int(value: str | None, base: int = 10) -> int | None:
-    if value is None:
-        return None
     try:
         return int(value, base)
-    except ValueError:
+    except (TypeError, ValueError):  # None, or not a number
         return None
 
 

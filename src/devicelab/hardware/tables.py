@@ -1,9 +1,5 @@
-"""The lookup tables behind :mod:`devicelab.hardware`, read once from ``tables.json``.
-
-Adding a CPU or GPU edits the JSON file, not the code. JSON has no integer keys and no tuples,
-so codes are stored as hex strings (``"0x55"``) and compute capabilities as ``"major.minor"``;
-this module turns them back into the ints and tuples the lookups use.
-"""
+"""The lookup tables behind :mod:`devicelab.hardware`, read once from ``tables.json`` (so
+adding a CPU or GPU edits data), turned back into the ints and tuples JSON cannot hold."""
 
 from __future__ import annotations
 
