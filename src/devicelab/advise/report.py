@@ -408,11 +408,9 @@ def _verdict(reports: dict[str, DeviceReport], predicted: StepPrediction | None)
     if cpu is None or (gpu is None and predicted is None):
         only = next(iter(reports.values()))
         return ("gpu" if is_gpu(only.device) else "cpu"), only.bound
-    if gpu is not None:
-        verdict = decide(cpu.spread, gpu.spread)
-        return verdict, (gpu.bound if verdict == "gpu" else cpu.bound)
-    verdict = decide(cpu.spread, predicted.spread)
-    return verdict, (predicted.bound if verdict == "gpu" else cpu.bound)
+    other = gpu if gpu is not None else predicted  # a GPU measured here, else the prediction
+    verdict = decide(cpu.spread, other.spread)
+    return verdict, (other.bound if verdict == "gpu" else cpu.bound)
 
 
 def _point(b: int, device: str, step_s: float, iqr_s: float | None, predicted: bool) -> BatchPoint:
