@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -66,8 +67,7 @@ class DeviceReport:
 
     @property
     def spread(self) -> Spread:
-        """The step and its IQR around it (what :func:`~devicelab.advise.decide`
-        compares)."""
+        """The step and its IQR around it (what :func:`~devicelab.advise.decide` compares)."""
         return Spread.around(self.step_s, self.step_iqr_s, "iqr")
 
     def to_dict(self) -> dict[str, Any]:
@@ -224,10 +224,8 @@ def _checked_devices(devices: str | Sequence[str]) -> list[torch.device]:
 
 
 def _check_workload(work: _Workload, resolved: list[torch.device], batch_sizes) -> None:
-    name = type(work.model).__name__
-    if not any(True for _ in work.model.parameters()) and not any(
-        True for _ in work.model.buffers()
-    ):
+    if next(itertools.chain(work.model.parameters(), work.model.buffers()), None) is None:
+        name = type(work.model).__name__
         raise ValueError(
             f"{name} is empty: it has no parameters or buffers, so there is no model to advise on"
         )

@@ -210,11 +210,8 @@ def torch_floor() -> str | None:
         requires = importlib.metadata.requires("devicelab") or []
     except importlib.metadata.PackageNotFoundError:
         return None
-    for requirement in requires:
-        match = re.match(r"^torch\s*>=\s*([0-9][0-9.]*)", requirement)
-        if match:
-            return match.group(1)
-    return None
+    matches = (re.match(r"^torch\s*>=\s*([0-9][0-9.]*)", line) for line in requires)
+    return next((match.group(1) for match in matches if match), None)
 
 
 def _release(version: str) -> tuple[int, ...]:
@@ -279,12 +276,8 @@ def _driver_models() -> dict[str, str]:
     if sys.platform != "win32":
         return {}
     out = _run(["nvidia-smi", "--query-gpu=name,driver_model.current", "--format=csv,noheader"])
-    models = {}
-    for line in (out or "").splitlines():
-        name, _, model = line.rpartition(",")
-        if name.strip():
-            models[name.strip()] = model.strip()
-    return models
+    rows = (line.rpartition(",") for line in (out or "").splitlines())
+    return {name.strip(): model.strip() for name, _, model in rows if name.strip()}
 
 
 def _torch_facts() -> dict[str, Any]:

@@ -86,13 +86,9 @@ def _generation(
     # CPUID family/model (and Arm part numbers) come first: they are more reliable than names,
     # which VMs often mask ("Intel(R) Xeon(R) Processor", "AMD EPYC").
     if vendor == "GenuineIntel" and family == 6 and model in INTEL_FAMILY6_MODELS:
-        label = INTEL_FAMILY6_MODELS[model]
-        if stepping is not None:
-            for lowest_stepping, refined_label in INTEL_STEPPING_REFINEMENTS.get(model, ()):
-                if stepping >= lowest_stepping:
-                    label = refined_label
-                    break
-        return f"Intel {label}"
+        refinements = INTEL_STEPPING_REFINEMENTS.get(model, ()) if stepping is not None else ()
+        refined = (label for lowest, label in refinements if stepping >= lowest)
+        return f"Intel {next(refined, INTEL_FAMILY6_MODELS[model])}"
     if vendor == "AuthenticAMD" and family is not None and model is not None:
         for fam, first, last, label in AMD_MODELS:
             if family == fam and first <= model <= last:

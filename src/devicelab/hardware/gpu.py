@@ -116,7 +116,6 @@ def _cuda_gpu(index: int) -> GPUInfo:
         capability = (props.major, props.minor)
         architecture = gpu_architecture(props.major, props.minor)
         pcie = _nvml_pcie(index)
-    l2 = getattr(props, "L2_cache_size", None)
     return GPUInfo(
         index=index,
         name=props.name,
@@ -127,7 +126,7 @@ def _cuda_gpu(index: int) -> GPUInfo:
         architecture=architecture,
         tier=gpu_tier(props.name),
         multiprocessors=props.multi_processor_count,
-        l2_cache_bytes=l2 if l2 else None,
+        l2_cache_bytes=getattr(props, "L2_cache_size", None) or None,
         pcie_generation=pcie[0],
         pcie_width=pcie[1],
         pcie_max_generation=pcie[2],
@@ -162,10 +161,7 @@ def gpu_info() -> list[GPUInfo]:
 def recorded_gpus(record: dict[str, Any]) -> list[GPUInfo]:
     """The GPUs that a recorded-results file's hardware report lists (:mod:`devicelab.results`),
     which a page built without a GPU shows instead of :func:`gpu_info`."""
-    gpus = []
-    for gpu in record.get("hardware", {}).get("gpus", []):
-        capability = gpu.get("compute_capability")
-        gpus.append(
-            GPUInfo(**{**gpu, "compute_capability": tuple(capability) if capability else None})
-        )
-    return gpus
+    return [
+        GPUInfo(**{**gpu, "compute_capability": tuple(gpu.get("compute_capability") or ()) or None})
+        for gpu in record.get("hardware", {}).get("gpus", [])
+    ]
