@@ -55,12 +55,9 @@ class GPUSpec:
 
     Attributes
     ----------
-    fp16_tflops:
-        With FP32 accumulate where the vendor publishes that rate (GeForce cards run it at half
-        the FP16-accumulate rate), otherwise the plain FP16 rate; :attr:`notes` says which.
     notes:
-        What a figure means when it is not obvious, how one was worked out from the vendor's
-        inputs, and why one is ``None``.
+        What a figure means when it is not obvious (e.g. whether ``fp16_tflops`` accumulates in
+        FP32), how one was worked out from the vendor's inputs, and why one is ``None``.
     """
 
     name: str
@@ -86,8 +83,7 @@ class GPUSpec:
     @property
     def peak_bytes_per_s(self) -> float | None:
         """Peak device-memory bandwidth in bytes/s."""
-        gb_s = self.memory_bandwidth_gb_s
-        return None if gb_s is None else gb_s * 1e9
+        return None if self.memory_bandwidth_gb_s is None else self.memory_bandwidth_gb_s * 1e9
 
     def sources_for(self, field: str) -> tuple[Source, ...]:
         """The sources behind one figure (one of :data:`FIGURES`)."""
@@ -134,10 +130,8 @@ def _schema_error(data: Any) -> str | None:
 
 
 def _load(data: Any) -> tuple[dict[str, GPUSpec], dict[str, str]]:
-    """The table (canonical name -> spec) and the name index (key -> canonical name).
-
-    Checks what the schema cannot say: names are unambiguous, every figure has a source, and
-    every default names a GPU.
+    """The table (canonical name -> spec) and the name index (key -> canonical name), checking
+    what the schema cannot say: names are unambiguous, figures sourced, defaults usable.
 
     Raises
     ------
@@ -191,11 +185,9 @@ def datasheet(name: str) -> GPUSpec:
     """The datasheet figures of the GPU called ``name``.
 
     ``name`` may be what ``torch.cuda.get_device_name()`` prints or what a reader types
-    (``"NVIDIA A100-SXM4-80GB"``, ``"Tesla T4"``, ``"h100"``): matching ignores case, spaces,
-    dashes, ``(R)``, ``(TM)`` and the words NVIDIA, GeForce and Tesla, then must match a whole
-    name or alias, so ``"RTX 3080"`` is never the 3080 Ti. A short name that fits several parts
-    resolves to the SXM part, the one rented most (``"H100"``, ``"A100"``); name the form factor
-    to get another.
+    (``"Tesla T4"``, ``"h100"``): matching ignores case, punctuation and vendor words, then must
+    match a whole name or alias, so ``"RTX 3080"`` is never the 3080 Ti. A short name that fits
+    several parts resolves to the SXM part, the one rented most.
 
     Raises
     ------

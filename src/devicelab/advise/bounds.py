@@ -45,9 +45,7 @@ def decide(cpu: Spread, gpu: Spread) -> str:
     Raises
     ------
     TypeError
-        An argument is not a :class:`~devicelab.stats.Spread` (an
-        :class:`~devicelab.stats.Interval` says how well a median is known, not how much a step
-        varies).
+        An argument is not a :class:`~devicelab.stats.Spread` (e.g. an interval of a median).
     """
     for name, value in (("cpu", cpu), ("gpu", gpu)):
         if not isinstance(value, Spread):

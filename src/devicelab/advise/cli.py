@@ -48,8 +48,7 @@ def advise_command(
         A malformed spec or shape, a factory that does not return a module, ``classes`` < 1,
         or anything :func:`advise` refuses.
     """
-    factory = load_factory(spec)
-    model = factory()
+    model = load_factory(spec)()
     if not isinstance(model, nn.Module):
         raise ValueError(f"{spec} returned {type(model).__name__}, not a torch.nn.Module")
     generator = torch.Generator().manual_seed(0)

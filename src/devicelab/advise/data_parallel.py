@@ -95,10 +95,9 @@ class DataParallelAdvice:
     """Whether ``world_size`` gloo processes would speed up the model's training step at
     ``batch``; the all-reduce's fields are None when it could not be measured.
 
-    ``step_s`` is the measured step at ``batch`` on the CPU, ``fixed_s + per_sample_s *
-    batch`` its line fitted on the batch test; ``ddp_step_s`` is ``step(batch / world_size) +
-    allreduce_s``; ``speeds_up`` and ``from_batch`` are None when not estimated (``from_batch``
-    too when no batch would pay).
+    ``step_s`` is the measured CPU step, ``fixed_s + per_sample_s * batch`` its fitted line,
+    ``ddp_step_s`` is ``step(batch / world_size) + allreduce_s``; ``from_batch`` is None too
+    when no batch would pay.
     """
 
     world_size: int
@@ -136,7 +135,8 @@ def data_parallel_advice(
     *,
     costs: HockneyFit | None = None,
 ) -> DataParallelAdvice | None:
-    """The data-parallel line for ``model`` at ``batch``, for :data:`WORLD_SIZE` processes.
+    """The data-parallel line for ``model`` at ``batch``, for :data:`WORLD_SIZE` processes; None
+    when the CPU was not measured (there is no step to split).
 
     Parameters
     ----------
@@ -145,11 +145,6 @@ def data_parallel_advice(
     costs:
         ``alpha`` and ``beta`` to use; None takes them from :data:`COSTS_VARIABLE` when it
         is set, else measures them once per process (:func:`allreduce_costs`).
-
-    Returns
-    -------
-    DataParallelAdvice or None
-        None when the CPU was not measured (there is no step to split).
     """
     cpu = [p for p in batch_test["points"] if p["device"] == "cpu" and not p["predicted"]]
     if not cpu:

@@ -260,8 +260,7 @@ def _check_workload(work: _Workload, resolved: list[torch.device], batch_sizes) 
 def _report(
     work: _Workload, device: torch.device, batch: int, counts: OperatorList, warm_s: float
 ) -> DeviceReport:
-    """Measure the step on ``device`` (:func:`~devicelab.explain.explain_step`), predict it
-    from the device's calibration (:func:`~devicelab.predict.predict_step`), and name its
+    """Measure the step on ``device``, predict it from the device's calibration, and name its
     bound from the prediction's terms."""
     model, xs, y = work.placed(device, batch)
     b: StepBreakdown = explain_step(
@@ -347,8 +346,7 @@ def advise(
     devices:
         ``"available"`` (this machine's CPU and first GPU, if any) or a list of device names.
     batch_sizes:
-        Batch sizes for the batch test. None: the example's, twice it, and four times it if
-        cheap (a step under 50 ms at twice it).
+        For the batch test; None: the example's, twice it, and four times it if cheap.
     gpu:
         The GPU to predict when none is measured live: a datasheet name (:mod:`devicelab.gpus`),
         a results record or its path. None: the newest record shipped with devicelab.

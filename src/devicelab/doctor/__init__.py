@@ -105,8 +105,7 @@ class Diagnosis:
             f"  threads       torch uses {self.threads['torch_threads']} intra-op thread(s); "
             f"{self.threads['usable_cpus']} CPU(s) usable by this process",
         ]
-        for name, model in self.gpus["driver_models"].items():
-            lines.append(f"  driver model  {name}: {model}")
+        lines += [f"  driver model  {n}: {m}" for n, m in self.gpus["driver_models"].items()]
         lines.append("")
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s):")

@@ -45,12 +45,9 @@ def see(anchor: str) -> str:
 
 @dataclass(frozen=True)
 class Compiler:
-    """The C++ compiler ``torch.compile`` would use on the CPU, and whether it works.
-
-    ``name`` is what torch looks for (``$CXX``, else the platform's, as
-    ``torch._inductor.cpp_builder.get_cpp_compiler`` does); ``works``: whether it built a tiny
-    shared library just now, and ``detail`` why not.
-    """
+    """The C++ compiler ``torch.compile`` would use on the CPU (``$CXX``, else the platform's, as
+    ``torch._inductor.cpp_builder.get_cpp_compiler`` picks it), and whether it built a tiny
+    shared library just now (``detail``: why not)."""
 
     name: str
     path: str | None

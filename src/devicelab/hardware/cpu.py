@@ -45,7 +45,7 @@ class CPUInfo:
     usable_cpus:
         CPUs this process may really use: the affinity mask, cut by the cgroup ``cpu_quota``.
     torch_cpu_capability:
-        ATen's kernel choice on this CPU: ``DEFAULT``, ``AVX2``, ``AVX512``, ``SVE256``, ...
+        ATen's kernel choice on this CPU: ``DEFAULT``, ``AVX2``, ``AVX512``, ...
     """
 
     vendor: str
@@ -141,8 +141,8 @@ def _int(value: str | None, base: int = 10) -> int | None:
 def parse_cpuinfo(text: str) -> CPUInfo:
     """Build a :class:`CPUInfo` from a Linux ``/proc/cpuinfo`` dump, of this or another machine.
 
-    Counts are derived only when the dump allows it (a dump of the first entry alone leaves
-    them None); what a dump cannot say (usable CPUs, quotas, torch's view) is None.
+    Counts a truncated dump cannot give, and what no dump says (usable CPUs, torch's view), are
+    None.
 
     Raises
     ------
@@ -185,10 +185,8 @@ def parse_cpuinfo(text: str) -> CPUInfo:
     # x86 says how many logical CPUs share the first entry's package ("siblings"), so a dump
     # cut short is visible. Arm says nothing of the kind: a single entry may be a truncated
     # dump, so counts need at least two entries there.
-    if implementer is None:
-        complete = siblings is not None and len(blocks) >= siblings
-    else:
-        complete = len(blocks) >= 2
+    needed = 2 if implementer is not None else siblings  # None: x86 without "siblings"
+    complete = needed is not None and len(blocks) >= needed
     logical = len(blocks) if complete else None
     physical = None
     if complete and all("core id" in b and "physical id" in b for b in blocks):
@@ -233,14 +231,9 @@ def cgroup_cpu_limit(
     """The CPU quota (in CPUs) that cgroups impose on this process, or None if unlimited.
 
     The tightest of cgroup v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``
-    along this process's cgroup path and its ancestors. ``os.cpu_count()``,
-    ``os.sched_getaffinity`` and torch ignore these quotas, which is how a container ends up
-    running more threads than it has CPU time for.
-
-    Parameters
-    ----------
-    self_cgroup:
-        The text of ``/proc/self/cgroup``; read from the system when None.
+    along the cgroup path that ``self_cgroup`` (the text of ``/proc/self/cgroup``, read when
+    None) names, and its ancestors. ``os.cpu_count()`` and torch ignore these quotas, which is
+    how a container ends up running more threads than it has CPU time for.
     """
     root = Path(cgroup_root)
     if self_cgroup is None:

@@ -23,12 +23,9 @@ class GPUInfo:
     ----------
     backend:
         ``"cuda"`` (NVIDIA), ``"rocm"`` (AMD through torch's HIP build) or ``"mps"`` (Apple).
-    multiprocessors:
-        Streaming multiprocessors (NVIDIA) or compute units (AMD).
     pcie_generation, pcie_width:
         The PCIe link *right now* (an idle GPU may drop to a lower generation to save power);
-        None without NVML, or on a non-PCIe (SXM/NVLink-C2C) link. ``pcie_max_*``: the fastest
-        the GPU and its slot support.
+        None without NVML, or on an SXM/NVLink-C2C link. ``pcie_max_*``: the fastest possible.
     """
 
     index: int
@@ -74,11 +71,11 @@ def _nvml_pcie(index: int) -> tuple[int | None, int | None, int | None, int | No
     """(current gen, current width, max gen, max width) from NVML, or Nones without it."""
     try:
         import pynvml  # provided by nvidia-ml-py (optional extra "nvml")
+
+        pynvml.nvmlInit()
     except ImportError:
         return None, None, None, None
-    try:
-        pynvml.nvmlInit()
-    except pynvml.NVMLError:
+    except pynvml.NVMLError:  # looked up only for an error pynvml raised
         return None, None, None, None
     try:
         handle = pynvml.nvmlDeviceGetHandleByIndex(index)
