@@ -87,14 +87,12 @@ def _prediction_sentence(p: Any) -> str:
 def _verdict_sentences(reports: dict[str, Any], predicted: Any, verdict: str) -> list[str]:
     cpu = reports.get("cpu")
     gpu_here = next((r.step_s for n, r in reports.items() if is_gpu(n)), None)
+    if cpu is None or (gpu_here is None and predicted is None):
+        return []  # nothing to compare
     if gpu_here is not None:
         other, other_name = gpu_here, "the GPU here"
-    elif predicted is not None:
-        other, other_name = predicted.step_s, f"the {predicted.device} (predicted)"
     else:
-        return []
-    if cpu is None:
-        return []
+        other, other_name = predicted.step_s, f"the {predicted.device} (predicted)"
     head = {"cpu": "Stay on the CPU", "gpu": "Use the GPU", "either": "Either device will do"}
     sentence = (
         f"{head[verdict]}: {other_name} takes {format_step(other)} a step, "

@@ -34,9 +34,6 @@ from .reasons import reasons_for
 
 __all__ = ["Advice", "BatchPoint", "DeviceReport", "advise"]
 
-#: Syncs per step: the advised step reads ``loss.item()`` (or waits for the device) every step.
-SYNCS_PER_STEP = 1
-
 
 @dataclass(frozen=True, kw_only=True)
 class DeviceReport:
@@ -299,14 +296,12 @@ def _predict(work: _Workload, batch: int, device) -> StepPrediction:
         loss_fn=work.loss_fn,
         optimizer=work.optimizer,
         device=device,
-        syncs=SYNCS_PER_STEP,
         quick_calibration=work.quick_calibration,
     )
 
 
 def _gpu_to_predict(gpu, resolved: list[torch.device]):
-    """The GPU to predict: ``gpu``, else the newest recorded GPU; None when a GPU is measured
-    live."""
+    """The GPU to predict: ``gpu``, else the newest recorded GPU; None when one is measured here."""
     if any(d.type == "cuda" for d in resolved):
         return None  # a GPU measured live: nothing to predict
     if gpu is not None:
