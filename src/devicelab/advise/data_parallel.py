@@ -135,7 +135,7 @@ def data_parallel_advice(
     *,
     costs: HockneyFit | None = None,
 ) -> DataParallelAdvice | None:
-    """The data-parallel line for ``model`` at ``batch``, for :data:`WORLD_SIZE` processes; None
+    """The data-parallel line for ``model`` at ``batch``, for ``WORLD_SIZE`` processes; None
     when the CPU was not measured (there is no step to split).
 
     Parameters
