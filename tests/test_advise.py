@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from importlib import resources
 
 import jsonschema
 import pytest
@@ -16,7 +17,6 @@ from devicelab.advise import (
     BOUNDS,
     REMEDIES,
     StepTerms,
-    advice_schema,
     advise,
     decide,
     name_bound,
@@ -29,6 +29,9 @@ from devicelab.results import load_results, recorded_results_dir
 from devicelab.stats import Interval, Spread
 
 H100 = recorded_results_dir() / "nvidia-h100-80gb-hbm3.json"
+ADVICE_SCHEMA = json.loads(
+    resources.files("devicelab").joinpath("schema/advice-v2.schema.json").read_text("utf-8")
+)
 
 
 # -- the bound on synthetic terms --------------------------------------------------------------
@@ -151,7 +154,7 @@ def test_the_batch_test_times_the_same_step_as_the_breakdown():
     batch_test, breakdown = [], []
     for _ in range(6):
         advice = advise(model, data.X_train, targets=data.y_train, devices=["cpu"],
-                        batch_sizes=[120, 240], record=None)  # fmt: skip
+                        batch_sizes=[120, 240], gpu=None)  # fmt: skip
         point = next(p for p in advice.batch_test["points"]
                      if p["batch"] == 240 and not p["predicted"])  # fmt: skip
         batch_test.append(point["step_s"])
@@ -168,7 +171,7 @@ def test_the_batch_test_times_the_same_step_as_the_breakdown():
 
 def test_to_dict_validates_against_the_schema_and_is_json(iris_advice):
     data = iris_advice[0].to_dict()
-    jsonschema.Draft202012Validator(advice_schema()).validate(data)
+    jsonschema.Draft202012Validator(ADVICE_SCHEMA).validate(data)
     assert json.loads(json.dumps(data)) == data
 
 
@@ -179,7 +182,7 @@ def test_inference_mode_has_no_loss_backward_or_optimizer():
     assert advice.inference
     assert set(advice.devices["cpu"].breakdown["parts"]) == {"forward", "sync"}
     assert advice.reasons[0].startswith("Inference only")
-    jsonschema.Draft202012Validator(advice_schema()).validate(advice.to_dict())
+    jsonschema.Draft202012Validator(ADVICE_SCHEMA).validate(advice.to_dict())
 
 
 # -- bad input ---------------------------------------------------------------------------------
@@ -197,7 +200,7 @@ def test_every_bad_input_raises_a_clear_error():
         advise(MLP(), x, targets=y, devices=["tpu"])
     cpu_record = copy.deepcopy(load_results(H100)) | {"device": "cpu"}
     with pytest.raises(ValueError, match="not a GPU"):
-        advise(MLP(), x, targets=y, devices=["cpu"], record=cpu_record)
+        advise(MLP(), x, targets=y, devices=["cpu"], gpu=cpu_record)
     with pytest.raises(ValueError, match="targets are required"):
         advise(MLP(), x, devices=["cpu"], loss_fn=F.cross_entropy)  # no targets: inference
     with pytest.raises(TypeError, match="nn.Module"):
@@ -210,7 +213,7 @@ def test_cli_json_validates_against_the_schema(capsys):
                  "120,240", "--json", "--record", str(H100)])  # fmt: skip
     assert code == 0
     data = json.loads(capsys.readouterr().out)
-    jsonschema.Draft202012Validator(advice_schema()).validate(data)
+    jsonschema.Draft202012Validator(ADVICE_SCHEMA).validate(data)
     assert data["predicted"]["device"] == "NVIDIA H100 80GB HBM3"  # the record's GPU by name
     assert data["batch_test"]["batches"] == [120, 240]
 

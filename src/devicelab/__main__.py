@@ -193,14 +193,12 @@ def _report(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from .bench import SECTIONS, BenchError, run_bench, summary_table
-    from .devices import resolve_device
     from .results import save_results
 
     try:
-        device = resolve_device(args.device)
         sections = tuple(args.only) if args.only else SECTIONS
         record = run_bench(
-            device,
+            args.device,  # resolved there: an unknown or absent device raises below
             quick=args.quick,
             sections=sections,
             progress=lambda m: print(f"[bench] {m}", file=sys.stderr, flush=True),

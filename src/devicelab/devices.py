@@ -1,12 +1,7 @@
 """Choosing a device, explicitly, and waiting for it.
 
-``resolve_device`` turns what a reader types ("auto", "cuda:1", ...) into a
-:class:`torch.device` that exists on this machine, or raises an error that says what does
-exist. It never falls back to another device behind the reader's back.
-
-What a device argument means, everywhere in devicelab: every function that takes a ``device``
-passes it to :func:`resolve_device`, so a name, a :class:`torch.device` and ``None`` mean the
-same thing in all of them, and ``None`` always means ``"auto"`` (the best device here).
+Every function of devicelab that takes a ``device`` passes it to :func:`resolve_device`: an
+absent device raises rather than falling back, and ``None`` means ``"auto"`` everywhere.
 
 The default, stated once: a function that *runs* work defaults to ``device="cpu"``, as torch's
 own tensors and modules do, so nothing moves to a GPU until you name one (the course's lesson:
@@ -23,7 +18,6 @@ import re
 import torch
 
 __all__ = [
-    "GPU_TYPES",
     "DeviceNotAvailableError",
     "available_devices",
     "is_gpu",
@@ -35,14 +29,10 @@ VALID_FORMS = '"auto", "cpu", "cuda", "cuda:N", "mps", a torch.device, or None (
 _SPEC = re.compile(r"^(cpu|cuda|mps)(?::(\d+))?$")
 
 
-#: Device types that are a GPU (NVIDIA's and AMD's, which ROCm reports as ``cuda``, and Apple's).
-GPU_TYPES = ("cuda", "mps")
-
-
 def is_gpu(device: str | torch.device) -> bool:
     """Whether ``device`` (``"cuda:1"``, ``"mps"``, a :class:`torch.device`) is a GPU."""
     kind = device.type if isinstance(device, torch.device) else str(device).split(":")[0]
-    return kind in GPU_TYPES
+    return kind in ("cuda", "mps")  # ROCm reports AMD's GPUs as cuda
 
 
 class DeviceNotAvailableError(RuntimeError):
@@ -50,10 +40,8 @@ class DeviceNotAvailableError(RuntimeError):
 
 
 def available_devices() -> list[str]:
-    """List the devices torch can use here, e.g. ``["cpu", "cuda:0", "cuda:1"]``.
-
-    ROCm builds of torch report AMD GPUs as ``cuda:N`` devices, so they appear here as such.
-    """
+    """List the devices torch can use here, e.g. ``["cpu", "cuda:0", "cuda:1"]`` (ROCm's GPUs
+    are ``cuda:N`` too)."""
     devices = ["cpu"]
     if torch.cuda.is_available():
         devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
@@ -70,24 +58,11 @@ def _auto() -> torch.device:
     return torch.device("cpu")
 
 
-def resolve_device(
-    spec: str | torch.device | None = "auto", *, verbose: bool = False
-) -> torch.device:
+def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
     """Turn a device name into a :class:`torch.device` that really exists here.
 
-    Parameters
-    ----------
-    spec:
-        ``"auto"`` (or None) picks CUDA or ROCm first, then Apple's MPS, then the CPU.
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or a :class:`torch.device` ask for
-        that device.
-    verbose:
-        Print which device ``"auto"`` picked and why.
-
-    Returns
-    -------
-    torch.device
-        ``"cuda"`` is returned with its index (``cuda:0``), so results can name the GPU.
+    ``"auto"`` (or None) picks CUDA or ROCm first, then Apple's MPS, then the CPU. ``"cuda"``
+    is returned with its index (``cuda:0``), so results can name the GPU.
 
     Raises
     ------
@@ -97,10 +72,7 @@ def resolve_device(
         The device is valid but absent; the message lists what is available.
     """
     if spec is None or (isinstance(spec, str) and spec.strip().lower() == "auto"):
-        device = _auto()
-        if verbose:
-            print(f"auto picked {device} (available: {', '.join(available_devices())})")
-        return device
+        return _auto()
 
     if isinstance(spec, torch.device):
         kind, index = spec.type, spec.index
@@ -138,11 +110,8 @@ def resolve_device(
 
 
 def synchronize(device: torch.device) -> None:
-    """Wait until all work queued on ``device`` has finished.
-
-    GPU kernels run asynchronously: a host clock read without this measures only how long
-    it took to *queue* the work. On the CPU there is no queue and this does nothing.
-    """
+    """Wait until all work queued on ``device`` has finished: GPU kernels run asynchronously,
+    so a host clock read without this times only the queueing."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":

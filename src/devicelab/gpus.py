@@ -1,21 +1,10 @@
 """A datasheet table of the GPUs readers have or rent, every figure with its source.
 
-The figures are the vendor's own: NVIDIA's architecture whitepapers, datasheets and product
-pages, and Apple's announcements. They live in ``gpus.json`` next to this module (read once,
-at import, and checked against ``schema/gpus-v1.schema.json``), so adding a GPU edits data,
-not code. A figure the vendor does not publish is
-``None``, never a guess, and the entry's :attr:`GPUSpec.notes` says why; a figure worked out
-from the vendor's own inputs (cores x clock, memory speed x bus width) says so there too.
-
-All rates are peaks: what the chip can do when every unit is busy, which a real program
-approaches but does not reach. Tensor rates are *dense* (no 2:4 sparsity, which doubles the
-headline numbers on NVIDIA's datasheets).
-
->>> spec = datasheet("NVIDIA GeForce RTX 3080 Ti")  # what torch.cuda.get_device_name() prints
->>> spec.fp32_tflops, spec.memory_bandwidth_gb_s, spec.sm_count
-(34.1, 912.0, 80)
->>> round(spec.peak_flops_per_s / spec.peak_bytes_per_s)  # FLOP per byte to keep the GPU busy
-37
+The figures are the vendor's own, in ``gpus.json`` next to this module (checked at import
+against ``schema/gpus-v1.schema.json``), so adding a GPU edits data, not code. A figure the
+vendor does not publish is ``None``, never a guess, and :attr:`GPUSpec.notes` says why. All
+rates are peaks, and tensor rates are *dense* (no 2:4 sparsity, which doubles NVIDIA's headline
+numbers).
 """
 
 from __future__ import annotations
@@ -52,67 +41,23 @@ _IGNORED_WORDS = frozenset({"nvidia", "geforce", "tesla"})
 
 @dataclass(frozen=True)
 class Source:
-    """Where figures come from.
-
-    Attributes
-    ----------
-    what:
-        The :data:`FIGURES` it supports, then what it says about them, e.g.
-        ``"fp32_tflops, sm_count (Table 1, GeForce RTX 3080)"``.
-    title:
-        The document: its title, and what kind of document it is.
-    url:
-        Where the vendor publishes it.
-    """
+    """Where figures come from: ``what`` names the :data:`FIGURES` it supports, then what it
+    says about them, e.g. ``"fp32_tflops, sm_count (Table 1, GeForce RTX 3080)"``."""
 
     what: str
     title: str
     url: str
 
-    def covers(self, field: str) -> bool:
-        """Whether this source supports the figure ``field`` (one of :data:`FIGURES`)."""
-        return re.search(rf"\b{re.escape(field)}\b", self.what) is not None
-
 
 @dataclass(frozen=True, kw_only=True)
 class GPUSpec:
-    """One GPU's datasheet figures.
+    """One GPU's datasheet figures, as ``gpus.json`` holds them (its schema describes each).
 
     Attributes
     ----------
-    name:
-        Canonical name, e.g. ``"NVIDIA GeForce RTX 3080 Ti"``.
-    aliases:
-        Shorter names readers type, e.g. ``("RTX 3080 Ti", "3080 Ti", ...)``.
-    vendor:
-        ``"NVIDIA"`` or ``"Apple"``.
-    architecture:
-        ``"Ampere"``, ``"Ada Lovelace"``, ``"Hopper"``, ``"Apple silicon (M2)"``, ...
-    kind:
-        ``"consumer"``, ``"data centre"`` or ``"laptop/SoC"``.
-    fp32_tflops:
-        Peak FP32 on the ordinary (non-tensor) cores, in TFLOP/s.
-    tf32_tflops:
-        Peak dense TF32 on the tensor cores, in TFLOP/s; ``None`` where the GPU has no TF32
-        (Turing, Apple) or the vendor does not publish it.
-    fp16_tflops:
-        Peak dense FP16 on the tensor cores, in TFLOP/s: with FP32 accumulate where the vendor
-        publishes that rate (GeForce cards run it at half the FP16-accumulate rate), otherwise
-        the plain FP16 rate; :attr:`notes` says which. ``None`` where not published.
-    memory_bandwidth_gb_s:
-        Peak device-memory bandwidth, in GB/s (10\\ :sup:`9` bytes per second).
-    memory_gb:
-        Device memory, in GB (for Apple, the largest unified-memory option of the base chip).
-    sm_count:
-        Streaming multiprocessors (NVIDIA) or GPU cores (Apple, the largest configuration).
-    interconnect:
-        How the GPU talks to the host or its peers, e.g. ``"PCIe 4.0 x16"``,
-        ``"NVLink 4 (900 GB/s)"`` or ``"unified memory (SoC)"``.
     notes:
-        What a figure means when it is not obvious, how a figure was worked out from the
-        vendor's inputs, and why a figure is ``None``.
-    sources:
-        The documents behind the figures; every figure that is not ``None`` is covered.
+        What a figure means when it is not obvious (e.g. whether ``fp16_tflops`` accumulates in
+        FP32), how one was worked out from the vendor's inputs, and why one is ``None``.
     """
 
     name: str
@@ -132,75 +77,34 @@ class GPUSpec:
 
     @property
     def peak_flops_per_s(self) -> float | None:
-        """Peak FP32 (non-tensor) in FLOP/s, the unit :mod:`devicelab.roofline` uses.
-
-        ``None`` where the vendor publishes no FP32 figure.
-        """
+        """Peak FP32 (non-tensor) in FLOP/s, the unit :mod:`devicelab.roofline` uses."""
         return None if self.fp32_tflops is None else self.fp32_tflops * 1e12
 
     @property
     def peak_bytes_per_s(self) -> float | None:
-        """Peak device-memory bandwidth in bytes/s; ``None`` where it is not published."""
-        if self.memory_bandwidth_gb_s is None:
-            return None
-        return self.memory_bandwidth_gb_s * 1e9
+        """Peak device-memory bandwidth in bytes/s."""
+        return None if self.memory_bandwidth_gb_s is None else self.memory_bandwidth_gb_s * 1e9
 
     def sources_for(self, field: str) -> tuple[Source, ...]:
         """The sources behind one figure (one of :data:`FIGURES`)."""
         if field not in FIGURES:
             raise ValueError(f"{field!r} is not a figure; the figures are {', '.join(FIGURES)}")
-        return tuple(source for source in self.sources if source.covers(field))
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field, in the layout of ``gpus.json``."""
-        return {
-            "name": self.name,
-            "aliases": list(self.aliases),
-            "vendor": self.vendor,
-            "architecture": self.architecture,
-            "kind": self.kind,
-            **{field: getattr(self, field) for field in FIGURES},
-            "notes": self.notes,
-            "sources": [{"what": s.what, "title": s.title, "url": s.url} for s in self.sources],
-        }
-
-
-def _number(value: float | None) -> float | None:
-    """A JSON number as a float (JSON writes 912 and 912.0 alike), ``None`` kept."""
-    return None if value is None else float(value)
+        pattern = re.compile(rf"\b{re.escape(field)}\b")
+        return tuple(source for source in self.sources if pattern.search(source.what))
 
 
 def _spec(entry: dict[str, Any]) -> GPUSpec:
-    """One ``gpus`` entry of the JSON file as a :class:`GPUSpec`."""
-    return GPUSpec(
-        name=entry["name"],
-        aliases=tuple(entry["aliases"]),
-        vendor=entry["vendor"],
-        architecture=entry["architecture"],
-        kind=entry["kind"],
-        fp32_tflops=_number(entry["fp32_tflops"]),
-        tf32_tflops=_number(entry["tf32_tflops"]),
-        fp16_tflops=_number(entry["fp16_tflops"]),
-        memory_bandwidth_gb_s=_number(entry["memory_bandwidth_gb_s"]),
-        memory_gb=_number(entry["memory_gb"]),
-        sm_count=entry["sm_count"],
-        interconnect=entry["interconnect"],
-        notes=entry["notes"],
-        sources=tuple(Source(**source) for source in entry["sources"]),
-    )
+    """One ``gpus`` entry of the JSON file as a :class:`GPUSpec` (JSON writes 912 and 912.0
+    alike: the float figures are made floats)."""
+    floats = {f: None if entry[f] is None else float(entry[f]) for f in FIGURES[:5]}
+    aliases = tuple(entry["aliases"])
+    sources = tuple(Source(**source) for source in entry["sources"])
+    return GPUSpec(**{**entry, **floats, "aliases": aliases, "sources": sources})
 
 
 def _key(name: str) -> str:
-    """A device name reduced to what tells GPUs apart, for matching.
-
-    Lower case; ``(R)``, ``(TM)`` and the words NVIDIA, GeForce and Tesla dropped; dashes and
-    underscores read as spaces; ``80GB`` read as ``80 gb``, ``RTX3080Ti`` as ``rtx 3080 ti``.
-
-    >>> _key("NVIDIA A100-SXM4-80GB")
-    'a100 sxm4 80 gb'
-    >>> _key("NVIDIA GeForce RTX 3080 Ti")
-    'rtx 3080 ti'
-    """
+    """A device name reduced to what tells GPUs apart, for matching: ``"NVIDIA
+    A100-SXM4-80GB"`` -> ``"a100 sxm4 80 gb"``, ``"RTX3080Ti"`` -> ``"rtx 3080 ti"``."""
     text = name.lower()
     text = re.sub(r"\((r|tm)\)|[®™]", " ", text)
     text = re.sub(r"[-_,/]", " ", text)
@@ -226,17 +130,13 @@ def _schema_error(data: Any) -> str | None:
 
 
 def _load(data: Any) -> tuple[dict[str, GPUSpec], dict[str, str]]:
-    """The table (canonical name -> spec) and the name index (key -> canonical name).
-
-    ``data`` is ``gpus.json``'s content. Its shape, types, and figures that are positive or
-    ``None`` are the schema's (``schema/gpus-v1.schema.json``); what a schema cannot say is
-    checked here: names and aliases are unambiguous, every figure that is not ``None`` has a
-    source, and every default names a GPU. A broken edit of ``gpus.json`` fails at import.
+    """The table (canonical name -> spec) and the name index (key -> canonical name), checking
+    what the schema cannot say: names are unambiguous, figures sourced, defaults usable.
 
     Raises
     ------
     ValueError
-        ``data`` breaks one of these rules; the message says which entry, and what to fix.
+        ``data`` breaks a rule; the message says which entry, and what to fix.
     """
     problem = _schema_error(data)
     if problem:
@@ -267,12 +167,8 @@ _TABLE, _INDEX = _load(
 
 
 def _suggestions(key: str) -> list[str]:
-    """Up to three canonical names close to an unknown ``key``, closest first.
-
-    First the known names every word of which the asked name contains ("RTX 4070 Ti" ->
-    RTX 4070: a variant the table lacks), longest first, then what :mod:`difflib` finds
-    close (typing slips).
-    """
+    """Up to three canonical names close to an unknown ``key``: first the known names whose
+    every word the asked name contains ("RTX 4070 Ti" -> RTX 4070), then typing slips."""
     words = set(key.split())
     contained = sorted((k for k in _INDEX if words and set(k.split()) <= words), key=len)
     close = difflib.get_close_matches(key, list(_INDEX), n=3, cutoff=0.6)
@@ -281,54 +177,23 @@ def _suggestions(key: str) -> list[str]:
 
 
 def known_gpus() -> list[str]:
-    """The canonical names of every GPU in the table, in table order.
-
-    >>> "NVIDIA H100 SXM" in known_gpus()
-    True
-    """
+    """The canonical names of every GPU in the table, in table order."""
     return list(_TABLE)
 
 
 def datasheet(name: str) -> GPUSpec:
     """The datasheet figures of the GPU called ``name``.
 
-    ``name`` may be what ``torch.cuda.get_device_name()`` prints or what a reader types:
-    matching ignores case, extra spaces, dashes, ``(R)``, ``(TM)`` and the words NVIDIA,
-    GeForce and Tesla, then must match a whole name or alias. A prefix is not enough, so
-    ``"RTX 3080"`` is the RTX 3080, never the 3080 Ti, and ``"RTX 4060 Laptop GPU"`` (a
-    different chip) is not the desktop RTX 4060.
-
-    A short name that fits several parts resolves to the SXM part, the one rented most:
-    ``"H100"`` to the H100 SXM, ``"A100"`` and ``"A100 80GB"`` to the A100 SXM 80 GB,
-    ``"A100 40GB"`` to the A100 SXM 40 GB (``"A100 PCIe"`` to the A100 PCIe 80 GB). Name the
-    form factor to get another part; ``"NVIDIA H100 80GB HBM3"``, what the H100 SXM prints,
-    is the SXM part by its memory (the PCIe card prints ``"NVIDIA H100 PCIe"``).
-
-    Parameters
-    ----------
-    name:
-        A GPU name, e.g. ``"NVIDIA A100-SXM4-80GB"``, ``"Tesla T4"``, ``"h100"``,
-        ``"Apple M2"``.
-
-    Returns
-    -------
-    GPUSpec
-        The GPU's figures and their sources.
+    ``name`` may be what ``torch.cuda.get_device_name()`` prints or what a reader types
+    (``"Tesla T4"``, ``"h100"``): matching ignores case, punctuation and vendor words, then must
+    match a whole name or alias, so ``"RTX 3080"`` is never the 3080 Ti. A short name that fits
+    several parts resolves to the SXM part, the one rented most.
 
     Raises
     ------
     ValueError
-        If no GPU in the table has that name. The message repeats the name, suggests the
-        closest known names and lists every known one.
-
-    Examples
-    --------
-    >>> datasheet("NVIDIA H100 80GB HBM3").name
-    'NVIDIA H100 SXM'
-    >>> datasheet("h100").name
-    'NVIDIA H100 SXM'
-    >>> datasheet("RTX 3080").sm_count, datasheet("RTX 3080 Ti").sm_count
-    (68, 80)
+        No GPU in the table has that name. The message suggests the closest known names and
+        lists every known one.
     """
     key = _key(name)
     if key in _INDEX:

@@ -1,26 +1,14 @@
 """The bound and the verdict: which overhead decides a step, and which device wins.
 
-A step's time has four candidate terms, priced by :func:`devicelab.predict.predict_step`: the
-host issuing its operators, the syncs, and the device's time on memory-bound operators and on
-matrix products and convolutions. The largest names the bound
-(:func:`devicelab.costmodel.name_bound`). It comes from the device's calibration and the
+The bound (:func:`devicelab.costmodel.name_bound`) comes from the device's calibration and the
 step's counted operators, never from the number of parameters.
 """
 
 from __future__ import annotations
 
-from ..costmodel import BOUNDS, StepTerms, name_bound
 from ..stats import Spread
 
-__all__ = [
-    "BOUNDS",
-    "REMEDIES",
-    "REMEDIES_PAGE",
-    "VERDICTS",
-    "StepTerms",
-    "decide",
-    "name_bound",
-]
+__all__ = ["REMEDIES", "REMEDIES_PAGE", "VERDICTS", "decide"]
 
 #: The answers :func:`~devicelab.advise.decide` gives.
 VERDICTS = ("cpu", "gpu", "either")
@@ -50,18 +38,14 @@ REMEDIES: dict[str, list[str]] = {
 def decide(cpu: Spread, gpu: Spread) -> str:
     """``"cpu"`` or ``"gpu"`` for the faster, ``"either"`` when their spreads overlap.
 
-    The rule compares *spreads*, not confidence intervals: a live step's interquartile range
-    around its interquartile mean (:attr:`devicelab.advise.DeviceReport.spread`), or a
-    prediction's range (:attr:`devicelab.costmodel.StepPrediction.spread`). A
-    device wins only when its whole range lies below the other's: a step that varies by more
-    than the gap between the devices gives "either".
+    The rule compares *spreads* (:attr:`devicelab.advise.DeviceReport.spread`,
+    :attr:`devicelab.costmodel.StepPrediction.spread`), not confidence intervals: a device wins
+    only when its whole range lies below the other's.
 
     Raises
     ------
     TypeError
-        An argument is not a :class:`~devicelab.stats.Spread` (a bootstrap
-        :class:`~devicelab.stats.Interval` says how well a median is known, not how much a
-        step varies, and is refused).
+        An argument is not a :class:`~devicelab.stats.Spread` (e.g. an interval of a median).
     """
     for name, value in (("cpu", cpu), ("gpu", gpu)):
         if not isinstance(value, Spread):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -13,7 +12,7 @@ from torch import nn
 from ..models import load_factory
 from .report import Advice, advise
 
-__all__ = ["advice_schema", "advise_command"]
+__all__ = ["advise_command"]
 
 
 def _ints(text: str, what: str) -> list[int]:
@@ -37,13 +36,11 @@ def advise_command(
     record: str | None = None,
     gpu: str | None = None,
     inference: bool = False,
-    seed: int = 0,
 ) -> Advice:
     """What ``python -m devicelab advise`` runs: build the model from ``MODULE:CALLABLE``,
     random float32 inputs of each shape and random class targets, then :func:`advise`.
-    ``gpu`` is a GPU name from the datasheet table; ``record`` a results file to predict from.
-    Both are ignored when a CUDA GPU is present (it is measured, not predicted), and a note on
-    stderr says so.
+    ``gpu`` (a datasheet name) and ``record`` (a results file) are ignored, with a note on
+    stderr, when a CUDA GPU is present.
 
     Raises
     ------
@@ -51,11 +48,10 @@ def advise_command(
         A malformed spec or shape, a factory that does not return a module, ``classes`` < 1,
         or anything :func:`advise` refuses.
     """
-    factory = load_factory(spec)
-    model = factory()
+    model = load_factory(spec)()
     if not isinstance(model, nn.Module):
         raise ValueError(f"{spec} returned {type(model).__name__}, not a torch.nn.Module")
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(0)
     inputs = [
         torch.randn(*_ints(shape, "--input-shape"), generator=generator) for shape in input_shapes
     ]
@@ -79,11 +75,12 @@ def advise_command(
             f"note: {given} is ignored: this machine's CUDA GPU is measured, not predicted",
             file=sys.stderr,
         )
-    loaded = None
+    if gpu is not None and record is not None:
+        raise ValueError("pass the GPU to predict as gpu=... or record=..., not both")
     if record is not None:
         from ..results import load_results
 
-        loaded = load_results(record)
+        gpu = load_results(record)
     return advise(
         model,
         inputs,
@@ -91,14 +88,4 @@ def advise_command(
         loss_fn=None if inference else F.cross_entropy,
         batch_sizes=_ints(batch, "--batch") if batch else None,
         gpu=gpu,
-        record=loaded,
     )
-
-
-def advice_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of :meth:`Advice.to_dict`, the CLI's ``--json``."""
-    import json
-    from importlib import resources
-
-    text = resources.files("devicelab").joinpath("schema/advice-v2.schema.json").read_text()
-    return json.loads(text)

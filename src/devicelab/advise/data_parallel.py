@@ -1,26 +1,16 @@
 """The advice's data-parallel line: would ``world_size`` processes speed up *your* model?
 
-The model is :mod:`devicelab.distributed.crossover`'s, which the communication page checks
-against measured DDP steps: a DDP step costs one rank's share of the compute plus the
-all-reduce, ``step(B / p) + alpha + gradient_bytes / beta``, and beats one process from
-:func:`~devicelab.distributed.predicted_crossover_batch` on. Here the step comes from the
-advice's batch test (``step(B) = fixed + per_sample * B``, fitted), and the all-reduce's
-latency ``alpha`` and bandwidth ``beta`` are measured between processes on this machine.
-
-``alpha`` and ``beta`` come from a quick sweep (two sizes, five rounds, two gloo processes:
-seconds, mostly starting the processes), measured once per process and cached
-(:func:`allreduce_costs`), so advising on several models pays it once; or from the
-environment variable :data:`COSTS_VARIABLE`, when it is set. They are measured after a barrier: the best case. Inside a
-training step the ranks arrive apart and DDP adds its bookkeeping
-(:doc:`/auto_examples/overheads/plot_communication` measures both), so the crossover this line
-gives is a lower bound.
+The model is :mod:`devicelab.distributed.crossover`'s, with the step fitted on the advice's
+batch test and the all-reduce measured here after a barrier, the best case
+(:doc:`/auto_examples/overheads/plot_communication` measures what a training step adds): the
+crossover this line gives is a lower bound.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -84,8 +74,8 @@ def given_costs() -> HockneyFit | None:
 
 @functools.cache
 def allreduce_costs(world_size: int = WORLD_SIZE, backend: str = BACKEND) -> HockneyFit:
-    """``alpha`` and ``beta`` between ``world_size`` processes here, from a quick sweep
-    (:data:`QUICK_SIZES`, :data:`QUICK_ROUNDS` rounds), measured once per process.
+    """``alpha`` and ``beta`` between ``world_size`` processes here, from a quick sweep (seconds,
+    mostly starting the processes), measured once per process.
 
     Raises
     ------
@@ -95,63 +85,36 @@ def allreduce_costs(world_size: int = WORLD_SIZE, backend: str = BACKEND) -> Hoc
         A rank failed or hung.
     """
     check_world(world_size, backend)
-    sweep = allreduce_sweep(
+    return allreduce_sweep(
         QUICK_SIZES, world_size=world_size, backend=backend, rounds=QUICK_ROUNDS, warmup=2
-    )
-    return sweep.fit
+    ).fit
 
 
 @dataclass(frozen=True, kw_only=True)
 class DataParallelAdvice:
-    """Whether ``world_size`` gloo processes would speed up the model's training step.
+    """Whether ``world_size`` gloo processes would speed up the model's training step at
+    ``batch``; the all-reduce's fields are None when it could not be measured.
 
-    Attributes
-    ----------
-    world_size, backend:
-        The group considered.
-    batch:
-        The advised batch.
-    gradient_bytes:
-        Bytes of gradients a DDP step all-reduces (the trainable parameters).
-    alpha_s, beta_bytes_per_s:
-        The all-reduce's latency and bandwidth here (None when they could not be measured).
-    allreduce_s:
-        ``alpha + gradient_bytes / beta``: the all-reduce a step adds.
-    step_s:
-        The measured step at ``batch`` on the CPU (fitted, when the batch test skipped it).
-    fixed_s, per_sample_s:
-        The measured step as ``fixed_s + per_sample_s * batch``, fitted on the batch test.
-    ddp_step_s:
-        The DDP step predicted at ``batch``: ``step(batch / world_size) + allreduce_s``.
-    speeds_up:
-        Whether DDP would be faster at ``batch`` (None: not estimated).
-    from_batch:
-        The smallest batch at which it would be (None: at no batch, or not estimated).
-    source:
-        Where ``alpha`` and ``beta`` come from.
-    reason:
-        The sentence the advice prints, with its numbers.
+    ``step_s`` is the measured CPU step, ``fixed_s + per_sample_s * batch`` its fitted line,
+    ``ddp_step_s`` is ``step(batch / world_size) + allreduce_s``; ``from_batch`` is None too
+    when no batch would pay.
     """
 
     world_size: int
     backend: str
     batch: int
     gradient_bytes: int
-    alpha_s: float | None
-    beta_bytes_per_s: float | None
-    allreduce_s: float | None
+    alpha_s: float | None = None
+    beta_bytes_per_s: float | None = None
+    allreduce_s: float | None = None
     step_s: float
     fixed_s: float | None
     per_sample_s: float | None
-    ddp_step_s: float | None
-    speeds_up: bool | None
-    from_batch: int | None
+    ddp_step_s: float | None = None
+    speeds_up: bool | None = None
+    from_batch: int | None = None
     source: str
     reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field."""
-        return asdict(self)
 
 
 def _line(points: list[dict[str, Any]]) -> tuple[float, float] | None:
@@ -170,29 +133,18 @@ def data_parallel_advice(
     batch: int,
     batch_test: dict[str, Any],
     *,
-    world_size: int = WORLD_SIZE,
     costs: HockneyFit | None = None,
 ) -> DataParallelAdvice | None:
-    """The data-parallel line for ``model`` at ``batch``, from the advice's batch test.
+    """The data-parallel line for ``model`` at ``batch``, for ``WORLD_SIZE`` processes; None
+    when the CPU was not measured (there is no step to split).
 
     Parameters
     ----------
-    model:
-        The reader's model (only its trainable parameters are read).
-    batch:
-        The advised batch.
     batch_test:
         The advice's batch test: its ``"points"`` measured on the CPU give the step.
-    world_size:
-        Processes to consider.
     costs:
         ``alpha`` and ``beta`` to use; None takes them from :data:`COSTS_VARIABLE` when it
         is set, else measures them once per process (:func:`allreduce_costs`).
-
-    Returns
-    -------
-    DataParallelAdvice or None
-        None when the CPU was not measured (there is no step to split).
     """
     cpu = [p for p in batch_test["points"] if p["device"] == "cpu" and not p["predicted"]]
     if not cpu:
@@ -205,7 +157,7 @@ def data_parallel_advice(
         else f"given by {COSTS_VARIABLE}"
         if os.environ.get(COSTS_VARIABLE, "").strip()
         else f"measured here once: a quick sweep of {len(QUICK_SIZES)} sizes, "
-        f"{QUICK_ROUNDS} rounds, {world_size} {BACKEND} processes"
+        f"{QUICK_ROUNDS} rounds, {WORLD_SIZE} {BACKEND} processes"
     )
     fixed, per_sample = _line(cpu) or (None, None)
     at_batch = [p["step_s"] for p in cpu if p["batch"] == batch]
@@ -214,7 +166,7 @@ def data_parallel_advice(
     else:  # the batch test skipped the example's batch: the fitted step there
         step_s = fixed + per_sample * batch if per_sample is not None else cpu[0]["step_s"]
     known = {
-        "world_size": world_size,
+        "world_size": WORLD_SIZE,
         "backend": BACKEND,
         "batch": batch,
         "gradient_bytes": grads,
@@ -225,24 +177,18 @@ def data_parallel_advice(
     }
     try:
         if costs is None:
-            costs = given_costs() or allreduce_costs(world_size, BACKEND)
+            costs = given_costs() or allreduce_costs(WORLD_SIZE, BACKEND)
     except (ValueError, WorkerError) as error:
         return DataParallelAdvice(
             **known,
-            alpha_s=None,
-            beta_bytes_per_s=None,
-            allreduce_s=None,
-            ddp_step_s=None,
-            speeds_up=None,
-            from_batch=None,
             reason=f"Data parallel: not estimated for {name}: the all-reduce could not be "
             f"measured here ({error}).",
         )
     talk = costs.seconds(grads)  # one all-reduce of every gradient
     ddp = speeds_up = start = None
     if per_sample is not None:
-        ddp = fixed + per_sample * batch / world_size + talk
-        start = predicted_crossover_batch(per_sample, talk, world_size)
+        ddp = fixed + per_sample * batch / WORLD_SIZE + talk
+        start = predicted_crossover_batch(per_sample, talk, WORLD_SIZE)
         speeds_up = start is not None and batch >= start
     return DataParallelAdvice(
         **known,
@@ -258,13 +204,12 @@ def data_parallel_advice(
 
 def _reason(name, known, costs, talk, ddp, speeds_up, start) -> str:
     grads, batch, per_sample = known["gradient_bytes"], known["batch"], known["per_sample_s"]
-    world_size = known["world_size"]
     talking = (
         f"each step would all-reduce {grads / 1e6:.3g} MB of gradients, "
         f"{format_step(talk)} by this machine's alpha {format_step(costs.alpha_s.estimate)} and "
         f"beta {costs.beta_bytes_per_s.estimate / 1e9:.3g} GB/s"
     )
-    who = f"Data parallel: {world_size} {BACKEND} processes"
+    who = f"Data parallel: {WORLD_SIZE} {BACKEND} processes"
     if per_sample is None:
         return f"{who}: not estimated for {name}: {talking}, and one batch size gives no slope."
     if per_sample <= 0:
@@ -272,7 +217,7 @@ def _reason(name, known, costs, talk, ddp, speeds_up, start) -> str:
             f"{who} would not speed up {name} at any batch: the measured step does not grow "
             f"with the batch, so there is no compute to share, and {talking}."
         )
-    saved = per_sample * batch * (1 - 1 / world_size)
+    saved = per_sample * batch * (1 - 1 / WORLD_SIZE)
     single = known["fixed_s"] + per_sample * batch
     if speeds_up:
         verdict = (

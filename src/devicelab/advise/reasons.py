@@ -16,9 +16,6 @@ def format_step(seconds: float) -> str:
     return f"{seconds * 1e6:,.1f} µs"
 
 
-_us = format_step
-
-
 def reasons_for(
     reports: dict[str, Any],
     predicted: Any,
@@ -41,7 +38,7 @@ def reasons_for(
     for b, device in batch_test["winner"].items():
         at = {p["device"]: p for p in batch_test["points"] if str(p["batch"]) == b}
         per = ", ".join(
-            f"{d} {_us(p['per_sample_s'])}{' (predicted)' if p['predicted'] else ''}"
+            f"{d} {format_step(p['per_sample_s'])}{' (predicted)' if p['predicted'] else ''}"
             for d, p in at.items()
         )
         reasons.append(f"At batch {int(b):,}, {device} is faster; time per sample: {per}.")
@@ -54,22 +51,19 @@ def reasons_for(
     return reasons
 
 
-def _terms(t: Any) -> str:
-    return (
-        f"operators {_us(t.host_s)}, syncs {_us(t.sync_s)}, memory {_us(t.memory_s)}, "
-        f"compute {_us(t.compute_s)}"
-    )
-
-
 def _device_sentences(r: Any) -> list[str]:
     """What was measured on one device, and what its prediction said beside it."""
-    p = r.predicted
+    p, t = r.predicted, r.predicted.terms
+    terms = (
+        f"operators {format_step(t.host_s)}, syncs {format_step(t.sync_s)}, memory {format_step(t.memory_s)}, "
+        f"compute {format_step(t.compute_s)}"
+    )
     sentences = [
-        f"Measured on {r.device}: {_us(r.step_s)} a step (IQR {_us(r.step_iqr_s)}), "
+        f"Measured on {r.device}: {format_step(r.step_s)} a step (IQR {format_step(r.step_iqr_s)}), "
         f"{r.ops} operator calls, {r.flops / 1e9:.3g} GFLOP, {r.bytes_moved / 1e6:.3g} MB "
         "moved at least.",
         f"Predicted for {r.device} from its calibration, without timing the step: "
-        f"{_us(p.step_s)} ({r.predicted_over_measured:.2f}x the measured step; {_terms(p.terms)}),"
+        f"{format_step(p.step_s)} ({r.predicted_over_measured:.2f}x the measured step; {terms}),"
         f" so {r.device} is {r.bound}.",
     ]
     if r.busy_share is not None:
@@ -82,9 +76,9 @@ def _prediction_sentence(p: Any) -> str:
     overlap = "overlapping" if p.host_s and p.device_s else "and"
     return (
         f"Predicted, not measured, for the {p.device} ({p.source}): the host issues "
-        f"{p.ops} operator calls in {_us(p.host_s)}, {overlap} {_us(p.device_s)} of device "
-        f"time, plus {_us(p.sync_s)} of sync: about {_us(p.step_s)} a step "
-        f"({_us(p.low_s)} to {_us(p.high_s)}), {p.bound}. Assumed: "
+        f"{p.ops} operator calls in {format_step(p.host_s)}, {overlap} {format_step(p.device_s)} of device "
+        f"time, plus {format_step(p.sync_s)} of sync: about {format_step(p.step_s)} a step "
+        f"({format_step(p.low_s)} to {format_step(p.high_s)}), {p.bound}. Assumed: "
         + "; ".join(p.assumptions or ("nothing beyond the record",))
         + "."
     )
@@ -93,18 +87,16 @@ def _prediction_sentence(p: Any) -> str:
 def _verdict_sentences(reports: dict[str, Any], predicted: Any, verdict: str) -> list[str]:
     cpu = reports.get("cpu")
     gpu_here = next((r.step_s for n, r in reports.items() if is_gpu(n)), None)
+    if cpu is None or (gpu_here is None and predicted is None):
+        return []  # nothing to compare
     if gpu_here is not None:
         other, other_name = gpu_here, "the GPU here"
-    elif predicted is not None:
-        other, other_name = predicted.step_s, f"the {predicted.device} (predicted)"
     else:
-        return []
-    if cpu is None:
-        return []
+        other, other_name = predicted.step_s, f"the {predicted.device} (predicted)"
     head = {"cpu": "Stay on the CPU", "gpu": "Use the GPU", "either": "Either device will do"}
     sentence = (
-        f"{head[verdict]}: {other_name} takes {_us(other)} a step, "
-        f"{other / cpu.step_s:.2g}x the CPU's {_us(cpu.step_s)}"
+        f"{head[verdict]}: {other_name} takes {format_step(other)} a step, "
+        f"{other / cpu.step_s:.2g}x the CPU's {format_step(cpu.step_s)}"
     )
     if verdict == "either" and gpu_here is None:
         sentence += ", and the prediction's range covers both devices, so the numbers do not decide"
@@ -114,9 +106,8 @@ def _verdict_sentences(reports: dict[str, Any], predicted: Any, verdict: str) ->
 def _batch_sentence(device: str, first: dict[str, Any], last: dict[str, Any]) -> str:
     """What ``last["batch"] / first["batch"]`` times the batch did to the time per sample.
 
-    Both points time the same full step the same way, so a step that took no longer at the
-    larger batch is reported as such (pure overhead, within noise), never as a time per sample
-    below the pure-overhead ratio, which the same work cannot reach.
+    A step that took no longer at the larger batch is reported as such (pure overhead), never as
+    a time per sample below the pure-overhead ratio, which the same work cannot reach.
     """
     scale = last["batch"] / first["batch"]
     how = "predicted" if first["predicted"] else "measured"

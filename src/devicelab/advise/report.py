@@ -1,16 +1,9 @@
-"""The advice: measure a model on each device here, predict the recorded GPU, and decide.
-
-:func:`~devicelab.advise.advise` reuses the site's pieces rather than timing anything new: each
-device present is measured with :func:`devicelab.explain.explain_step`; FLOPs and bytes come
-from the step's operator list (:func:`devicelab.operators.operator_list`, the one count); each
-device's prediction, and the GPU that is not here, from :func:`devicelab.predict.predict_step`,
-which prices that list. Every step it times is the package's one step
-(:mod:`devicelab.steps`), at the example batch and at every batch of the batch test.
-"""
+"""The advice: measure a model on each device here, predict the recorded GPU, and decide."""
 
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -41,34 +34,14 @@ from .reasons import reasons_for
 
 __all__ = ["Advice", "BatchPoint", "DeviceReport", "advise"]
 
-#: Syncs per step: the advised step reads ``loss.item()`` (or waits for the device) every step.
-SYNCS_PER_STEP = 1
-
 
 @dataclass(frozen=True, kw_only=True)
 class DeviceReport:
-    """One device, measured live.
+    """One device, measured live (:func:`~devicelab.explain.explain_step`), and predicted.
 
-    Attributes
-    ----------
-    device:
-        Where it ran.
-    step_s, step_iqr_s:
-        The whole step's interquartile mean over rounds, and the interquartile range of the
-        rounds (from :func:`~devicelab.explain.explain_step`).
-    ops, kernels:
-        Operator calls and GPU kernels per step (kernels None on a CPU).
-    flops, bytes_moved:
-        FLOPs (FlopCounterMode) and minimum bytes per step.
-    breakdown:
-        :meth:`devicelab.explain.StepBreakdown.to_dict` of the step.
-    busy_share:
-        Share of the step the GPU was busy; None on a CPU.
-    terms, bound:
-        The four terms of this device's prediction of the step, and the bound they name.
-    predicted:
-        :func:`devicelab.predict.predict_step` for this device, from its calibration: set
-        beside the measured step, it is the check of the cost model.
+    ``step_s`` is the whole step's interquartile mean over rounds, ``step_iqr_s`` the rounds'
+    interquartile range; ``predicted`` (:func:`devicelab.predict.predict_step`, with the
+    ``terms`` and the ``bound`` they name), set beside it, checks the cost model.
     """
 
     device: str
@@ -91,8 +64,7 @@ class DeviceReport:
 
     @property
     def spread(self) -> Spread:
-        """The step and its IQR around it (what :func:`~devicelab.advise.decide`
-        compares)."""
+        """The step and its IQR around it (what :func:`~devicelab.advise.decide` compares)."""
         return Spread.around(self.step_s, self.step_iqr_s, "iqr")
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,11 +74,8 @@ class DeviceReport:
 
 @dataclass(frozen=True, kw_only=True)
 class BatchPoint:
-    """One batch size on one device: measured, or predicted for the recorded GPU.
-
-    A measured ``step_s`` is the same full step as the breakdown's (forward, loss, backward,
-    optimizer, ``loss.item()``), timed the same way (:func:`devicelab.explain.time_step`).
-    """
+    """One batch size on one device: measured (the breakdown's full step, timed the same way:
+    :func:`devicelab.explain.time_step`), or predicted for the recorded GPU."""
 
     batch: int
     device: str
@@ -115,41 +84,15 @@ class BatchPoint:
     per_sample_s: float
     predicted: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
 
 @dataclass(frozen=True, kw_only=True)
 class Advice:
     """What :func:`advise` found. ``to_dict()`` is what ``python -m devicelab advise --json``
     prints, and validates against ``schema/advice-v2.schema.json``.
 
-    Attributes
-    ----------
-    model, input_shapes, batch, inference:
-        What was advised on (``inference``: no loss, no backward, no optimizer).
-    verdict:
-        ``"cpu"`` or ``"gpu"``, or ``"either"`` when their spreads overlap
-        (:func:`~devicelab.advise.decide`).
-    bound:
-        The bound on the device the verdict picks (the CPU's for ``"either"``).
-    devices:
-        Device name to its :class:`DeviceReport`, for every device measured live.
-    predicted:
-        The GPU that is not here, predicted (:class:`~devicelab.costmodel.StepPrediction`);
-        None when a GPU was measured live or no record was given.
-    batch_test:
-        :class:`BatchPoint` s at each batch size, on every device (predicted ones marked), and
-        the winner at each batch.
-    reasons:
-        Sentences, each with the number it rests on.
-    remedies:
-        What helps at this bound, and the page that measures it
-        (:data:`~devicelab.advise.bounds.REMEDIES_PAGE`).
-    data_parallel:
-        Whether two gloo processes would speed up the training step, and from which batch
-        (:mod:`devicelab.advise.data_parallel`); None for inference, or without a CPU step.
+    ``bound`` is the bound on the device the verdict picks (the CPU's for ``"either"``);
+    ``predicted`` the GPU that is not here, None when a GPU was measured live or no record was
+    given; ``batch_test`` the :class:`BatchPoint` s and the winner at each batch.
     """
 
     model: str
@@ -170,18 +113,9 @@ class Advice:
         return {
             "schema": "devicelab.advice",
             "schema_version": 2,
-            "model": self.model,
-            "input_shapes": self.input_shapes,
-            "batch": self.batch,
-            "inference": self.inference,
-            "verdict": self.verdict,
-            "bound": self.bound,
+            **asdict(self),  # every field, in order; these two keep their own to_dict:
             "devices": {name: d.to_dict() for name, d in self.devices.items()},
             "predicted": None if self.predicted is None else self.predicted.to_dict(),
-            "batch_test": self.batch_test,
-            "reasons": self.reasons,
-            "remedies": self.remedies,
-            "data_parallel": None if self.data_parallel is None else self.data_parallel.to_dict(),
         }
 
     def __str__(self) -> str:
@@ -219,11 +153,16 @@ class _Workload:
     optimizer: OptimizerFactory | None
     quick_calibration: bool = False
 
+    def resized(self, batch: int):
+        """The inputs and the targets (None without), resized to ``batch``."""
+        xs = tuple(_resize(t, batch) for t in self.inputs)
+        return xs, None if self.targets is None else _resize(self.targets, batch)
+
     def placed(self, device: torch.device, batch: int):
         """A copy of the model, the inputs and the targets, resized to ``batch``, on ``device``."""
-        xs = tuple(_resize(t, batch).to(device) for t in self.inputs)
-        y = _resize(self.targets, batch).to(device) if self.loss_fn is not None else None
-        return copy.deepcopy(self.model).to(device), xs, y
+        xs, y = self.resized(batch)
+        y = y.to(device) if self.loss_fn is not None else None
+        return copy.deepcopy(self.model).to(device), tuple(x.to(device) for x in xs), y
 
     def spec(self, device: torch.device, batch: int) -> StepSpec:
         """The full step (loss, backward, optimizer, a sync every step) at ``batch``."""
@@ -240,8 +179,7 @@ class _Workload:
 
     def counts(self, batch: int) -> OperatorList:
         """The step's operators, FLOPs and least bytes at ``batch`` (shapes only, on ``meta``)."""
-        xs = tuple(_resize(t, batch) for t in self.inputs)
-        y = _resize(self.targets, batch) if self.targets is not None else None
+        xs, y = self.resized(batch)
         return operator_list(
             self.model, xs, targets=y, loss_fn=self.loss_fn, optimizer=self.optimizer
         )
@@ -283,10 +221,8 @@ def _checked_devices(devices: str | Sequence[str]) -> list[torch.device]:
 
 
 def _check_workload(work: _Workload, resolved: list[torch.device], batch_sizes) -> None:
-    name = type(work.model).__name__
-    if not any(True for _ in work.model.parameters()) and not any(
-        True for _ in work.model.buffers()
-    ):
+    if next(itertools.chain(work.model.parameters(), work.model.buffers()), None) is None:
+        name = type(work.model).__name__
         raise ValueError(
             f"{name} is empty: it has no parameters or buffers, so there is no model to advise on"
         )
@@ -321,8 +257,7 @@ def _check_workload(work: _Workload, resolved: list[torch.device], batch_sizes) 
 def _report(
     work: _Workload, device: torch.device, batch: int, counts: OperatorList, warm_s: float
 ) -> DeviceReport:
-    """Measure the step on ``device`` (:func:`~devicelab.explain.explain_step`), predict it
-    from the device's calibration (:func:`~devicelab.predict.predict_step`), and name its
+    """Measure the step on ``device``, predict it from the device's calibration, and name its
     bound from the prediction's terms."""
     model, xs, y = work.placed(device, batch)
     b: StepBreakdown = explain_step(
@@ -353,8 +288,7 @@ def _report(
 
 
 def _predict(work: _Workload, batch: int, device) -> StepPrediction:
-    xs = tuple(_resize(t, batch) for t in work.inputs)
-    y = _resize(work.targets, batch) if work.targets is not None else None
+    xs, y = work.resized(batch)
     return predict_step(
         work.model,
         xs,
@@ -362,21 +296,16 @@ def _predict(work: _Workload, batch: int, device) -> StepPrediction:
         loss_fn=work.loss_fn,
         optimizer=work.optimizer,
         device=device,
-        syncs=SYNCS_PER_STEP,
         quick_calibration=work.quick_calibration,
     )
 
 
-def _gpu_to_predict(gpu, record, resolved: list[torch.device]):
-    """The GPU to predict: ``gpu`` (a name, a record or its path) or ``record``, else the
-    newest recorded GPU; None when a GPU is measured live."""
-    if gpu is not None and record is not None:
-        raise ValueError("pass the GPU to predict as gpu=... or record=..., not both")
+def _gpu_to_predict(gpu, resolved: list[torch.device]):
+    """The GPU to predict: ``gpu``, else the newest recorded GPU; None when one is measured here."""
     if any(d.type == "cuda" for d in resolved):
         return None  # a GPU measured live: nothing to predict
-    chosen = gpu if gpu is not None else record
-    if chosen is not None:
-        return chosen
+    if gpu is not None:
+        return gpu
     from ..results import newest_record
 
     newest = newest_record("cuda")
@@ -393,48 +322,37 @@ def advise(
     devices: str | Sequence[str] = "available",
     batch_sizes: Sequence[int] | None = None,
     gpu: str | dict[str, Any] | None = None,
-    record: dict[str, Any] | None = None,
     quick_calibration: bool = False,
 ) -> Advice:
     """Measure ``model`` on each device, name its bound, predict the recorded GPU, and advise.
 
-    The step is :func:`devicelab.steps.train_step` with ``loss.item()`` every step: given
-    ``targets``, training with cross-entropy and SGD (lr 0.01) by default; without them, or with
-    ``loss_fn=None``, inference (:func:`devicelab.steps.step_kind`). The model is copied to each
-    device, so ``model`` itself is neither moved nor trained.
+    Each device present is measured with :func:`devicelab.explain.explain_step`; FLOPs and bytes
+    come from :func:`devicelab.operators.operator_list`; the predictions from
+    :func:`devicelab.predict.predict_step`. The model is copied to each device, so ``model``
+    itself is neither moved nor trained.
 
     Parameters
     ----------
-    model:
-        Any module with parameters.
     inputs:
         A tensor (or sequence of tensors, passed as ``model(*inputs)``) with the batch along
         dimension 0, on the CPU or on one of ``devices``.
-    targets:
-        What ``loss_fn`` compares the output with; required for an explicit ``loss_fn``.
-    loss_fn, optimizer:
-        As in :func:`~devicelab.explain.explain_step`, with ``"auto"`` defaults (above).
+    loss_fn, optimizer, quick_calibration:
+        As in :func:`~devicelab.explain.explain_step` and :func:`devicelab.predict.predict_step`.
     devices:
         ``"available"`` (this machine's CPU and first GPU, if any) or a list of device names.
     batch_sizes:
-        Batch sizes for the batch test (the example's rows repeated), each timing the full step.
-        None: its batch, twice it, and four times it if cheap (a step under 50 ms at twice it).
+        For the batch test; None: the example's, twice it, and four times it if cheap.
     gpu:
         The GPU to predict when none is measured live: a datasheet name (:mod:`devicelab.gpus`),
         a results record or its path. None: the newest record shipped with devicelab.
-    record:
-        ``gpu`` for a results record (kept for older callers); pass one of them.
-    quick_calibration:
-        As in :func:`devicelab.predict.predict_step`: quick sweeps, for dry runs and stand-in
-        tests, where the full sweeps, sized for a GPU, are slow.
 
     Raises
     ------
     TypeError
         ``model`` is not a module, or the inputs are not tensors.
     ValueError
-        An empty model, inputs on a device other than the CPU or those asked for, a batch size below
-        1, an unknown device, a record that is not a GPU record, or no targets for a loss.
+        An empty model, inputs on a device other than the CPU or those asked for, a batch size
+        below 1, an unknown device, a record that is not a GPU record, or no targets for a loss.
     RuntimeError
         The model raised on the inputs; the message names the model and the input shapes.
     """
@@ -451,7 +369,7 @@ def advise(
     )
     resolved = _checked_devices(devices)
     _check_workload(work, resolved, batch_sizes)
-    target = _gpu_to_predict(gpu, record, resolved)
+    target = _gpu_to_predict(gpu, resolved)
     batch = work.inputs[0].shape[0]
     warm_s = _warm_step_s(work.spec(torch.device("cpu"), batch))
     counts = work.counts(batch)
@@ -481,11 +399,21 @@ def _verdict(reports: dict[str, DeviceReport], predicted: StepPrediction | None)
     if cpu is None or (gpu is None and predicted is None):
         only = next(iter(reports.values()))
         return ("gpu" if is_gpu(only.device) else "cpu"), only.bound
-    if gpu is not None:
-        verdict = decide(cpu.spread, gpu.spread)
-        return verdict, (gpu.bound if verdict == "gpu" else cpu.bound)
-    verdict = decide(cpu.spread, predicted.spread)
-    return verdict, (predicted.bound if verdict == "gpu" else cpu.bound)
+    other = gpu if gpu is not None else predicted  # a GPU measured here, else the prediction
+    verdict = decide(cpu.spread, other.spread)
+    return verdict, (other.bound if verdict == "gpu" else cpu.bound)
+
+
+def _point(b: int, device: str, step_s: float, iqr_s: float | None, predicted: bool) -> BatchPoint:
+    """A :class:`BatchPoint`, its time per sample worked out."""
+    return BatchPoint(
+        batch=b,
+        device=device,
+        step_s=step_s,
+        step_iqr_s=iqr_s,
+        per_sample_s=step_s / b,
+        predicted=predicted,
+    )
 
 
 def _measured_point(
@@ -494,14 +422,7 @@ def _measured_point(
     """The full step at batch ``b``, timed as the breakdown times it."""
     plan = _plan(warm_s * b / batch)  # a step at most ``b / batch`` times the example's
     t = time_step(work.spec(device, b), **plan)
-    return BatchPoint(
-        batch=b,
-        device=str(device),
-        step_s=t.mean_s,
-        step_iqr_s=t.iqr_s,
-        per_sample_s=t.mean_s / b,
-        predicted=False,
-    )
+    return _point(b, str(device), t.mean_s, t.iqr_s, False)
 
 
 def _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s) -> dict[str, Any]:
@@ -512,16 +433,7 @@ def _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s) -> 
         for b in list(sizes):
             if b == batch:
                 r = reports[str(device)]
-                points.append(
-                    BatchPoint(
-                        batch=b,
-                        device=str(device),
-                        step_s=r.step_s,
-                        step_iqr_s=r.step_iqr_s,
-                        per_sample_s=r.step_s / b,
-                        predicted=False,
-                    )
-                )
+                points.append(_point(b, str(device), r.step_s, r.step_iqr_s, False))
             else:
                 points.append(_measured_point(work, device, b, batch, warm_s))
         twice = next((p for p in points if p.device == str(device) and p.batch == 2 * batch), None)
@@ -531,16 +443,7 @@ def _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s) -> 
     if target is not None:
         for b in sorted(set(sizes)):
             p = _predict(work, b, target)
-            points.append(
-                BatchPoint(
-                    batch=b,
-                    device=p.device,
-                    step_s=p.step_s,
-                    step_iqr_s=None,
-                    per_sample_s=p.step_s / b,
-                    predicted=True,
-                )
-            )
+            points.append(_point(b, p.device, p.step_s, None, True))
     winners = {}
     for b in sorted({p.batch for p in points}):
         at = [p for p in points if p.batch == b]
@@ -548,6 +451,6 @@ def _batch_test(work, batch, batch_sizes, resolved, reports, target, warm_s) -> 
             winners[str(b)] = min(at, key=lambda p: p.step_s).device
     return {
         "batches": sorted({p.batch for p in points}),
-        "points": [p.to_dict() for p in points],
+        "points": [asdict(p) for p in points],
         "winner": winners,
     }

@@ -1,10 +1,5 @@
 """The doctor's checks: facts about this machine, each read without failing when the thing is
-missing (torch, a compiler, Triton, numba, an NVIDIA driver).
-
-:func:`~devicelab.doctor.compile_unavailable` and :func:`~devicelab.doctor.numba_unavailable` are
-the one place that decides whether a page's compiled parts can run here; the remedies and the
-first-step page call them.
-"""
+missing (torch, a compiler, Triton, numba, an NVIDIA driver)."""
 
 from __future__ import annotations
 
@@ -17,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,35 +45,14 @@ def see(anchor: str) -> str:
 
 @dataclass(frozen=True)
 class Compiler:
-    """The C++ compiler ``torch.compile`` would use on the CPU, and whether it works.
-
-    Attributes
-    ----------
-    name:
-        What torch looks for: ``$CXX`` when set, else ``g++`` (Linux), ``clang++`` (macOS) or
-        ``cl`` (Windows), as ``torch._inductor.cpp_builder.get_cpp_compiler`` does.
-    path:
-        Where it was found on ``PATH``, or None.
-    works:
-        Whether it built a tiny shared library just now.
-    detail:
-        Why it does not work (empty when it does).
-    """
+    """The C++ compiler ``torch.compile`` would use on the CPU (``$CXX``, else the platform's, as
+    ``torch._inductor.cpp_builder.get_cpp_compiler`` picks it), and whether it built a tiny
+    shared library just now (``detail``: why not)."""
 
     name: str
     path: str | None
     works: bool
     detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``path`` and ``works``, with ``name`` and ``detail``."""
-        return asdict(self)
-
-
-def _default_compiler() -> str:
-    if sys.platform == "win32":
-        return "cl"
-    return "clang++" if sys.platform == "darwin" else "g++"
 
 
 def _try_build(path: str) -> str:
@@ -104,12 +78,9 @@ def _try_build(path: str) -> str:
 
 @functools.cache
 def cxx_compiler() -> Compiler:
-    """Find the C++ compiler torch would use on the CPU and check that it builds a library.
-
-    Cached for the process (it runs the compiler once, well under a second);
-    ``cxx_compiler.cache_clear()`` checks again.
-    """
-    name = os.environ.get("CXX") or _default_compiler()
+    """Find the C++ compiler torch would use on the CPU and check that it builds a library
+    (cached for the process; ``cxx_compiler.cache_clear()`` checks again)."""
+    name = os.environ.get("CXX") or {"win32": "cl", "darwin": "clang++"}.get(sys.platform, "g++")
     path = shutil.which(name)
     if path is None:
         if os.environ.get("CXX"):
@@ -156,38 +127,29 @@ def _triton_fix() -> str:
 
 
 def compile_unavailable(device: Any) -> str | None:
-    """Why ``torch.compile`` cannot run on ``device`` here, with the fix; None when it can.
-
-    On the CPU, inductor builds C++ and needs a working compiler (:func:`cxx_compiler`); on a
-    CUDA or ROCm GPU it writes Triton kernels and needs Triton. The remedies and the first-step
-    page skip their compiled parts with this message.
-    """
+    """Why ``torch.compile`` cannot run on ``device`` here, with the fix; None when it can (the
+    remedies and the first-step page skip their compiled parts with this message)."""
     kind = getattr(device, "type", str(device).split(":")[0])
     if kind == "cpu":
         compiler = cxx_compiler()
         if compiler.works:
             return None
-        return (
-            f"no working C++ compiler ({compiler.detail}): torch.compile builds C++ code on "
-            f"the CPU. Fix: {_compiler_fix()}. See {see('torch-compile')}; "
-            "`python -m devicelab doctor` checks it."
+        why = (
+            f"no working C++ compiler ({compiler.detail}): torch.compile builds C++ code on the CPU"
         )
-    if kind == "cuda" and _triton_version() is None:
-        return (
-            "Triton is not installed: torch.compile writes Triton kernels for a GPU. "
-            f"Fix: {_triton_fix()}. See {see('torch-compile')}; `python -m devicelab doctor` "
-            "checks it."
+        fix = _compiler_fix()
+    elif kind == "cuda" and _triton_version() is None:
+        why = "Triton is not installed: torch.compile writes Triton kernels for a GPU"
+        fix = _triton_fix()
+    elif kind == "cuda" and gpu_compile_error() is not None:
+        why = (
+            f"torch.compile fails on a tiny function on the GPU ({gpu_compile_error()}): Triton "
+            "is installed, but it builds each kernel's launcher with a C compiler"
         )
-    if kind == "cuda":
-        error = gpu_compile_error()
-        if error is not None:
-            return (
-                f"torch.compile fails on a tiny function on the GPU ({error}): Triton is "
-                f"installed, but it builds each kernel's launcher with a C compiler. Fix: "
-                f"{_gpu_compile_fix()}. See {see('torch-compile')}; `python -m devicelab "
-                "doctor` checks it."
-            )
-    return None
+        fix = _gpu_compile_fix()
+    else:
+        return None
+    return f"{why}. Fix: {fix}. See {see('torch-compile')}; `python -m devicelab doctor` checks it."
 
 
 def _gpu_compile_fix() -> str:
@@ -198,12 +160,9 @@ def _gpu_compile_fix() -> str:
 
 @functools.cache
 def gpu_compile_error() -> str | None:
-    """Why a tiny ``torch.compile``-d function fails on the first GPU, or None when it runs.
-
-    Triton importable is not enough: without a C compiler it cannot build the launcher of
-    the kernels it writes, and the first compiled call raises. Cached for the process (the
-    first compiled call takes seconds); None on a machine without a CUDA GPU.
-    """
+    """Why a tiny ``torch.compile``-d function fails on the first GPU, or None when it runs
+    (cached: the first compiled call takes seconds). Triton importable is not enough: without a
+    C compiler it cannot build the launcher of the kernels it writes."""
     import torch  # here, not at the top: the doctor also runs where torch does not import
 
     if not torch.cuda.is_available():
@@ -248,11 +207,8 @@ def torch_floor() -> str | None:
         requires = importlib.metadata.requires("devicelab") or []
     except importlib.metadata.PackageNotFoundError:
         return None
-    for requirement in requires:
-        match = re.match(r"^torch\s*>=\s*([0-9][0-9.]*)", requirement)
-        if match:
-            return match.group(1)
-    return None
+    matches = (re.match(r"^torch\s*>=\s*([0-9][0-9.]*)", line) for line in requires)
+    return next((match.group(1) for match in matches if match), None)
 
 
 def _release(version: str) -> tuple[int, ...]:
@@ -285,11 +241,8 @@ def _pci_nvidia(root: Path = Path("/sys/bus/pci/devices")) -> list[str]:
 
 
 def nvidia_gpus() -> tuple[list[str], str]:
-    """The NVIDIA GPUs this machine has, seen without torch, and how they were seen.
-
-    ``nvidia-smi -L`` first (it comes with the driver, on Linux and Windows), then NVML
-    (``nvidia-ml-py``, optional), then Linux's PCI device list, which needs no driver at all.
-    """
+    """The NVIDIA GPUs this machine has, seen without torch, and how: ``nvidia-smi -L`` (it
+    comes with the driver), NVML (optional), or Linux's PCI device list (no driver needed)."""
     listing = _run(["nvidia-smi", "-L"])
     if listing:
         names = re.findall(r"^GPU \d+: (.+?)(?: \(UUID.*)?$", listing, flags=re.M)
@@ -297,21 +250,20 @@ def nvidia_gpus() -> tuple[list[str], str]:
             return names, "nvidia-smi"
     try:
         import pynvml  # nvidia-ml-py, the optional extra "nvml"
-    except ImportError:
-        pynvml = None
-    if pynvml is not None:
+
+        pynvml.nvmlInit()
         try:
-            pynvml.nvmlInit()
-            try:
-                count = pynvml.nvmlDeviceGetCount()
-                handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
-                names = [str(pynvml.nvmlDeviceGetName(h)) for h in handles]
-            finally:
-                pynvml.nvmlShutdown()
-            if names:
-                return names, "NVML"
-        except pynvml.NVMLError:
-            pass  # no driver: fall through to the PCI list
+            count = pynvml.nvmlDeviceGetCount()
+            handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
+            names = [str(pynvml.nvmlDeviceGetName(h)) for h in handles]
+        finally:
+            pynvml.nvmlShutdown()
+        if names:
+            return names, "NVML"
+    except ImportError:
+        pass  # no nvidia-ml-py (its error class is only looked up for an error it raised)
+    except pynvml.NVMLError:
+        pass  # no driver: fall through to the PCI list
     pci = _pci_nvidia()
     return pci, "the PCI device list" if pci else "nvidia-smi, NVML and the PCI device list"
 
@@ -321,12 +273,8 @@ def _driver_models() -> dict[str, str]:
     if sys.platform != "win32":
         return {}
     out = _run(["nvidia-smi", "--query-gpu=name,driver_model.current", "--format=csv,noheader"])
-    models = {}
-    for line in (out or "").splitlines():
-        name, _, model = line.rpartition(",")
-        if name.strip():
-            models[name.strip()] = model.strip()
-    return models
+    rows = (line.rpartition(",") for line in (out or "").splitlines())
+    return {name.strip(): model.strip() for name, _, model in rows if name.strip()}
 
 
 def _torch_facts() -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import platform
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from .checks import (
@@ -25,28 +25,13 @@ __all__ = ["Finding", "accelerator_findings", "tool_findings", "torch_findings"]
 
 @dataclass(frozen=True)
 class Finding:
-    """A problem (or a note): what was found, why it matters, and the fix.
-
-    Attributes
-    ----------
-    what:
-        What was found, in one sentence.
-    why:
-        Why it matters for devicelab's pages.
-    fix:
-        What to do about it.
-    see:
-        The section of the site that explains it: ``your_machine.html#<anchor>``.
-    """
+    """A problem (or a note): what was found, why it matters for devicelab's pages, the fix,
+    and the section that explains it (``your_machine.html#<anchor>``)."""
 
     what: str
     why: str
     fix: str
     see: str
-
-    def to_dict(self) -> dict[str, str]:
-        """A JSON-ready dict: ``what``, ``why``, ``fix`` and ``see``."""
-        return asdict(self)
 
     def __str__(self) -> str:
         return f"{self.what}\n  why: {self.why}\n  fix: {self.fix}\n  see: {self.see}"

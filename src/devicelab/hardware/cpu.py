@@ -1,14 +1,10 @@
-"""The CPU: which design it is and how much of it this process may use.
-
-*Which* design: vendor, family/model, the microarchitecture a compiler can target (archspec
-names it from the CPU flags) and a generation a person recognises (the tables in
-:mod:`devicelab.hardware.tables`). *How many* execution resources: physical cores (psutil) and
-hardware threads, and how many of them this process may really use (the affinity mask and any
-cgroup CPU quota, see :mod:`devicelab.hardware.cgroup`).
-"""
+"""The CPU: which design it is (archspec names its microarchitecture from the CPU flags) and
+how much of it this process may use (psutil counts the cores; the affinity mask and any cgroup
+quota, the CPU time a container or CI runner grants, cut them)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import platform
@@ -22,7 +18,6 @@ import psutil
 import torch
 from archspec.cpu.schema import TARGETS_JSON
 
-from .cgroup import cgroup_cpu_limit
 from .tables import (
     AMD_MODELS,
     ARM_IMPLEMENTERS,
@@ -33,61 +28,42 @@ from .tables import (
     NOTABLE_EXTENSIONS,
 )
 
-__all__ = ["CPUInfo", "cpu_info", "parse_cpuinfo"]
+__all__ = ["CPUInfo", "cgroup_cpu_limit", "cpu_info", "parse_cpuinfo"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class CPUInfo:
-    """What one CPU is and how much of it this process may use.
+    """What one CPU is and how much of it this process may use; None where it is not known.
 
     Attributes
     ----------
-    vendor:
-        ``GenuineIntel``, ``AuthenticAMD``, ``ARM``, ``Apple``, ...
-    model_name:
-        The marketing name, or None where the platform does not report one (Arm Linux).
-    machine:
-        The instruction-set family: ``x86_64``, ``aarch64``, ``arm64``, ...
-    family, model, stepping:
-        CPUID family/model/stepping on x86 (the most reliable way to tell generations apart).
-        On Arm, ``model`` holds the ``CPU part`` number. None where the platform lacks them.
+    model:
+        CPUID's on x86, with ``family`` and ``stepping``; on Arm, the ``CPU part`` number.
     microarchitecture:
-        archspec's name for the newest microarchitecture whose features this CPU exposes,
-        e.g. ``zen3``, ``icelake``, ``neoverse_v2``: what a compiler may target. A VM that
-        hides a few flags can make it older than the silicon.
-    generation:
-        A label a person recognises, e.g. ``"AMD Zen 3 (Ryzen 5000 Vermeer)"``.
-    physical_cores, logical_cpus, threads_per_core:
-        Machine-wide counts. ``logical_cpus = physical_cores * threads_per_core``.
+        archspec's name for the newest microarchitecture whose features this CPU exposes, e.g.
+        ``zen3``: what a compiler may target (a VM that hides flags can make it older).
     usable_cpus:
-        CPUs this process may really use: the affinity mask, further cut by a cgroup quota.
-    cpu_quota:
-        The cgroup CPU quota in CPUs (e.g. 1.5), or None when no quota is set.
-    isa_extensions:
-        The notable vector/matrix extensions present (see ``NOTABLE_EXTENSIONS`` in
-        :mod:`devicelab.hardware.tables`).
+        CPUs this process may really use: the affinity mask, cut by the cgroup ``cpu_quota``.
     torch_cpu_capability:
-        ATen's kernel choice on this CPU: ``DEFAULT``, ``AVX2``, ``AVX512``, ``SVE256``, ...
-    torch_threads:
-        ``torch.get_num_threads()``: the intra-op thread pool size.
+        ATen's kernel choice on this CPU: ``DEFAULT``, ``AVX2``, ``AVX512``, ...
     """
 
     vendor: str
     model_name: str | None
     machine: str
-    family: int | None
-    model: int | None
-    stepping: int | None
+    family: int | None = None
+    model: int | None = None
+    stepping: int | None = None
     microarchitecture: str
     generation: str
-    physical_cores: int | None
-    logical_cpus: int | None
-    threads_per_core: int | None
-    usable_cpus: int | None
-    cpu_quota: float | None
+    physical_cores: int | None = None
+    logical_cpus: int | None = None
+    threads_per_core: int | None = None
+    usable_cpus: int | None = None
+    cpu_quota: float | None = None
     isa_extensions: tuple[str, ...]
-    torch_cpu_capability: str | None
-    torch_threads: int | None
+    torch_cpu_capability: str | None = None
+    torch_threads: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field."""
@@ -110,13 +86,9 @@ def _generation(
     # CPUID family/model (and Arm part numbers) come first: they are more reliable than names,
     # which VMs often mask ("Intel(R) Xeon(R) Processor", "AMD EPYC").
     if vendor == "GenuineIntel" and family == 6 and model in INTEL_FAMILY6_MODELS:
-        label = INTEL_FAMILY6_MODELS[model]
-        if stepping is not None:
-            for lowest_stepping, refined_label in INTEL_STEPPING_REFINEMENTS.get(model, ()):
-                if stepping >= lowest_stepping:
-                    label = refined_label
-                    break
-        return f"Intel {label}"
+        refinements = INTEL_STEPPING_REFINEMENTS.get(model, ()) if stepping is not None else ()
+        refined = (label for lowest, label in refinements if stepping >= lowest)
+        return f"Intel {next(refined, INTEL_FAMILY6_MODELS[model])}"
     if vendor == "AuthenticAMD" and family is not None and model is not None:
         for fam, first, last, label in AMD_MODELS:
             if family == fam and first <= model <= last:
@@ -152,43 +124,32 @@ def _best_microarchitecture(machine: str, vendor: str, features: set[str], cpu_p
 
 
 def _blocks(text: str) -> list[dict[str, str]]:
-    blocks, current = [], {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if not sep:
-            if current:
-                blocks.append(current)
-                current = {}
-            continue
-        current[key.strip()] = value.strip()
-    if current:
-        blocks.append(current)
-    return blocks
+    """The ``key: value`` entries of a ``/proc/cpuinfo`` dump; a line with no colon ends one."""
+    pairs = itertools.groupby(
+        (line.partition(":") for line in text.splitlines()), key=lambda p: p[1]
+    )
+    return [{k.strip(): v.strip() for k, _, v in block} for sep, block in pairs if sep]
 
 
 def _int(value: str | None, base: int = 10) -> int | None:
-    if value is None:
-        return None
     try:
         return int(value, base)
-    except ValueError:
+    except (TypeError, ValueError):  # None, or not a number
         return None
 
 
 def parse_cpuinfo(text: str) -> CPUInfo:
     """Build a :class:`CPUInfo` from a Linux ``/proc/cpuinfo`` dump, of this or another machine.
 
-    Counts are derived only when the dump allows it: ``logical_cpus`` and ``physical_cores``
-    need every processor entry (a dump of the first entry alone leaves them None), and
-    ``threads_per_core`` needs x86's ``siblings`` and ``cpu cores``. What a dump cannot say
-    (usable CPUs, quotas, torch's view) is None.
+    Counts a truncated dump cannot give, and what no dump says (usable CPUs, torch's view), are
+    None.
 
     Raises
     ------
     ValueError
         The text is empty, or has no ``processor`` entries with a vendor or Arm implementer.
     """
-    if not text or not text.strip():
+    if not text.strip():
         raise ValueError("empty text: pass the contents of /proc/cpuinfo from a Linux machine")
     blocks = [b for b in _blocks(text) if "processor" in b]
     if not blocks or not any("vendor_id" in b or "CPU implementer" in b for b in blocks):
@@ -197,6 +158,7 @@ def parse_cpuinfo(text: str) -> CPUInfo:
             "(x86) or 'CPU implementer' (Arm) field. Pass the output of `cat /proc/cpuinfo`."
         )
     first = blocks[0]
+    model_name = first.get("model name")
     implementer = _int(first.get("CPU implementer"), 16)
     if implementer is not None:  # Arm
         machine = "aarch64"
@@ -204,7 +166,6 @@ def parse_cpuinfo(text: str) -> CPUInfo:
         family, stepping = None, None
         model = _int(first.get("CPU part"), 16)
         features = set(first.get("Features", "").split())
-        model_name = first.get("model name")
         archspec_vendor = TARGETS_JSON["conversions"]["arm_vendors"].get(
             first["CPU implementer"], "generic"
         )
@@ -217,7 +178,6 @@ def parse_cpuinfo(text: str) -> CPUInfo:
         family, model = _int(first.get("cpu family")), _int(first.get("model"))
         stepping = _int(first.get("stepping"))
         features = set(first.get("flags", "").split())
-        model_name = first.get("model name")
         microarch = _best_microarchitecture(machine, vendor, features, "")
 
     siblings, cores = _int(first.get("siblings")), _int(first.get("cpu cores"))
@@ -225,10 +185,8 @@ def parse_cpuinfo(text: str) -> CPUInfo:
     # x86 says how many logical CPUs share the first entry's package ("siblings"), so a dump
     # cut short is visible. Arm says nothing of the kind: a single entry may be a truncated
     # dump, so counts need at least two entries there.
-    if implementer is None:
-        complete = siblings is not None and len(blocks) >= siblings
-    else:
-        complete = len(blocks) >= 2
+    needed = 2 if implementer is not None else siblings  # None: x86 without "siblings"
+    complete = needed is not None and len(blocks) >= needed
     logical = len(blocks) if complete else None
     physical = None
     if complete and all("core id" in b and "physical id" in b for b in blocks):
@@ -248,19 +206,8 @@ def parse_cpuinfo(text: str) -> CPUInfo:
         physical_cores=physical,
         logical_cpus=logical,
         threads_per_core=threads_per_core,
-        usable_cpus=None,
-        cpu_quota=None,
         isa_extensions=_notable(machine, features),
-        torch_cpu_capability=None,
-        torch_threads=None,
     )
-
-
-def _affinity_count() -> int | None:
-    """CPUs the affinity mask allows; macOS and Windows have no mask to read, so all of them."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count()
 
 
 def _identity_without_cpuinfo() -> CPUInfo:
@@ -271,29 +218,82 @@ def _identity_without_cpuinfo() -> CPUInfo:
         vendor=host.vendor,
         model_name=archspec.cpu.brand_string(),
         machine=machine,
-        family=None,
-        model=None,
-        stepping=None,
         microarchitecture=host.name,
         generation=_generation(host.vendor, None, None, None, None, host.name),
-        physical_cores=None,
-        logical_cpus=None,
-        threads_per_core=None,
-        usable_cpus=None,
-        cpu_quota=None,
         isa_extensions=_notable(machine, set(host.features)),
-        torch_cpu_capability=None,
-        torch_threads=None,
     )
 
 
-def cpu_info() -> CPUInfo:
-    """Describe this machine's CPU, including what this process may use and torch's view.
+def cgroup_cpu_limit(
+    cgroup_root: str | os.PathLike[str] = "/sys/fs/cgroup",
+    self_cgroup: str | None = None,
+) -> float | None:
+    """The CPU quota (in CPUs) that cgroups impose on this process, or None if unlimited.
 
-    The identity comes from :func:`parse_cpuinfo` on Linux (from archspec elsewhere); the
-    counts, quota and torch's view are read live. Fast (a few milliseconds): no process is
-    spawned on Linux.
+    The tightest of cgroup v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``
+    along the cgroup path that ``self_cgroup`` (the text of ``/proc/self/cgroup``, read when
+    None) names, and its ancestors. ``os.cpu_count()`` and torch ignore these quotas, which is
+    how a container ends up running more threads than it has CPU time for.
     """
+    root = Path(cgroup_root)
+    if self_cgroup is None:
+        try:
+            self_cgroup = Path("/proc/self/cgroup").read_text()
+        except OSError:
+            return None
+    limits: list[float] = []
+    for line in self_cgroup.splitlines():
+        parts = line.strip().split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        if controllers == "":  # cgroup v2 unified hierarchy
+            for folder in _ancestors(root, path):
+                limit = _read_v2(folder / "cpu.max")
+                if limit is not None:
+                    limits.append(limit)
+        elif "cpu" in controllers.split(","):
+            for mount in (root / controllers, root / "cpu", root / "cpu,cpuacct"):
+                for folder in _ancestors(mount, path):
+                    limit = _read_v1(folder)
+                    if limit is not None:
+                        limits.append(limit)
+    return min(limits) if limits else None
+
+
+def _ancestors(mount: Path, path: str) -> list[Path]:
+    """``mount/path`` and each parent up to ``mount``; inside a container the path is often
+    the host's and only ``mount`` itself exists."""
+    folders, current = [], Path(path.lstrip("/"))
+    while True:
+        folders.append(mount / current)
+        if current == Path("."):
+            return folders
+        current = current.parent
+
+
+def _read_v2(file: Path) -> float | None:
+    try:
+        quota, _, period = file.read_text().strip().partition(" ")
+    except OSError:
+        return None
+    if quota == "max" or not period:
+        return None
+    return int(quota) / int(period)
+
+
+def _read_v1(folder: Path) -> float | None:
+    try:
+        quota = int((folder / "cpu.cfs_quota_us").read_text())
+        period = int((folder / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+def cpu_info() -> CPUInfo:
+    """Describe this machine's CPU, including what this process may use and torch's view (its
+    identity from :func:`parse_cpuinfo` on Linux, from archspec elsewhere)."""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -303,8 +303,10 @@ def cpu_info() -> CPUInfo:
     logical = os.cpu_count()
     physical = psutil.cpu_count(logical=False)
     quota = cgroup_cpu_limit() if platform.system() == "Linux" else None
-    affinity = _affinity_count()
-    usable = affinity
+    # macOS and Windows have no affinity mask to read: every CPU is allowed there
+    usable = affinity = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    )
     if quota is not None and affinity is not None:
         usable = max(1, min(affinity, math.ceil(quota)))
     return replace(

@@ -1,10 +1,5 @@
-"""The GPUs: memory, architecture generation and market tier, as torch and NVML see them.
-
-The architecture comes from the CUDA compute capability (or the ROCm target name), the tier
-from the marketing name (both tables in :mod:`devicelab.hardware.tables`); the multiprocessor
-count, L2 cache and PCIe link come from the backend where it can tell. A field a backend cannot
-know is None, never a guess. nvidia-ml-py (optional) reads the PCIe link from NVML.
-"""
+"""The GPUs: memory, architecture generation and market tier, as torch and NVML (the optional
+nvidia-ml-py) see them."""
 
 from __future__ import annotations
 
@@ -21,34 +16,16 @@ __all__ = ["GPUInfo", "gpu_architecture", "gpu_info", "gpu_tier", "recorded_gpus
 
 @dataclass(frozen=True, kw_only=True)
 class GPUInfo:
-    """One GPU as torch (and NVML, when installed) sees it.
+    """One GPU as torch (and NVML, when installed) sees it; a field the backend cannot know is
+    None, never a guess.
 
     Attributes
     ----------
-    index:
-        Device index: ``cuda:<index>`` in torch.
-    name:
-        The marketing name, e.g. ``"NVIDIA H100 80GB HBM3"``.
     backend:
         ``"cuda"`` (NVIDIA), ``"rocm"`` (AMD through torch's HIP build) or ``"mps"`` (Apple).
-    total_memory_bytes, free_memory_bytes:
-        Device memory; free memory counts every process on the device.
-    compute_capability:
-        CUDA ``(major, minor)``; None on ROCm and MPS.
-    architecture:
-        ``"Hopper"``, ``"Ampere"``, ``"CDNA 3"``, ... or ``"unknown (...)"``.
-    tier:
-        ``"data center"``, ``"workstation"``, ``"consumer"``, ``"embedded"``, ``"integrated"``
-        or ``"unknown"``.
-    multiprocessors:
-        Streaming multiprocessors (NVIDIA) or compute units (AMD).
-    l2_cache_bytes:
-        L2 cache size, where torch reports it.
     pcie_generation, pcie_width:
-        The PCIe link *right now* (NVML; an idle GPU may drop to a lower generation to save
-        power). None without NVML, or on a non-PCIe (SXM/NVLink-C2C) link NVML cannot read.
-    pcie_max_generation, pcie_max_width:
-        The fastest link the GPU and its slot support (NVML).
+        The PCIe link *right now* (an idle GPU may drop to a lower generation to save power);
+        None without NVML, or on an SXM/NVLink-C2C link. ``pcie_max_*``: the fastest possible.
     """
 
     index: int
@@ -56,13 +33,13 @@ class GPUInfo:
     backend: str
     total_memory_bytes: int | None
     free_memory_bytes: int | None
-    compute_capability: tuple[int, int] | None
+    compute_capability: tuple[int, int] | None = None
     architecture: str
     tier: str
-    multiprocessors: int | None
-    l2_cache_bytes: int | None
-    pcie_generation: int | None
-    pcie_width: int | None
+    multiprocessors: int | None = None
+    l2_cache_bytes: int | None = None
+    pcie_generation: int | None = None
+    pcie_width: int | None = None
     pcie_max_generation: int | None = None
     pcie_max_width: int | None = None
 
@@ -75,30 +52,14 @@ class GPUInfo:
 
 
 def gpu_architecture(major: int, minor: int) -> str:
-    """Name the NVIDIA architecture of a CUDA compute capability.
-
-    Covers Kepler (3.x) to Blackwell (10.x-12.x). A capability not in the table gives
-    ``"unknown (sm_XY)"`` rather than a guess.
-
-    >>> gpu_architecture(9, 0)
-    'Hopper'
-    >>> gpu_architecture(8, 9)
-    'Ada Lovelace'
-    """
+    """Name the NVIDIA architecture of a CUDA compute capability, e.g. ``(9, 0)``: ``"Hopper"``;
+    ``"unknown (sm_XY)"`` for one not in the table, rather than a guess."""
     return CUDA_ARCHITECTURES.get((major, minor), f"unknown (sm_{major}{minor})")
 
 
 def gpu_tier(name: str) -> str:
-    """Classify a GPU's market tier from its marketing name.
-
-    Returns one of ``"data center"``, ``"workstation"``, ``"consumer"``, ``"embedded"``,
-    ``"integrated"`` or ``"unknown"``.
-
-    >>> gpu_tier("NVIDIA H100 80GB HBM3")
-    'data center'
-    >>> gpu_tier("NVIDIA GeForce RTX 3080 Ti")
-    'consumer'
-    """
+    """Classify a GPU's market tier from its marketing name: ``"data center"``,
+    ``"workstation"``, ``"consumer"``, ``"embedded"``, ``"integrated"`` or ``"unknown"``."""
     lowered = name.lower().replace("nvidia ", "").strip()
     for tier, pattern in TIER_PATTERNS:
         if pattern.search(lowered):
@@ -110,11 +71,11 @@ def _nvml_pcie(index: int) -> tuple[int | None, int | None, int | None, int | No
     """(current gen, current width, max gen, max width) from NVML, or Nones without it."""
     try:
         import pynvml  # provided by nvidia-ml-py (optional extra "nvml")
+
+        pynvml.nvmlInit()
     except ImportError:
         return None, None, None, None
-    try:
-        pynvml.nvmlInit()
-    except pynvml.NVMLError:
+    except pynvml.NVMLError:  # looked up only for an error pynvml raised
         return None, None, None, None
     try:
         handle = pynvml.nvmlDeviceGetHandleByIndex(index)
@@ -152,7 +113,6 @@ def _cuda_gpu(index: int) -> GPUInfo:
         capability = (props.major, props.minor)
         architecture = gpu_architecture(props.major, props.minor)
         pcie = _nvml_pcie(index)
-    l2 = getattr(props, "L2_cache_size", None)
     return GPUInfo(
         index=index,
         name=props.name,
@@ -163,7 +123,7 @@ def _cuda_gpu(index: int) -> GPUInfo:
         architecture=architecture,
         tier=gpu_tier(props.name),
         multiprocessors=props.multi_processor_count,
-        l2_cache_bytes=l2 if l2 else None,
+        l2_cache_bytes=getattr(props, "L2_cache_size", None) or None,
         pcie_generation=pcie[0],
         pcie_width=pcie[1],
         pcie_max_generation=pcie[2],
@@ -180,21 +140,14 @@ def _mps_gpu() -> GPUInfo:
         backend="mps",
         total_memory_bytes=recommended() if recommended else None,  # unified memory share
         free_memory_bytes=None,
-        compute_capability=None,
         architecture=f"Apple GPU ({brand})",
         tier="integrated",
-        multiprocessors=None,
-        l2_cache_bytes=None,
-        pcie_generation=None,
-        pcie_width=None,
     )
 
 
 def gpu_info() -> list[GPUInfo]:
-    """Describe every GPU torch can use here; an empty list on a machine without one.
-
-    Never raises for a missing GPU, driver or NVML: those fields are None instead.
-    """
+    """Describe every GPU torch can use here (none: an empty list); a missing driver or NVML
+    leaves fields None rather than raising."""
     if torch.cuda.is_available():
         return [_cuda_gpu(i) for i in range(torch.cuda.device_count())]
     if torch.backends.mps.is_available():
@@ -203,15 +156,9 @@ def gpu_info() -> list[GPUInfo]:
 
 
 def recorded_gpus(record: dict[str, Any]) -> list[GPUInfo]:
-    """The GPUs that a recorded-results file's hardware report lists (:mod:`devicelab.results`).
-
-    A page built on a machine without a GPU shows these instead of :func:`gpu_info`, labelled
-    as recorded. An empty list when the record lists no GPU.
-    """
-    gpus = []
-    for gpu in record.get("hardware", {}).get("gpus", []):
-        capability = gpu.get("compute_capability")
-        gpus.append(
-            GPUInfo(**{**gpu, "compute_capability": tuple(capability) if capability else None})
-        )
-    return gpus
+    """The GPUs that a recorded-results file's hardware report lists (:mod:`devicelab.results`),
+    which a page built without a GPU shows instead of :func:`gpu_info`."""
+    return [
+        GPUInfo(**{**gpu, "compute_capability": tuple(gpu.get("compute_capability") or ()) or None})
+        for gpu in record.get("hardware", {}).get("gpus", [])
+    ]

@@ -1,28 +1,11 @@
-"""The lookup tables behind :mod:`devicelab.hardware`, read once from ``tables.json``.
-
-New CPUs and GPUs appear every year; their names are data, so adding one edits the JSON file
-(each table there says what it maps and where its keys come from), not the code. JSON has no
-integer keys and no tuples, so codes are stored as hex strings (``"0x55"``) and compute
-capabilities as ``"major.minor"``; this module turns them back into the ints and tuples the
-lookups use.
-"""
+"""The lookup tables behind :mod:`devicelab.hardware`, read once from ``tables.json`` (so
+adding a CPU or GPU edits data), turned back into the ints and tuples JSON cannot hold."""
 
 from __future__ import annotations
 
 import json
 import re
 from importlib import resources
-from typing import Any
-
-
-def _load_entries() -> dict[str, Any]:
-    """Each table's ``entries``, by table name (the ``_about`` texts are for readers only)."""
-    text = resources.files("devicelab.hardware").joinpath("tables.json").read_text("utf-8")
-    return {
-        name: table["entries"]
-        for name, table in json.loads(text).items()
-        if not name.startswith("_")
-    }
 
 
 def _code(text: str) -> int:
@@ -30,13 +13,11 @@ def _code(text: str) -> int:
     return int(text, 16)
 
 
-def _capability(text: str) -> tuple[int, int]:
-    """A CUDA compute capability such as ``"8.9"``, as ``(major, minor)``."""
-    major, minor = text.split(".")
-    return int(major), int(minor)
-
-
-_ENTRIES = _load_entries()
+_TEXT = resources.files("devicelab.hardware").joinpath("tables.json").read_text("utf-8")
+# Each table's entries, by table name (the "_about" texts are for readers only)
+_ENTRIES = {
+    name: table["entries"] for name, table in json.loads(_TEXT).items() if not name.startswith("_")
+}
 
 NOTABLE_EXTENSIONS: dict[str, tuple[str, ...]] = {
     family: tuple(extensions) for family, extensions in _ENTRIES["notable_extensions"].items()
@@ -62,7 +43,8 @@ ARM_PARTS: dict[tuple[int, int], str] = {
 }
 MICROARCH_LABELS: dict[str, str] = dict(_ENTRIES["microarch_labels"])
 CUDA_ARCHITECTURES: dict[tuple[int, int], str] = {
-    _capability(capability): name for capability, name in _ENTRIES["cuda_architectures"].items()
+    tuple(map(int, capability.split("."))): name  # "8.9" -> (8, 9)
+    for capability, name in _ENTRIES["cuda_architectures"].items()
 }
 ROCM_ARCHITECTURES: dict[str, str] = dict(_ENTRIES["rocm_architectures"])
 # Compiled here so that a broken pattern in the JSON fails at import, not at the first lookup.
