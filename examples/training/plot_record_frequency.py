@@ -171,10 +171,11 @@ print(f"{device}: {every.estimate:.0f} µs an epoch reading the loss every epoch
 span = f"interval {cost.low * 1e6:.2f} to {cost.high * 1e6:.2f} µs"
 if cost.above(0):
     print(f"One sync costs {cost.estimate * 1e6:.2f} µs in the loop ({span}).")
+elif cost.below(0):  # a cost is never negative: no negative number is printed as one
+    print("No measurable cost per sync on this machine: the whole interval lies below zero, "
+          "which no mechanism explains. It is drift between the rounds, larger than the cost.")
 else:
-    print(f"No measurable cost per sync on this machine ({span}): the interval reaches zero"
-          + (" and lies below it, which no mechanism explains: it is drift." if cost.below(0)
-             else "."))
+    print(f"No measurable cost per sync on this machine ({span}): the interval reaches zero.")
 
 # sphinx_gallery_start_ignore
 # Every frequency trained the same epochs from the same weights: the same final loss. The log
