@@ -47,14 +47,14 @@ def main() -> int:
         model = getattr(zoo, name)()
         inputs = torch.randn(*shape)
         targets = torch.randint(0, classes, (shape[0],))
-        predicted = advise(model, inputs, targets=targets, devices=["cpu"], record=old,
+        predicted = advise(model, inputs, targets=targets, devices=["cpu"], gpu=old,
                            quick_calibration=args.quick).predicted  # fmt: skip
         entry = {"model": name, "input_shape": list(shape), "predicted_step_s": predicted.step_s,
                  "measured_step_s": None, "measured_step_iqr_s": None}  # fmt: skip
         if gpu is None:
             entry["skipped"] = "no CUDA device on this machine: nothing measured"
         else:
-            measured = advise(model, inputs, targets=targets, devices=[gpu], record=None,
+            measured = advise(model, inputs, targets=targets, devices=[gpu],
                               quick_calibration=args.quick)  # fmt: skip
             report = next(r for d, r in measured.devices.items() if d.startswith("cuda"))
             entry |= {"measured_step_s": report.step_s, "measured_step_iqr_s": report.step_iqr_s,
