@@ -248,6 +248,17 @@ msgstr "答案是 {glue:text}`answer`。"
 """
 
 
+EXAMPLE_CATALOGUE = """msgid ""
+msgstr "Content-Type: text/plain; charset=UTF-8\\n"
+
+msgid "Counted"
+msgstr "计数"
+
+msgid "Counts its runs."
+msgstr "它记下自己运行了几次。"
+"""
+
+
 @pytest.mark.slow
 def test_the_chinese_build_executes_nothing(tmp_path: Path) -> None:
     """English then Chinese, as ``nox -s docs`` runs them: each example and notebook runs once,
@@ -261,6 +272,10 @@ def test_the_chinese_build_executes_nothing(tmp_path: Path) -> None:
     catalogue = project / "docs" / "locales" / "zh_CN" / "LC_MESSAGES" / "page.po"
     catalogue.parent.mkdir(parents=True)
     catalogue.write_text(PAGE_CATALOGUE, encoding="utf-8")
+    # the example's catalogue: its gallery card must read in Chinese (verify_translation)
+    example_catalogue = catalogue.parent / "auto_examples" / "python" / "plot_call_method.po"
+    example_catalogue.parent.mkdir(parents=True)
+    example_catalogue.write_text(EXAMPLE_CATALOGUE, encoding="utf-8")
     for args in (SPHINX_ARGS, TRANSLATION_ARGS):
         result = subprocess.run([sys.executable, "-m", "sphinx", *args], cwd=project,
                                 capture_output=True, text=True, timeout=600)  # fmt: skip
