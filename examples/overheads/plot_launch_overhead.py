@@ -173,6 +173,17 @@ X, y = torch.rand(120, 4), torch.randint(0, 3, (120,))
 cpu_per_op = launch_cost("cpu").queued.median_s
 cpu_epoch = measure(lambda: train_step(cpu_model, cpu_optimizer, X, y),
                     label="the course's step on the CPU").median_s
+# sphinx_gallery_start_ignore
+# A floor above its own epoch means other work on the machine landed on one of the two
+# measurements (load only adds time; beside a busy process on 2 cores one pair read 1.96 ms
+# of launches in a 1.07 ms epoch). Measure both again, at most twice, before the guard below.
+for _ in range(2):
+    if cpu_ops.operator_calls * cpu_per_op < cpu_epoch:
+        break
+    cpu_per_op = launch_cost("cpu").queued.median_s
+    cpu_epoch = measure(lambda: train_step(cpu_model, cpu_optimizer, X, y),
+                        label="the course's step on the CPU").median_s
+# sphinx_gallery_end_ignore
 bars = {"CPU (live)": (cpu_ops.operator_calls * cpu_per_op, cpu_epoch)}
 if gpu:
     if gpu[1]:
