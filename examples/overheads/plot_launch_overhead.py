@@ -175,8 +175,8 @@ cpu_epoch = measure(lambda: train_step(cpu_model, cpu_optimizer, X, y),
                     label="the course's step on the CPU").median_s
 # sphinx_gallery_start_ignore
 # A floor above its own epoch means other work on the machine landed on one of the two
-# measurements (load only adds time; beside a busy process on 2 cores one pair read 1.96 ms
-# of launches in a 1.07 ms epoch). Measure both again, at most twice, before the guard below.
+# measurements (load only adds time; beside a busy process on 2 cores one pair put the
+# launches at nearly twice the epoch). Measure both again, at most twice, before the guard.
 for _ in range(2):
     if cpu_ops.operator_calls * cpu_per_op < cpu_epoch:
         break
