@@ -1,6 +1,6 @@
 """The site's translations: Simplified Chinese at ``build/html/zh_CN/`` beside the English root.
 
-conf.py loads this extension for every build. It does four things, all explained in
+conf.py loads this extension for every build. It does these things, all explained in
 ``docs/translating.md``:
 
 1. a language switch in the navbar of every page, linking to the *same* page in the other
