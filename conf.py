@@ -106,8 +106,10 @@ sphinx_gallery_conf = {
     # that object's repr on the page; a reader needs the figure, not "<Legend object at ...>".
     "ignore_repr_types": r"matplotlib\.",
     # sphinx-gallery's matplotlib scraper, after a check that fails the example when a figure's
-    # text overlaps other text, a legend or a data marker (docs/_ext/figure_check.py).
-    "image_scrapers": ("figure_check.checked_matplotlib_scraper",),
+    # text overlaps other text, a legend or a data marker (docs/_ext/figure_check.py); each
+    # figure is also saved with its text in Chinese, from the same run
+    # (docs/_ext/translated_figures.py).
+    "image_scrapers": ("translated_figures.scraper",),
     # A noise-meter reading after every example (docs/_ext/noise_log.py); the matplotlib and
     # seaborn resets are sphinx-gallery's defaults, kept.
     "reset_modules": ("matplotlib", "seaborn", "noise_log.reading_after_example"),

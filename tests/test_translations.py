@@ -183,7 +183,31 @@ def test_verify_translation_catches_a_second_run_and_a_wrong_switch(tmp_path: Pa
     (tmp_path / "zh_CN" / "index.html").write_text(_page("zh-CN", "index.html", "1.3 s"))
     assert verify_translation.page_problems(tmp_path, "zh_CN", "index.html") == [
         f"zh_CN/index.html: the language switch does not lead to {tmp_path / 'index.html'}",
-        "zh_CN/index.html: its printed output differs from the English page's",
+        "zh_CN/index.html: its printed output shows other numbers than the English page's",
+    ]
+
+
+def test_verify_translation_wants_the_english_run_s_numbers_in_chinese_words(
+    tmp_path: Path,
+) -> None:
+    """The translated output may reorder its values, not change them, and may keep names and
+    code in English, not a sentence."""
+    (tmp_path / "zh_CN").mkdir()
+    english = "advised on 4 models in 12.5 s\nloss.item() on cuda:0"
+    (tmp_path / "index.html").write_text(_page("en", "zh_CN/index.html", english))
+    chinese = "12.5 秒内为 4 个模型给出建议\nloss.item() 在 cuda:0 上"
+    (tmp_path / "zh_CN" / "index.html").write_text(_page("zh-CN", "../index.html", chinese))
+    assert verify_translation.page_problems(tmp_path, "zh_CN", "index.html") == []
+
+    other_run = chinese.replace("12.5", "12.7")
+    (tmp_path / "zh_CN" / "index.html").write_text(_page("zh-CN", "../index.html", other_run))
+    assert verify_translation.page_problems(tmp_path, "zh_CN", "index.html") == [
+        "zh_CN/index.html: its printed output shows other numbers than the English page's"
+    ]
+    untranslated = chinese.replace("12.5 秒内为 4 个模型给出建议", "advised on 4 models in 12.5 s")
+    (tmp_path / "zh_CN" / "index.html").write_text(_page("zh-CN", "../index.html", untranslated))
+    assert verify_translation.page_problems(tmp_path, "zh_CN", "index.html") == [
+        "zh_CN/index.html: printed English 'advised on  models in  s' in 'advised on 4 models in 12.5 s'"
     ]
 
 
@@ -259,13 +283,26 @@ msgstr "它记下自己运行了几次。"
 """
 
 
+PRINTED_CATALOGUE = """msgid ""
+msgstr "Content-Type: text/plain; charset=UTF-8\\n"
+
+msgid "this run drew {draw:.6f} at random, in {seconds:.1f} s"
+msgstr "这次运行用 {seconds:.1f} 秒随机抽到 {draw:.6f}"
+
+msgid "s"
+msgstr "秒"
+"""
+DRAW = 'import random\ndraw, seconds = random.random(), 0.5\nprint(f"this run drew {draw:.6f} at random, in {seconds:.1f} s")\n'
+
+
 @pytest.mark.slow
 def test_the_chinese_build_executes_nothing(tmp_path: Path) -> None:
     """English then Chinese, as ``nox -s docs`` runs them: each example and notebook runs once,
-    and a translated paragraph shows the value the English build's notebook computed."""
+    a translated paragraph shows the value the English build's notebook computed, and a printed
+    line reads in Chinese with the English run's own random number."""
     runs = tmp_path / "runs.txt"
     count = f"with open({str(runs)!r}, 'a') as f:\n    f.write('{{}}\\n')\n"
-    example = '"""\nCounted\n=======\n\nCounts its runs.\n"""\n\n' + count.format("example")
+    example = '"""\nCounted\n=======\n\nCounts its runs.\n"""\n\n' + count.format("example") + DRAW
     page = PAGE_WITH_GLUE.replace("{count}", count.format("notebook"))
     (tmp_path / "project").mkdir()
     project = make_project(tmp_path / "project", example=example, page=page)
@@ -276,6 +313,11 @@ def test_the_chinese_build_executes_nothing(tmp_path: Path) -> None:
     example_catalogue = catalogue.parent / "auto_examples" / "python" / "plot_call_method.po"
     example_catalogue.parent.mkdir(parents=True)
     example_catalogue.write_text(EXAMPLE_CATALOGUE, encoding="utf-8")
+    printed_catalogue = (
+        catalogue.parent / "printed" / "auto_examples" / "python" / "plot_call_method.po"
+    )
+    printed_catalogue.parent.mkdir(parents=True)
+    printed_catalogue.write_text(PRINTED_CATALOGUE, encoding="utf-8")
     for args in (SPHINX_ARGS, TRANSLATION_ARGS):
         result = subprocess.run([sys.executable, "-m", "sphinx", *args], cwd=project,
                                 capture_output=True, text=True, timeout=600)  # fmt: skip
@@ -285,3 +327,9 @@ def test_the_chinese_build_executes_nothing(tmp_path: Path) -> None:
     html = (project / "build" / "html" / "zh_CN" / "page.html").read_text(encoding="utf-8")
     text = re.sub(r"<[^>]+>", "", html)
     assert "一个页面" in text and "答案是 42。" in text
+    example_html = Path("auto_examples") / "python" / "plot_call_method.html"
+    english = (project / "build" / "html" / example_html).read_text(encoding="utf-8")
+    drawn = re.search(r"this run drew (0\.\d{6}) at random, in 0\.5 s", english)
+    assert drawn is not None, english
+    chinese = (project / "build" / "html" / "zh_CN" / example_html).read_text(encoding="utf-8")
+    assert f"这次运行用 0.5 秒随机抽到 {drawn.group(1)}" in chinese

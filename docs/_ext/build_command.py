@@ -24,5 +24,12 @@ TRANSLATION_ARGS = ["-T", "-W", "--keep-going", "-b", "html", "-c", ".",
                     "docs", "build/html/zh_CN"]  # fmt: skip
 VERIFY_TRANSLATION_ARGS = [
     ["docs/_ext/verify_build.py", "docs/auto_examples", "build/html/zh_CN", "--site"],
-    ["docs/_ext/verify_translation.py", "build/html", "zh_CN"],
+    [
+        "docs/_ext/verify_translation.py",
+        "build/html",
+        "zh_CN",
+        "--figures",
+        "docs/auto_examples",
+        "build/translated_figures",
+    ],  # fmt: skip
 ]

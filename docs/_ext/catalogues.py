@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import printed
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 from docutils import nodes
@@ -61,7 +62,40 @@ def extract(outdir: Path) -> list[Path]:
         raise RuntimeError(
             f"extracting the messages failed (exit {result.returncode}):\n{result.stderr}"
         )
+    extract_printed(outdir / printed.FOLDER)
     return sorted(outdir.rglob("*.pot"))
+
+
+def printed_sources() -> dict[str, list[str]]:
+    """Per catalogue of printed output (``auto_examples/...``, a notebook page, ``devicelab``):
+    its templates, read from the code that prints them (``docs/_ext/printed.py``)."""
+    found = {}
+    for example in sorted((ROOT / "examples").rglob("*.py")):
+        if example.name.startswith("plot_"):
+            page = (
+                "auto_examples/" + example.relative_to(ROOT / "examples").with_suffix("").as_posix()
+            )
+            found[page] = printed.example_templates(example.read_text(encoding="utf-8"))
+    for notebook in sorted(DOCS.glob("*.md")):
+        templates = printed.example_templates(
+            printed.notebook_code(notebook.read_text(encoding="utf-8"))
+        )
+        if templates:
+            found[notebook.stem] = templates
+    found[printed.PACKAGE] = printed.package_templates(ROOT / "src" / "devicelab")
+    return {page: templates for page, templates in found.items() if templates}
+
+
+def extract_printed(outdir: Path) -> None:
+    """Write one ``.pot`` of printed templates per page that prints, and one for the package."""
+    for page, templates in printed_sources().items():
+        catalog = Catalog(project="devicelab", fuzzy=False)
+        for template in templates:
+            catalog.add(template)
+        pot = outdir / f"{page}.pot"
+        pot.parent.mkdir(parents=True, exist_ok=True)
+        with open(pot, "wb") as handle:
+            write_po(handle, catalog, width=76, omit_header=False)
 
 
 def docname(path: Path, root: Path) -> str:
@@ -218,6 +252,13 @@ def markup_problems(source: str, translation: str, rst: bool) -> list[str]:
     return problems
 
 
+def translation_problems(page: str, english: str, translation: str) -> list[str]:
+    """What a translation breaks: a printed template's fields, or a page message's markup."""
+    if page.startswith(f"{printed.FOLDER}/"):
+        return printed.field_problems(english, translation)
+    return markup_problems(english, translation, is_rst(page))
+
+
 def is_rst(page: str) -> bool:
     """Gallery pages are reStructuredText (sphinx-gallery writes them); the rest is MyST."""
     return not (DOCS / f"{page}.md").exists()
@@ -300,7 +341,7 @@ def review(catalogues: Path = CATALOGUES) -> Report:
             f"{m.id[:60]!r}: {problem}"
             for m in entries
             if m.string and not m.fuzzy
-            for problem in markup_problems(m.id, m.string, is_rst(page))
+            for problem in translation_problems(page, m.id, m.string)
         ]
         report.synonyms[page] = [
             f"{m.id[:60]!r}: {problem}"

@@ -14,7 +14,11 @@ conf.py loads this extension for every build. It does these things, all explaine
 5. the Chinese search works in the browser (a Sphinx 9.0 bug, below);
 6. a translated paragraph can show glued values (``{glue:text}`key```), as the English does;
 7. the gallery's cards show each example's translated title and summary: sphinx-gallery writes
-   them into raw HTML, which no catalogue reaches, so they are taken from the translated page.
+   them into raw HTML, which no catalogue reaches, so they are taken from the translated page;
+8. printed output reads in the translation's language, with the English run's values: each
+   printed line is matched to its template and re-filled (``docs/_ext/printed.py``);
+9. figures show their translated twin, drawn by the English run from the same data
+   (``docs/_ext/translated_figures.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ import os
 import re
 from pathlib import Path
 
+import printed
+import translated_figures
+from babel.messages.pofile import read_po
 from docutils import nodes
 from myst_nb.ext.glue import directives as glue_directives
 from myst_nb.ext.glue import roles as glue_roles
@@ -34,6 +41,7 @@ from sphinx.config import Config
 from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx_gallery.directives import imgsgnode
 
 # The root language first: it is built at build/html/, every other one at build/html/<code>/.
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
@@ -244,6 +252,109 @@ def _replace_raw(node: nodes.raw, pattern: re.Pattern[str], text: str) -> None:
     node.children = [nodes.Text(new)]
 
 
+# -- Printed output -----------------------------------------------------------------------------
+COLLAPSED = re.compile(
+    r'(<details class="devicelab-collapsed"><summary>)(.*?)(</summary><pre>)(.*?)(</pre>)', re.S
+)
+
+
+def printed_catalogue(path: Path) -> dict[str, str]:
+    """A printed-output catalogue's finished translations (not the fuzzy or empty ones)."""
+    if not path.is_file():
+        return {}
+    with open(path, "rb") as handle:
+        catalog = read_po(handle)
+    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def is_printed_output(node: nodes.Node) -> bool:
+    """sphinx-gallery's script output, or a notebook cell's text output."""
+    while node is not None and not isinstance(node, nodes.document):
+        classes = node.get("classes", []) if isinstance(node, nodes.Element) else []
+        if "sphx-glr-script-out" in classes or "output" in classes:
+            return True
+        node = node.parent
+    return False
+
+
+class TranslatePrintedOutput(SphinxPostTransform):
+    """In a translation, show each printed line through its translated template.
+
+    The values are the English run's own: a line is matched against the templates of the page
+    and of the package (``docs/_ext/printed.py``), and the translated template is filled with
+    what was printed. Nothing is executed.
+    """
+
+    default_priority = 6
+
+    def run(self, **kwargs: object) -> None:
+        if language_code(self.config) == ROOT_LANGUAGE:
+            return
+        folder = (
+            Path(self.env.srcdir) / self.config.locale_dirs[0] / language_code(self.config)
+            / "LC_MESSAGES" / printed.FOLDER
+        )  # fmt: skip
+        page = printed_catalogue(folder / f"{self.env.docname}.po")
+        if not page and not self.env.docname.startswith("auto_examples/"):
+            return
+        translate = printed.translator([page, printed_catalogue(folder / f"{printed.PACKAGE}.po")])
+        for block in list(self.document.findall(nodes.literal_block)):
+            if is_printed_output(block):
+                text = translate.text(block.astext())
+                block.rawsource = text
+                block.children = [nodes.Text(text)]
+        for raw in list(self.document.findall(nodes.raw)):
+            if "devicelab-collapsed" in raw.astext():
+                new = COLLAPSED.sub(
+                    lambda m: (
+                        m.group(1)
+                        + html.escape(translate.text(html.unescape(m.group(2))))
+                        + m.group(3)
+                        + html.escape(translate.text(html.unescape(m.group(4))))
+                        + m.group(5)
+                    ),
+                    raw.astext(),
+                )
+                raw.children = [nodes.Text(new)]
+
+
+class ShowTranslatedFigures(SphinxTransform):
+    """In a translation, show each figure's twin drawn with translated text (same run, same
+    data: ``docs/_ext/translated_figures.py``).
+
+    A gallery figure's twin lies beside it; a notebook page's twins are numbered in the order
+    its cell outputs show figures. Runs while the page is read, before Sphinx collects its
+    images.
+    """
+
+    default_priority = 880
+
+    def apply(self, **kwargs: object) -> None:
+        if language_code(self.config) == ROOT_LANGUAGE:
+            return
+        srcdir = Path(self.env.srcdir)
+        if self.env.docname.startswith("auto_examples/"):
+            for node in self.document.findall(imgsgnode):
+                twin = translated_figures.twin_path(node["uri"])
+                if (srcdir / twin.as_posix().lstrip("/")).is_file():
+                    node["uri"] = twin.as_posix()
+            return
+        shown = [image for image in self.document.findall(nodes.image) if is_cell_output(image)]
+        for number, image in enumerate(shown, start=1):
+            twin = translated_figures.notebook_twin(self.env.docname, number)
+            if twin.is_file():
+                image["uri"] = "/" + os.path.relpath(twin, srcdir)
+
+
+def is_cell_output(node: nodes.Node) -> bool:
+    """A notebook cell's output (MyST-NB's ``cell_output`` container)."""
+    while node is not None and not isinstance(node, nodes.document):
+        if isinstance(node, nodes.Element) and "cell_output" in node.get("classes", []):
+            return True
+        node = node.parent
+    return False
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     if SearchChinese.js_stemmer_rawcode == "english-stemmer.js" and (
         SearchChinese.language_name != "English"
@@ -258,4 +369,6 @@ def setup(app: Sphinx) -> dict[str, object]:
             module.retrieve_glue_data = _retrieve_glue_data_of_page
     app.connect("html-page-context", _language_links)
     app.add_post_transform(TranslateGalleryCards)
+    app.add_post_transform(TranslatePrintedOutput)
+    app.add_transform(ShowTranslatedFigures)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,16 +1,22 @@
 """Post-build checks of a translation against the English site it was built beside.
 
-Usage: ``python docs/_ext/verify_translation.py build/html zh_CN``
+Usage: ``python docs/_ext/verify_translation.py build/html zh_CN [--figures FOLDER ...]``
 
 A translation fails when:
 - a page of one language has no counterpart in the other;
 - a page does not declare its language (``<html lang>``), or has no language switch, or its
   switch does not lead to the same page in the other language;
-- a gallery page or notebook page shows other output than its English counterpart: printed
-  output, figures, notebook results. The translation must show what the English build
-  executed, not a second run;
+- a gallery page or notebook page shows other output than its English counterpart: other
+  numbers in its printed output (its words are translated, its values must be the English
+  run's), other figures, other notebook results. The translation must show what the English
+  build executed, not a second run;
+- a page's printed output holds a run of four or more English words: a printed line that no
+  translated template matched (``docs/_ext/printed.py``);
 - a gallery card (its title or its summary) reads as English: it is the same text as the
-  English card's, or it holds a run of four or more English words.
+  English card's, or it holds a run of four or more English words;
+- a figure is not its translated twin (``..._zh_CN.png``, ``docs/_ext/translated_figures.py``),
+  or, with ``--figures FOLDER ...``, a twin's sidecar records other plotted data than its
+  English figure's, or a text drawn in it holds a run of four or more English words.
 
 Exit status 1 lists every failure. Whether every message is translated is
 ``tests/test_translations.py``'s job.
@@ -19,6 +25,7 @@ Exit status 1 lists every failure. Whether every message is translated is
 from __future__ import annotations
 
 import html
+import json
 import re
 import sys
 from pathlib import Path
@@ -35,6 +42,12 @@ OUTPUT_BLOCK = re.compile(
     r"(?:\s*<div[^>]*>)*\s*<pre[^>]*>(.*?)</pre>",
     re.S,
 )
+# A table shown collapsed (devicelab.display.Collapsed): its summary line and its text.
+COLLAPSED = re.compile(r'<details class="devicelab-collapsed"><summary>(.*?)</summary><pre>(.*?)</pre>',
+                       re.S)  # fmt: skip
+# A translated figure: ``..._zh_CN.png``, or ``..._zh_CN1.png`` where Sphinx numbered a copy.
+TWIN = re.compile(r"_zh_CN\d*\.\w+$")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 FIGURE = re.compile(r'<img [^>]*src="[^"]*?_images/([^"]+)"')
 CARD_TITLE = re.compile(r'<div class="sphx-glr-thumbnail-title">(.*?)</div>', re.S)
 CARD_SUMMARY = re.compile(r'<div class="sphx-glr-thumbcontainer" tooltip="(.*?)">', re.S)
@@ -67,7 +80,14 @@ def pages(root: Path, skip: set[str]) -> set[str]:
 def outputs(page_html: str) -> tuple[list[str], list[str]]:
     """The executed output blocks (as text) and figure file names that a page shows."""
     blocks = [re.sub(r"<[^>]+>", "", b) for b in OUTPUT_BLOCK.findall(page_html)]
+    blocks += [part for pair in COLLAPSED.findall(page_html) for part in pair]
     return [html.unescape(b) for b in blocks], FIGURE.findall(page_html)
+
+
+def numbers(blocks: list[str]) -> list[list[str]]:
+    """The numbers each output block prints, in sorted order: a translated line may put its
+    values in another order, but it shows the same ones."""
+    return [sorted(NUMBER.findall(block)) for block in blocks]
 
 
 def page_problems(root: Path, language: str, page: str) -> list[str]:
@@ -89,10 +109,24 @@ def page_problems(root: Path, language: str, page: str) -> list[str]:
             problems.append(f"{code}/{page}: the language switch does not lead to {counterpart}")
     english = outputs((root / page).read_text(encoding="utf-8"))
     translated = outputs((root / language / page).read_text(encoding="utf-8"))
-    if english[0] != translated[0]:
-        problems.append(f"{language}/{page}: its printed output differs from the English page's")
-    if english[1] != translated[1]:
-        problems.append(f"{language}/{page}: its figures differ from the English page's")
+    if numbers(english[0]) != numbers(translated[0]):
+        problems.append(
+            f"{language}/{page}: its printed output shows other numbers than the English page's"
+        )
+    for block in translated[0]:
+        for line in block.splitlines():
+            # a printed value between two words does not make them less English
+            if runs := english_runs(NUMBER.sub("", line)):
+                problems.append(
+                    f"{language}/{page}: printed English {runs[0]!r} in {line.strip()!r}"
+                )
+    if len(english[1]) != len(translated[1]):
+        problems.append(f"{language}/{page}: it shows another number of figures than the English")
+    for theirs, ours in zip(english[1], translated[1], strict=False):
+        if "_thumb" in theirs:  # a gallery card's thumbnail: the card's text is checked below
+            continue
+        if not TWIN.search(ours):
+            problems.append(f"{language}/{page}: figure {ours} is not a translated twin")
     english_cards = cards((root / page).read_text(encoding="utf-8"))
     translated_cards = cards((root / language / page).read_text(encoding="utf-8"))
     for theirs, ours in zip(english_cards, translated_cards, strict=False):
@@ -104,7 +138,27 @@ def page_problems(root: Path, language: str, page: str) -> list[str]:
     return problems
 
 
+def figure_problems(folders: list[Path]) -> list[str]:
+    """What the sidecars of the translated figures under ``folders`` record wrongly: other
+    plotted data than the English figure's, or English words drawn in the translation."""
+    problems = []
+    sidecars = sorted(s for folder in folders for s in folder.rglob("*_zh_CN.json"))
+    for sidecar in sidecars:
+        record = json.loads(sidecar.read_text(encoding="utf-8"))
+        data = set(record["data"].values())
+        if len(data) != 1:
+            problems.append(f"{sidecar.name}: the translation plots other data than the English")
+        for text in next(v for k, v in record["texts"].items() if k != "en"):
+            if runs := english_runs(NUMBER.sub("", text)):
+                problems.append(f"{record['twin']}: English {runs[0]!r} drawn in {text!r}")
+    if not sidecars:
+        problems.append(f"no translated figure found under {', '.join(map(str, folders))}")
+    return problems
+
+
 def main(argv: list[str]) -> int:
+    folders = [Path(a) for a in argv[argv.index("--figures") + 1 :]] if "--figures" in argv else []
+    argv = argv[: argv.index("--figures")] if "--figures" in argv else argv
     root, language = Path(argv[0]), argv[1]
     if not (root / language / "index.html").is_file():
         print(f"verify_translation: {root / language}/index.html not found; build it first")
@@ -115,6 +169,8 @@ def main(argv: list[str]) -> int:
     both = sorted(english & translated)
     for page in both:
         problems += page_problems(root, language, page)
+    if folders:
+        problems += figure_problems(folders)
     for problem in problems:
         print(f"verify_translation: {problem}")
     if problems:
@@ -122,7 +178,7 @@ def main(argv: list[str]) -> int:
     compared = sum(1 for page in both if outputs((root / page).read_text(encoding="utf-8"))[0])
     print(
         f"verify_translation: {len(both)} pages in en and {language}, each switching to its "
-        f"counterpart; {compared} pages show the same executed output in both"
+        f"counterpart; {compared} pages show the numbers of the same executed output in both"
     )
     return 0
 
