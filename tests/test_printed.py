@@ -62,6 +62,19 @@ def test_a_printed_line_is_refilled_with_its_own_values() -> None:
     assert translate.line("something else entirely") == "something else entirely"
 
 
+def test_a_value_that_is_itself_a_filled_template_is_refilled() -> None:
+    """``print(f"the GPU is {verdict}.")`` where ``verdict = f"{r:.2f}x slower than the CPU"``."""
+    translate = printed.translator([{
+        "the GPU is {verdict}": "GPU {verdict}",
+        "{r:.2f}x slower than the CPU": "比 CPU 慢 {r:.2f} 倍",
+        "ms": "毫秒",
+    }])  # fmt: skip
+    assert translate.line("the GPU is 2.40x slower than the CPU") == "GPU 比 CPU 慢 2.40 倍"
+    # a full stop after the last value does not hide its unit
+    translate = printed.translator([{"one step takes {t}": "一步耗时 {t}", "ms": "毫秒"}])
+    assert translate.line("one step takes 2.40 ms.") == "一步耗时 2.40 毫秒."
+
+
 def test_the_most_specific_template_wins() -> None:
     translate = printed.translator([{
         "{name}: {value}": "通用：{name} {value}",

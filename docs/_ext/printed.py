@@ -30,7 +30,7 @@ from __future__ import annotations
 import ast
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -128,9 +128,12 @@ class Template:
                 chunks = re.split(r" {2,}", part.text)
                 pieces.append(" +".join(re.escape(chunk) for chunk in chunks))
                 continue
-            width = ALIGNED.match(format_spec(part.field))
+            spec = format_spec(part.field)
+            width = ALIGNED.match(spec)
             edge = index in (0, len(self.parts) - 1)
-            if width is not None:  # a padded value takes at least its width: "first tensor  "
+            if NUMERIC.search(spec):  # {t:.2f}, {n:,}, {share:.0%}: a number, padded or not
+                pieces.append(f"(?P<f{index}> *[-+]?[\\d,.]+(?:e[-+]?\\d+)?%?)")
+            elif width is not None:  # a padded value takes at least its width: "first tensor  "
                 pieces.append(f"(?P<f{index}>.{{{width['width']},}}?)")
             elif inside and edge:  # in a longer line, a value at the edge is one word
                 pieces.append(f"(?P<f{index}>\\S+)")
@@ -166,18 +169,26 @@ UNITS = ("ns", "µs", "us", "ms", "s", "GB/s", "GFLOP/s", "TFLOP/s", "B", "KiB",
 QUANTITY = re.compile(r"^(?P<number>[-+]?[\d,.]+(?:e[-+]?\d+)?) ?(?P<unit>\S+)$")
 
 
-def value_text(value: str, phrases: Mapping[str, str]) -> str:
-    """A printed value in the translation: a known phrase translated, a unit in its own form,
-    and the padding around it kept."""
+def value_text(
+    value: str, phrases: Mapping[str, str], nested: Callable[[str], str] | None = None
+) -> str:
+    """A printed value in the translation: a known phrase translated, a unit in its own form, a
+    value that is itself a filled template (``nested``) re-filled, and the padding around it
+    and a full stop after it kept."""
     core = value.strip()
-    if not core:
+    stop = core[-1] if core[-1:] in (".", ",", ";") and len(core) > 1 else ""
+    word = core[: len(core) - len(stop)]
+    if not word:
         return value
     if core in phrases:
         return value.replace(core, phrases[core], 1)
-    quantity = QUANTITY.match(core)
+    if word in phrases:
+        return value.replace(core, phrases[word] + stop, 1)
+    quantity = QUANTITY.match(word)
     if quantity and quantity["unit"] in UNITS and quantity["unit"] in phrases:
-        number = quantity["number"]
-        return value.replace(core, f"{number} {phrases[quantity['unit']]}", 1)
+        return value.replace(core, f"{quantity['number']} {phrases[quantity['unit']]}{stop}", 1)
+    if nested is not None and WORD.search(word):
+        return value.replace(core, nested(core), 1)
     return value
 
 
@@ -186,6 +197,8 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+#: A format spec that prints a number: a presentation type (``.2f``, ``d``, ``%``) or grouping.
+NUMERIC = re.compile(r"[,_]|[bdeEfFgGnoxX%]$")
 ALIGNED = re.compile(r"^(?:(?P<fill>.)?(?P<align>[<>^=]))?[-+ ]?z?#?0?(?P<width>\d+)")
 
 
@@ -226,13 +239,18 @@ def pad(text: str, field: str) -> str:
     return fill_char * missing + text
 
 
-def fill(template: str, values: Mapping[str, str], phrases: Mapping[str, str]) -> str:
+def fill(
+    template: str,
+    values: Mapping[str, str],
+    phrases: Mapping[str, str],
+    nested: Callable[[str], str] | None = None,
+) -> str:
     """``template`` with each field replaced by its printed value (see :func:`value_text`),
     padded as the field's format asks."""
     return "".join(
         part.text
         if part.field is None
-        else pad(value_text(values[part.field], phrases), part.field)
+        else pad(value_text(values[part.field], phrases, nested), part.field)
         for part in parse(template)
     )
 
@@ -289,7 +307,7 @@ FIGURE_TEXT = {"set_title": 0, "set_xlabel": 0, "set_ylabel": 0, "suptitle": 0, 
                "supylabel": 0, "set_text": 0, "annotate": 0, "text": 2, "figtext": 2}  # fmt: skip
 #: ... and the keywords, in any call (``ax.plot(..., label=...)``, ``ax.legend(title=...)``).
 FIGURE_KEYWORDS = {"label", "title", "labels", "tick_label"}
-TICK_LABELS = {"set_xticklabels", "set_yticklabels", "bar", "barh"}
+TICK_LABELS = {"set_xticklabels", "set_yticklabels", "bar", "barh", "plot", "scatter"}
 
 
 def _strings(node: ast.expr) -> list[ast.expr]:
@@ -305,17 +323,32 @@ def shown_templates(node: ast.Call) -> list[str]:
     if name == "print" and node.args:
         sep = next((k.value for k in node.keywords if k.arg == "sep"), ast.Constant(" "))
         joiner = escape(sep.value) if isinstance(sep, ast.Constant) else " "
-        return [joiner.join(template_of(arg) for arg in node.args)]
+        combined = [""]
+        for index, arg in enumerate(node.args):
+            prefix = joiner if index else ""
+            combined = [c + prefix + t for c in combined for t in templates_of(arg)]
+        return combined
     if name == "Collapsed" and node.args:
         found.append(node.args[0])
     if name in FIGURE_TEXT and len(node.args) > FIGURE_TEXT[name]:
         found.append(node.args[FIGURE_TEXT[name]])
-    if name in TICK_LABELS and node.args and isinstance(node.args[0], ast.List | ast.Tuple):
-        found += node.args[0].elts  # ax.bar(["CPU", "GPU"], ...): the categories are labels
+    if name in TICK_LABELS and node.args:  # ax.bar(["CPU", "GPU"], ...): categories are labels
+        found += [item for item in _strings(node.args[0])
+                  if isinstance(item, ast.Constant) and isinstance(item.value, str)]  # fmt: skip
     for keyword in node.keywords:
         if keyword.arg in FIGURE_KEYWORDS:
             found += _strings(keyword.value)
-    return [template_of(item) for item in found]
+    return [template for item in found for template in templates_of(item)]
+
+
+def templates_of(node: ast.expr) -> list[str]:
+    """Every template an expression may show: ``("Every" if ok else "Not every") + f" GPU..."``
+    is two titles, each a template of its own."""
+    if isinstance(node, ast.IfExp):
+        return templates_of(node.body) + templates_of(node.orelse)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [a + b for a in templates_of(node.left) for b in templates_of(node.right)]
+    return [template_of(node)]
 
 
 def _phrases(node: ast.expr) -> Iterator[str]:
@@ -346,7 +379,21 @@ def example_templates(source: str) -> list[str]:
                 for arg in [*node.args, *(k.value for k in node.keywords)]:
                     found += [p for p in _phrases(arg) if WORD.search(p)]
     found += [escape(text) for text in value_words(tree)]
-    found += [t for f in value_f_strings(tree) for t in line_templates(template_of(f))]
+    # every other f-string builds text to show (a piece joined into a line, a helper's return)
+    raised = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.Raise)
+              for sub in ast.walk(node)}  # fmt: skip
+    inner: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr) and id(node) not in raised | inner:
+            inner |= {id(sub) for sub in ast.walk(node)}
+            found += line_templates(template_of(node))
+    # ... and the words handed to the example's own helpers: which(x, y, "slower than", ...)
+    helpers = {f.name for f in tree.body if isinstance(f, ast.FunctionDef)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in helpers:
+            found += [escape(a.value) for a in node.args
+                      if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                      and WORD.search(a.value) and not KEY.fullmatch(a.value)]  # fmt: skip
     return list(dict.fromkeys(found))
 
 
@@ -440,6 +487,9 @@ def package_templates(package: Path) -> list[str]:
                     found += [p for p in _phrases(node) if WORD.search(p)]
                 elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                     found += line_templates(escape(node.value))
+        for node in ast.walk(tree):  # figure text the package draws (explain's plot)
+            if isinstance(node, ast.Call) and not getattr(node.func, "id", "") == "print":
+                found += [t for s in shown_templates(node) for t in line_templates(s)]
         # phrases kept to print later (a reason, a fix); single words there are mostly names
         found += [escape(w) for w in value_words(tree) if " " in w.strip()]
         found += [t for f in value_f_strings(tree) for t in line_templates(template_of(f))]
@@ -450,7 +500,7 @@ def package_templates(package: Path) -> list[str]:
 #: Module-level tuples of words the package prints as values (``costmodel.BOUNDS``), and the
 #: units of :data:`UNITS` that an edition writes its own way.
 VOCABULARIES = {"costmodel.py": ("BOUNDS",)}
-TRANSLATED_UNITS = ("µs", "ms", "ns", "s")
+TRANSLATED_UNITS = ("µs", "us", "ms", "ns", "s")
 
 
 def vocabularies(package: Path) -> list[str]:
@@ -513,13 +563,13 @@ class Translator:
                 continue
             values = template.match(body)
             if values is not None:
-                return fill(self.catalogue[template.text], values, self.phrases) + tail
+                return fill(self.catalogue[template.text], values, self.phrases, self.line) + tail
         for english, translation in self.fragments:
             body = body.replace(english, translation)
         for template in self.pieces:
             body = template.inline_pattern.sub(
                 lambda found, t=template: fill(
-                    self.catalogue[t.text], t.values(found), self.phrases
+                    self.catalogue[t.text], t.values(found), self.phrases, self.line
                 ),
                 body,
                 count=1,
