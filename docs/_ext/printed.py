@@ -488,7 +488,7 @@ def package_templates(package: Path) -> list[str]:
                 elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                     found += line_templates(escape(node.value))
         for node in ast.walk(tree):  # figure text the package draws (explain's plot)
-            if isinstance(node, ast.Call) and not getattr(node.func, "id", "") == "print":
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") != "print":
                 found += [t for s in shown_templates(node) for t in line_templates(s)]
         # phrases kept to print later (a reason, a fix); single words there are mostly names
         found += [escape(w) for w in value_words(tree) if " " in w.strip()]
