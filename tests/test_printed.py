@@ -43,6 +43,7 @@ def test_an_example_s_templates_are_its_f_strings_as_written() -> None:
         "measured",
         "{speedup:.1f}x faster",
         "Iris MLP",  # a module-level table's words, printed as values
+        "The verdict:",  # every phrase the code holds, as a piece of some line
     ]  # ``print(f"{x}")`` has no word to translate
 
 

@@ -39,6 +39,8 @@ from pathlib import Path
 FOLDER = "printed"
 #: The catalogue of what the package prints, shared by every page.
 PACKAGE = "devicelab"
+#: Modules whose phrases no page shows: the command line's help, the package's layer map.
+NOT_SHOWN = {"__main__.py", "__init__.py"}
 #: Functions of the package whose strings are printed text (tables, reports, ``__str__``).
 PRINTING_FUNCTIONS = re.compile(r"^(__str__|__repr__|table|.*_table|summary.*|"
                                 r"describe.*|.*_lines|report.*|render.*|explain.*|_row.*)$")  # fmt: skip
@@ -379,9 +381,14 @@ def example_templates(source: str) -> list[str]:
                 for arg in [*node.args, *(k.value for k in node.keywords)]:
                     found += [p for p in _phrases(arg) if WORD.search(p)]
     found += [escape(text) for text in value_words(tree)]
+    found += [escape(text) for text in phrases_in(tree)]
     # every other f-string builds text to show (a piece joined into a line, a helper's return)
-    raised = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.Raise)
-              for sub in ast.walk(node)}  # fmt: skip
+    keys = [node for node in ast.walk(tree) if isinstance(node, ast.Raise | ast.Assert)]
+    keys += [n.slice for n in ast.walk(tree) if isinstance(n, ast.Subscript)]
+    keys += [arg for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and getattr(n.func, "attr", getattr(n.func, "id", "")) in KEY_METHODS | {"getattr"}
+             for arg in n.args]  # fmt: skip
+    raised = {id(sub) for node in keys for sub in ast.walk(node)}  # not shown: keys and errors
     inner: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr) and id(node) not in raised | inner:
@@ -408,6 +415,38 @@ def value_f_strings(tree: ast.AST) -> list[ast.JoinedStr]:
             values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
             found += [v for v in values if isinstance(v, ast.JoinedStr) and id(v) not in raised]
     return found
+
+
+def phrases_in(tree: ast.AST) -> list[str]:
+    """Every phrase (two words or more, on one line) the code holds as a string, to show in
+    some line or label: a remedy's name, a doctor's fix, a bar's label. Not docstrings, error
+    messages, assertions, keys, comparisons, or styling keywords (``loc="lower right"``)."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        documented = isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
+        if documented and body and isinstance(body[0], ast.Expr):
+            skip.add(id(body[0].value))  # the docstring
+        hidden: list[ast.AST] = []
+        if isinstance(node, ast.Raise | ast.Assert | ast.Compare | ast.JoinedStr):
+            hidden = [node]
+        elif isinstance(node, ast.Subscript):
+            hidden = [node.slice]
+        elif isinstance(node, ast.Call):
+            hidden = [k.value for k in node.keywords if k.arg not in FIGURE_KEYWORDS]
+            if getattr(node.func, "attr", "") in KEY_METHODS | {"warn"}:
+                hidden += node.args
+        skip |= {id(sub) for h in hidden for sub in ast.walk(h)}
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if id(node) not in skip
+        and isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and " " in node.value.strip()
+        and "\n" not in node.value.strip()
+        and len(WORD.findall(node.value)) >= 2
+    ]
 
 
 #: A key or a name, not words: ``iris_mlp``, ``fc1.weight``, ``cuda:0``, ``tab:blue``.
@@ -490,8 +529,10 @@ def package_templates(package: Path) -> list[str]:
         for node in ast.walk(tree):  # figure text the package draws (explain's plot)
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") != "print":
                 found += [t for s in shown_templates(node) for t in line_templates(s)]
+        if path.relative_to(package).as_posix() in NOT_SHOWN:
+            continue
         # phrases kept to print later (a reason, a fix); single words there are mostly names
-        found += [escape(w) for w in value_words(tree) if " " in w.strip()]
+        found += [escape(w) for w in phrases_in(tree)]
         found += [t for f in value_f_strings(tree) for t in line_templates(template_of(f))]
     found += vocabularies(package)
     return list(dict.fromkeys(found))
@@ -533,8 +574,9 @@ class Translator:
     @cached_property
     def templates(self) -> list[Template]:
         usable = [Template(t) for t in self.catalogue if fields(t) or WORD.search(t)]
-        # the most specific first: a template of a few words must not claim a longer line
-        return sorted(usable, key=lambda t: -t.literal_length)
+        # the most specific first: a template of a few words must not claim a longer line;
+        # of two as long, the one with more fields ("{name} {axis} sweep" before "{axis} sweep")
+        return sorted(usable, key=lambda t: (-t.literal_length, -len(fields(t.text))))
 
     @cached_property
     def phrases(self) -> dict[str, str]:

@@ -334,7 +334,8 @@ class ShowTranslatedFigures(SphinxTransform):
             return
         srcdir = Path(self.env.srcdir)
         if self.env.docname.startswith("auto_examples/"):
-            for node in self.document.findall(imgsgnode):
+            # an example's figures (imgsgnode), and the gallery cards' thumbnails (image)
+            for node in self.document.findall(lambda n: isinstance(n, imgsgnode | nodes.image)):
                 twin = translated_figures.twin_path(node["uri"])
                 if (srcdir / twin.as_posix().lstrip("/")).is_file():
                     node["uri"] = twin.as_posix()
@@ -344,6 +345,25 @@ class ShowTranslatedFigures(SphinxTransform):
             twin = translated_figures.notebook_twin(self.env.docname, number)
             if twin.is_file():
                 image["uri"] = "/" + os.path.relpath(twin, srcdir)
+
+
+def _translated_thumbnails(app: Sphinx) -> None:
+    """Give each gallery card a thumbnail of its translated figure, scaled as sphinx-gallery
+    scales the English one (after sphinx-gallery has run the examples)."""
+    from sphinx_gallery.utils import scale_image
+
+    size = app.config.sphinx_gallery_conf.get("thumbnail_size", (400, 280))
+    for thumb in Path(app.srcdir, "auto_examples").rglob("images/thumb/sphx_glr_*_thumb.png"):
+        name = thumb.name.removeprefix("sphx_glr_").removesuffix("_thumb.png")
+        sources = list(Path(app.srcdir, "..", "examples").rglob(f"{name}.py"))
+        chosen = THUMBNAIL_NUMBER.search(sources[0].read_text("utf-8")) if sources else None
+        figure = thumb.parent.parent / f"sphx_glr_{name}_{int(chosen[1]) if chosen else 1:03d}.png"
+        twin = translated_figures.twin_path(figure)
+        if twin.is_file():
+            scale_image(str(twin), str(translated_figures.twin_path(thumb)), *size)
+
+
+THUMBNAIL_NUMBER = re.compile(r"^# sphinx_gallery_thumbnail_number = (\d+)", re.M)
 
 
 def is_cell_output(node: nodes.Node) -> bool:
@@ -371,4 +391,5 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.add_post_transform(TranslateGalleryCards)
     app.add_post_transform(TranslatePrintedOutput)
     app.add_transform(ShowTranslatedFigures)
+    app.connect("builder-inited", _translated_thumbnails, priority=600)  # after sphinx-gallery
     return {"parallel_read_safe": True, "parallel_write_safe": True}
