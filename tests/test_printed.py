@@ -129,7 +129,8 @@ def _sample_line(template: str) -> tuple[str, list[str]]:
         if part.field is None:
             out.append(part.text)
         else:
-            out.append(values.setdefault(part.field, str(1000 + len(values))))
+            value = values.setdefault(part.field, str(1000 + len(values)))
+            out.append(printed.pad(value, part.field))  # as printed: {name:<14} takes 14
     return "".join(out), list(values.values())
 
 

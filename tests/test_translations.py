@@ -207,7 +207,7 @@ def test_verify_translation_wants_the_english_run_s_numbers_in_chinese_words(
     untranslated = chinese.replace("12.5 秒内为 4 个模型给出建议", "advised on 4 models in 12.5 s")
     (tmp_path / "zh_CN" / "index.html").write_text(_page("zh-CN", "../index.html", untranslated))
     assert verify_translation.page_problems(tmp_path, "zh_CN", "index.html") == [
-        "zh_CN/index.html: printed English 'advised on  models in  s' in 'advised on 4 models in 12.5 s'"
+        "zh_CN/index.html: printed English 'advised on   models in' in 'advised on 4 models in 12.5 s'"
     ]
 
 

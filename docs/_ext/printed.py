@@ -438,14 +438,11 @@ def phrases_in(tree: ast.AST) -> list[str]:
                 hidden += node.args
         skip |= {id(sub) for h in hidden for sub in ast.walk(h)}
     return [
-        node.value
+        line  # a label of two lines is two phrases, as the figure's text is matched by line
         for node in ast.walk(tree)
-        if id(node) not in skip
-        and isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and " " in node.value.strip()
-        and "\n" not in node.value.strip()
-        and len(WORD.findall(node.value)) >= 2
+        if id(node) not in skip and isinstance(node, ast.Constant) and isinstance(node.value, str)
+        for line in node.value.split("\n")
+        if " " in line.strip() and len(WORD.findall(line)) >= 2
     ]
 
 
@@ -605,7 +602,8 @@ class Translator:
                 continue
             values = template.match(body)
             if values is not None:
-                return fill(self.catalogue[template.text], values, self.phrases, self.line) + tail
+                filled = fill(self.catalogue[template.text], values, self.phrases, self.line)
+                return self.units(filled) + tail
         for english, translation in self.fragments:
             body = body.replace(english, translation)
         for template in self.pieces:
@@ -614,15 +612,29 @@ class Translator:
                     self.catalogue[t.text], t.values(found), self.phrases, self.line
                 ),
                 body,
-                count=1,
             )
-        return body + tail
+        return self.units(body) + tail
+
+    def units(self, text: str) -> str:
+        """Each time unit after a number in the translation's own form (``3.1 ms`` as
+        ``3.1 毫秒``), wherever a line joined it in."""
+        if not self.unit_pattern:
+            return text
+        return self.unit_pattern.sub(lambda m: m[1] + " " + self.phrases[m[2]], text)
+
+    @cached_property
+    def unit_pattern(self) -> re.Pattern[str] | None:
+        units = [u for u in TRANSLATED_UNITS if u in self.phrases and self.phrases[u] != u]
+        if not units:
+            return None
+        return re.compile(r"(\d) ?(" + "|".join(map(re.escape, units)) + r")(?![\w/])")
 
     @cached_property
     def pieces(self) -> list[Template]:
         """Templates with fields that may be part of a longer line: those with a few words of
         their own (``{compiler.path} works``), longest first."""
-        return [t for t in self.templates if fields(t.text) and t.literal_length >= 5]
+        return [t for t in self.templates
+                if fields(t.text) and WORD.search("".join(p.text for p in t.parts))]  # fmt: skip
 
     def text(self, text: str) -> str:
         """A block of printed output, line by line."""

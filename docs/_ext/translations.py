@@ -323,8 +323,7 @@ class ShowTranslatedFigures(SphinxTransform):
     data: ``docs/_ext/translated_figures.py``).
 
     A gallery figure's twin lies beside it; a notebook page's twins are numbered in the order
-    its cell outputs show figures. Runs while the page is read, before Sphinx collects its
-    images.
+    its cell outputs show figures. Runs while the page is read.
     """
 
     default_priority = 880
@@ -338,13 +337,24 @@ class ShowTranslatedFigures(SphinxTransform):
             for node in self.document.findall(lambda n: isinstance(n, imgsgnode | nodes.image)):
                 twin = translated_figures.twin_path(node["uri"])
                 if (srcdir / twin.as_posix().lstrip("/")).is_file():
-                    node["uri"] = twin.as_posix()
+                    self._show(node, twin.as_posix())
             return
         shown = [image for image in self.document.findall(nodes.image) if is_cell_output(image)]
         for number, image in enumerate(shown, start=1):
             twin = translated_figures.notebook_twin(self.env.docname, number)
             if twin.is_file():
-                image["uri"] = "/" + os.path.relpath(twin, srcdir)
+                self._show(image, "/" + os.path.relpath(twin, srcdir))
+
+    def _show(self, node: nodes.Element, uri: str) -> None:
+        """Point ``node`` at ``uri`` (``/`` + a path from the source folder). An image that
+        Sphinx has already collected (a notebook's output, a card's thumbnail) is collected
+        again, so that the builder copies the twin."""
+        node["uri"] = uri
+        if isinstance(node, nodes.image):
+            path = os.path.normpath(uri.lstrip("/"))
+            node["candidates"] = {"*": path}
+            self.env.images.add_file(self.env.docname, path)
+            self.env.note_dependency(path)
 
 
 def _translated_thumbnails(app: Sphinx) -> None:

@@ -47,6 +47,25 @@ COLLAPSED = re.compile(r'<details class="devicelab-collapsed"><summary>(.*?)</su
                        re.S)  # fmt: skip
 # A translated figure: ``..._zh_CN.png``, or ``..._zh_CN1.png`` where Sphinx numbered a copy.
 TWIN = re.compile(r"_zh_CN\d*\.\w+$")
+# What a translation keeps as it is, so it is no English sentence: product names ("NVIDIA
+# GeForce RTX 3080 Ti", "AMD EPYC 9B14"), identifiers and numbers ("sse4_2", "H100", "cuda:0"),
+# units, and an error message that torch or Python printed ("RuntimeError: Expected ...").
+PRODUCT = re.compile(r"\b(?:NVIDIA|AMD|Intel|Apple|GeForce|Xeon|EPYC)\b(?:[ -]+[A-Z0-9][\w()-]*)*")
+IDENTIFIER = re.compile(r"\S*[\d_]\S*")
+UNIT = re.compile(
+    r"(?<![\w/])(?:ns|µs|us|ms|s|B|KiB|MiB|GiB|GB/s|GFLOP/s|TFLOP/s|GFLOP|FLOP)(?![\w/])"
+)
+QUOTED_ERROR = re.compile(r"\b\w+(?:Error|Exception): .*")
+
+
+def words(line: str) -> str:
+    """A printed line without what a translation keeps as it is: names, numbers, units and
+    quoted error messages."""
+    for pattern in (QUOTED_ERROR, PRODUCT, IDENTIFIER, UNIT):
+        line = pattern.sub(" ", line)
+    return line
+
+
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 FIGURE = re.compile(r'<img [^>]*src="[^"]*?_images/([^"]+)"')
 CARD_TITLE = re.compile(r'<div class="sphx-glr-thumbnail-title">(.*?)</div>', re.S)
@@ -116,7 +135,7 @@ def page_problems(root: Path, language: str, page: str) -> list[str]:
     for block in translated[0]:
         for line in block.splitlines():
             # a printed value between two words does not make them less English
-            if runs := english_runs(NUMBER.sub("", line)):
+            if runs := english_runs(words(line)):
                 problems.append(
                     f"{language}/{page}: printed English {runs[0]!r} in {line.strip()!r}"
                 )
@@ -149,7 +168,7 @@ def figure_problems(folders: list[Path]) -> list[str]:
         if len(data) != 1:
             problems.append(f"{sidecar.name}: the translation plots other data than the English")
         for text in next(v for k, v in record["texts"].items() if k != "en"):
-            if runs := english_runs(NUMBER.sub("", text)):
+            if runs := english_runs(words(text)):
                 problems.append(f"{record['twin']}: English {runs[0]!r} drawn in {text!r}")
     if not sidecars:
         problems.append(f"no translated figure found under {', '.join(map(str, folders))}")
