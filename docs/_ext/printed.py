@@ -139,8 +139,10 @@ class Template:
                 pieces.append(f"(?P<f{index}>.{{{width['width']},}}?)")
             elif inside and edge:  # in a longer line, a value at the edge is one word
                 pieces.append(f"(?P<f{index}>\\S+)")
-            else:
+            elif inside:
                 pieces.append(f"(?P<f{index}>.*?)")
+            else:  # a value holds no "; ": that joins several items, each a line of its own
+                pieces.append(f"(?P<f{index}>(?:(?!; ).)*?)")
         return "".join(pieces)
 
     @cached_property
@@ -382,18 +384,7 @@ def example_templates(source: str) -> list[str]:
                     found += [p for p in _phrases(arg) if WORD.search(p)]
     found += [escape(text) for text in value_words(tree)]
     found += [escape(text) for text in phrases_in(tree)]
-    # every other f-string builds text to show (a piece joined into a line, a helper's return)
-    keys = [node for node in ast.walk(tree) if isinstance(node, ast.Raise | ast.Assert)]
-    keys += [n.slice for n in ast.walk(tree) if isinstance(n, ast.Subscript)]
-    keys += [arg for n in ast.walk(tree) if isinstance(n, ast.Call)
-             and getattr(n.func, "attr", getattr(n.func, "id", "")) in KEY_METHODS | {"getattr"}
-             for arg in n.args]  # fmt: skip
-    raised = {id(sub) for node in keys for sub in ast.walk(node)}  # not shown: keys and errors
-    inner: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.JoinedStr) and id(node) not in raised | inner:
-            inner |= {id(sub) for sub in ast.walk(node)}
-            found += line_templates(template_of(node))
+    found += shown_f_strings(tree)
     # ... and the words handed to the example's own helpers: which(x, y, "slower than", ...)
     helpers = {f.name for f in tree.body if isinstance(f, ast.FunctionDef)}
     for node in ast.walk(tree):
@@ -404,17 +395,24 @@ def example_templates(source: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def value_f_strings(tree: ast.AST) -> list[ast.JoinedStr]:
-    """The f-strings code assigns or returns, to print later (``reason = f"..."``); not those
-    it raises or warns with."""
-    raised = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.Raise)
-              for sub in ast.walk(node)}  # fmt: skip
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.Return) and node.value is not None:
-            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
-            found += [v for v in values if isinstance(v, ast.JoinedStr) and id(v) not in raised]
-    return found
+def shown_f_strings(tree: ast.AST) -> list[str]:
+    """The templates of every f-string that builds text to show (a piece joined into a line, a
+    helper's return, a reason appended to a list), nested ones too
+    (``f"{'; '.join(f'{b} at {lo:,}' ...)}"``); not errors, warnings, assertions or keys."""
+    keys = [node for node in ast.walk(tree) if isinstance(node, ast.Raise | ast.Assert)]
+    keys += [n.slice for n in ast.walk(tree) if isinstance(n, ast.Subscript)]
+    keys += [arg for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and getattr(n.func, "attr", getattr(n.func, "id", "")) in KEY_METHODS | NOT_TEXT
+             for arg in [*n.args, *(k.value for k in n.keywords)]]  # fmt: skip
+    hidden = {id(sub) for node in keys for sub in ast.walk(node)}
+    return [template
+            for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) and id(node) not in hidden
+            for template in line_templates(template_of(node))]  # fmt: skip
+
+
+#: Calls whose strings are not shown on a page: attribute names, warnings, files and logs.
+NOT_TEXT = {"getattr", "hasattr", "setattr", "warn", "open", "Path", "debug", "info", "run",
+            "Popen", "check_output", "environ", "write_text"}  # fmt: skip
 
 
 def phrases_in(tree: ast.AST) -> list[str]:
@@ -498,7 +496,7 @@ def _not_text(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
 
 
 #: Methods whose string arguments are keys or names, not text.
-KEY_METHODS = {"get", "pop", "setdefault", "startswith", "endswith", "join", "split", "replace"}
+KEY_METHODS = {"get", "pop", "setdefault", "startswith", "endswith", "split", "replace"}
 
 
 def package_templates(package: Path) -> list[str]:
@@ -530,7 +528,7 @@ def package_templates(package: Path) -> list[str]:
             continue
         # phrases kept to print later (a reason, a fix); single words there are mostly names
         found += [escape(w) for w in phrases_in(tree)]
-        found += [t for f in value_f_strings(tree) for t in line_templates(template_of(f))]
+        found += shown_f_strings(tree)
     found += vocabularies(package)
     return list(dict.fromkeys(found))
 

@@ -295,8 +295,6 @@ class TranslatePrintedOutput(SphinxPostTransform):
             / "LC_MESSAGES" / printed.FOLDER
         )  # fmt: skip
         page = printed_catalogue(folder / f"{self.env.docname}.po")
-        if not page and not self.env.docname.startswith("auto_examples/"):
-            return
         translate = printed.translator([page, printed_catalogue(folder / f"{printed.PACKAGE}.po")])
         for block in list(self.document.findall(nodes.literal_block)):
             if is_printed_output(block):
@@ -350,9 +348,9 @@ class ShowTranslatedFigures(SphinxTransform):
         Sphinx has already collected (a notebook's output, a card's thumbnail) is collected
         again, so that the builder copies the twin."""
         node["uri"] = uri
-        if isinstance(node, nodes.image):
+        if isinstance(node, nodes.image):  # as Sphinx's collector leaves it: from the source
             path = os.path.normpath(uri.lstrip("/"))
-            node["candidates"] = {"*": path}
+            node["uri"], node["candidates"] = path, {"*": path}
             self.env.images.add_file(self.env.docname, path)
             self.env.note_dependency(path)
 

@@ -56,12 +56,14 @@ UNIT = re.compile(
     r"(?<![\w/])(?:ns|µs|us|ms|s|B|KiB|MiB|GiB|GB/s|GFLOP/s|TFLOP/s|GFLOP|FLOP)(?![\w/])"
 )
 QUOTED_ERROR = re.compile(r"\b\w+(?:Error|Exception): .*")
+# Code: a span in backticks, or a command line from ``python -m`` to the end of the line.
+CODE = re.compile(r"`[^`]*`|\bpython -m .*")
 
 
 def words(line: str) -> str:
-    """A printed line without what a translation keeps as it is: names, numbers, units and
-    quoted error messages."""
-    for pattern in (QUOTED_ERROR, PRODUCT, IDENTIFIER, UNIT):
+    """A printed line without what a translation keeps as it is: code, names, numbers, units
+    and quoted error messages."""
+    for pattern in (CODE, QUOTED_ERROR, PRODUCT, IDENTIFIER, UNIT):
         line = pattern.sub(" ", line)
     return line
 
