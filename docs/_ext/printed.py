@@ -529,6 +529,8 @@ def package_templates(package: Path) -> list[str]:
         # phrases kept to print later (a reason, a fix); single words there are mostly names
         found += [escape(w) for w in phrases_in(tree)]
         found += shown_f_strings(tree)
+        # one-word values chosen by a condition: "overlapping" if ... else "and"
+        found += [w for w in _phrases(tree) if WORD.search(w) and not KEY.fullmatch(w)]
     found += vocabularies(package)
     return list(dict.fromkeys(found))
 
