@@ -59,6 +59,20 @@ def test_the_twin_has_the_same_data_and_chinese_text(tmp_path: Path) -> None:
     plt.close(fig)
 
 
+def test_tick_labels_given_to_set_yticks_are_translated(tmp_path: Path) -> None:
+    """``ax.set_yticks(ticks, labels)`` (how ``plot_breakdowns`` names its bars) keeps its labels
+    in a FuncFormatter, which draws them anew at every draw."""
+    fig, ax = plt.subplots(figsize=(5, 2), layout="constrained")
+    ax.barh([0, 1], [1.0, 2.0])
+    ax.set_yticks([0, 1], ["measured", "one CPU thread"])
+    record = translated_figures.save_twin(
+        fig, tmp_path / "y_001.png", printed.translator([CATALOGUE])
+    )
+    assert {"实测", "单个 CPU 线程"} <= set(record["texts"]["zh_CN"])
+    assert {"measured", "one CPU thread"} <= set(translated_figures.texts(fig))  # restored
+    plt.close(fig)
+
+
 def test_the_twin_is_checked_for_overlapping_text(tmp_path: Path) -> None:
     """A translation that no longer fits fails, as an English overlap does."""
     from figure_check import FigureOverlapError

@@ -121,7 +121,7 @@ def translated(fig: Any, translate: printed.Translator) -> Iterator[None]:
     """The figure with its text in the translation and the CJK font; restored on exit."""
     from matplotlib.category import StrCategoryFormatter
     from matplotlib.text import Text
-    from matplotlib.ticker import FixedFormatter
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
 
     use_cjk_font()
     restore = []
@@ -137,6 +137,11 @@ def translated(fig: Any, translate: printed.Translator) -> Iterator[None]:
                 old = list(formatter.seq)
                 formatter.seq = [translate.text(s) for s in old]
                 restore.append(lambda f=formatter, o=old: setattr(f, "seq", o))
+            elif isinstance(formatter, FuncFormatter):  # ax.set_yticks(ticks, labels) makes one
+                axis.set_major_formatter(
+                    FuncFormatter(lambda x, pos, f=formatter: translate.text(f(x, pos)))
+                )
+                restore.append(lambda a=axis, f=formatter: a.set_major_formatter(f))
             elif isinstance(formatter, StrCategoryFormatter):
                 old_units = formatter._units
                 formatter._units = {translate.text(k): v for k, v in old_units.items()}

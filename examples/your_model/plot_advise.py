@@ -296,8 +296,8 @@ else:
           f"over {run['epochs']:,} epochs: predicted/measured {ratio:.2f}, "
           f"{'within' if 0.75 <= ratio <= 1.25 else 'outside'} 25%.")
     host = next((a for a in iris.assumptions if a.startswith("host: ")), None)
-    print("Its host side:", host[6:] if host else "the record's own calibration, measured on "
-          "the recorded machine")
+    print("The prediction's", host or "host: the record's own calibration, measured on the "
+          "recorded machine")
     print("The record has no measured step of the other three models (not recorded yet), "
           "so their GPU figures stay unchecked predictions.")
     # sphinx_gallery_start_ignore
