@@ -76,6 +76,16 @@ def test_a_value_that_is_itself_a_filled_template_is_refilled() -> None:
     assert translate.line("one step takes 2.40 ms.") == "一步耗时 2.40 毫秒."
 
 
+def test_a_report_bullet_is_kept_outside_the_template() -> None:
+    translate = printed.translator(
+        [{"At batch {b:,}, {device} is faster.": "批次 {b:,} 时 {device} 更快。"}]
+    )
+    assert translate.line("- At batch 120, cpu is faster.") == "- 批次 120 时 cpu 更快。"
+    # a piece that ends in punctuation takes the rest of the line, not "3" of "3.5"
+    translate = printed.translator([{"faster: {per}.": "更快：{per}。"}])
+    assert translate.line("x faster: 3.5 us.") == "x 更快：3.5 us。"
+
+
 def test_the_most_specific_template_wins() -> None:
     translate = printed.translator([{
         "{name}: {value}": "通用：{name} {value}",

@@ -152,8 +152,11 @@ class Template:
 
     @cached_property
     def inline_pattern(self) -> re.Pattern[str]:
-        """The template as a piece of a longer line (text the package joins: ``doctor``)."""
-        return re.compile(self._regex(inside=True))
+        """The template as a piece of a longer line (text the package joins: ``doctor``). A
+        piece that ends in punctuation after its last value (``{per}.``) ends the line."""
+        last = self.parts[-1] if self.parts else Part()
+        ends_line = last.field is None and last.text.strip() and not WORD.search(last.text)
+        return re.compile(self._regex(inside=True) + (r"(?=\s*\Z)" if ends_line else ""))
 
     def values(self, found: re.Match[str]) -> dict[str, str]:
         return {
@@ -400,7 +403,8 @@ def shown_f_strings(tree: ast.AST) -> list[str]:
     helper's return, a reason appended to a list), nested ones too
     (``f"{'; '.join(f'{b} at {lo:,}' ...)}"``); not errors, warnings, assertions or keys."""
     keys = [node for node in ast.walk(tree) if isinstance(node, ast.Raise | ast.Assert)]
-    keys += [n.slice for n in ast.walk(tree) if isinstance(n, ast.Subscript)]
+    keys += [n.slice for n in ast.walk(tree)
+             if isinstance(n, ast.Subscript) and not isinstance(n.ctx, ast.Store)]  # fmt: skip
     keys += [arg for n in ast.walk(tree) if isinstance(n, ast.Call)
              and getattr(n.func, "attr", getattr(n.func, "id", "")) in KEY_METHODS | NOT_TEXT
              for arg in [*n.args, *(k.value for k in n.keywords)]]  # fmt: skip
@@ -428,10 +432,10 @@ def phrases_in(tree: ast.AST) -> list[str]:
         hidden: list[ast.AST] = []
         if isinstance(node, ast.Raise | ast.Assert | ast.Compare | ast.JoinedStr):
             hidden = [node]
-        elif isinstance(node, ast.Subscript):
-            hidden = [node.slice]
+        elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Store):
+            hidden = [node.slice]  # a key read; bars["CPU, live"] = ... names a bar
         elif isinstance(node, ast.Call):
-            hidden = [k.value for k in node.keywords if k.arg not in FIGURE_KEYWORDS]
+            hidden = [k.value for k in node.keywords if k.arg not in FIGURE_KEYWORDS | {"name"}]
             if getattr(node.func, "attr", "") in KEY_METHODS | {"warn"}:
                 hidden += node.args
         skip |= {id(sub) for h in hidden for sub in ast.walk(h)}
@@ -597,13 +601,17 @@ class Translator:
             return line
         body = line.rstrip()
         tail = line[len(body) :]
+        # a report's bullet ("- At batch 120, ...") is not part of the sentence's template
+        bullet = re.match(r"\s*(?:[-*•] )?", body).group(0)
         for template in self.templates:
             if template.literal_length == 0:
                 continue
-            values = template.match(body)
+            lead, values = "", template.match(body)
+            if values is None and bullet:
+                lead, values = bullet, template.match(body[len(bullet) :])
             if values is not None:
                 filled = fill(self.catalogue[template.text], values, self.phrases, self.line)
-                return self.units(filled) + tail
+                return lead + self.units(filled) + tail
         for english, translation in self.fragments:
             body = body.replace(english, translation)
         for template in self.pieces:
