@@ -137,8 +137,8 @@ class Template:
                 pieces.append(f"(?P<f{index}> *[-+]?[\\d,.]+(?:e[-+]?\\d+)?%?)")
             elif width is not None:  # a padded value takes at least its width: "first tensor  "
                 pieces.append(f"(?P<f{index}>.{{{width['width']},}}?)")
-            elif inside and edge:  # in a longer line, a value at the edge is one word (or none)
-                pieces.append(f"(?P<f{index}>\\S*)")
+            elif inside and edge:  # in a longer line, a value at the edge is one word
+                pieces.append(f"(?P<f{index}>\\S+)")
             elif inside:
                 pieces.append(f"(?P<f{index}>.*?)")
             else:  # a value holds no "; ": that joins several items, each a line of its own
